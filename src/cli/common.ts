@@ -1,0 +1,116 @@
+/**
+ * What every command shares at the CLI edge: flag parsing with node:util parseArgs (unknown
+ * flags are usage errors that name the flag), the runtime built from global flags, and output.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfig, type Config } from '../config/load.js';
+import { UsageError, quote } from '../errors.js';
+import type { Runtime } from '../history/runtime.js';
+import { RegistryClient } from '../registry/client.js';
+import { dockerConfigCredentials } from '../registry/credentials.js';
+import { parseRegistryOverride } from '../registry/reference.js';
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  isTty: boolean;
+}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export const globalOptions = {
+  config: { type: 'string' },
+  registry: { type: 'string' },
+  'root-url': { type: 'string' },
+  'hub-api': { type: 'string' },
+  'page-size': { type: 'string' },
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpec;
+
+export const globalHelp = `Global flags:
+  --config FILE      configuration (YAML); default: the embedded scriptworker-scripts one
+  --registry URL     use this registry for every repository (e.g. http://127.0.0.1:5000)
+  --root-url URL     Taskcluster root URL; default $TASKCLUSTER_ROOT_URL or the configuration's
+  --hub-api URL      Docker Hub API base (default https://hub.docker.com, for docker.io repositories)
+  --page-size N      tags per page when listing a registry (default 1000)
+  --json             print machine-readable JSON instead of tables
+  --debug            print stack traces of errors (never credentials)
+  -h, --help         this help`;
+
+export interface Parsed<V> {
+  values: V;
+  positionals: string[];
+}
+
+export function parseCommandArgs<O extends OptionSpec>(command: string, argv: string[], options: O, allowPositionals = true) {
+  try {
+    return parseArgs({ args: argv, options: { ...globalOptions, ...options }, allowPositionals, strict: true });
+  } catch (error) {
+    const message = (error as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
+    throw new UsageError(`${message}; see tc-promote ${command} --help`);
+  }
+}
+
+export interface GlobalValues {
+  config?: string;
+  registry?: string;
+  'root-url'?: string;
+  'hub-api'?: string;
+  'page-size'?: string;
+  json?: boolean;
+  debug?: boolean;
+}
+
+export function positiveInteger(text: string | undefined, field: string, max = 100_000): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`${field}: ${quote(text)} is not a whole number from 1 to ${max}`);
+  return Number(text);
+}
+
+export function buildRuntime(values: GlobalValues, io: Io, config: Config = loadConfig(values.config)): Runtime {
+  const override = values.registry !== undefined ? parseRegistryOverride(values.registry) : undefined;
+  const client = new RegistryClient({
+    credentials: dockerConfigCredentials(io.env),
+    plainHttpHosts: new Set(override?.plainHttp ? [override.registry] : []),
+    ...(io.env.TC_PROMOTE_HTTP_TIMEOUT_MS !== undefined && { timeoutMs: Number(io.env.TC_PROMOTE_HTTP_TIMEOUT_MS) }),
+    retry: {
+      ...(io.env.TC_PROMOTE_RETRY_BASE_MS !== undefined && { baseDelayMs: Number(io.env.TC_PROMOTE_RETRY_BASE_MS) }),
+      onRetry: ({ attempt, delayMs, reason }) => {
+        if (io.isTty || values.debug) io.stderr(`retrying after ${reason} (attempt ${attempt}, waiting ${Math.round(delayMs)} ms)\n`);
+      },
+    },
+  });
+  let hubApi: string | undefined;
+  if (values['hub-api'] !== undefined) {
+    try {
+      hubApi = new URL(values['hub-api']).origin;
+    } catch {
+      throw new UsageError(`--hub-api: ${quote(values['hub-api'])} is not a URL`);
+    }
+  }
+  const pageSize = positiveInteger(values['page-size'], '--page-size', 10_000);
+  return {
+    config,
+    client,
+    ...(override && { registryOverride: override.registry }),
+    ...(hubApi !== undefined && { hubApi }),
+    ...(pageSize !== undefined && { pageSize }),
+    nowMs: clock(io.env),
+  };
+}
+
+/** One clock for a run; `TC_PROMOTE_NOW` (ISO 8601) pins it for reproducible output. */
+export function clock(env: NodeJS.ProcessEnv): number {
+  const pinned = env.TC_PROMOTE_NOW;
+  if (pinned === undefined) return Date.now();
+  const ms = Date.parse(pinned);
+  if (Number.isNaN(ms)) throw new UsageError(`TC_PROMOTE_NOW: ${quote(pinned)} is not an ISO 8601 time`);
+  return ms;
+}
+
+export function printJson(io: Io, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,68 @@
+/**
+ * The CLI edge: dispatch to one thin module per command, and turn typed errors into a
+ * message on stderr and an exit code. No stack traces unless --debug; never credentials.
+ */
+import { ExitCode, PromoteError } from '../errors.js';
+import type { Io } from './common.js';
+import * as history from './history.js';
+import * as plan from './plan.js';
+
+interface Command {
+  summary: string;
+  help: string;
+  run: (argv: string[], io: Io) => Promise<number>;
+}
+
+export const commands: Record<string, Command> = { history, plan };
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return `Usage: tc-promote <command> [flags]
+
+Roll a container image deployment back (or forward) to an exact image the registry already
+holds, reading the deploy history from the registry's archive tags.
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+
+Run tc-promote <command> --help for a command's flags and examples.
+Exit codes: 0 ok, 1 remote or operational failure, 2 bad input, 3 conflict, 4 not found.
+`;
+}
+
+export function defaultIo(): Io {
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    env: process.env,
+    isTty: Boolean(process.stderr.isTTY),
+  };
+}
+
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(usage());
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
+    io.stderr(`tc-promote: unknown command ${JSON.stringify(name.slice(0, 60))}\n\n${usage()}`);
+    return ExitCode.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    const debug = rest.includes('--debug');
+    if (error instanceof PromoteError) {
+      io.stderr(`tc-promote ${name}: error: ${error.message}\n`);
+      if (debug && error.stack) io.stderr(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    io.stderr(`tc-promote ${name}: internal error: ${(error as Error)?.message ?? String(error)}\n`);
+    if (debug && (error as Error)?.stack) io.stderr(`${(error as Error).stack}\n`);
+    return ExitCode.operational;
+  }
+}

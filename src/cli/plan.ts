@@ -1,0 +1,79 @@
+/** `tc-promote plan <script>`: what a promotion would do, and why. */
+import { UsageError } from '../errors.js';
+import { planPromotion, type Plan, type PlanRequest } from '../history/plan.js';
+import { formatDuration, parseDuration } from '../util/duration.js';
+import { buildRuntime, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
+import { deployFlags } from './history.js';
+
+export const summary = 'resolve current and target, choose the route, list warnings and tasks';
+
+export const planOptions = {
+  env: { type: 'string' },
+  to: { type: 'string' },
+  'from-env': { type: 'string' },
+  route: { type: 'string' },
+  'min-live': { type: 'string' },
+  skip: { type: 'string', multiple: true },
+} as const;
+
+export const planOptionsHelp = `  --env E          environment to promote (default production)
+  --to T           target: an archive tag, a revision (7+ hex, its newest deploy) or sha256:DIGEST
+  --from-env E2    target: the image live now in environment E2 (promote dev to production)
+  --route R        retag (default when the image exists), rebuild (force-push the revision), rerun
+  --min-live D     previous-known-good must have lived at least D (90s, 30m, 12h, 3d, 2w)
+  --skip T         pass over this tag, revision or digest (repeat, or comma-separate)`;
+
+export const help = `Usage: tc-promote plan <script> [--env E] [--to T | --from-env E2] [--route R] [--min-live D] [--skip T]… [--json]
+
+Finds the deploy the moving tag points at (current) and the target: by default the
+previous-known-good, the newest older deploy with another revision and digest that was not
+rolled back and is not skipped. Chooses the route and prints every warning. Reads only.
+
+Options:
+${planOptionsHelp}
+
+Examples:
+  tc-promote plan signingscript                       # roll production back to previous-known-good
+  tc-promote plan signingscript --min-live 3d --skip 7995c5b
+  tc-promote plan beetmoverscript --from-env dev      # promote what runs in dev to production
+
+${globalHelp}`;
+
+export function planRequestFrom(values: { env?: string; to?: string; 'from-env'?: string; route?: string; 'min-live'?: string; skip?: string[] }, script: string | undefined): PlanRequest {
+  return {
+    script,
+    ...(values.env !== undefined && { env: values.env }),
+    ...(values.to !== undefined && { to: values.to }),
+    ...(values['from-env'] !== undefined && { fromEnv: values['from-env'] }),
+    ...(values.route !== undefined && { route: values.route }),
+    ...(values['min-live'] !== undefined && { minLiveSeconds: parseDuration(values['min-live'], '--min-live') }),
+    skip: (values.skip ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean),
+  };
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs('plan', argv, planOptions);
+  if (values.help) return io.stdout(help + '\n'), 0;
+  if (positionals.length > 1) throw new UsageError(`plan: takes one script, got ${positionals.length} arguments`);
+  const request = planRequestFrom(values, positionals[0]);
+  const runtime = buildRuntime(values, io);
+  const plan = await planPromotion(runtime, request);
+  if (values.json) printJson(io, { script: plan.script, env: plan.env, route: plan.route, current: plan.current, target: plan.target, warnings: plan.warnings, tasks: plan.tasks, movingTag: plan.movingTag, movingDigest: plan.movingDigest, repository: plan.repository, destinations: plan.destinations });
+  else io.stdout(renderPlan(plan));
+  return 0;
+}
+
+export function renderPlan(plan: Plan): string {
+  const describe = (d: { tag: string | null; date: string | null; revision: string | null; digest?: string; liveSeconds: number | null } | null): string =>
+    d ? `${d.tag ?? '(no archive tag)'}\n             date ${d.date ?? '?'}  revision ${d.revision ?? '?'}\n             digest ${d.digest ?? '?'}${d.liveSeconds !== null ? `  live ${formatDuration(d.liveSeconds)}` : ''}` : '(unknown)';
+  const lines = [
+    `plan: ${plan.script} ${plan.env} (${plan.repository}:${plan.movingTag})`,
+    `  current:   ${describe(plan.current)}${plan.current && deployFlags(plan.current) ? `\n             ${deployFlags(plan.current)}` : ''}`,
+    `  target:    ${describe(plan.target)}`,
+    `  route:     ${plan.route}`,
+    `  points:    ${plan.destinations.join(', ')}${plan.movingDigest ? ` (only if still at ${plan.movingDigest})` : ''}`,
+  ];
+  if (plan.tasks.length) lines.push(`  tasks:     ${plan.tasks.length}`);
+  for (const w of plan.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n') + '\n';
+}

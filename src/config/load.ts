@@ -1,0 +1,82 @@
+/**
+ * Load and validate a configuration: the embedded scriptworker-scripts default, or a YAML
+ * file. Every error names the file, the path inside it and the offending value.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { load as parseYaml } from 'js-yaml';
+import { UsageError, quote } from '../errors.js';
+import { compileSchema, describeSchemaErrors } from '../util/validate.js';
+import { configSchema, type Config, type EnvironmentConfig, type TargetConfig } from './schema.js';
+
+export type { Config, EnvironmentConfig, TargetConfig };
+
+export const defaultConfigPath = fileURLToPath(new URL('../../config/scriptworker-scripts.yml', import.meta.url));
+
+const validateConfig = compileSchema<Config>(configSchema);
+
+export function loadConfig(file?: string): Config {
+  const path = file ?? defaultConfigPath;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--config: cannot read ${quote(path)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return parseConfig(text, path);
+}
+
+export function parseConfig(text: string, source: string): Config {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${source}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (!validateConfig(data)) {
+    throw new UsageError(describeSchemaErrors(source, validateConfig.errors, data));
+  }
+  checkPatterns(data, source);
+  return data;
+}
+
+/** Rules a JSON schema cannot say: patterns must name {script} where one repository per script is meant. */
+function checkPatterns(config: Config, source: string): void {
+  for (const [env, settings] of Object.entries(config.environments)) {
+    const where = `${source}: /environments/${env}`;
+    if (!settings.deployBranch.includes('{script}')) {
+      throw new UsageError(`${where}/deployBranch: ${quote(settings.deployBranch)} must contain {script}`);
+    }
+    if (settings.deployBranch === config.github.defaultBranch || settings.sharedBranch === config.github.defaultBranch) {
+      throw new UsageError(`${where}: a deploy branch may not be the default branch ${quote(config.github.defaultBranch)}`);
+    }
+    for (const [field, pattern] of [
+      ['source/repository', settings.source.repository],
+      ...settings.targets.map((t, i) => [`targets/${i}/repository`, t.repository] as const),
+    ] as const) {
+      const unknown = pattern.match(/\{(?!script\})[^}]*\}/);
+      if (unknown) throw new UsageError(`${where}/${field}: unknown placeholder ${quote(unknown[0])} in ${quote(pattern)}`);
+    }
+  }
+}
+
+export function expandPattern(pattern: string, script: string): string {
+  return pattern.replaceAll('{script}', script);
+}
+
+export function requireScript(config: Config, script: string | undefined, field = 'script'): string {
+  if (script === undefined || script === '') throw new UsageError(`${field}: missing; one of ${config.scripts.join(', ')}`);
+  if (!config.scripts.includes(script)) {
+    throw new UsageError(`${field}: unknown script ${quote(script)}; configured scripts: ${config.scripts.join(', ')}`);
+  }
+  return script;
+}
+
+export function requireEnvironment(config: Config, env: string | undefined, field = '--env'): [string, EnvironmentConfig] {
+  const name = env ?? 'production';
+  const settings = config.environments[name];
+  if (!settings || !Object.hasOwn(config.environments, name)) {
+    throw new UsageError(`${field}: unknown environment ${quote(name)}; configured: ${Object.keys(config.environments).join(', ')}`);
+  }
+  return [name, settings];
+}

@@ -1,0 +1,142 @@
+/**
+ * The auth layer: learns each registry's challenge with one ping (`GET /v2/`), then sends
+ * Basic credentials or Bearer tokens obtained for the request's scope. Tokens are cached per
+ * registry and scope until shortly before they expire. Anonymous bearer tokens serve reads.
+ */
+import { RemoteError, UsageError } from '../errors.js';
+import { parseChallenge, type Challenge } from './challenge.js';
+import type { Credential, CredentialSource } from './credentials.js';
+import { redactUrl, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
+
+export interface AuthOptions {
+  credentials: CredentialSource;
+  /** Base URL for a registry host, e.g. `http://127.0.0.1:5000`. */
+  baseUrl: (registry: string) => string;
+  now?: () => number;
+}
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
+
+export function withAuth(next: Transport, options: AuthOptions): Transport {
+  const now = options.now ?? Date.now;
+  const challenges = new Map<string, Promise<Challenge | undefined>>();
+  const tokens = new Map<string, Promise<CachedToken>>();
+
+  const challengeFor = (registry: string): Promise<Challenge | undefined> => {
+    let found = challenges.get(registry);
+    if (!found) {
+      found = ping(next, options.baseUrl(registry));
+      challenges.set(registry, found);
+      found.catch(() => challenges.delete(registry));
+    }
+    return found;
+  };
+
+  const tokenFor = async (registry: string, challenge: Challenge, scope: string | undefined, fresh: boolean): Promise<string> => {
+    const key = `${registry} ${scope ?? ''}`;
+    const cached = tokens.get(key);
+    if (cached && !fresh) {
+      const value = await cached.catch(() => undefined);
+      if (value && value.expiresAt > now()) return value.token;
+    }
+    const pending = (async () => fetchToken(next, challenge, scope, await options.credentials(registry), now()))();
+    tokens.set(key, pending);
+    pending.catch(() => tokens.delete(key));
+    return (await pending).token;
+  };
+
+  const authorize = async (req: RegistryRequest, registry: string, fresh: boolean): Promise<RegistryRequest> => {
+    const challenge = await challengeFor(registry);
+    if (!challenge) return req;
+    let authorization: string | undefined;
+    if (challenge.scheme === 'basic') {
+      const credential = await options.credentials(registry);
+      if (credential?.username !== undefined && credential.password !== undefined) {
+        authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+      }
+    } else {
+      authorization = `Bearer ${await tokenFor(registry, challenge, req.scope, fresh)}`;
+    }
+    return authorization ? { ...req, headers: { ...req.headers, authorization } } : req;
+  };
+
+  return async (req) => {
+    const registry = new URL(req.url).host;
+    const first = await next(await authorize(req, registry, false));
+    const replayable = !(req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body));
+    if (first.status !== 401 || !replayable) return first;
+    // The cached token may have expired early or lacked a scope, or the registry began to
+    // ask for auth after the ping: learn the challenge it sends now and try once more.
+    const challenge = parseChallenge(first.headers['www-authenticate']);
+    if (!challenge) return first;
+    challenges.set(registry, Promise.resolve(challenge));
+    return next(await authorize(req, registry, true));
+  };
+}
+
+async function ping(next: Transport, baseUrl: string): Promise<Challenge | undefined> {
+  const response = await next({ method: 'GET', url: `${baseUrl}/v2/`, idempotent: true, maxBodyBytes: 64 * 1024 });
+  if (response.status === 401) {
+    const challenge = parseChallenge(response.headers['www-authenticate']);
+    if (!challenge) throw new RemoteError(`${baseUrl}/v2/: 401 without a usable WWW-Authenticate challenge`);
+    return challenge;
+  }
+  if (response.status >= 200 && response.status < 300) return undefined;
+  if (response.status === 404) throw new RemoteError(`${baseUrl}/v2/: 404, not a registry API (docker distribution v2)`);
+  throw new RemoteError(`${baseUrl}/v2/: HTTP ${response.status}`);
+}
+
+async function fetchToken(next: Transport, challenge: Challenge, scope: string | undefined, credential: Credential | undefined, now: number): Promise<CachedToken> {
+  const realm = challenge.params.realm;
+  if (!realm) throw new RemoteError('registry bearer challenge names no realm');
+  let realmUrl: URL;
+  try {
+    realmUrl = new URL(realm);
+  } catch {
+    throw new RemoteError(`registry bearer challenge realm is not a URL`);
+  }
+  const service = challenge.params.service;
+  let response: RegistryResponse;
+  if (credential?.identityToken) {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.identityToken, client_id: 'tc-promote' });
+    if (service) form.set('service', service);
+    if (scope) form.set('scope', scope);
+    response = await next({
+      method: 'POST',
+      url: realmUrl.toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+      idempotent: true,
+      maxBodyBytes: 1024 * 1024,
+    });
+  } else {
+    if (service) realmUrl.searchParams.set('service', service);
+    if (scope) realmUrl.searchParams.set('scope', scope);
+    const headers: Record<string, string> = {};
+    if (credential?.username !== undefined && credential.password !== undefined) {
+      headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+      realmUrl.searchParams.set('account', credential.username);
+    }
+    response = await next({ method: 'GET', url: realmUrl.toString(), headers, idempotent: true, maxBodyBytes: 1024 * 1024 });
+  }
+  const where = `token service ${redactUrl(`${realmUrl.origin}${realmUrl.pathname}`)}`;
+  if (response.status === 401 || response.status === 403) {
+    throw new UsageError(`${where}: credentials refused (HTTP ${response.status}) for scope ${scope ?? '(none)'}`);
+  }
+  if (response.status !== 200) throw new RemoteError(`${where}: HTTP ${response.status}`);
+  let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+  try {
+    parsed = JSON.parse(response.body.toString('utf8'));
+  } catch {
+    throw new RemoteError(`${where}: response is not JSON`);
+  }
+  const token = typeof parsed.token === 'string' ? parsed.token : typeof parsed.access_token === 'string' ? parsed.access_token : undefined;
+  if (!token) throw new RemoteError(`${where}: response has no token`);
+  // The token spec's default lifetime is 60 s; renew 10 s early to absorb clock skew.
+  const lifetime = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 60;
+  const issued = typeof parsed.issued_at === 'string' && !Number.isNaN(Date.parse(parsed.issued_at)) ? Math.min(Date.parse(parsed.issued_at), now) : now;
+  return { token, expiresAt: issued + Math.max(1, lifetime - 10) * 1000 };
+}

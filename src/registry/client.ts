@@ -1,0 +1,172 @@
+/**
+ * Registry operations over the layered transport (http → retry → auth). Operations are short
+ * because the layers below handle auth challenges, tokens and retries.
+ */
+import { NotFoundError, RemoteError, UsageError, quote } from '../errors.js';
+import { withAuth } from './auth.js';
+import { anonymous, type CredentialSource } from './credentials.js';
+import { manifestAccept, maxManifestBytes, parseManifest, type Manifest } from './manifest.js';
+import { formatReference, isDigest, registryBaseUrl, type ImageReference } from './reference.js';
+import { withRetry, type RetryOptions } from './retry.js';
+import { BodyTooLargeError, httpTransport, redactUrl, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
+
+export interface RegistryClientOptions {
+  credentials?: CredentialSource;
+  /** Hosts reached over plain HTTP besides loopback ones (from `--registry http://…`). */
+  plainHttpHosts?: ReadonlySet<string>;
+  retry?: RetryOptions;
+  timeoutMs?: number;
+  /** Replace the HTTP layer (tests); retry and auth still wrap it. */
+  transport?: Transport;
+}
+
+export interface ManifestHead {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export class RegistryClient {
+  readonly send: Transport;
+  /** Retries but no registry auth: for other APIs (Docker Hub's), whose hosts are not registries. */
+  readonly sendPlain: Transport;
+  private readonly plainHttpHosts: ReadonlySet<string>;
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.plainHttpHosts = options.plainHttpHosts ?? new Set();
+    const base = options.transport ?? httpTransport({ ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) });
+    this.sendPlain = withRetry(base, options.retry);
+    this.send = withAuth(this.sendPlain, {
+      credentials: options.credentials ?? anonymous,
+      baseUrl: (registry) => this.baseUrl(registry),
+    });
+  }
+
+  baseUrl(registry: string): string {
+    return registryBaseUrl(registry, this.plainHttpHosts);
+  }
+
+  repositoryUrl(ref: Pick<ImageReference, 'registry' | 'repository'>): string {
+    return `${this.baseUrl(ref.registry)}/v2/${ref.repository}`;
+  }
+
+  /** Every tag of a repository, following `Link` pagination with `n` tags a page. */
+  async listTags(ref: Pick<ImageReference, 'registry' | 'repository'>, pageSize = 1000, onPage?: (page: number) => void): Promise<string[]> {
+    const tags: string[] = [];
+    const seen = new Set<string>();
+    let url: string | undefined = `${this.repositoryUrl(ref)}/tags/list?n=${pageSize}`;
+    const where = `${formatReference(ref)} tags`;
+    for (let page = 1; url; page++) {
+      if (seen.has(url)) throw new RemoteError(`${where}: pagination loops back to ${redactUrl(url)}`);
+      seen.add(url);
+      const response = await this.request({ method: 'GET', url, scope: pullScope(ref), idempotent: true, maxBodyBytes: 32 * 1024 * 1024 }, where);
+      if (response.status === 404) throw new NotFoundError(`${where}: repository not found (HTTP 404)`);
+      expectOk(response, where);
+      let body: { tags?: unknown };
+      try {
+        body = JSON.parse(response.body.toString('utf8'));
+      } catch {
+        throw new RemoteError(`${where}: page ${page} is not valid JSON`);
+      }
+      if (body === null || typeof body !== 'object' || (body.tags !== null && body.tags !== undefined && !Array.isArray(body.tags))) {
+        throw new RemoteError(`${where}: page ${page} has no tags array`);
+      }
+      for (const tag of (body.tags as unknown[] | null | undefined) ?? []) {
+        if (typeof tag !== 'string') throw new RemoteError(`${where}: page ${page} lists a tag that is not a string`);
+        tags.push(tag);
+      }
+      onPage?.(page);
+      url = nextLink(response.headers.link, url);
+    }
+    return tags;
+  }
+
+  /** HEAD a manifest: its digest without downloading it (HEAD is not counted by Hub pull limits). */
+  async headManifest(ref: ImageReference): Promise<ManifestHead | undefined> {
+    const where = formatReference(ref);
+    const response = await this.request({ method: 'HEAD', url: this.manifestUrl(ref), headers: { accept: manifestAccept }, scope: pullScope(ref), idempotent: true }, where);
+    if (response.status === 404) return undefined;
+    expectOk(response, where);
+    const digest = response.headers['docker-content-digest'];
+    if (!digest) {
+      // Some registries omit the header on HEAD: fall back to GET, which is checked by hash.
+      const manifest = await this.getManifest(ref);
+      return manifest && { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.bytes.length };
+    }
+    if (!isDigest(digest)) throw new RemoteError(`${where}: registry sent a malformed digest ${quote(digest)}`);
+    if (ref.digest && digest !== ref.digest) throw new RemoteError(`${where}: registry answered for ${digest}`);
+    return { digest, mediaType: response.headers['content-type']?.split(';')[0] ?? '', size: Number(response.headers['content-length'] ?? 0) };
+  }
+
+  /** GET a manifest; its bytes are checked against the digest asked for or announced. */
+  async getManifest(ref: ImageReference): Promise<Manifest | undefined> {
+    const where = formatReference(ref);
+    let response: RegistryResponse;
+    try {
+      response = await this.request({ method: 'GET', url: this.manifestUrl(ref), headers: { accept: manifestAccept }, scope: pullScope(ref), idempotent: true, maxBodyBytes: maxManifestBytes }, where);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw new RemoteError(`${where}: manifest larger than ${maxManifestBytes} bytes`);
+      throw error;
+    }
+    if (response.status === 404) return undefined;
+    expectOk(response, where);
+    const announced = response.headers['docker-content-digest'];
+    if (announced !== undefined && !isDigest(announced)) throw new RemoteError(`${where}: registry sent a malformed digest ${quote(announced)}`);
+    return parseManifest(response.body, response.headers['content-type'], where, ref.digest ?? announced);
+  }
+
+  manifestUrl(ref: ImageReference): string {
+    const reference = ref.digest ?? ref.tag;
+    if (!reference) throw new UsageError(`${formatReference(ref)}: needs a tag or a digest`);
+    return `${this.repositoryUrl(ref)}/manifests/${reference}`;
+  }
+
+  /** Send through the stack; network failures become one clear RemoteError. */
+  async request(req: RegistryRequest, where: string): Promise<RegistryResponse> {
+    try {
+      return await this.send(req);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError || error instanceof RemoteError || error instanceof UsageError) throw error;
+      throw new RemoteError(`${where}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+export function pullScope(ref: Pick<ImageReference, 'repository'>): string {
+  return `repository:${ref.repository}:pull`;
+}
+
+export function pushScope(ref: Pick<ImageReference, 'repository'>): string {
+  return `repository:${ref.repository}:pull,push`;
+}
+
+export function expectOk(response: RegistryResponse, where: string): void {
+  if (response.status >= 200 && response.status < 300) return;
+  const detail = registryErrorDetail(response);
+  if (response.status === 401 || response.status === 403) {
+    throw new RemoteError(`${where}: access denied (HTTP ${response.status})${detail}; check the registry credentials (docker login)`);
+  }
+  throw new RemoteError(`${where}: HTTP ${response.status}${detail}`);
+}
+
+/** The registry's `{errors: [{code, message}]}` body, shortened; never echoes headers. */
+function registryErrorDetail(response: RegistryResponse): string {
+  try {
+    const parsed = JSON.parse(response.body.toString('utf8')) as { errors?: { code?: string; message?: string }[] };
+    const first = parsed.errors?.[0];
+    if (first?.code) return ` ${first.code}${first.message ? `: ${first.message.slice(0, 200)}` : ''}`;
+  } catch {
+    // not a registry error body
+  }
+  return '';
+}
+
+/** The `rel="next"` target of a Link header, resolved against the current URL. */
+export function nextLink(header: string | undefined, current: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(/,(?=\s*<)/)) {
+    const match = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
+    if (match && /rel\s*=\s*"?next"?/i.test(match[2]!)) return new URL(match[1]!, current).toString();
+  }
+  return undefined;
+}

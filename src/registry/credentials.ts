@@ -1,0 +1,122 @@
+/**
+ * Registry credentials from the docker configuration (`DOCKER_CONFIG` or `~/.docker/config.json`):
+ * `auths` entries with `auth` (base64 user:password) or `identitytoken`, `credHelpers` per host
+ * and `credsStore` for all, through `docker-credential-<name> get`. Values never leave this
+ * module except to the auth layer, and never appear in messages.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError, quote } from '../errors.js';
+import { dockerHubHost } from './reference.js';
+
+export interface Credential {
+  username?: string;
+  password?: string;
+  /** An OAuth2 refresh token (`identitytoken`), exchanged at the token service. */
+  identityToken?: string;
+}
+
+export type CredentialSource = (registry: string) => Promise<Credential | undefined>;
+
+interface DockerConfig {
+  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+}
+
+export const anonymous: CredentialSource = async () => undefined;
+
+/** The keys docker itself may have written for a host. */
+function keysFor(registry: string): string[] {
+  if (registry === dockerHubHost) {
+    return ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io', 'https://registry-1.docker.io'];
+  }
+  return [registry, `https://${registry}`, `http://${registry}`, `https://${registry}/v1/`, `http://${registry}/v1/`, `https://${registry}/v2/`];
+}
+
+export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+  return join(dir, 'config.json');
+}
+
+function readDockerConfig(path: string): DockerConfig | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as DockerConfig;
+  } catch {
+    throw new UsageError(`docker configuration ${quote(path)}: not valid JSON`);
+  }
+}
+
+export function dockerConfigCredentials(env: NodeJS.ProcessEnv = process.env): CredentialSource {
+  const path = dockerConfigPath(env);
+  const cache = new Map<string, Promise<Credential | undefined>>();
+  return (registry) => {
+    let found = cache.get(registry);
+    if (!found) {
+      found = lookup(path, registry, env);
+      cache.set(registry, found);
+    }
+    return found;
+  };
+}
+
+async function lookup(path: string, registry: string, env: NodeJS.ProcessEnv): Promise<Credential | undefined> {
+  const config = readDockerConfig(path);
+  if (!config) return undefined;
+  const keys = keysFor(registry);
+  const helper = keys.map((k) => config.credHelpers?.[k]).find((h) => h !== undefined);
+  if (helper) return fromHelper(helper, keys[0]!, env);
+  for (const key of keys) {
+    const entry = config.auths?.[key];
+    if (!entry) continue;
+    if (entry.identitytoken) return { identityToken: entry.identitytoken, ...(entry.username && { username: entry.username }) };
+    if (entry.auth) {
+      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) throw new UsageError(`docker configuration ${quote(path)}: auths[${quote(key)}].auth is not base64 of user:password`);
+      return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    }
+    if (entry.username && entry.password) return { username: entry.username, password: entry.password };
+  }
+  if (config.credsStore) return fromHelper(config.credsStore, keys[0]!, env);
+  return undefined;
+}
+
+function fromHelper(helper: string, serverUrl: string, env: NodeJS.ProcessEnv): Promise<Credential | undefined> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(helper)) {
+    return Promise.reject(new UsageError(`docker configuration: credential helper name ${quote(helper)} is not valid`));
+  }
+  return new Promise((resolve, reject) => {
+    const child = execFile(`docker-credential-${helper}`, ['get'], { env, timeout: 30_000, maxBuffer: 1024 * 1024 }, (error, stdout) => {
+      if (error) {
+        // "credentials not found" is how helpers say "anonymous"; anything else is a failure.
+        if (/not found/i.test(String(stdout)) || (error as { code?: unknown }).code === 1) return resolve(undefined);
+        return reject(new UsageError(`credential helper docker-credential-${helper} failed for ${serverUrl}`));
+      }
+      try {
+        const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string };
+        if (!parsed.Secret) return resolve(undefined);
+        if (parsed.Username === '<token>') return resolve({ identityToken: parsed.Secret });
+        resolve({ username: parsed.Username ?? '', password: parsed.Secret });
+      } catch {
+        reject(new UsageError(`credential helper docker-credential-${helper} returned malformed output for ${serverUrl}`));
+      }
+    });
+    child.stdin?.end(serverUrl);
+  });
+}
+
+/** Credentials from a Taskcluster secret's `registries` map (inside a task). */
+export function staticCredentials(map: Record<string, Credential>): CredentialSource {
+  return async (registry) => keysFor(registry).map((k) => map[k]).find((c) => c !== undefined);
+}

@@ -1,0 +1,42 @@
+/** JSON schema validation with ajv, and error messages that name the path and the value. */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { quote } from '../errors.js';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+export function compileSchema<T>(schema: object): ValidateFunction<T> {
+  return ajv.compile<T>(schema);
+}
+
+/** Read the value at a JSON pointer, for quoting it in an error. */
+export function valueAt(data: unknown, pointer: string): unknown {
+  let current: unknown = data;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+export function describeSchemaErrors(source: string, errors: ErrorObject[] | null | undefined, data: unknown): string {
+  const lines = (errors ?? []).map((error) => {
+    let path = error.instancePath || '/';
+    let detail = error.message ?? 'is invalid';
+    if (error.keyword === 'additionalProperties') {
+      const extra = (error.params as { additionalProperty: string }).additionalProperty;
+      path = `${error.instancePath}/${extra}`;
+      detail = 'is not a known property';
+      return `${source}: ${path}: ${detail}`;
+    }
+    if (error.keyword === 'required') {
+      const missing = (error.params as { missingProperty: string }).missingProperty;
+      return `${source}: ${error.instancePath}/${missing}: is required`;
+    }
+    const value = valueAt(data, error.instancePath);
+    const shown = value === undefined || (typeof value === 'object' && value !== null) ? '' : ` (got ${quote(value)})`;
+    return `${source}: ${path}: ${detail}${shown}`;
+  });
+  const unique = [...new Set(lines)];
+  return unique.join('\n');
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Real registries on loopback: keep parallelism to the machine's two cores.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
