@@ -4,6 +4,8 @@
  */
 import { ExitCode, PromoteError } from '../errors.js';
 import type { Io } from './common.js';
+import * as copy from './copy.js';
+import * as forcePush from './force-push.js';
 import * as history from './history.js';
 import * as plan from './plan.js';
 
@@ -13,7 +15,7 @@ interface Command {
   run: (argv: string[], io: Io) => Promise<number>;
 }
 
-export const commands: Record<string, Command> = { history, plan };
+export const commands: Record<string, Command> = { history, plan, copy, 'force-push': forcePush };
 
 export function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

@@ -103,7 +103,7 @@ async function fetchToken(next: Transport, challenge: Challenge, scope: string |
   if (credential?.identityToken) {
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.identityToken, client_id: 'tc-promote' });
     if (service) form.set('service', service);
-    if (scope) form.set('scope', scope);
+    for (const one of scope?.split(' ').filter(Boolean) ?? []) form.append('scope', one);
     response = await next({
       method: 'POST',
       url: realmUrl.toString(),
@@ -114,7 +114,8 @@ async function fetchToken(next: Transport, challenge: Challenge, scope: string |
     });
   } else {
     if (service) realmUrl.searchParams.set('service', service);
-    if (scope) realmUrl.searchParams.set('scope', scope);
+    // Several scopes (a blob mount reads one repository and writes another) are several parameters.
+    for (const one of scope?.split(' ').filter(Boolean) ?? []) realmUrl.searchParams.append('scope', one);
     const headers: Record<string, string> = {};
     if (credential?.username !== undefined && credential.password !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;

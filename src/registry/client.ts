@@ -122,9 +122,9 @@ export class RegistryClient {
   }
 
   /** Send through the stack; network failures become one clear RemoteError. */
-  async request(req: RegistryRequest, where: string): Promise<RegistryResponse> {
+  async request(req: RegistryRequest, where: string, options: { withoutAuth?: boolean } = {}): Promise<RegistryResponse> {
     try {
-      return await this.send(req);
+      return await (options.withoutAuth ? this.sendPlain : this.send)(req);
     } catch (error) {
       if (error instanceof BodyTooLargeError || error instanceof RemoteError || error instanceof UsageError) throw error;
       throw new RemoteError(`${where}: ${(error as Error).message}`, { cause: error });

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run every test:
+#   Debian packages (the real registry, skopeo, umoci, git, openssl, htpasswd), Node 24 when
+#   the machine's Node is older, the npm packages; then build and run vitest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci git:git openssl:openssl htpasswd:apache2-utils setpriv:util-linux; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "installing Debian packages: ${need[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq </dev/null
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" </dev/null >&2
+fi
+source scripts/ensure-node.sh
+echo "node $(node --version), npm $(npm --version)" >&2
+npm ci --no-audit --no-fund </dev/null >&2
+npm test </dev/null

@@ -1,0 +1,98 @@
+/**
+ * Provenance: every image carries `/app/version.json` ({commit, source, build}) in its last
+ * layer. Read it from the layers newest first, stop at the first hit, and compare its commit
+ * with the revision an archive tag claims.
+ */
+import { createGunzip, createZstdDecompress } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { RemoteError } from '../errors.js';
+import { pullScope, expectOk, type RegistryClient } from './client.js';
+import type { Descriptor, Manifest } from './manifest.js';
+import { formatReference, type ImageReference } from './reference.js';
+import { findInTar, TarFormatError } from './tar.js';
+
+export const versionFilePath = 'app/version.json';
+const maxVersionFileBytes = 64 * 1024;
+
+export interface VersionInfo {
+  commit: string | null;
+  source: string | null;
+  build: string | null;
+}
+
+export interface Provenance {
+  /** What /app/version.json says, or null when no layer has it. */
+  version: VersionInfo | null;
+  /** The revision the archive tag claims, when there is one. */
+  expectedRevision: string | null;
+  /** null: nothing to compare. */
+  matches: boolean | null;
+  /** The platform manifest read, for a multi-arch index. */
+  checkedManifest: string;
+  layersRead: number;
+}
+
+export async function readProvenance(client: RegistryClient, ref: ImageReference, expectedRevision: string | null, manifest?: Manifest): Promise<Provenance> {
+  let image = manifest ?? (await client.getManifest(ref));
+  if (!image) throw new RemoteError(`${formatReference(ref)}: manifest not found while reading /app/version.json`);
+  if (image.manifests.length) {
+    // An index: read one platform's image (linux/amd64 when present); they are built from one commit.
+    const child = image.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === 'amd64') ?? image.manifests[0]!;
+    const childManifest = await client.getManifest({ registry: ref.registry, repository: ref.repository, digest: child.digest });
+    if (!childManifest) throw new RemoteError(`${formatReference(ref)}: index child ${child.digest} not found`);
+    image = childManifest;
+  }
+  let version: VersionInfo | null = null;
+  let layersRead = 0;
+  for (const layer of [...image.layers].reverse()) {
+    layersRead++;
+    const content = await readFileFromLayer(client, ref, layer);
+    if (content) {
+      version = parseVersion(content, `${formatReference(ref)} /app/version.json`);
+      break;
+    }
+  }
+  const matches = expectedRevision === null || version === null ? null : version.commit === expectedRevision;
+  return { version, expectedRevision, matches, checkedManifest: image.digest, layersRead };
+}
+
+function parseVersion(content: Buffer, where: string): VersionInfo {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(content.toString('utf8'));
+  } catch {
+    throw new RemoteError(`${where}: not valid JSON`);
+  }
+  const field = (k: string): string | null => (typeof json[k] === 'string' ? (json[k] as string) : null);
+  return { commit: field('commit'), source: field('source'), build: field('build') };
+}
+
+async function readFileFromLayer(client: RegistryClient, ref: ImageReference, layer: Descriptor): Promise<Buffer | undefined> {
+  const where = `layer ${layer.digest} of ${formatReference(ref)}`;
+  let url = `${client.repositoryUrl(ref)}/blobs/${layer.digest}`;
+  let response = await client.request({ method: 'GET', url, scope: pullScope(ref), idempotent: true, stream: true }, where);
+  for (let hops = 0; response.status >= 300 && response.status < 400 && response.headers.location && hops < 5; hops++) {
+    url = new URL(response.headers.location, url).toString();
+    response = await client.request({ method: 'GET', url, idempotent: true, stream: true }, where, { withoutAuth: true });
+  }
+  expectOk(response, where);
+  if (!response.stream) return undefined;
+  const source = response.stream;
+  const stream = decompress(source, layer.mediaType);
+  try {
+    return await findInTar(stream, versionFilePath, maxVersionFileBytes);
+  } catch (error) {
+    if (error instanceof TarFormatError) throw new RemoteError(`${where}: ${error.message}`);
+    throw new RemoteError(`${where}: cannot read the layer (${(error as Error).message})`);
+  } finally {
+    // Stop the download as soon as the file is found (or the layer fails).
+    source.destroy();
+  }
+}
+
+function decompress(stream: Readable, mediaType: string): Readable {
+  const inflate = /gzip/.test(mediaType) ? createGunzip() : /zstd/.test(mediaType) ? createZstdDecompress() : undefined;
+  if (!inflate) return stream;
+  stream.on('error', (error) => inflate.destroy(error));
+  return stream.pipe(inflate);
+}
