@@ -1,5 +1,6 @@
 /** `tc-promote plan <script>`: what a promotion would do, and why. */
 import { UsageError } from '../errors.js';
+import { buildGraph, describeTasks } from '../graph/build.js';
 import { planPromotion, type Plan, type PlanRequest } from '../history/plan.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { buildRuntime, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
@@ -58,7 +59,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const request = planRequestFrom(values, positionals[0]);
   const runtime = buildRuntime(values, io);
   const plan = await planPromotion(runtime, request);
-  if (values.json) printJson(io, { script: plan.script, env: plan.env, route: plan.route, current: plan.current, target: plan.target, warnings: plan.warnings, tasks: plan.tasks, movingTag: plan.movingTag, movingDigest: plan.movingDigest, repository: plan.repository, destinations: plan.destinations });
+  // The tasks that would run: the same graph render prints (ids are new each time).
+  const graph = buildGraph(runtime.config, plan, { nowMs: runtime.nowMs });
+  plan.tasks = describeTasks(graph);
+  plan.warnings.push(...graph.warnings);
+  if (values.json) printJson(io, { script: plan.script, env: plan.env, route: plan.route, current: plan.current, target: plan.target, warnings: plan.warnings, tasks: plan.tasks, movingTag: plan.movingTag, movingDigest: plan.movingDigest, repository: plan.repository, destinations: plan.destinations, provenance: plan.provenance });
   else io.stdout(renderPlan(plan));
   return 0;
 }
@@ -73,7 +78,13 @@ export function renderPlan(plan: Plan): string {
     `  route:     ${plan.route}`,
     `  points:    ${plan.destinations.join(', ')}${plan.movingDigest ? ` (only if still at ${plan.movingDigest})` : ''}`,
   ];
-  if (plan.tasks.length) lines.push(`  tasks:     ${plan.tasks.length}`);
+  if (plan.provenance?.version) {
+    const p = plan.provenance;
+    lines.push(`  provenance: /app/version.json commit ${p.version!.commit ?? '?'}${p.matches === true ? ' (matches the tag)' : p.matches === false ? ' (DOES NOT MATCH the tag)' : ''}`);
+  }
+  for (const [i, task] of (plan.tasks as ReturnType<typeof describeTasks>).entries()) {
+    lines.push(`${i === 0 ? '  tasks:     ' : '             '}${task.label}${task.dependencies.length ? ` (after ${task.dependencies.join(', ')})` : ''}: ${task.name}`);
+  }
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n') + '\n';
 }

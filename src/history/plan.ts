@@ -4,7 +4,8 @@
  */
 import { expandPattern } from '../config/load.js';
 import { NotFoundError, UsageError, quote } from '../errors.js';
-import { formatReference, isDigest, normalizeRegistry, type ImageReference } from '../registry/reference.js';
+import { readProvenance, type Provenance } from '../registry/provenance.js';
+import { formatReference, isDigest, normalizeRegistry, parseReference, type ImageReference } from '../registry/reference.js';
 import { formatDuration } from '../util/duration.js';
 import { analyseDeploys, judgeCandidate, type Deploy, type PreviousCriteria } from './analyse.js';
 import { loadHistory, range, type EnvironmentHistory } from './history.js';
@@ -50,6 +51,8 @@ export interface Plan {
   repository: string;
   /** The environment's targets: every tag the promotion points. */
   destinations: string[];
+  /** /app/version.json of the target image against the revision its archive tag claims (not read offline). */
+  provenance?: Provenance | null;
 }
 
 const oneDay = 86_400;
@@ -83,6 +86,16 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
     warnings.push(`target ${target.digest} is what ${view.settings.movingTag} points at now: the promotion changes nothing`);
   }
   const route = chooseRoute(request.route as Route | undefined, target, warnings);
+  let provenance: Provenance | null = null;
+  if (target.available && target.digest !== undefined) {
+    const source = parseReference(target.source, 'target source');
+    provenance = await readProvenance(runtime.client, { registry: source.registry, repository: source.repository, digest: target.digest }, target.revision);
+    if (provenance.matches === false) {
+      warnings.push(`target image's /app/version.json says commit ${provenance.version?.commit ?? '?'}, but ${target.tag ?? 'its tag'} claims ${target.revision}: the promote step will refuse it`);
+    } else if (provenance.version === null) {
+      warnings.push(`target image has no /app/version.json: its revision cannot be checked`);
+    }
+  }
   return {
     script: view.script,
     env: view.env,
@@ -97,6 +110,7 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
     destinations: view.settings.targets.map((t) =>
       formatReference({ registry: runtime.registryOverride ?? normalizeRegistry(t.registry), repository: expandPattern(t.repository, view.script), tag: t.tag }),
     ),
+    provenance,
   };
 }
 

@@ -60,6 +60,9 @@ export async function findInTar(stream: Readable, wanted: string, maxFileBytes: 
           buffer = buffer.subarray(take);
           state.remaining -= take;
           if (state.remaining > 0) break;
+          // The wanted file is complete: return without waiting for padding, which some
+          // writers (umoci 0.4) leave off the last entry of a layer.
+          if (state.keep && state.type !== 'L' && state.type !== 'x') return Buffer.concat(state.chunks);
           if (buffer.length < state.padding) break;
           buffer = buffer.subarray(state.padding);
           const done = state;

@@ -110,6 +110,8 @@ describe('plan', () => {
     expect(p.current.tag).toBe(P.P10);
     expect(p.target).toMatchObject({ tag: P.P7, revision: rev.r4, digest: seeded.images.img4b!.digest, available: true });
     expect(p.warnings).toEqual([]);
+    // Provenance: the image's /app/version.json names the revision its archive tag claims.
+    expect(p.provenance).toMatchObject({ matches: true, expectedRevision: rev.r4, version: { commit: rev.r4 } });
   });
 
   it('passes over --skip by tag, by revision prefix and by digest', async () => {
@@ -121,6 +123,8 @@ describe('plan', () => {
   it('requires --min-live, reaching back to the gap era', async () => {
     const p = await plan('--min-live', '10d');
     expect(p.target).toMatchObject({ tag: P.P2, era: 'gap', revision: null, digest: seeded.images.imgG!.digest });
+    // A gap-era tag claims no revision: nothing to compare, but the image still says what it is.
+    expect(p.provenance).toMatchObject({ matches: null, version: { commit: rev.rG } });
     expect((await plan('--min-live', '9d')).target.tag).toBe(P.P7);
   });
 
