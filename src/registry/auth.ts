@@ -103,7 +103,8 @@ async function fetchToken(next: Transport, challenge: Challenge, scope: string |
   if (credential?.identityToken) {
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.identityToken, client_id: 'tc-promote' });
     if (service) form.set('service', service);
-    for (const one of scope?.split(' ').filter(Boolean) ?? []) form.append('scope', one);
+    // The OAuth2 form takes scopes space-delimited in one parameter.
+    if (scope) form.set('scope', scope);
     response = await next({
       method: 'POST',
       url: realmUrl.toString(),
