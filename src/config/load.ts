@@ -13,7 +13,8 @@ export type { Config, EnvironmentConfig, TargetConfig };
 
 export const defaultConfigPath = fileURLToPath(new URL('../../config/scriptworker-scripts.yml', import.meta.url));
 
-const validateConfig = compileSchema<Config>(configSchema);
+// Compiled on first use: commands that never read a configuration do not pay for it.
+let validateConfig: ReturnType<typeof compileSchema<Config>> | undefined;
 
 export function loadConfig(file?: string): Config {
   const path = file ?? defaultConfigPath;
@@ -33,6 +34,7 @@ export function parseConfig(text: string, source: string): Config {
   } catch (error) {
     throw new UsageError(`${source}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
+  validateConfig ??= compileSchema<Config>(configSchema);
   if (!validateConfig(data)) {
     throw new UsageError(describeSchemaErrors(source, validateConfig.errors, data));
   }

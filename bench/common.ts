@@ -1,0 +1,58 @@
+// Shared by the benchmarks: run a command as a process and time it, medians, tables.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const binPath = `${repoRoot}bin/tc-promote.js`;
+const rssPreload = `${repoRoot}bench/rss-report.mjs`;
+
+export interface Timed {
+  ms: number;
+  code: number;
+  stdout: string;
+  stderr: string;
+  maxRssKb?: number;
+}
+
+export function timeProcess(command: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const rss = /BENCH_MAX_RSS_KB=(\d+)/.exec(stderr);
+      resolve({ ms, code: code ?? -1, stdout, stderr: stderr.replace(/\nBENCH_MAX_RSS_KB=\d+\n/, ''), ...(rss && { maxRssKb: Number(rss[1]) }) });
+    });
+  });
+}
+
+/** tc-promote as a process, with its peak RSS reported. */
+export function timeCli(args: string[], env: Record<string, string | undefined> = {}): Promise<Timed> {
+  return timeProcess(process.execPath, ['--import', rssPreload, binPath, ...args], env);
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function printTable(title: string, headers: string[], rows: (string | number)[][]): void {
+  const cells = rows.map((r) => r.map(String));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`\n${title}\n`);
+  console.log(line(headers));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of cells) console.log(line(r));
+}
+
+export function machine(): string {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+}
