@@ -50,7 +50,9 @@ export class NotFoundError extends PromoteError {
 
 /** Quote a user-supplied value for an error message: control characters escaped, long values cut. */
 export function quote(value: unknown, max = 120): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  const json = JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
-  return json;
+  if (typeof value !== 'string') {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > max ? `${text.slice(0, max)}…` : text;
+  }
+  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
 }

@@ -2,7 +2,8 @@
  * The bottom of the registry HTTP stack: one request over undici, with timeouts. Layers above
  * (retry, auth) wrap a `Transport`; operations never know how auth or retries work.
  */
-import { Agent, request as undiciRequest } from 'undici';
+import http from 'node:http';
+import https from 'node:https';
 import type { Readable } from 'node:stream';
 
 export interface RegistryRequest {
@@ -45,59 +46,75 @@ export class BodyTooLargeError extends Error {}
 export interface HttpTransportOptions {
   /** Milliseconds to wait for response headers, and between body chunks. */
   timeoutMs?: number;
+  /** Most sockets kept per host. */
   connections?: number;
   userAgent?: string;
 }
 
+/**
+ * node:http(s) with keep-alive agents. (undici was measured at ~100 ms of import time on
+ * every CLI start, a third of a rollback command's budget; node:http costs ~10 ms.)
+ */
 export function httpTransport(options: HttpTransportOptions = {}): Transport {
   const timeout = options.timeoutMs ?? 30_000;
-  const dispatcher = new Agent({
-    connections: options.connections ?? 16,
-    headersTimeout: timeout,
-    bodyTimeout: timeout,
-    connectTimeout: timeout,
-  });
+  const agentOptions = { keepAlive: true, maxSockets: options.connections ?? 16, timeout };
+  const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
   const userAgent = options.userAgent ?? 'tc-promote';
-  return async (req) => {
-    let response;
-    try {
-      response = await undiciRequest(req.url, {
-        method: req.method,
-        headers: { 'user-agent': userAgent, ...req.headers },
-        body: req.body ?? null,
-        dispatcher,
+  return (req) =>
+    new Promise<RegistryResponse>((resolve, reject) => {
+      let url: URL;
+      try {
+        url = new URL(req.url);
+      } catch {
+        reject(new TransportError(`${req.method} ${redactUrl(req.url)}: not a URL`, 'EINVALIDURL'));
+        return;
+      }
+      const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
+      const headers: Record<string, string> = { 'user-agent': userAgent, ...req.headers };
+      const body = req.body;
+      if (typeof body === 'string' || Buffer.isBuffer(body)) headers['content-length'] = String(Buffer.byteLength(body));
+      else if (body === undefined && (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH')) headers['content-length'] = '0';
+      const fail = (error: unknown): void => reject(asTransportError(error, req));
+      const request = (protocol === 'https:' ? https : http).request(url, { method: req.method, headers, agent: agents[protocol] }, (response) => {
+        const out: Record<string, string> = {};
+        for (const [key, value] of Object.entries(response.headers)) {
+          if (value !== undefined) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        const status = response.statusCode ?? 0;
+        // From here the socket timeout means "no body bytes for `timeout` ms".
+        response.setTimeout(timeout, () => response.destroy(Object.assign(new Error('body timed out'), { code: 'ETIMEDOUT' })));
+        if (req.stream && status >= 200 && status < 300) {
+          resolve({ status, headers: out, body: Buffer.alloc(0), stream: response });
+          return;
+        }
+        readLimited(response, req.method === 'HEAD' ? 0 : (req.maxBodyBytes ?? 8 * 1024 * 1024)).then(
+          (buffer) => resolve({ status, headers: out, body: buffer }),
+          (error: unknown) => (error instanceof BodyTooLargeError ? reject(error) : fail(error)),
+        );
       });
-    } catch (error) {
-      throw asTransportError(error, req);
-    }
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(response.headers)) {
-      if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    if (req.stream && response.statusCode >= 200 && response.statusCode < 300) {
-      return { status: response.statusCode, headers, body: Buffer.alloc(0), stream: response.body };
-    }
-    try {
-      const body = await readLimited(response.body, req.maxBodyBytes ?? 8 * 1024 * 1024);
-      return { status: response.statusCode, headers, body };
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) throw error;
-      throw asTransportError(error, req);
-    }
-  };
+      request.setTimeout(timeout, () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      request.on('error', fail);
+      if (body === undefined) request.end();
+      else if (typeof body === 'string' || Buffer.isBuffer(body)) request.end(body);
+      else {
+        body.on('error', (error) => request.destroy(error));
+        body.pipe(request);
+      }
+    });
 }
 
-async function readLimited(body: AsyncIterable<Buffer | Uint8Array> & { destroy?: (e?: Error) => void }, limit: number): Promise<Buffer> {
+async function readLimited(body: http.IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
-    size += chunk.length;
+    size += (chunk as Buffer).length;
     if (size > limit) {
-      body.destroy?.();
+      body.destroy();
       throw new BodyTooLargeError(`response body larger than ${limit} bytes`);
     }
-    chunks.push(Buffer.from(chunk));
+    chunks.push(chunk as Buffer);
   }
+  if (!body.complete) throw Object.assign(new Error('connection closed mid-body'), { code: 'ECONNRESET' });
   return Buffer.concat(chunks);
 }
 
@@ -109,12 +126,10 @@ function asTransportError(error: unknown, req: RegistryRequest): TransportError 
 
 function describeCode(code: string, message = ''): string {
   switch (code) {
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
       return 'timed out';
     case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
+    case 'EPIPE':
       return 'connection reset';
     case 'ECONNREFUSED':
       return 'connection refused';

@@ -59,7 +59,7 @@ describe('retry', () => {
   });
 
   it('rethrows a persistent network failure', async () => {
-    const t = scripted(Array.from({ length: 5 }, () => new TransportError('GET x: timed out', 'UND_ERR_HEADERS_TIMEOUT')));
+    const t = scripted(Array.from({ length: 5 }, () => new TransportError('GET x: timed out', 'ETIMEDOUT')));
     await expect(withRetry(t, { attempts: 2, baseDelayMs: 1 })({ method: 'GET', url: 'http://x/' })).rejects.toThrow(/timed out/);
   });
 });
