@@ -2,8 +2,9 @@
 import { machine } from './common.js';
 import { benchHistory } from './history.js';
 import { benchCopy } from './copy.js';
+import { benchGraph } from './graph.js';
 
-const all: Record<string, () => Promise<void>> = { history: benchHistory, copy: benchCopy };
+const all: Record<string, () => Promise<void>> = { history: benchHistory, copy: benchCopy, graph: benchGraph };
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 console.log(`machine: ${machine()}`);
 for (const name of chosen) {

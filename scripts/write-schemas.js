@@ -1,6 +1,26 @@
-// Write schemas/*.json from the TypeScript schema constants (their one source of truth).
-import { writeFileSync } from 'node:fs';
+// Write schemas/*.json from the TypeScript schema constants (their one source of truth), and
+// the precompiled validators dist/validators/*.cjs (ajv standalone code) that the CLI loads
+// instead of compiling the schemas at every start (see src/util/precompiled.ts).
+// Run after the build: node scripts/write-schemas.js (npm run build does both).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import standalone from 'ajv/dist/standalone/index.js';
 import { configSchema } from '../dist/config/schema.js';
+import { actionsFileSchema } from '../dist/taskcluster/actions-schema.js';
+import { taskDefinitionSchema } from '../dist/taskcluster/task-schema.js';
+import { schemaHash } from '../dist/util/precompiled.js';
 
-const out = new URL('../schemas/config.schema.json', import.meta.url);
-writeFileSync(out, `${JSON.stringify(configSchema, null, 2)}\n`);
+const schemas = {
+  config: configSchema,
+  task: taskDefinitionSchema,
+  actions: actionsFileSchema,
+};
+const toCode = standalone.default ?? standalone;
+mkdirSync(new URL('../dist/validators/', import.meta.url), { recursive: true });
+for (const [name, schema] of Object.entries(schemas)) {
+  writeFileSync(new URL(`../schemas/${name}.schema.json`, import.meta.url), `${JSON.stringify(schema, null, 2)}\n`);
+  // The same options as src/util/validate.ts, so errors read the same.
+  const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true, esm: false } });
+  const code = toCode(ajv, ajv.compile(schema));
+  writeFileSync(new URL(`../dist/validators/${name}.cjs`, import.meta.url), `${code}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(schema))};\n`);
+}

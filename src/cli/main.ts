@@ -4,18 +4,30 @@
  */
 import { ExitCode, PromoteError } from '../errors.js';
 import type { Io } from './common.js';
-import * as copy from './copy.js';
-import * as forcePush from './force-push.js';
-import * as history from './history.js';
-import * as plan from './plan.js';
 
 interface Command {
-  summary: string;
   help: string;
   run: (argv: string[], io: Io) => Promise<number>;
 }
 
-export const commands: Record<string, Command> = { history, plan, copy, 'force-push': forcePush };
+interface CommandEntry {
+  summary: string;
+  /** Loaded on use: a command pays only for its own dependencies at start-up. */
+  load: () => Promise<Command>;
+}
+
+export const commands: Record<string, CommandEntry> = {
+  history: { summary: 'the deploy history of a script in an environment', load: () => import('./history.js') },
+  plan: { summary: 'resolve current and target, choose the route, list warnings and tasks', load: () => import('./plan.js') },
+  render: { summary: 'print the task graph a promotion would submit (json, yaml, dot, mermaid)', load: () => import('./render.js') },
+  submit: { summary: 'create the promotion task graph in Taskcluster', load: () => import('./submit.js') },
+  trigger: { summary: "trigger the promotion action's hook, as the Taskcluster UI does", load: () => import('./trigger.js') },
+  actions: { summary: 'write actions.json with the promotion hook action (or merge it into one)', load: () => import('./actions.js') },
+  'action-callback': { summary: 'inside the action task: read the action input, plan and submit the graph', load: () => import('./action-callback.js') },
+  validate: { summary: 'check every template, task, actions.json and .taskcluster.yml (CI)', load: () => import('./validate.js') },
+  copy: { summary: 'point a tag at an existing image: exact bytes, compare-and-swap, archive tag', load: () => import('./copy.js') },
+  'force-push': { summary: 'move a deploy branch to a revision, with a lease and a backup ref', load: () => import('./force-push.js') },
+};
 
 export function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -55,7 +67,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     return ExitCode.usage;
   }
   try {
-    return await command.run(rest, io);
+    return await (await command.load()).run(rest, io);
   } catch (error) {
     const debug = rest.includes('--debug');
     if (error instanceof PromoteError) {

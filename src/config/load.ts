@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { load as parseYaml } from 'js-yaml';
 import { UsageError, quote } from '../errors.js';
-import { compileSchema, describeSchemaErrors } from '../util/validate.js';
+import { validatorFor } from '../util/precompiled.js';
+import { describeSchemaErrors, type compileSchema } from '../util/validate.js';
 import { configSchema, type Config, type EnvironmentConfig, type TargetConfig } from './schema.js';
 
 export type { Config, EnvironmentConfig, TargetConfig };
@@ -34,7 +35,7 @@ export function parseConfig(text: string, source: string): Config {
   } catch (error) {
     throw new UsageError(`${source}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
-  validateConfig ??= compileSchema<Config>(configSchema);
+  validateConfig ??= validatorFor<Config>('config', configSchema);
   if (!validateConfig(data)) {
     throw new UsageError(describeSchemaErrors(source, validateConfig.errors, data));
   }

@@ -62,7 +62,8 @@ export const configSchema = {
         trustDomain: name,
         project: name,
         level: { type: 'integer', minimum: 1, maximum: 3 },
-        workerPool: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,38}/[a-zA-Z0-9_-]{1,38}$' },
+        // The Queue's taskQueueId: <provisionerId>/<workerType>.
+        workerPool: { type: 'string', pattern: '^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$' },
         image: { type: 'string', minLength: 1, description: 'Docker image that runs tc-promote inside tasks' },
         secrets: {
           type: 'object',

@@ -2,7 +2,8 @@
  * The bottom of the registry HTTP stack: one request over undici, with timeouts. Layers above
  * (retry, auth) wrap a `Transport`; operations never know how auth or retries work.
  */
-import http from 'node:http';
+import { createRequire } from 'node:module';
+import type * as HttpModule from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 
@@ -30,6 +31,10 @@ export interface RegistryResponse {
 }
 
 export type Transport = (request: RegistryRequest) => Promise<RegistryResponse>;
+
+// node:http imported as an ES module builds its namespace from every export, and its lazy
+// WebSocket export loads Node's bundled undici (~20 ms of start-up); require() does not.
+const http = createRequire(import.meta.url)('node:http') as typeof HttpModule;
 
 /** Network-level failure (reset, refused, timeout): retryable for idempotent requests. */
 export class TransportError extends Error {
@@ -103,7 +108,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     });
 }
 
-async function readLimited(body: http.IncomingMessage, limit: number): Promise<Buffer> {
+async function readLimited(body: HttpModule.IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

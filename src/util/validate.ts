@@ -2,9 +2,11 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { quote } from '../errors.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// Created on first use: most runs use validators compiled ahead of time (util/precompiled.ts).
+let ajv: Ajv | undefined;
 
 export function compileSchema<T>(schema: object): ValidateFunction<T> {
+  ajv ??= new Ajv({ allErrors: true, strict: false });
   return ajv.compile<T>(schema);
 }
 

@@ -1,0 +1,110 @@
+// Benchmark: the task graph.
+//  1. Cold start of `tc-promote render --offline …` as a process against `node -e 0`
+//     (median of alternating runs). Target: under 300 ms median.
+//  2. In-process rendering of all 13 scripts' graphs (templates, context, json-e, schema
+//     validation). Target: all 13 under 50 ms.
+//  3. Submission of a 50-task graph to the Taskcluster emulator with 20 ms added to every
+//     call, through taskcluster-client. Target: wall time ≤ 1.5 × (graph depth + 1) × 20 ms.
+import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { examplePlan, revision, targetDigest } from '../test/support/plans.js';
+import { binPath, median, printTable, repoRoot, timeProcess } from './common.js';
+
+// The built tool (dist/), typed by its sources.
+const { loadConfig, parseConfig } = (await import(`${repoRoot}dist/config/load.js`)) as typeof import('../src/config/load.js');
+const { buildGraph, graphDepth } = (await import(`${repoRoot}dist/graph/build.js`)) as typeof import('../src/graph/build.js');
+const { createClients } = (await import(`${repoRoot}dist/taskcluster/clients.js`)) as typeof import('../src/taskcluster/clients.js');
+const { submitGraph } = (await import(`${repoRoot}dist/taskcluster/submit.js`)) as typeof import('../src/taskcluster/submit.js');
+
+const runs = Number(process.env.BENCH_RUNS ?? 15);
+const latencyMs = 20;
+
+export async function benchGraph(): Promise<void> {
+  const rows: (string | number)[][] = [];
+
+  // 1. Cold start, alternating so that both see the same machine state.
+  const renderArgs = [binPath, 'render', 'signingscript', '--offline', '--target-tag', `production-20210929025643-${revision}`, '--target-digest', targetDigest];
+  const samples = { render: [] as number[], node: [] as number[] };
+  for (let i = 0; i < runs + 1; i++) {
+    const render = await timeProcess(process.execPath, renderArgs);
+    if (render.code !== 0) throw new Error(`render failed: ${render.stderr}`);
+    const bare = await timeProcess(process.execPath, ['-e', '0']);
+    // The first pair warms the file cache (and the compile cache bin/tc-promote.js enables).
+    if (i === 0) continue;
+    samples.render.push(render.ms);
+    samples.node.push(bare.ms);
+  }
+  const renderMedian = median(samples.render);
+  const nodeMedian = median(samples.node);
+  rows.push(['cold start: tc-promote render --offline', `${renderMedian.toFixed(0)} ms`, `node -e 0: ${nodeMedian.toFixed(0)} ms (+${(renderMedian - nodeMedian).toFixed(0)} ms)`, '< 300 ms', renderMedian < 300 ? 'yes' : 'NO']);
+
+  // 2. All 13 graphs in-process: the first pass loads templates and compiles the schema.
+  const config = loadConfig();
+  const renderAll = (): number => {
+    const started = performance.now();
+    for (const script of config.scripts) buildGraph(config, examplePlan(config, { script }), { allowFallback: true });
+    return performance.now() - started;
+  };
+  const first = renderAll();
+  const warm = median(Array.from({ length: runs }, renderAll));
+  rows.push([`render all ${config.scripts.length} graphs in-process (first)`, `${first.toFixed(1)} ms`, 'templates read, validator loaded, code not yet optimised', '< 50 ms', first < 50 ? 'yes' : 'NO']);
+  rows.push([`render all ${config.scripts.length} graphs in-process (warm median)`, `${warm.toFixed(1)} ms`, `${(warm / config.scripts.length).toFixed(2)} ms a graph`, '< 50 ms', warm < 50 ? 'yes' : 'NO']);
+
+  // 3. A 50-task graph: 49 promote targets and the fallback.
+  const text = readFileSync(`${repoRoot}config/scriptworker-scripts.yml`, 'utf8');
+  const line = "      - { registry: docker.io, repository: 'mozilla/releng-{script}', tag: production }";
+  const wide = parseConfig(text.replace(line, Array.from({ length: 49 }, (_, i) => (i ? `      - { registry: registry${i}.example.com, repository: 'mozilla/releng-{script}', tag: production }` : line)).join('\n')), 'bench-49-targets.yml');
+  // With no latency, the same submission shows what the client itself costs (taskcluster-client's HTTP stack).
+  for (const latency of [latencyMs, 0]) {
+    const worker = new Worker(new URL('./emulator-worker.js', import.meta.url), { workerData: { latencyMs: latency } });
+    try {
+      const [{ rootUrl }] = (await once(worker, 'message')) as [{ rootUrl: string }];
+      const { queue } = await createClients({ apiRootUrl: rootUrl, rootUrl, viaProxy: false, credentials: { clientId: 'bench', accessToken: 'bench' } }, { retries: 0 });
+      const times: number[] = [];
+      let depth = 0;
+      let tasks = 0;
+      const rounds = Math.max(5, Math.ceil(runs / 3));
+      for (let i = 0; i < rounds + 1; i++) {
+        const graph = buildGraph(wide, examplePlan(wide));
+        depth = graphDepth(graph);
+        tasks = graph.tasks.length;
+        const started = performance.now();
+        await submitGraph(queue, graph);
+        const ms = performance.now() - started;
+        if (i > 0) times.push(ms); // the first round opens the connections
+      }
+      worker.postMessage({ type: 'count' });
+      const [{ created }] = (await once(worker, 'message')) as [{ created: number }];
+      if (created !== tasks * (rounds + 1)) throw new Error(`the emulator created ${created} tasks, expected ${tasks * (rounds + 1)}`);
+      const submitMedian = median(times);
+      if (latency > 0) {
+        const bound = 1.5 * (depth + 1) * latency;
+        rows.push([`submit ${tasks}-task graph (depth ${depth}), ${latency} ms a call`, `${submitMedian.toFixed(0)} ms`, `median of ${rounds}; emulator in a worker thread`, `≤ ${bound} ms`, submitMedian <= bound ? 'yes' : 'NO']);
+      } else {
+        rows.push([`  the same with no latency (client cost)`, `${submitMedian.toFixed(0)} ms`, `${(submitMedian / tasks).toFixed(2)} ms a createTask call`, '', '']);
+      }
+    } finally {
+      await worker.terminate();
+    }
+  }
+  // The scheduling alone: a creator that only waits the latency (no HTTP client cost).
+  {
+    const times: number[] = [];
+    let depth = 0;
+    let tasks = 0;
+    for (let i = 0; i < 6; i++) {
+      const graph = buildGraph(wide, examplePlan(wide));
+      depth = graphDepth(graph);
+      tasks = graph.tasks.length;
+      const waiting = { createTask: () => new Promise((resolve) => setTimeout(resolve, latencyMs)) };
+      const started = performance.now();
+      await submitGraph(waiting, graph);
+      times.push(performance.now() - started);
+    }
+    const bound = 1.5 * (depth + 1) * latencyMs;
+    const ms = median(times);
+    rows.push([`  scheduling only (${tasks} creates that just wait ${latencyMs} ms)`, `${ms.toFixed(0)} ms`, 'dependency order, 50 in flight', `≤ ${bound} ms`, ms <= bound ? 'yes' : 'NO']);
+  }
+  printTable(`task graph (median of ${runs} runs unless noted)`, ['measure', 'result', 'detail', 'target', 'met'], rows);
+}

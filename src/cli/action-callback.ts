@@ -1,0 +1,72 @@
+/** `tc-promote action-callback`: inside the action task, plan, render and submit the promotion. */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import type { TaskGraph } from '../graph/build.js';
+import { formatGraph } from '../graph/format.js';
+import { planPromotion, type PlanRequest } from '../history/plan.js';
+import { planActionGraph, readActionEnvironment, runActionCallback } from '../taskcluster/action-callback.js';
+import { createClients, resolveConnection, taskGroupUrl } from '../taskcluster/clients.js';
+import { buildRuntime, clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
+
+export const summary = 'inside the action task: read the action input, plan and submit the graph';
+
+export const help = `Usage: tc-promote action-callback [--dry-run] [--json]
+
+Runs inside the action task that the promotion hook creates. Reads ACTION_INPUT (JSON),
+ACTION_TASK_GROUP_ID, ACTION_TASK_ID (JSON: null for a task-group action), ACTION_CALLBACK and
+TASK_ID (the action task itself), validates the input against the action's schema, plans,
+renders and submits the graph into the action's task group. Every task with no dependency in
+the graph depends on the action task, so nothing runs unless the whole graph was created.
+Taskcluster calls go through TASKCLUSTER_PROXY_URL with the action task's scopes. With
+TC_PROMOTE_ARTIFACTS set, the graph is written there as task-graph.json before submission.
+
+Options:
+  --dry-run   plan and render, print the graph, submit nothing
+
+Example (what the action task runs):
+  ACTION_CALLBACK=promote_image ACTION_TASK_GROUP_ID=… ACTION_TASK_ID=null TASK_ID=… \\
+  ACTION_INPUT='{"script":"signingscript","environment":"production","reason":"bad deploy"}' \\
+  tc-promote action-callback
+
+${globalHelp}`;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs('action-callback', argv, { 'dry-run': { type: 'boolean' } }, false);
+  if (values.help) return io.stdout(help + '\n'), 0;
+  const config = loadConfig(values.config);
+  const action = readActionEnvironment(config, io.env);
+  const runtime = buildRuntime(values, io, config);
+  const deps = {
+    plan: (request: PlanRequest) => planPromotion(runtime, request),
+    graphOptions: { nowMs: clock(io.env), ...(io.env.TC_PROMOTE_REQUESTER ? { requester: io.env.TC_PROMOTE_REQUESTER } : {}) },
+  };
+  if (values['dry-run']) {
+    const { plan, graph } = await planActionGraph(config, action, deps);
+    for (const w of [...plan.warnings, ...graph.warnings]) io.stderr(`warning: ${w}\n`);
+    io.stdout(formatGraph(graph, 'json'));
+    return 0;
+  }
+  const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
+  const { queue } = await createClients(connection);
+  const artifacts = io.env.TC_PROMOTE_ARTIFACTS;
+  const { plan, graph, result } = await runActionCallback(config, action, {
+    ...deps,
+    queue,
+    beforeSubmit: (g: TaskGraph) => {
+      for (const w of g.warnings) io.stderr(`warning: ${w}\n`);
+      if (!artifacts) return;
+      try {
+        writeFileSync(path.join(artifacts, 'task-graph.json'), formatGraph(g, 'json'));
+      } catch (error) {
+        throw new UsageError(`TC_PROMOTE_ARTIFACTS: cannot write task-graph.json in ${artifacts}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; nothing was submitted`);
+      }
+    },
+  });
+  for (const w of plan.warnings) io.stderr(`warning: ${w}\n`);
+  const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
+  if (values.json) printJson(io, { ...result, url });
+  else io.stdout(`${result.created.map((t) => `created ${t.label} ${t.taskId}`).join('\n')}\ntask group: ${url}\n`);
+  return 0;
+}

@@ -1,0 +1,120 @@
+/** `tc-promote actions`: write actions.json with the promotion action, or merge it into one. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadConfig } from '../config/load.js';
+import { UsageError, quote } from '../errors.js';
+import { buildAction, mergeAction, parseActionsFile, type DecisionInfo } from '../graph/actions.js';
+import { isSlugid } from '../taskcluster/slugid.js';
+import { globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';
+
+export const summary = 'write actions.json with the promotion hook action (or merge it into one)';
+
+export const help = `Usage: tc-promote actions [--output FILE] [--merge FILE] [decision flags]
+
+Writes public/actions.json (version 1) with one hook action, promote-image: hookGroupId
+project-<trust domain>, hookId in-tree-action-<level>-release-promotion/<first 10 hex of the
+sha256 of .taskcluster.yml>, a strict input schema, and a hookPayload in the shape
+taskgraph-based repositories and the in-tree action hooks consume. With --merge, adds the
+action to an existing actions.json (such as taskgraph's), replacing an older copy of it, and
+writes the result back to that file unless --output says otherwise.
+
+The decision values default to the environment of a decision task (TASK_ID and the
+TC_PROMOTE_* variables the project's .taskcluster.yml sets).
+
+Options:
+  --output FILE             where to write (default: the --merge file, else stdout)
+  --merge FILE              an actions.json to add the action to
+  --taskcluster-yml FILE    the repository's .taskcluster.yml, hashed into the hookId (default ./.taskcluster.yml)
+  --decision-task-id ID     the decision task (= its task group)   [$TASK_ID]
+  --repository-url URL      the repository                         [$TC_PROMOTE_HEAD_REPOSITORY, else the configured GitHub repository]
+  --base-repository-url URL                                        [$TC_PROMOTE_BASE_REPOSITORY]
+  --revision SHA            the decided revision                   [$TC_PROMOTE_HEAD_REV]
+  --base-revision SHA                                              [$TC_PROMOTE_BASE_REV]
+  --branch B                the decided branch                     [$TC_PROMOTE_HEAD_REF, else the default branch]
+  --owner EMAIL             who pushed                             [$TC_PROMOTE_OWNER]
+  --level N                 the decision's level (1-3)             [$TC_PROMOTE_LEVEL, else the configuration's]
+
+Examples:
+  tc-promote actions --output /builds/worker/artifacts/actions.json
+  tc-promote actions --merge artifacts/actions.json --decision-task-id "$TASK_ID" --revision "$HEAD_REV"
+
+${globalHelp}`;
+
+const options = {
+  output: { type: 'string' },
+  merge: { type: 'string' },
+  'taskcluster-yml': { type: 'string' },
+  'decision-task-id': { type: 'string' },
+  'repository-url': { type: 'string' },
+  'base-repository-url': { type: 'string' },
+  revision: { type: 'string' },
+  'base-revision': { type: 'string' },
+  branch: { type: 'string' },
+  owner: { type: 'string' },
+  level: { type: 'string' },
+} as const;
+
+function readText(file: string, field: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${field}: cannot read ${quote(file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+function httpsUrl(text: string, field: string): string {
+  if (!/^https:\/\/[^\s/]+\/\S+$/.test(text)) throw new UsageError(`${field}: ${quote(text)} is not an https repository URL`);
+  return text.replace(/\/+$/, '').replace(/\.git$/, '');
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs('actions', argv, options, false);
+  if (values.help) return io.stdout(help + '\n'), 0;
+  const config = loadConfig(values.config);
+  const env = io.env;
+  const tcymlPath = values['taskcluster-yml'] ?? '.taskcluster.yml';
+  if (!existsSync(tcymlPath)) throw new UsageError(`--taskcluster-yml: ${quote(tcymlPath)} does not exist; the hookId names the hash of the repository's .taskcluster.yml`);
+  const tcyml = readText(tcymlPath, '--taskcluster-yml');
+  const decisionTaskId = values['decision-task-id'] ?? env.TASK_ID;
+  if (decisionTaskId === undefined) throw new UsageError('--decision-task-id: missing (outside a decision task, where TASK_ID is set, give it)');
+  if (!isSlugid(decisionTaskId)) throw new UsageError(`--decision-task-id: ${quote(decisionTaskId)} is not a task id`);
+  const revision = values.revision ?? env.TC_PROMOTE_HEAD_REV;
+  if (revision === undefined) throw new UsageError('--revision: missing (or set TC_PROMOTE_HEAD_REV)');
+  if (!/^[0-9a-f]{40}$/.test(revision)) throw new UsageError(`--revision: ${quote(revision)} is not a 40-hex revision`);
+  const baseRevision = values['base-revision'] ?? env.TC_PROMOTE_BASE_REV;
+  if (baseRevision !== undefined && !/^[0-9a-f]{40}$/.test(baseRevision)) throw new UsageError(`--base-revision: ${quote(baseRevision)} is not a 40-hex revision`);
+  const level = positiveInteger(values.level ?? env.TC_PROMOTE_LEVEL, values.level !== undefined ? '--level' : 'TC_PROMOTE_LEVEL', 3) ?? config.taskcluster.level;
+  const repositoryUrl = httpsUrl(values['repository-url'] ?? env.TC_PROMOTE_HEAD_REPOSITORY ?? `https://github.com/${config.github.repository}`, '--repository-url');
+  const baseRepository = values['base-repository-url'] ?? env.TC_PROMOTE_BASE_REPOSITORY;
+  const decision: DecisionInfo = {
+    taskGroupId: decisionTaskId,
+    repositoryUrl,
+    ...(baseRepository !== undefined && { baseRepositoryUrl: httpsUrl(baseRepository, '--base-repository-url') }),
+    level,
+    revision,
+    ...(baseRevision !== undefined && { baseRevision }),
+    branch: (values.branch ?? env.TC_PROMOTE_HEAD_REF ?? config.github.defaultBranch).replace(/^refs\/heads\//, ''),
+    owner: values.owner ?? env.TC_PROMOTE_OWNER ?? 'unknown',
+  };
+  const existing = values.merge !== undefined ? parseActionsFile(parseJson(readText(values.merge, '--merge'), values.merge), values.merge) : undefined;
+  const file = mergeAction(existing, buildAction(config, decision, tcyml));
+  const text = `${JSON.stringify(file, null, 2)}\n`;
+  const output = values.output ?? values.merge;
+  if (output === undefined) io.stdout(text);
+  else {
+    try {
+      writeFileSync(output, text);
+    } catch (error) {
+      throw new UsageError(`--output: cannot write ${quote(output)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    io.stderr(`wrote ${output}: ${file.actions.length} action(s)\n`);
+  }
+  return 0;
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--merge: ${quote(source)} is not JSON: ${(error as Error).message}`);
+  }
+}

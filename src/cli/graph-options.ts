@@ -1,0 +1,113 @@
+/**
+ * What the graph commands (`render`, `submit`) share: the plan flags, the offline target
+ * flags, the graph flags, and plan → graph.
+ */
+import { loadConfig, type Config } from '../config/load.js';
+import { UsageError, quote } from '../errors.js';
+import { buildGraph, describeTasks, type GraphOptions, type TaskGraph } from '../graph/build.js';
+import { offlineCompareAndSwap, offlinePlan } from '../graph/offline-plan.js';
+import { planPromotion, type Plan } from '../history/plan.js';
+import { parseRegistryOverride } from '../registry/reference.js';
+import { isSlugid } from '../taskcluster/slugid.js';
+import { buildRuntime, clock, type GlobalValues, type Io } from './common.js';
+import { planOptions, planOptionsHelp, planRequestFrom } from './plan.js';
+
+export const graphOptions = {
+  ...planOptions,
+  'task-group-id': { type: 'string' },
+  reason: { type: 'string' },
+  fallback: { type: 'boolean' },
+  offline: { type: 'boolean' },
+  'target-tag': { type: 'string' },
+  'target-digest': { type: 'string' },
+  'moving-digest': { type: 'string' },
+  templates: { type: 'string' },
+} as const;
+
+export const graphOptionsHelp = `${planOptionsHelp}
+  --reason TEXT    why (recorded in the tasks and public/promotion.json)
+  --fallback       if promotion fails, the fallback task force-pushes the target revision
+  --task-group-id ID   put the tasks in this group (default: a new one)
+  --templates DIR  render with these templates instead of the installed taskcluster/
+
+Offline (no registry; the target is given instead of resolved):
+  --offline            do not read the registry
+  --target-tag T       the target archive tag (gives its revision and date)
+  --target-digest D    the target image digest (sha256:…); needed for the retag route
+  --moving-digest D    the moving tag's digest now (or none): promote compares-and-swaps on it`;
+
+export interface GraphValues extends GlobalValues {
+  env?: string;
+  to?: string;
+  'from-env'?: string;
+  route?: string;
+  'min-live'?: string;
+  skip?: string[];
+  'task-group-id'?: string;
+  reason?: string;
+  fallback?: boolean;
+  offline?: boolean;
+  'target-tag'?: string;
+  'target-digest'?: string;
+  'moving-digest'?: string;
+  templates?: string;
+}
+
+/** Who asked: for the tasks' records. Never a credential: a client id or a user name. */
+export function requesterFrom(env: NodeJS.ProcessEnv): string {
+  return env.TC_PROMOTE_REQUESTER || env.TASKCLUSTER_CLIENT_ID || env.USER || env.LOGNAME || 'unknown';
+}
+
+export interface PlannedGraph {
+  config: Config;
+  plan: Plan;
+  graph: TaskGraph;
+}
+
+export async function planAndBuildGraph(values: GraphValues, script: string | undefined, io: Io, extra: Partial<GraphOptions> = {}): Promise<PlannedGraph> {
+  const config = loadConfig(values.config);
+  const offlineFlags = (['target-tag', 'target-digest', 'moving-digest'] as const).filter((f) => values[f] !== undefined);
+  if (!values.offline && offlineFlags.length) throw new UsageError(`--${offlineFlags[0]}: only with --offline`);
+  const taskGroupId = values['task-group-id'];
+  if (taskGroupId !== undefined && !isSlugid(taskGroupId)) throw new UsageError(`--task-group-id: ${quote(taskGroupId)} is not a task id (a 22-character slugid)`);
+  let plan: Plan;
+  let compareAndSwap = true;
+  if (values.offline) {
+    const online = (['to', 'from-env', 'min-live'] as const).filter((f) => values[f] !== undefined);
+    if (online.length || values.skip?.length) throw new UsageError(`--${online[0] ?? 'skip'}: resolves a target from the registry; with --offline give --target-tag/--target-digest`);
+    const override = values.registry !== undefined ? parseRegistryOverride(values.registry).registry : undefined;
+    const request = {
+      script,
+      ...(values.env !== undefined && { env: values.env }),
+      ...(values.route !== undefined && { route: values.route }),
+      ...(values['target-tag'] !== undefined && { targetTag: values['target-tag'] }),
+      ...(values['target-digest'] !== undefined && { targetDigest: values['target-digest'] }),
+      ...(values['moving-digest'] !== undefined && { movingDigest: values['moving-digest'] }),
+      ...(override !== undefined && { registryOverride: override }),
+      nowMs: clock(io.env),
+    };
+    plan = offlinePlan(config, request);
+    compareAndSwap = offlineCompareAndSwap(request);
+  } else {
+    plan = await planPromotion(buildRuntime(values, io, config), planRequestFrom(values, script));
+  }
+  const graph = buildGraph(config, plan, {
+    ...(taskGroupId !== undefined && { taskGroupId }),
+    ...(values.reason !== undefined && { reason: values.reason }),
+    ...(values.templates !== undefined && { templatesDir: values.templates }),
+    ...(values['root-url'] !== undefined && { rootUrl: values['root-url'] }),
+    allowFallback: Boolean(values.fallback),
+    requester: requesterFrom(io.env),
+    compareAndSwap,
+    // Without --config it is the embedded configuration, which the image has too.
+    ...(values.config === undefined && { inlineConfig: false }),
+    nowMs: clock(io.env),
+    ...extra,
+  });
+  plan.tasks = describeTasks(graph);
+  return { config, plan, graph };
+}
+
+export function printWarnings(io: Io, plan: Plan, graph: TaskGraph): void {
+  for (const w of [...plan.warnings, ...graph.warnings]) io.stderr(`warning: ${w}\n`);
+}

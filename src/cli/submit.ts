@@ -1,0 +1,58 @@
+/** `tc-promote submit <script>`: plan, render and create the promotion's tasks. */
+import { UsageError } from '../errors.js';
+import { formatGraph } from '../graph/format.js';
+import { createClients, resolveConnection, taskGroupUrl } from '../taskcluster/clients.js';
+import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';
+import { globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
+import { graphOptions, graphOptionsHelp, planAndBuildGraph, printWarnings } from './graph-options.js';
+
+export const summary = 'create the promotion task graph in Taskcluster';
+
+export const help = `Usage: tc-promote submit <script> [plan flags] [--reason TEXT] [--fallback] [--dry-run] [--concurrency N]
+
+Plans the promotion, renders and validates its tasks (exactly what render prints) and creates
+them with the Queue in dependency order, at most N at a time. If a task cannot be created, the
+tasks that depend on it are not, and the error lists them; submitting the same graph again
+(same --task-group-id and ids) is safe. Prints the task group's URL.
+
+Credentials: TASKCLUSTER_ROOT_URL with TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN, or
+TASKCLUSTER_PROXY_URL inside a task. --root-url overrides the root URL.
+
+Options:
+  --dry-run        print the graph that would be created (as render --format json), create nothing
+  --concurrency N  most createTask calls in flight (default ${defaultConcurrency})
+${graphOptionsHelp}
+
+Examples:
+  tc-promote submit signingscript --reason "signing fails with the new image" --fallback
+  tc-promote submit beetmoverscript --from-env dev --reason "promote dev" --dry-run
+
+${globalHelp}`;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs('submit', argv, { ...graphOptions, 'dry-run': { type: 'boolean' }, concurrency: { type: 'string' } });
+  if (values.help) return io.stdout(help + '\n'), 0;
+  if (positionals.length > 1) throw new UsageError(`submit: takes one script, got ${positionals.length} arguments`);
+  const concurrency = positiveInteger(values.concurrency, '--concurrency', 500) ?? defaultConcurrency;
+  if (values.offline && !values['dry-run'] && values.route !== 'rebuild' && values.route !== 'rerun' && values['moving-digest'] === undefined) {
+    throw new UsageError('--offline: submitting a retag needs --moving-digest DIGEST (or none), the compare-and-swap the promote task relies on');
+  }
+  const { config, plan, graph } = await planAndBuildGraph(values, positionals[0], io);
+  printWarnings(io, plan, graph);
+  if (values['dry-run']) {
+    io.stdout(formatGraph(graph, 'json'));
+    return 0;
+  }
+  const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
+  const { queue } = await createClients(connection);
+  const result = await submitGraph(queue, graph, {
+    concurrency,
+    onCreated: (t) => {
+      if (io.isTty) io.stderr(`created ${t.label} ${t.taskId}\n`);
+    },
+  });
+  const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
+  if (values.json) printJson(io, { ...result, url });
+  else io.stdout(`${result.created.map((t) => `created ${t.label} ${t.taskId}`).join('\n')}\ntask group: ${url}\n`);
+  return 0;
+}

@@ -1,0 +1,67 @@
+/** `tc-promote trigger`: trigger the promotion action's hook the way the Taskcluster UI does. */
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../config/load.js';
+import { UsageError, quote } from '../errors.js';
+import { actionName } from '../graph/actions.js';
+import { createClients, resolveConnection, taskUrl } from '../taskcluster/clients.js';
+import { isSlugid } from '../taskcluster/slugid.js';
+import { triggerAction } from '../taskcluster/trigger.js';
+import { globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
+
+export const summary = "trigger the promotion action's hook, as the Taskcluster UI does";
+
+export const help = `Usage: tc-promote trigger --decision-task-id ID --input JSON|@FILE [--action NAME] [--json]
+
+Reads public/actions.json of the decision task, validates the input against the action's
+schema, renders the action's hookPayload with {taskGroupId, taskId: null, input} and calls
+hooks.triggerHook, exactly as the UI does. Prints the id of the action task the hook created;
+that task plans, renders and submits the promotion (tc-promote action-callback).
+
+Input fields: script, environment, reason (required); target (previous, an archive tag, a
+revision, sha256:DIGEST or another environment), route (auto, retag, rebuild, rerun),
+fallback (true/false), min-live (e.g. 3d).
+
+Options:
+  --decision-task-id ID   the decision task that published the actions.json
+  --input JSON|@FILE      the action input, as JSON or a file holding it
+  --action NAME           the action (default ${actionName})
+
+Example:
+  tc-promote trigger --decision-task-id ABCdefGHIjklMNOpqrSTuw \\
+    --input '{"script": "signingscript", "environment": "production", "reason": "bad deploy"}'
+
+${globalHelp}`;
+
+function readInput(text: string): unknown {
+  let json = text;
+  if (text.startsWith('@')) {
+    try {
+      json = readFileSync(text.slice(1), 'utf8');
+    } catch (error) {
+      throw new UsageError(`--input: cannot read ${quote(text.slice(1))}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+  try {
+    return JSON.parse(json);
+  } catch {
+    throw new UsageError(`--input: ${quote(json)} is not JSON`);
+  }
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs('trigger', argv, { 'decision-task-id': { type: 'string' }, input: { type: 'string' }, action: { type: 'string' } }, false);
+  if (values.help) return io.stdout(help + '\n'), 0;
+  const decisionTaskId = values['decision-task-id'];
+  if (decisionTaskId === undefined) throw new UsageError('--decision-task-id: missing; see tc-promote trigger --help');
+  if (!isSlugid(decisionTaskId)) throw new UsageError(`--decision-task-id: ${quote(decisionTaskId)} is not a task id`);
+  if (values.input === undefined) throw new UsageError('--input: missing; see tc-promote trigger --help');
+  const input = readInput(values.input);
+  const config = loadConfig(values.config);
+  const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
+  const clients = await createClients(connection);
+  const result = await triggerAction(clients, { decisionTaskId, input, ...(values.action !== undefined && { actionName: values.action }) });
+  const url = taskUrl(connection.rootUrl, result.taskId);
+  if (values.json) printJson(io, { ...result, url });
+  else io.stdout(`${result.taskId}\n${url}\n`);
+  return 0;
+}

@@ -1,0 +1,73 @@
+/**
+ * The json-e templates under `taskcluster/`, one per task kind, and rendering them. Errors
+ * name the template file, the location inside it and json-e's message.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import jsone from 'json-e';
+import { load as parseYaml } from 'js-yaml';
+import { UsageError } from '../errors.js';
+import type { TaskKind } from './context.js';
+
+export const defaultTemplatesDir = fileURLToPath(new URL('../../taskcluster/', import.meta.url));
+
+export function templateFile(templatesDir: string, kind: TaskKind): string {
+  return path.join(templatesDir, `${kind}.yml`);
+}
+
+/** A template failed to load or render; `problems` are lines for `validate`. */
+export class TemplateError extends UsageError {
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+  }
+}
+
+const cache = new Map<string, unknown>();
+
+export function loadTemplate(templatesDir: string, kind: TaskKind): unknown {
+  const file = templateFile(templatesDir, kind);
+  if (cache.has(file)) return cache.get(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new TemplateError(displayPath(file), `cannot read the ${kind} template: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let template: unknown;
+  try {
+    template = parseYaml(text);
+  } catch (error) {
+    throw new TemplateError(displayPath(file), `not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (template === null || typeof template !== 'object' || Array.isArray(template)) {
+    throw new TemplateError(displayPath(file), 'a task template must be a YAML mapping');
+  }
+  cache.set(file, template);
+  return template;
+}
+
+/** Forget loaded templates (tests edit template copies between renders). */
+export function clearTemplateCache(): void {
+  cache.clear();
+}
+
+/** Render a template with json-e; errors carry the file and json-e's location (`template.payload.command`). */
+export function renderTemplate(template: unknown, context: object, file: string): unknown {
+  try {
+    return jsone(template as Record<string, unknown>, context as Record<string, unknown>);
+  } catch (error) {
+    const e = error as Error & { location?: unknown[] };
+    const where = Array.isArray(e.location) && e.location.length ? `template${e.location.join('')}` : 'template';
+    throw new TemplateError(displayPath(file), `${where}: ${e.name ?? 'Error'}: ${e.message}`);
+  }
+}
+
+/** Paths inside the working directory print relative, others as given. */
+export function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}

@@ -1,0 +1,192 @@
+/**
+ * `validate`: render every template for every configured script, environment and route
+ * with synthetic plans and check every task (the project's schema, the Queue's rules, and
+ * Taskcluster's published schemas when given); check the actions.json and the project's
+ * `.taskcluster.yml` for pushes, pull requests and the action. Problems are collected, not
+ * thrown, as `where: script/env/route: path: message`.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import type { Config } from '../config/load.js';
+import { PromoteError } from '../errors.js';
+import { checkTaskAgainstReference, type ReferenceValidators } from '../taskcluster/reference-schemas.js';
+import { niceSlugid } from '../taskcluster/slugid.js';
+import { describeSchemaErrors } from '../util/validate.js';
+import { buildAction, callbackName, mergeAction, parseActionsFile, validateActionInput, type ActionInput } from './actions.js';
+import { buildGraph, InvalidTaskError, routeTasks, taskValidator, type TaskGraph } from './build.js';
+import { utcStamp } from './context.js';
+import { offlinePlan } from './offline-plan.js';
+import { defaultTemplatesDir, displayPath, TemplateError } from './templates.js';
+import { inTreeActionHookTemplate, parseTaskclusterYml, renderForGithub, renderHookTask, renderJsone, type TaskclusterYml } from './taskcluster-yml.js';
+
+export const projectRepositoryUrl = 'https://github.com/mozilla-releng/tc-promote';
+export const defaultTaskclusterYmlPath = fileURLToPath(new URL('../../.taskcluster.yml', import.meta.url));
+
+export interface ValidateOptions {
+  templatesDir?: string;
+  taskclusterYmlPath?: string;
+  /** Taskcluster's published schemas (from `--root-url`). */
+  reference?: ReferenceValidators;
+  nowMs?: number;
+}
+
+export interface ValidationReport {
+  problems: string[];
+  graphs: number;
+  tasks: number;
+  /** Which `.taskcluster.yml` contexts rendered a task. */
+  taskclusterYml: string[];
+}
+
+
+/** Collects problems; the same message from many combinations is reported once, with a count. */
+class Problems {
+  private readonly seen = new Map<string, { first: string; more: number }>();
+  add(where: string, combination: string, message: string): void {
+    const key = `${where}\u0000${message}`;
+    const hit = this.seen.get(key);
+    if (hit) hit.more++;
+    else this.seen.set(key, { first: `${where}: ${combination ? `${combination}: ` : ''}${message}`, more: 0 });
+  }
+  list(): string[] {
+    return [...this.seen.values()].map(({ first, more }) => (more ? `${first} (and ${more} more script/env/route)` : first));
+  }
+}
+
+function fakeRevision(seed: string): string {
+  let out = '';
+  for (let i = 0; out.length < 40; i++) out += ((seed.charCodeAt(i % seed.length) * 31 + i) % 16).toString(16);
+  return out;
+}
+
+export function validateEverything(config: Config, options: ValidateOptions = {}): ValidationReport {
+  const nowMs = options.nowMs ?? Date.now();
+  const templatesDir = options.templatesDir ?? defaultTemplatesDir;
+  const problems = new Problems();
+  let graphs = 0;
+  let tasks = 0;
+  const checkGraph = (graph: TaskGraph, combination: string): void => {
+    graphs++;
+    for (const { label, task } of graph.tasks) {
+      tasks++;
+      if (options.reference) {
+        for (const line of checkTaskAgainstReference(options.reference, task, '')) problems.add(`${label} (published schema)`, combination, line.replace(/^: /, ''));
+      }
+    }
+  };
+  const stamp = utcStamp(nowMs - 86_400_000);
+  for (const script of config.scripts) {
+    for (const [env, settings] of Object.entries(config.environments)) {
+      const revision = fakeRevision(`${script}/${env}`);
+      for (const route of Object.keys(routeTasks) as (keyof typeof routeTasks)[]) {
+        for (const allowFallback of route === 'retag' ? [false, true] : [false]) {
+          const combination = `${script}/${env}/${route}${allowFallback ? ' (fallback allowed)' : ''}`;
+          try {
+            const plan = offlinePlan(config, {
+              script,
+              env,
+              route,
+              targetTag: `${settings.archivePrefix}-${stamp}-${revision}`,
+              targetDigest: `sha256:${revision.repeat(2).slice(0, 64)}`,
+              movingDigest: `sha256:${revision.split('').reverse().join('').repeat(2).slice(0, 64)}`,
+              nowMs,
+            });
+            checkGraph(buildGraph(config, plan, { nowMs, allowFallback, reason: 'validate', requester: 'validate', templatesDir, branchHead: fakeRevision(`${script}/${env}/head`) }), combination);
+          } catch (error) {
+            recordError(problems, error, combination);
+          }
+        }
+      }
+    }
+  }
+  const tcyml = checkTaskclusterYml(config, options, problems, nowMs);
+  return { problems: problems.list(), graphs, tasks, taskclusterYml: tcyml };
+}
+
+function recordError(problems: Problems, error: unknown, combination: string): void {
+  if (error instanceof InvalidTaskError) for (const p of error.problems) problems.add(error.where, combination, p);
+  else if (error instanceof TemplateError) problems.add(error.file, combination, error.detail);
+  else if (error instanceof PromoteError) problems.add('graph', combination, error.message);
+  else throw error;
+}
+
+function checkTask(problems: Problems, where: string, task: unknown, reference: ReferenceValidators | undefined): void {
+  const validateTask = taskValidator();
+  if (!validateTask(task)) {
+    for (const line of describeSchemaErrors('', validateTask.errors, task).split('\n')) problems.add(where, '', line.replace(/^: /, ''));
+  }
+  if (reference) for (const line of checkTaskAgainstReference(reference, task, '')) problems.add(`${where} (published schema)`, '', line.replace(/^: /, ''));
+}
+
+/** The actions.json, and `.taskcluster.yml` for github-push, github-pull-request and the action. */
+function checkTaskclusterYml(config: Config, options: ValidateOptions, problems: Problems, nowMs: number): string[] {
+  const file = options.taskclusterYmlPath ?? defaultTaskclusterYmlPath;
+  const where = displayPath(file);
+  const rendered: string[] = [];
+  let text: string;
+  let tcyml: TaskclusterYml;
+  try {
+    text = readFileSync(file, 'utf8');
+    tcyml = parseTaskclusterYml(text, where);
+  } catch (error) {
+    problems.add(where, '', error instanceof PromoteError ? error.message : `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    return rendered;
+  }
+  const now = new Date(nowMs).toISOString();
+  const repo = { html_url: projectRepositoryUrl, clone_url: `${projectRepositoryUrl}.git`, name: 'tc-promote', full_name: 'mozilla-releng/tc-promote' };
+  const head = fakeRevision('head');
+  const base = fakeRevision('base');
+  const events = {
+    'github-push': { ref: 'refs/heads/main', before: base, after: head, repository: repo, pusher: { name: 'validate', email: 'validate@example.com' } },
+    'github-pull-request': {
+      action: 'opened',
+      number: 1,
+      pull_request: {
+        number: 1,
+        head: { ref: 'topic', sha: head, repo: { ...repo, html_url: 'https://github.com/contributor/tc-promote' } },
+        base: { ref: 'main', sha: base, repo },
+        user: { login: 'contributor' },
+      },
+    },
+  } as const;
+  for (const [tasksFor, event] of Object.entries(events) as [keyof typeof events, Record<string, unknown>][]) {
+    try {
+      const tasks = renderForGithub(tcyml, tasksFor, event, where, now);
+      if (tasks.length === 0) problems.add(where, tasksFor, 'renders no task');
+      for (const [i, { task }] of tasks.entries()) checkTask(problems, `${where}: ${tasksFor}: task ${i}`, task, options.reference);
+      if (tasks.length) rendered.push(tasksFor);
+    } catch (error) {
+      problems.add(where, tasksFor, error instanceof PromoteError ? error.message : String(error));
+    }
+  }
+  // actions.json as a decision task of this repository would publish it.
+  const decisionTaskId = niceSlugid();
+  const action = buildAction(config, { taskGroupId: decisionTaskId, repositoryUrl: projectRepositoryUrl, level: config.taskcluster.level, revision: head, baseRevision: base, branch: 'main', owner: 'validate@example.com' }, text);
+  try {
+    const actionsFile = parseActionsFile(mergeAction(undefined, action), 'actions.json');
+    if (options.reference) for (const line of options.reference.actions(actionsFile, 'actions.json (published schema)')) problems.add('actions.json', '', line);
+  } catch (error) {
+    problems.add('actions.json', '', (error as Error).message);
+  }
+  // The action: the UI renders hookPayload, the hook wraps .taskcluster.yml, the task runs the callback.
+  const input: ActionInput = { script: config.scripts[0]!, environment: Object.keys(config.environments)[0]!, target: 'previous', route: 'auto', fallback: false, reason: 'validate' };
+  try {
+    validateActionInput(config, input, 'actions.json: example input');
+    const payload = renderJsone(action.hookPayload, { taskGroupId: decisionTaskId, taskId: null, input }, 'actions.json: hookPayload');
+    const actionTaskId = niceSlugid();
+    const task = renderHookTask(inTreeActionHookTemplate(tcyml), payload, actionTaskId, `${where} (action hook)`, now);
+    if (!task) problems.add(where, 'action', 'renders no task');
+    else {
+      checkTask(problems, `${where}: action`, task, options.reference);
+      const env = ((task.payload ?? {}) as { env?: Record<string, unknown> }).env ?? {};
+      if (env.ACTION_CALLBACK !== callbackName) problems.add(where, 'action', `/payload/env/ACTION_CALLBACK: ${JSON.stringify(env.ACTION_CALLBACK)} is not the action's cb_name ${JSON.stringify(callbackName)}`);
+      if (typeof env.ACTION_INPUT !== 'string' || !isDeepStrictEqual(JSON.parse(env.ACTION_INPUT), input)) problems.add(where, 'action', `/payload/env/ACTION_INPUT: ${JSON.stringify(env.ACTION_INPUT)} is not the action's input`);
+      if (task.taskGroupId !== decisionTaskId) problems.add(where, 'action', `/taskGroupId: ${JSON.stringify(task.taskGroupId)} is not the decision's task group`);
+      rendered.push('action');
+    }
+  } catch (error) {
+    problems.add(where, 'action', error instanceof PromoteError ? error.message : String(error));
+  }
+  return rendered;
+}

@@ -1,0 +1,90 @@
+/**
+ * Inside the action task: read what the hook passed (`ACTION_INPUT`, `ACTION_TASK_GROUP_ID`,
+ * `ACTION_TASK_ID`, `ACTION_CALLBACK`), validate it, plan, render and submit into the
+ * action's task group. Every task without a dependency in the graph depends on the action
+ * task itself, so nothing runs unless the whole submission succeeded.
+ */
+import type { Config } from '../config/load.js';
+import { UsageError, quote } from '../errors.js';
+import { callbackName, planRequestFromInput, validateActionInput, type ActionInput } from '../graph/actions.js';
+import { buildGraph, type GraphOptions, type TaskGraph } from '../graph/build.js';
+import type { Plan, PlanRequest } from '../history/plan.js';
+import { isSlugid } from './slugid.js';
+import { submitGraph, type SubmitOptions, type SubmitResult, type TaskCreator } from './submit.js';
+
+export interface ActionEnvironment {
+  input: ActionInput;
+  /** The task group the action was triggered on (the graph goes there). */
+  taskGroupId: string;
+  /** The task the action was triggered on, null for a task-group action. */
+  targetTaskId: string | null;
+  callback: string;
+  /** The action task itself (`TASK_ID`). */
+  ownTaskId: string;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new UsageError(`${name}: missing; action-callback runs inside an action task created by the hook`);
+  return value;
+}
+
+function parseJson(text: string, name: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${name}: ${quote(text)} is not JSON`);
+  }
+}
+
+export function readActionEnvironment(config: Config, env: NodeJS.ProcessEnv): ActionEnvironment {
+  const callback = required(env, 'ACTION_CALLBACK');
+  if (callback !== callbackName) throw new UsageError(`ACTION_CALLBACK: ${quote(callback)} is not tc-promote's callback ${quote(callbackName)}`);
+  const taskGroupId = required(env, 'ACTION_TASK_GROUP_ID');
+  if (!isSlugid(taskGroupId)) throw new UsageError(`ACTION_TASK_GROUP_ID: ${quote(taskGroupId)} is not a task group id`);
+  const targetTaskId = parseJson(env.ACTION_TASK_ID ?? 'null', 'ACTION_TASK_ID');
+  if (targetTaskId !== null && !isSlugid(targetTaskId)) throw new UsageError(`ACTION_TASK_ID: ${quote(env.ACTION_TASK_ID)} is not null or a JSON-encoded task id`);
+  const ownTaskId = required(env, 'TASK_ID');
+  if (!isSlugid(ownTaskId)) throw new UsageError(`TASK_ID: ${quote(ownTaskId)} is not a task id`);
+  const input = validateActionInput(config, parseJson(required(env, 'ACTION_INPUT'), 'ACTION_INPUT'), 'ACTION_INPUT');
+  return { input, taskGroupId, targetTaskId, callback, ownTaskId };
+}
+
+export interface ActionGraphDeps {
+  plan: (request: PlanRequest) => Promise<Plan>;
+  graphOptions?: Omit<GraphOptions, 'taskGroupId' | 'actionTaskId' | 'reason' | 'allowFallback'>;
+}
+
+export interface ActionCallbackDeps extends ActionGraphDeps {
+  queue: TaskCreator;
+  submitOptions?: SubmitOptions;
+  /** Called with the graph before anything is created (e.g. to publish it as an artifact). */
+  beforeSubmit?: (graph: TaskGraph) => void;
+}
+
+export interface ActionCallbackResult {
+  plan: Plan;
+  graph: TaskGraph;
+  result: SubmitResult;
+}
+
+/** Plan and render the action's graph, in the action's group, rooted at the action task. */
+export async function planActionGraph(config: Config, action: ActionEnvironment, deps: ActionGraphDeps): Promise<{ plan: Plan; graph: TaskGraph }> {
+  const plan = await deps.plan(planRequestFromInput(config, action.input));
+  const graph = buildGraph(config, plan, {
+    ...deps.graphOptions,
+    taskGroupId: action.taskGroupId,
+    actionTaskId: action.ownTaskId,
+    reason: action.input.reason,
+    allowFallback: action.input.fallback ?? false,
+    requester: deps.graphOptions?.requester ?? `action task ${action.ownTaskId}`,
+  });
+  return { plan, graph };
+}
+
+export async function runActionCallback(config: Config, action: ActionEnvironment, deps: ActionCallbackDeps): Promise<ActionCallbackResult> {
+  const { plan, graph } = await planActionGraph(config, action, deps);
+  deps.beforeSubmit?.(graph);
+  const result = await submitGraph(deps.queue, graph, deps.submitOptions);
+  return { plan, graph, result };
+}

@@ -1,0 +1,98 @@
+/**
+ * Taskcluster API clients from the environment: `TASKCLUSTER_ROOT_URL` with
+ * `TASKCLUSTER_CLIENT_ID`/`TASKCLUSTER_ACCESS_TOKEN` on a workstation, or
+ * `TASKCLUSTER_PROXY_URL` inside a task (the proxy signs with the task's scopes).
+ * taskcluster-client is imported only here and only when a command talks to Taskcluster,
+ * so rendering starts fast. Its errors become typed errors without credentials.
+ */
+import type { ClientError, ClientOptions, Credentials, Hooks, Index, Queue, Secrets } from 'taskcluster-client';
+import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
+
+export interface TaskclusterConnection {
+  /** Where API calls go: the proxy inside a task, otherwise the deployment. */
+  apiRootUrl: string;
+  /** The deployment itself, for links such as the task group's page. */
+  rootUrl: string;
+  credentials?: Credentials;
+  viaProxy: boolean;
+}
+
+export function parseRootUrl(text: string, field: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${field}: ${quote(text)} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`${field}: ${quote(text)} must be an http(s) URL`);
+  if (url.username || url.password || url.search || url.hash) throw new UsageError(`${field}: the root URL may not carry credentials, a query or a fragment`);
+  return url.href.replace(/\/+$/, '');
+}
+
+/** Flag first, then the environment, then the configuration. */
+export function resolveConnection(env: NodeJS.ProcessEnv, flagRootUrl: string | undefined, configRootUrl: string): TaskclusterConnection {
+  const rootUrl = parseRootUrl(flagRootUrl ?? env.TASKCLUSTER_ROOT_URL ?? configRootUrl, flagRootUrl !== undefined ? '--root-url' : env.TASKCLUSTER_ROOT_URL !== undefined ? 'TASKCLUSTER_ROOT_URL' : 'taskcluster.rootUrl');
+  const proxy = env.TASKCLUSTER_PROXY_URL;
+  if (proxy !== undefined && proxy !== '' && flagRootUrl === undefined) {
+    return { apiRootUrl: parseRootUrl(proxy, 'TASKCLUSTER_PROXY_URL'), rootUrl, viaProxy: true };
+  }
+  const clientId = env.TASKCLUSTER_CLIENT_ID;
+  const accessToken = env.TASKCLUSTER_ACCESS_TOKEN;
+  if (Boolean(clientId) !== Boolean(accessToken)) {
+    throw new UsageError(`${clientId ? 'TASKCLUSTER_ACCESS_TOKEN' : 'TASKCLUSTER_CLIENT_ID'}: missing; set both TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN, or neither`);
+  }
+  const credentials: Credentials | undefined =
+    clientId && accessToken ? { clientId, accessToken, ...(env.TASKCLUSTER_CERTIFICATE ? { certificate: env.TASKCLUSTER_CERTIFICATE } : {}) } : undefined;
+  return { apiRootUrl: rootUrl, rootUrl, viaProxy: false, ...(credentials && { credentials }) };
+}
+
+export interface TaskclusterClients {
+  queue: Queue;
+  hooks: Hooks;
+  index: Index;
+  secrets: Secrets;
+}
+
+export async function createClients(connection: TaskclusterConnection, overrides: Partial<ClientOptions> = {}): Promise<TaskclusterClients> {
+  const { default: taskcluster } = await import('taskcluster-client');
+  const options: ClientOptions = {
+    rootUrl: connection.apiRootUrl,
+    credentials: connection.credentials ?? {},
+    // Submissions run many creates at once: keep connections open between calls.
+    agent: { keepAlive: true, maxSockets: 64 },
+    ...overrides,
+  };
+  return {
+    queue: new taskcluster.Queue(options),
+    hooks: new taskcluster.Hooks(options),
+    index: new taskcluster.Index(options),
+    secrets: new taskcluster.Secrets(options),
+  };
+}
+
+export function taskGroupUrl(rootUrl: string, taskGroupId: string): string {
+  return `${rootUrl}/tasks/groups/${taskGroupId}`;
+}
+
+export function taskUrl(rootUrl: string, taskId: string): string {
+  return `${rootUrl}/tasks/${taskId}`;
+}
+
+/** A taskcluster-client failure as a typed error naming what was being done. */
+export function taskclusterError(error: unknown, doing: string): PromoteError {
+  if (error instanceof PromoteError) return error;
+  const e = error as ClientError;
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+  const detail = firstLine(e?.message ?? String(error));
+  const code = e?.code ? `${e.code}: ` : '';
+  const message = `${doing}: ${status !== undefined ? `${status} ` : ''}${code}${detail}`;
+  if (status === 404) return new NotFoundError(message, { cause: error });
+  if (status === 409) return new ConflictError(message, { cause: error });
+  if (status === 401 || status === 403) return new RemoteError(`${message} (check the credentials' scopes)`, { cause: error });
+  return new RemoteError(message, { cause: error });
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? text;
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}

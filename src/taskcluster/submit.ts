@@ -1,0 +1,114 @@
+/**
+ * Create a graph's tasks with the Queue: each task as soon as the tasks it depends on exist
+ * (the Queue refuses a dependency that does not), at most `concurrency` calls in flight.
+ * When a create fails, the tasks that depend on it are not created, and the error lists
+ * them; independent tasks still are. createTask is idempotent, so running a submission
+ * again with the same graph completes it.
+ */
+import { ExitCode, PromoteError } from '../errors.js';
+import type { GraphTask, TaskGraph } from '../graph/build.js';
+import { taskclusterError } from './clients.js';
+
+/** What submission needs of a Queue client (taskcluster-client's Queue, or a fake). */
+export interface TaskCreator {
+  createTask(taskId: string, task: object): Promise<unknown>;
+}
+
+export interface SubmitOptions {
+  /** Most createTask calls in flight (default 50). */
+  concurrency?: number;
+  onCreated?: (task: GraphTask) => void;
+}
+
+export interface TaskRef {
+  label: string;
+  taskId: string;
+}
+
+export interface SubmitResult {
+  taskGroupId: string;
+  created: TaskRef[];
+  failed: (TaskRef & { error: string })[];
+  /** Not created because a task they depend on was not. */
+  notCreated: (TaskRef & { blockedBy: string[] })[];
+}
+
+export const defaultConcurrency = 50;
+
+export class SubmitError extends PromoteError {
+  constructor(
+    readonly result: SubmitResult,
+    exitCode: ExitCode,
+  ) {
+    const lines = [
+      `${result.failed.length} task(s) could not be created; ${result.created.length} were:`,
+      ...result.failed.map((f) => `  ${f.label} (${f.taskId}): ${f.error}`),
+    ];
+    if (result.notCreated.length) {
+      lines.push(`not created because a task they depend on was not (${result.notCreated.length}):`);
+      lines.push(...result.notCreated.map((n) => `  ${n.label} (${n.taskId}), after ${n.blockedBy.join(', ')}`));
+    }
+    super(lines.join('\n'), exitCode);
+  }
+}
+
+function limiter(concurrency: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (active >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+export async function submitGraph(queue: TaskCreator, graph: Pick<TaskGraph, 'taskGroupId' | 'tasks'>, options: SubmitOptions = {}): Promise<SubmitResult> {
+  const limit = limiter(Math.max(1, options.concurrency ?? defaultConcurrency));
+  const result: SubmitResult = { taskGroupId: graph.taskGroupId, created: [], failed: [], notCreated: [] };
+  const outcome = new Map<string, Promise<boolean>>();
+  const labels = new Map(graph.tasks.map((t) => [t.taskId, t.label]));
+  let firstFailure: PromoteError | undefined;
+  for (const graphTask of graph.tasks) {
+    const { label, taskId, task } = graphTask;
+    // Dependencies outside the graph (the action task) exist already.
+    const inGraph = task.dependencies.filter((d) => labels.has(d));
+    const missing = inGraph.filter((d) => !outcome.has(d));
+    if (missing.length) throw new PromoteError(`${label}: depends on ${missing.join(', ')}, which come later in the graph; tasks must be in dependency order`, ExitCode.usage);
+    outcome.set(
+      taskId,
+      (async () => {
+        const ready = await Promise.all(inGraph.map((d) => outcome.get(d)!));
+        if (ready.some((ok) => !ok)) {
+          result.notCreated.push({ label, taskId, blockedBy: inGraph.filter((_, i) => !ready[i]).map((d) => labels.get(d)!) });
+          return false;
+        }
+        return limit(async () => {
+          try {
+            await queue.createTask(taskId, task);
+          } catch (error) {
+            const typed = taskclusterError(error, `createTask ${taskId}`);
+            firstFailure ??= typed;
+            result.failed.push({ label, taskId, error: typed.message });
+            return false;
+          }
+          result.created.push({ label, taskId });
+          options.onCreated?.(graphTask);
+          return true;
+        });
+      })(),
+    );
+  }
+  await Promise.all(outcome.values());
+  const order = new Map(graph.tasks.map((t, i) => [t.taskId, i]));
+  const byGraphOrder = (a: TaskRef, b: TaskRef): number => order.get(a.taskId)! - order.get(b.taskId)!;
+  result.created.sort(byGraphOrder);
+  result.failed.sort(byGraphOrder);
+  result.notCreated.sort(byGraphOrder);
+  if (firstFailure) throw new SubmitError(result, firstFailure.exitCode);
+  return result;
+}

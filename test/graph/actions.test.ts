@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { actionInputSchema, buildAction, callbackName, mergeAction, parseActionsFile, planRequestFromInput, validateActionInput, type DecisionInfo } from '../../src/graph/actions.js';
+import { renderJsone } from '../../src/graph/taskcluster-yml.js';
+import { loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster/reference-schemas.js';
+import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { referenceDir } from '../support/taskcluster-emulator.js';
+
+const config = loadConfig();
+const tcyml = readFileSync(new URL('../../.taskcluster.yml', import.meta.url));
+const decision: DecisionInfo = {
+  taskGroupId: niceSlugid(),
+  repositoryUrl: 'https://github.com/mozilla-releng/scriptworker-scripts',
+  level: 3,
+  revision: '7995c5bb123bbfc25e3d7f81c46f3d7ba49cbe89',
+  branch: 'master',
+  owner: 'releng@mozilla.com',
+};
+let validators: ReferenceValidators;
+beforeAll(async () => {
+  validators = await loadReferenceValidators(readFromDirectory(path.join(referenceDir, 'schemas')));
+});
+
+describe('the promotion action', () => {
+  const action = buildAction(config, decision, tcyml);
+
+  it('is a hook action on the in-tree action hook of .taskcluster.yml', () => {
+    const hash = createHash('sha256').update(tcyml).digest('hex').slice(0, 10);
+    expect(action).toMatchObject({
+      name: 'promote-image',
+      kind: 'hook',
+      context: [],
+      hookGroupId: 'project-scriptworker',
+      hookId: `in-tree-action-3-release-promotion/${hash}`,
+      extra: { actionPerm: 'release-promotion' },
+    });
+  });
+
+  it('has the hook payload taskgraph-based repositories consume', () => {
+    expect(action.hookPayload).toEqual({
+      decision: {
+        action: { name: 'promote-image', title: 'Promote image', description: expect.any(String), taskGroupId: decision.taskGroupId, cb_name: callbackName, symbol: 'promote' },
+        repository: { url: decision.repositoryUrl, project: 'scriptworker-scripts', level: '3', base_url: decision.repositoryUrl },
+        push: { owner: 'releng@mozilla.com', pushlog_id: '0', revision: decision.revision, base_revision: decision.revision, branch: 'master' },
+      },
+      user: { input: { $eval: 'input' }, taskId: { $eval: 'taskId' }, taskGroupId: { $eval: 'taskGroupId' } },
+    });
+    const input = { script: 'signingscript', environment: 'production', reason: 'r' };
+    const payload = renderJsone(action.hookPayload, { taskGroupId: decision.taskGroupId, taskId: null, input }, 'hookPayload') as { user: unknown };
+    expect(payload.user).toEqual({ input, taskId: null, taskGroupId: decision.taskGroupId });
+  });
+
+  it('has a strict input schema: the 7 fields, configured choices, nothing else', () => {
+    const schema = actionInputSchema(config) as { properties: Record<string, { enum?: unknown[] }>; additionalProperties: boolean; required: string[] };
+    expect(Object.keys(schema.properties).sort()).toEqual(['environment', 'fallback', 'min-live', 'reason', 'route', 'script', 'target']);
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.script!.enum).toEqual(config.scripts);
+    expect(schema.properties.environment!.enum).toEqual(['production', 'dev']);
+    expect(() => validateActionInput(config, { script: 'signingscript', environment: 'production', reason: 'x', extra: 1 })).toThrow(/\/extra: is not a known property/);
+    expect(() => validateActionInput(config, { script: 'nosuchscript', environment: 'production', reason: 'x' })).toThrow(/input: \/script: must be equal to one of the allowed values \(got "nosuchscript"\)/);
+    expect(() => validateActionInput(config, { script: 'signingscript', environment: 'production', reason: 'x', 'min-live': '3 days' })).toThrow(/\/min-live/);
+    expect(() => validateActionInput(config, { script: 'signingscript', environment: 'production' })).toThrow(/\/reason: is required/);
+  });
+
+  it('maps an input to a plan request', () => {
+    const base = { script: 'signingscript', environment: 'production', reason: 'r' };
+    expect(planRequestFromInput(config, validateActionInput(config, base))).toEqual({ script: 'signingscript', env: 'production', skip: [] });
+    expect(planRequestFromInput(config, validateActionInput(config, { ...base, target: 'dev', route: 'retag', 'min-live': '3d' }))).toEqual({ script: 'signingscript', env: 'production', skip: [], fromEnv: 'dev', route: 'retag', minLiveSeconds: 3 * 86400 });
+    expect(planRequestFromInput(config, validateActionInput(config, { ...base, target: '7995c5b', route: 'auto' }))).toEqual({ script: 'signingscript', env: 'production', skip: [], to: '7995c5b' });
+  });
+
+  it('makes an actions.json valid against the published action schema', () => {
+    const file = mergeAction(undefined, action);
+    expect(file.version).toBe(1);
+    expect(validators.actions(file)).toEqual([]);
+  });
+
+  it('merges into an existing actions.json without duplicating itself', () => {
+    const taskgraphActions = {
+      version: 1,
+      variables: { a: 1 },
+      actions: [
+        { name: 'retrigger', kind: 'hook', title: 'Retrigger', description: 'x', context: [{}], hookGroupId: 'project-scriptworker', hookId: 'in-tree-action-3-generic/abc', hookPayload: {}, schema: { type: 'object' }, extra: { actionPerm: 'generic' } },
+      ],
+    };
+    const once = mergeAction(parseActionsFile(taskgraphActions, 'actions.json'), action);
+    const twice = mergeAction(once, buildAction(config, { ...decision, revision: 'f'.repeat(40) }, tcyml));
+    expect(twice.actions.map((a) => a.name)).toEqual(['retrigger', 'promote-image']);
+    expect(twice.variables).toEqual({ a: 1 });
+    expect((twice.actions[1] as typeof action).hookPayload.decision).toMatchObject({ push: { revision: 'f'.repeat(40) } });
+    expect(validators.actions(twice)).toEqual([]);
+    expect(() => parseActionsFile({ version: 2, actions: [], variables: {} }, 'old.json')).toThrow(/old\.json: \/version/);
+  });
+});

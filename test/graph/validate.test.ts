@@ -1,0 +1,48 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { defaultTemplatesDir } from '../../src/graph/templates.js';
+import { validateEverything } from '../../src/graph/validate-all.js';
+
+const config = loadConfig();
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function copyTemplates(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tc-promote-validate-'));
+  dirs.push(dir);
+  cpSync(defaultTemplatesDir, dir, { recursive: true });
+  return dir;
+}
+
+describe('validate', () => {
+  it('passes on the repository: every script, environment and route, actions.json and .taskcluster.yml', () => {
+    const report = validateEverything(config);
+    expect(report.problems).toEqual([]);
+    // 13 scripts × 2 environments × (retag ×2 fallback variants with 2 tasks, rebuild 1, rerun 1)
+    expect(report.graphs).toBe(13 * 2 * 4);
+    expect(report.tasks).toBe(13 * 2 * (2 + 2 + 1 + 1));
+    expect(report.taskclusterYml).toEqual(['github-push', 'github-pull-request', 'action']);
+  });
+
+  it('fails on a broken template copy, printing template: script/env/route: path: message', () => {
+    const dir = copyTemplates();
+    const promote = path.join(dir, 'promote.yml');
+    writeFileSync(promote, readFileSync(promote, 'utf8').replace('maxRunTime: 1800', "maxRunTime: '1800'"));
+    const rerun = path.join(dir, 'rerun.yml');
+    writeFileSync(rerun, readFileSync(rerun, 'utf8').replace("'${promotion.target.revision}']", "'${promotion.no_such_field}']"));
+    const report = validateEverything(config, { templatesDir: dir });
+    expect(report.problems).toContain(`${path.join(dir, 'promote.yml')}: addonscript/production/retag: /payload/maxRunTime: must be integer (got "1800") (and 51 more script/env/route)`);
+    expect(report.problems.some((p) => p.startsWith(`${path.join(dir, 'rerun.yml')}: addonscript/production/rerun: template.payload.command`) && p.includes('no_such_field'))).toBe(true);
+    expect(report.problems).toHaveLength(2);
+  });
+
+  it('fails on a broken .taskcluster.yml', () => {
+    const dir = copyTemplates();
+    const file = path.join(dir, 'taskcluster.yml');
+    writeFileSync(file, readFileSync(new URL('../../.taskcluster.yml', import.meta.url), 'utf8').replace("ACTION_CALLBACK: '${action.cb_name}'", "ACTION_CALLBACK: 'something-else'"));
+    const report = validateEverything(config, { taskclusterYmlPath: file });
+    expect(report.problems).toEqual([`${file}: action: /payload/env/ACTION_CALLBACK: "something-else" is not the action's cb_name "promote_image"`]);
+  });
+});

@@ -1,0 +1,97 @@
+// The UI's path end to end, against the emulator: a decision task publishes actions.json;
+// `trigger` reads it, validates the input and triggers the in-tree action hook (which wraps
+// the project's .taskcluster.yml); the hook creates the action task; `action-callback`, run
+// with that task's environment, plans (a stub plan here: no registry), renders and submits
+// the graph into the action's group, rooted at the action task.
+import { readFileSync } from 'node:fs';
+import taskcluster, { type Hooks, type Queue } from 'taskcluster-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { actionName, buildAction, mergeAction } from '../../src/graph/actions.js';
+import { inTreeActionHookTemplate, parseTaskclusterYml } from '../../src/graph/taskcluster-yml.js';
+import type { PlanRequest } from '../../src/history/plan.js';
+import { readActionEnvironment, runActionCallback } from '../../src/taskcluster/action-callback.js';
+import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { triggerAction } from '../../src/taskcluster/trigger.js';
+import { examplePlan } from '../support/plans.js';
+import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+
+const config = loadConfig();
+const tcymlText = readFileSync(new URL('../../.taskcluster.yml', import.meta.url), 'utf8');
+let tc: TaskclusterEmulator;
+let clients: { queue: Queue; hooks: Hooks };
+let decisionTaskId: string;
+
+beforeAll(async () => {
+  tc = await startTaskclusterEmulator();
+  const options = { rootUrl: tc.rootUrl, credentials: { clientId: 'ui-user', accessToken: 'not-real' }, retries: 0 };
+  clients = { queue: new taskcluster.Queue(options), hooks: new taskcluster.Hooks(options) };
+  // A decision task of the project, with the actions.json it published.
+  decisionTaskId = niceSlugid();
+  const decision = { taskGroupId: decisionTaskId, repositoryUrl: 'https://github.com/mozilla-releng/tc-promote', level: 3, revision: 'e'.repeat(40), branch: 'main', owner: 'dev@mozilla.com' };
+  const action = buildAction(config, decision, tcymlText);
+  tc.insertTask(decisionTaskId, { taskGroupId: decisionTaskId, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
+  tc.putArtifact(decisionTaskId, 'public/actions.json', JSON.stringify(mergeAction(undefined, action)));
+  // The in-tree action hook for this .taskcluster.yml, as ci-configuration defines it.
+  tc.defineHook(action.hookGroupId, action.hookId, { task: inTreeActionHookTemplate(parseTaskclusterYml(tcymlText, '.taskcluster.yml')) });
+});
+afterAll(() => tc?.close());
+
+describe('trigger, then action-callback', () => {
+  it('creates the action task through the hook, and the action task submits the graph', async () => {
+    const input = { script: 'beetmoverscript', environment: 'production', reason: 'beetmover uploads fail', fallback: true };
+    const triggered = await triggerAction(clients, { decisionTaskId, input });
+    expect(triggered).toMatchObject({ taskGroupId: decisionTaskId, hookGroupId: 'project-scriptworker' });
+    expect(tc.callsOf('triggerHook')).toHaveLength(1);
+    const actionTask = tc.tasks.get(triggered.taskId)!;
+    expect(actionTask.task.taskGroupId).toBe(decisionTaskId);
+    expect((actionTask.task.payload as { command: string[] }).command).toEqual(['tc-promote', 'action-callback']);
+
+    // Inside the action task: its environment, plus what docker-worker sets.
+    const env = { ...(actionTask.task.payload as { env: Record<string, string> }).env, TASK_ID: triggered.taskId };
+    const action = readActionEnvironment(config, env);
+    expect(action).toMatchObject({ taskGroupId: decisionTaskId, targetTaskId: null, ownTaskId: triggered.taskId, input });
+    const asked: PlanRequest[] = [];
+    const { graph, result } = await runActionCallback(config, action, {
+      plan: async (request) => (asked.push(request), examplePlan(config, { script: request.script! })),
+      queue: clients.queue,
+    });
+    expect(asked).toEqual([{ script: 'beetmoverscript', env: 'production', skip: [] }]);
+    expect(result.created.map((t) => t.label)).toEqual(['promote-beetmoverscript-production', 'fallback-beetmoverscript-production']);
+    const promote = tc.tasks.get(graph.tasks[0]!.taskId)!;
+    expect(promote.task.taskGroupId).toBe(decisionTaskId);
+    expect(promote.task.dependencies).toEqual([triggered.taskId]);
+    expect(promote.task.extra).toMatchObject({ parent: triggered.taskId });
+    expect(tc.tasks.get(graph.tasks[1]!.taskId)!.task.scopes).toContain('secrets:get:project/releng/scriptworker-scripts/deploy');
+    // Nothing runs until the action task completes.
+    expect(tc.stateOf(promote.taskId)).toBe('unscheduled');
+    tc.resolveTask(triggered.taskId, 'completed');
+    expect(tc.stateOf(promote.taskId)).toBe('pending');
+  });
+
+  it('refuses an input the action schema does not allow, before triggering', async () => {
+    const before = tc.callsOf('triggerHook').length;
+    await expect(triggerAction(clients, { decisionTaskId, input: { script: 'signingscript', environment: 'staging', reason: 'x' } })).rejects.toThrow(
+      /--input: \/environment: must be equal to one of the allowed values \(got "staging"\)/,
+    );
+    await expect(triggerAction(clients, { decisionTaskId, input: { script: 'signingscript', environment: 'production', reason: 'x' }, actionName: 'nope' })).rejects.toThrow(
+      `public/actions.json of ${decisionTaskId}: no action named "nope"; it has ${actionName}`,
+    );
+    expect(tc.callsOf('triggerHook').length).toBe(before);
+  });
+
+  it('reports a decision task without actions.json as not found', async () => {
+    const other = niceSlugid();
+    tc.insertTask(other, { taskGroupId: other, schedulerId: 'x', created: new Date().toISOString(), deadline: new Date().toISOString(), payload: {}, metadata: {} });
+    await expect(triggerAction(clients, { decisionTaskId: other, input: {} })).rejects.toMatchObject({ exitCode: 4 });
+  });
+
+  it('refuses an action environment that is not tc-promote’s', () => {
+    const env = { ACTION_CALLBACK: 'retrigger', ACTION_TASK_GROUP_ID: decisionTaskId, ACTION_TASK_ID: 'null', ACTION_INPUT: '{}', TASK_ID: niceSlugid() };
+    expect(() => readActionEnvironment(config, env)).toThrow('ACTION_CALLBACK: "retrigger" is not tc-promote\'s callback "promote_image"');
+    expect(() => readActionEnvironment(config, { ...env, ACTION_CALLBACK: 'promote_image', TASK_ID: undefined })).toThrow(/TASK_ID: missing/);
+    expect(() => readActionEnvironment(config, { ...env, ACTION_CALLBACK: 'promote_image', ACTION_INPUT: '{"script":"signingscript","environment":"production","reason":"r","x":1}' })).toThrow(
+      'ACTION_INPUT: /x: is not a known property',
+    );
+  });
+});

@@ -1,0 +1,134 @@
+// The emulator enforces the Queue's documented rules; these tests drive it through real
+// taskcluster-client instances, as tc-promote does.
+import taskcluster, { type Index, type Queue, type Secrets } from 'taskcluster-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { buildGraph } from '../../src/graph/build.js';
+import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { examplePlan } from '../support/plans.js';
+import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+
+const config = loadConfig();
+let tc: TaskclusterEmulator;
+let queue: Queue;
+beforeAll(async () => {
+  tc = await startTaskclusterEmulator();
+  queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: { clientId: 'tester', accessToken: 'not-a-real-token' }, retries: 0 });
+});
+afterAll(() => tc?.close());
+
+function task(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const [promote] = buildGraph(config, examplePlan(config)).tasks;
+  return { ...promote!.task, taskGroupId: niceSlugid(), ...overrides };
+}
+
+async function refusal(call: Promise<unknown>): Promise<{ statusCode: number; code: string; message: string }> {
+  try {
+    await call;
+  } catch (error) {
+    return error as { statusCode: number; code: string; message: string };
+  }
+  throw new Error('expected the call to be refused');
+}
+
+describe('queue.createTask rules', () => {
+  it('creates a valid task, and accepts the same definition again', async () => {
+    const id = niceSlugid();
+    const body = task();
+    const first = await queue.createTask(id, body);
+    expect(first.status).toMatchObject({ taskId: id, state: 'pending', schedulerId: 'scriptworker-level-3' });
+    expect((await queue.createTask(id, body)).status.taskId).toBe(id);
+    expect(tc.callsOf('createTask').at(-1)!.clientId).toBe('tester');
+  });
+
+  it('refuses another definition under the same id with 409', async () => {
+    const id = niceSlugid();
+    const body = task();
+    await queue.createTask(id, body);
+    const error = await refusal(queue.createTask(id, { ...body, priority: 'low' }));
+    expect([error.statusCode, error.code]).toEqual([409, 'RequestConflict']);
+  });
+
+  it('refuses a body that does not match the published schema', async () => {
+    const error = await refusal(queue.createTask(niceSlugid(), task({ payload: { image: 'x' } })));
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toMatch(/maxRunTime: is required/);
+    expect((await refusal(queue.createTask(niceSlugid(), task({ unknownField: 1 })))).statusCode).toBe(400);
+  });
+
+  it('refuses dependencies that do not exist yet', async () => {
+    const missing = niceSlugid();
+    const error = await refusal(queue.createTask(niceSlugid(), task({ dependencies: [missing] })));
+    expect([error.statusCode, error.message]).toEqual([400, `task.dependencies references non-existing tasks: ${missing}`]);
+  });
+
+  it('refuses a second schedulerId in one task group', async () => {
+    const group = niceSlugid();
+    await queue.createTask(niceSlugid(), task({ taskGroupId: group }));
+    const error = await refusal(queue.createTask(niceSlugid(), task({ taskGroupId: group, schedulerId: 'someone-else' })));
+    expect(error.statusCode).toBe(409);
+  });
+
+  it('enforces created, deadline and expires', async () => {
+    const at = (ms: number): string => new Date(Date.now() + ms).toISOString();
+    expect((await refusal(queue.createTask(niceSlugid(), task({ created: at(-16 * 60_000) })))).message).toMatch(/not within 15 minutes/);
+    expect((await refusal(queue.createTask(niceSlugid(), task({ created: at(16 * 60_000) })))).message).toMatch(/not within 15 minutes/);
+    expect((await refusal(queue.createTask(niceSlugid(), task({ deadline: at(-60_000) })))).message).toMatch(/in the past/);
+    expect((await refusal(queue.createTask(niceSlugid(), task({ deadline: at(5 * 86_400_000 + 60_000) })))).message).toMatch(/more than 5 days/);
+    expect((await refusal(queue.createTask(niceSlugid(), task({ expires: at(3600_000) })))).message).toMatch(/before the deadline/);
+  });
+});
+
+describe('other endpoints', () => {
+  it('schedules dependents by requires, reruns before the deadline only', async () => {
+    const group = niceSlugid();
+    const a = niceSlugid();
+    const b = niceSlugid();
+    await queue.createTask(a, task({ taskGroupId: group }));
+    await queue.createTask(b, task({ taskGroupId: group, dependencies: [a], requires: 'all-resolved' }));
+    expect((await queue.status(b)).status.state).toBe('unscheduled');
+    tc.resolveTask(a, 'failed');
+    expect((await queue.status(b)).status.state).toBe('pending');
+    const rerun = await queue.rerunTask(a);
+    expect(rerun.status.runs.map((r) => r.state)).toEqual(['failed', 'pending']);
+    const listed = await queue.listTaskGroup(group, { limit: 1 });
+    expect(listed.tasks).toHaveLength(1);
+    expect((await queue.listTaskGroup(group, { continuationToken: listed.continuationToken! })).tasks[0]!.status.taskId).toBe(b);
+    const later = tc.now;
+    tc.now = () => Date.now() + 2 * 86_400_000;
+    try {
+      const error = await refusal(queue.rerunTask(a));
+      expect([error.statusCode, error.message]).toEqual([409, expect.stringMatching(/past its deadline/)]);
+    } finally {
+      tc.now = later;
+    }
+  });
+
+  it('indexes completed tasks by their routes, serves artifacts and secrets', async () => {
+    const id = niceSlugid();
+    const body = task();
+    await queue.createTask(id, body);
+    tc.resolveTask(id, 'completed');
+    tc.putArtifact(id, 'public/promotion.json', '{"ok":true}');
+    const index = new taskcluster.Index({ rootUrl: tc.rootUrl, credentials: {}, retries: 0 });
+    const found = await index.findTask('scriptworker.v2.scriptworker-scripts.promotion.signingscript.production.latest');
+    expect(found.taskId).toBe(id);
+    const location = await queue.latestArtifact(id, 'public/promotion.json');
+    expect(await (await fetch(location.url!)).json()).toEqual({ ok: true });
+    tc.setSecret('project/x', { token: 'hidden' });
+    const secrets = new taskcluster.Secrets({ rootUrl: tc.rootUrl, credentials: {}, retries: 0 });
+    expect((await secrets.get('project/x')).secret).toEqual({ token: 'hidden' });
+    expect((await refusal(secrets.get('project/none'))).statusCode).toBe(404);
+  });
+
+  it('adds the configured latency to every call', async () => {
+    tc.latencyMs = 50;
+    try {
+      const started = performance.now();
+      await queue.status(niceSlugid()).catch(() => undefined);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+    } finally {
+      tc.latencyMs = 0;
+    }
+  });
+});
