@@ -1,4 +1,6 @@
 /** `tc-promote copy <src> <dst>`: the promote step, exact bytes, compare-and-swap, archive tag. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConflictError, UsageError, quote } from '../errors.js';
 import { grammarFor } from '../history/runtime.js';
 import { classifyTag } from '../history/tags.js';
@@ -74,9 +76,40 @@ export async function run(argv: string[], io: Io): Promise<number> {
     ...(values['archive-tag'] !== undefined && { archiveTag: values['archive-tag'] }),
     dryRun: Boolean(values['dry-run']),
   });
+  if (!result.dryRun) writePromotionRecord(io, result, provenance, runtime.nowMs);
   if (values.json) printJson(io, { ...result, provenance });
   else io.stdout(renderCopy(result, provenance));
   return 0;
+}
+
+/**
+ * Inside a promote task: the graph passes the promotion record (TC_PROMOTE_PROMOTION) and the
+ * artifacts folder (TC_PROMOTE_ARTIFACTS, published as public/); the step adds what it did and
+ * when, and writes public/promotion.json.
+ */
+function writePromotionRecord(io: Io, result: CopyResult, provenance: Provenance | null, nowMs: number): void {
+  const recordText = io.env.TC_PROMOTE_PROMOTION;
+  const dir = io.env.TC_PROMOTE_ARTIFACTS;
+  if (recordText === undefined || dir === undefined) return;
+  let record: unknown;
+  try {
+    record = JSON.parse(recordText);
+  } catch {
+    throw new UsageError('TC_PROMOTE_PROMOTION: not valid JSON');
+  }
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new UsageError('TC_PROMOTE_PROMOTION: not a JSON object');
+  const full = {
+    ...record,
+    time: new Date(nowMs).toISOString(),
+    destination: result.destination,
+    digest: result.digest,
+    previous: result.previous,
+    outcome: result.tag,
+    archiveTag: result.archiveTag,
+    provenance: provenance && { commit: provenance.version?.commit ?? null, matches: provenance.matches },
+  };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'promotion.json'), `${JSON.stringify(full, null, 2)}\n`);
 }
 
 function renderCopy(result: CopyResult, provenance: Provenance | null): string {
