@@ -48,7 +48,7 @@ export async function benchCopy(): Promise<void> {
       rows.push([layers, `${tc.toFixed(0)} ms`, `${sk.toFixed(0)} ms`, (tc / sk).toFixed(2), median(requests.tc), median(requests.skopeo), `${median(samples.tcFull).toFixed(0)} ms`, median(requests.tcFull)]);
     }
     printTable(
-      `same-repository promotion, median of ${runs} alternating runs (requests include the /v2/ ping)`,
+      `same-repository promotion, median of ${runs} alternating runs (HTTP requests as the registry's access log counts them)`,
       ['layers', 'tc-promote copy', 'skopeo copy', 'ratio', 'tc-promote requests', 'skopeo requests', 'full promote step*', 'its requests'],
       rows,
     );

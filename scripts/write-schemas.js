@@ -2,7 +2,8 @@
 // the precompiled validators dist/validators/*.cjs (ajv standalone code) that the CLI loads
 // instead of compiling the schemas at every start (see src/util/precompiled.ts).
 // Run after the build: node scripts/write-schemas.js (npm run build does both).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { load } from 'js-yaml';
 import { Ajv } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
 import { configSchema } from '../dist/config/schema.js';
@@ -24,3 +25,7 @@ for (const [name, schema] of Object.entries(schemas)) {
   const code = toCode(ajv, ajv.compile(schema));
   writeFileSync(new URL(`../dist/validators/${name}.cjs`, import.meta.url), `${code}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(schema))};\n`);
 }
+
+// The embedded default configuration as JSON beside dist/config/load.js (no YAML parser at start-up).
+const defaultConfig = load(readFileSync(new URL('../config/scriptworker-scripts.yml', import.meta.url), 'utf8'));
+writeFileSync(new URL('../dist/config/default-config.json', import.meta.url), `${JSON.stringify(defaultConfig)}\n`);

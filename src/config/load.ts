@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { load as parseYaml } from 'js-yaml';
+import { createRequire } from 'node:module';
 import { UsageError, quote } from '../errors.js';
 import { validatorFor } from '../util/precompiled.js';
 import { describeSchemaErrors, type compileSchema } from '../util/validate.js';
@@ -13,11 +13,28 @@ import { configSchema, type Config, type EnvironmentConfig, type TargetConfig } 
 export type { Config, EnvironmentConfig, TargetConfig };
 
 export const defaultConfigPath = fileURLToPath(new URL('../../config/scriptworker-scripts.yml', import.meta.url));
+/** The build writes the embedded default as JSON beside this module, sparing js-yaml at start-up. */
+const prebuiltDefaultPath = fileURLToPath(new URL('./default-config.json', import.meta.url));
+
+function parseYaml(text: string): unknown {
+  // Required on use: only --config files and templates need a YAML parser.
+  const { load } = createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml');
+  return load(text);
+}
 
 // Compiled on first use: commands that never read a configuration do not pay for it.
 let validateConfig: ReturnType<typeof compileSchema<Config>> | undefined;
 
 export function loadConfig(file?: string): Config {
+  if (file === undefined) {
+    let prebuilt: string | undefined;
+    try {
+      prebuilt = readFileSync(prebuiltDefaultPath, 'utf8');
+    } catch {
+      // running from src/: parse the YAML
+    }
+    if (prebuilt !== undefined) return parseConfig(prebuilt, defaultConfigPath);
+  }
   const path = file ?? defaultConfigPath;
   let text: string;
   try {

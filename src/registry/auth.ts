@@ -1,6 +1,7 @@
 /**
- * The auth layer: learns each registry's challenge with one ping (`GET /v2/`), then sends
- * Basic credentials or Bearer tokens obtained for the request's scope. Tokens are cached per
+ * The auth layer: learns each registry's challenge from its first 401 (or a `GET /v2/` ping
+ * before a request that cannot be replayed), then sends Basic credentials or Bearer tokens
+ * obtained for the request's scope. Tokens are cached per
  * registry and scope until shortly before they expire. Anonymous bearer tokens serve reads.
  */
 import { RemoteError, UsageError } from '../errors.js';
@@ -25,14 +26,17 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
   const challenges = new Map<string, Promise<Challenge | undefined>>();
   const tokens = new Map<string, Promise<CachedToken>>();
 
-  const challengeFor = (registry: string): Promise<Challenge | undefined> => {
+  // What each registry asked for. Unknown until its first 401: requests go out without
+  // credentials and learn the challenge from the answer, so an anonymous registry costs no
+  // extra round trip. Only a request whose body cannot be sent twice pings `/v2/` first.
+  const challengeFor = (registry: string, replayable: boolean): Promise<Challenge | undefined> => {
     let found = challenges.get(registry);
-    if (!found) {
+    if (!found && !replayable) {
       found = ping(next, options.baseUrl(registry));
       challenges.set(registry, found);
       found.catch(() => challenges.delete(registry));
     }
-    return found;
+    return found ?? Promise.resolve(undefined);
   };
 
   const tokenFor = async (registry: string, challenge: Challenge, scope: string | undefined, fresh: boolean): Promise<string> => {
@@ -49,7 +53,7 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
   };
 
   const authorize = async (req: RegistryRequest, registry: string, fresh: boolean): Promise<RegistryRequest> => {
-    const challenge = await challengeFor(registry);
+    const challenge = await challengeFor(registry, isReplayable(req));
     if (!challenge) return req;
     let authorization: string | undefined;
     if (challenge.scheme === 'basic') {
@@ -66,8 +70,7 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
   return async (req) => {
     const registry = new URL(req.url).host;
     const first = await next(await authorize(req, registry, false));
-    const replayable = !(req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body));
-    if (first.status !== 401 || !replayable) return first;
+    if (first.status !== 401 || !isReplayable(req)) return first;
     // The cached token may have expired early or lacked a scope, or the registry began to
     // ask for auth after the ping: learn the challenge it sends now and try once more.
     const challenge = parseChallenge(first.headers['www-authenticate']);
@@ -75,6 +78,10 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
     challenges.set(registry, Promise.resolve(challenge));
     return next(await authorize(req, registry, true));
   };
+}
+
+function isReplayable(req: RegistryRequest): boolean {
+  return !(req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body));
 }
 
 async function ping(next: Transport, baseUrl: string): Promise<Challenge | undefined> {

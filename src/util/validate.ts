@@ -1,12 +1,17 @@
 /** JSON schema validation with ajv, and error messages that name the path and the value. */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import { quote } from '../errors.js';
 
 // Created on first use: most runs use validators compiled ahead of time (util/precompiled.ts).
-let ajv: Ajv | undefined;
+// ajv itself is required on first use too: importing it costs ~30 ms of every CLI start.
+let ajv: AjvClass | undefined;
 
 export function compileSchema<T>(schema: object): ValidateFunction<T> {
-  ajv ??= new Ajv({ allErrors: true, strict: false });
+  if (!ajv) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    ajv = new Ajv({ allErrors: true, strict: false });
+  }
   return ajv.compile<T>(schema);
 }
 
