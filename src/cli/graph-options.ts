@@ -9,7 +9,7 @@ import { offlineCompareAndSwap, offlinePlan } from '../graph/offline-plan.js';
 import { planPromotion, type Plan } from '../history/plan.js';
 import { parseRegistryOverride } from '../registry/reference.js';
 import { isSlugid } from '../taskcluster/slugid.js';
-import { buildRuntime, clock, type GlobalValues, type Io } from './common.js';
+import { buildRuntime, clock, positiveInteger, type GlobalValues, type Io } from './common.js';
 import { planOptions, planOptionsHelp, planRequestFrom } from './plan.js';
 
 export const graphOptions = {
@@ -22,6 +22,7 @@ export const graphOptions = {
   'target-digest': { type: 'string' },
   'moving-digest': { type: 'string' },
   templates: { type: 'string' },
+  attempt: { type: 'string' },
 } as const;
 
 export const graphOptionsHelp = `${planOptionsHelp}
@@ -29,6 +30,10 @@ export const graphOptionsHelp = `${planOptionsHelp}
   --fallback       if promotion fails, the fallback task force-pushes the target revision
   --task-group-id ID   put the tasks in this group (default: a new one)
   --templates DIR  render with these templates instead of the installed taskcluster/
+  --attempt N      a new attempt at a promotion from the same state (default 1): promote task
+                   ids are keyed on the tag and its digest at plan time, so the Queue refuses a
+                   second graph from the same state with exit 3; give --attempt 2 after a
+                   failed one whose task you do not want to rerun
 
 Offline (no registry; the target is given instead of resolved):
   --offline            do not read the registry
@@ -51,6 +56,7 @@ export interface GraphValues extends GlobalValues {
   'target-digest'?: string;
   'moving-digest'?: string;
   templates?: string;
+  attempt?: string;
 }
 
 /** Who asked: for the tasks' records. Never a credential: a client id or a user name. */
@@ -91,8 +97,10 @@ export async function planAndBuildGraph(values: GraphValues, script: string | un
   } else {
     plan = await planPromotion(buildRuntime(values, io, config), planRequestFrom(values, script));
   }
+  const attempt = positiveInteger(values.attempt, '--attempt', 1000);
   const graph = buildGraph(config, plan, {
     ...(taskGroupId !== undefined && { taskGroupId }),
+    ...(attempt !== undefined && { attempt }),
     ...(values.reason !== undefined && { reason: values.reason }),
     ...(values.templates !== undefined && { templatesDir: values.templates }),
     ...(values['root-url'] !== undefined && { rootUrl: values['root-url'] }),

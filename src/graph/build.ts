@@ -8,7 +8,7 @@ import type { ValidateFunction } from 'ajv';
 import { loadConfig, type Config } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { Plan } from '../history/plan.js';
-import { niceSlugid } from '../taskcluster/slugid.js';
+import { keyedSlugid, niceSlugid } from '../taskcluster/slugid.js';
 import { taskDefinitionSchema, type TaskDefinition } from '../taskcluster/task-schema.js';
 import { validatorFor } from '../util/precompiled.js';
 import { describeSchemaErrors } from '../util/validate.js';
@@ -51,6 +51,13 @@ export interface GraphOptions {
   rootUrl?: string;
   /** Task id source (tests make it deterministic). */
   newTaskId?: () => string;
+  /**
+   * Which attempt at a promotion from the same state this is (default 1). Promote tasks that
+   * compare-and-swap get ids keyed on (destination, expected digest, attempt), so that the
+   * Queue refuses a second graph moving the same tag from the same state (exit 3); a new
+   * attempt after a failed one says so explicitly.
+   */
+  attempt?: number;
 }
 
 interface TaskSpec {
@@ -97,7 +104,8 @@ export function buildGraph(config: Config, plan: Plan, options: GraphOptions = {
       requester,
       allowFallback: options.allowFallback ?? false,
       actionTaskId: options.actionTaskId ?? null,
-      branchHead: options.branchHead ?? null,
+      // The lease: given, or the deploy branch head plan read.
+      branchHead: options.branchHead ?? plan.deployBranch?.head ?? null,
       compareAndSwap: options.compareAndSwap ?? true,
       inlineConfig: options.inlineConfig ?? !isEmbeddedConfig(config),
       ...(options.owner !== undefined && { owner: options.owner }),
@@ -117,7 +125,7 @@ export function buildGraph(config: Config, plan: Plan, options: GraphOptions = {
       const taskContext: TaskContext = {
         label,
         kind: spec.kind,
-        taskId: newTaskId(),
+        taskId: destination?.expectCurrent ? keyedSlugid(`promote ${destination.reference} from ${destination.expectCurrent} attempt ${options.attempt ?? 1}`) : newTaskId(),
         dependencies,
         destination,
         promoteTaskIds: idsByKind.get('promote') ?? [],

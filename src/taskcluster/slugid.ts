@@ -3,7 +3,7 @@
  * first bit cleared, so an id never starts with `-`, in URL-safe base64 without padding).
  * Made here with node:crypto so that rendering never loads the HTTP client.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 export const slugidPattern = /^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$/;
 
@@ -15,4 +15,18 @@ export function niceSlugid(): string {
 
 export function isSlugid(value: unknown): value is string {
   return typeof value === 'string' && slugidPattern.test(value);
+}
+
+/**
+ * A slugid derived from a key (a name-based UUID, version 4 bits set so that the Queue's
+ * pattern accepts it): the same key always gives the same task id. Promotions use it to make
+ * the Queue serialise them: createTask is atomic, so of two graphs that would move the same tag
+ * from the same digest, only the first creates its promote task; the other gets 409.
+ */
+export function keyedSlugid(key: string): string {
+  const bytes = createHash('sha256').update(`tc-promote:${key}`).digest().subarray(0, 16);
+  bytes[0] = bytes[0]! & 0x7f;
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  return Buffer.from(bytes).toString('base64url');
 }

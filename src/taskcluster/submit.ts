@@ -93,7 +93,12 @@ export async function submitGraph(queue: TaskCreator, graph: Pick<TaskGraph, 'ta
           } catch (error) {
             const typed = taskclusterError(error, `createTask ${taskId}`);
             firstFailure ??= typed;
-            result.failed.push({ label, taskId, error: typed.message });
+            let message = typed.message;
+            if (typed.exitCode === ExitCode.conflict && (task as { tags?: { kind?: string } }).tags?.kind === 'promote') {
+              // Promote task ids are keyed on the tag and its digest at plan time (graph/build.ts).
+              message += `; another promotion of this tag from the same digest was submitted first as task ${taskId}: it wins. After it finished, plan again; to retry from this state after it failed, pass --attempt N`;
+            }
+            result.failed.push({ label, taskId, error: message });
             return false;
           }
           result.created.push({ label, taskId });

@@ -152,7 +152,8 @@ describe('submit, trigger and action-callback against the emulator', () => {
   });
 
   it('submit works as a real process too (the built CLI, Node ESM loading taskcluster-client)', async () => {
-    const r = await runCliProcess(['submit', ...offline, '--moving-digest', movingDigest, '--route', 'retag', '--json'], tcEnv());
+    // A second graph from the same state (tag and digest) is a new attempt, or the Queue refuses it.
+    const r = await runCliProcess(['submit', ...offline, '--moving-digest', movingDigest, '--route', 'retag', '--attempt', '2', '--json'], tcEnv());
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ created: [{ label: 'promote-signingscript-production' }, { label: 'fallback-signingscript-production' }], failed: [], notCreated: [] });
     expect(r.json().url).toBe(`${tc.rootUrl}/tasks/groups/${r.json().taskGroupId}`);
@@ -175,7 +176,7 @@ describe('submit, trigger and action-callback against the emulator', () => {
         ? { status: 403, code: 'InsufficientScopes', message: 'Client releng-cli is missing scope queue:route:index.scriptworker.v2.x' }
         : undefined;
     try {
-      const r = await runCli(['submit', ...offline, '--moving-digest', movingDigest, '--task-group-id', group], tcEnv());
+      const r = await runCli(['submit', ...offline, '--moving-digest', movingDigest, '--task-group-id', group, '--attempt', '3'], tcEnv());
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/1 task\(s\) could not be created; 0 were:\n {2}promote-signingscript-production \(\S+\): createTask \S+: 403 InsufficientScopes: Client releng-cli is missing scope .* \(check the credentials' scopes\)/);
       expect(r.stderr).toMatch(/not created because a task they depend on was not \(1\):\n {2}fallback-signingscript-production \(\S+\), after promote-signingscript-production/);

@@ -12,6 +12,10 @@ import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/t
 import { readFileSync } from 'node:fs';
 
 const config = loadConfig();
+// Promote tasks are keyed on (destination, expected digest, attempt) so that the Queue
+// serialises promotions from one state; each test's graph is a new attempt from that state.
+let attempts = 0;
+const fresh = () => ({ attempt: ++attempts });
 let tc: TaskclusterEmulator;
 let queue: Queue;
 beforeAll(async () => {
@@ -31,7 +35,7 @@ function wideConfig(n: number) {
 describe('submit to the emulator', () => {
   for (const route of ['retag', 'rebuild', 'rerun'] as const) {
     it(`creates the ${route} graph, dependencies first`, async () => {
-      const graph = buildGraph(config, examplePlan(config, { route }), { allowFallback: true });
+      const graph = buildGraph(config, examplePlan(config, { route }), { ...fresh(), allowFallback: true });
       const result = await submitGraph(queue, graph);
       expect(result.created.map((t) => t.label)).toEqual(graph.tasks.map((t) => t.label));
       expect(result.failed).toEqual([]);
@@ -42,7 +46,7 @@ describe('submit to the emulator', () => {
   }
 
   it('creates a task only after the tasks it depends on, with bounded concurrency', async () => {
-    const graph = buildGraph(wideConfig(12), examplePlan(wideConfig(12)));
+    const graph = buildGraph(wideConfig(12), examplePlan(wideConfig(12)), fresh());
     tc.latencyMs = 20;
     let inFlight = 0;
     let most = 0;
@@ -70,7 +74,7 @@ describe('submit to the emulator', () => {
   });
 
   it('takes one round trip per level of the graph', async () => {
-    const graph = buildGraph(wideConfig(49), examplePlan(wideConfig(49)));
+    const graph = buildGraph(wideConfig(49), examplePlan(wideConfig(49)), fresh());
     expect(graph.tasks).toHaveLength(50);
     const waiting = { createTask: () => new Promise((resolve) => setTimeout(resolve, 20)) };
     const started = performance.now();
@@ -80,7 +84,7 @@ describe('submit to the emulator', () => {
   });
 
   it('does not create the dependents of a failed create, and lists them', async () => {
-    const graph = buildGraph(wideConfig(3), examplePlan(wideConfig(3)));
+    const graph = buildGraph(wideConfig(3), examplePlan(wideConfig(3)), fresh());
     const [first, second, third, fallback] = graph.tasks;
     tc.failCreate.set(second!.taskId, { status: 403, code: 'InsufficientScopes', message: 'Client tester lacks scope queue:route:index.x' });
     let error: unknown;
@@ -113,7 +117,7 @@ describe('submit to the emulator', () => {
     const actionTaskId = niceSlugid();
     const group = niceSlugid();
     tc.insertTask(actionTaskId, { ...buildGraph(config, examplePlan(config, { route: 'rebuild' }), { taskGroupId: group }).tasks[0]!.task }, 'running');
-    const graph = buildGraph(config, examplePlan(config), { taskGroupId: group, actionTaskId });
+    const graph = buildGraph(config, examplePlan(config), { ...fresh(), taskGroupId: group, actionTaskId });
     await submitGraph(queue, graph);
     expect(graph.tasks.map((t) => tc.stateOf(t.taskId))).toEqual(['unscheduled', 'unscheduled']);
     tc.resolveTask(actionTaskId, 'completed');
@@ -127,7 +131,7 @@ describe("taskcluster-client's fake mode", () => {
   it('records the createTask calls in dependency order', async () => {
     const created: string[] = [];
     const fake = new taskcluster.Queue({ rootUrl: 'https://tc.example.com', fake: { createTask: async (taskId: string) => (created.push(taskId), { status: { taskId } }) } });
-    const graph = buildGraph(config, examplePlan(config));
+    const graph = buildGraph(config, examplePlan(config), fresh());
     await submitGraph(fake, graph);
     expect(created).toEqual(graph.tasks.map((t) => t.taskId));
     expect(fake.fakeCalls!.createTask!.map((c) => c.taskId)).toEqual(created);
