@@ -250,12 +250,18 @@ export async function githubClientFromEnvironment(
   const apiUrl = env.GITHUB_API_URL !== undefined && env.GITHUB_API_URL !== '' ? parseApiUrl(env.GITHUB_API_URL, 'GITHUB_API_URL') : defaultApiUrl;
   const credential = await resolveGitHubToken(env, config, options.transport?.fetch ? { fetch: options.transport.fetch } : {});
   if (!credential && options.requireToken) throw new UsageError(`no GitHub credentials: ${hint}`);
+  // The same knobs as the registry client, for operators behind slow links (and for tests).
+  const transport: GitHubTransportOptions = {
+    ...(env.TC_PROMOTE_HTTP_TIMEOUT_MS !== undefined && { timeoutMs: Number(env.TC_PROMOTE_HTTP_TIMEOUT_MS) }),
+    ...(env.TC_PROMOTE_RETRY_BASE_MS !== undefined && { baseDelayMs: Number(env.TC_PROMOTE_RETRY_BASE_MS) }),
+    ...options.transport,
+  };
   return new GitHubClient({
     repository: config.github.repository,
     apiUrl,
     missingTokenHint: hint,
     ...(credential && { credential }),
-    ...(options.transport && { transport: options.transport }),
+    transport,
   });
 }
 

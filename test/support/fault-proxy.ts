@@ -1,7 +1,7 @@
 // A loopback proxy between tc-promote and a real server (the registry, an emulator) that
 // injects faults on chosen requests: an HTTP status with headers (500, 503, 429 with
 // Retry-After), a connection reset, a stall past the client's timeout, a truncated body, or
-// a body replaced by other bytes. Everything else is forwarded untouched, and every request
+// a body replaced by other bytes, or an answer lost after the upstream acted on the request. Everything else is forwarded untouched, and every request
 // is recorded so tests can count what the client sent.
 
 import http from 'node:http';
@@ -12,7 +12,9 @@ export type Fault =
   | { kind: 'reset' }
   | { kind: 'stall'; ms: number }
   | { kind: 'truncate'; bytes: number }
-  | { kind: 'replace-body'; body: Buffer | string };
+  | { kind: 'replace-body'; body: Buffer | string }
+  /** Forward the request (the upstream acts on it), then reset the client's connection: an answer lost on the way back. */
+  | { kind: 'reset-after' };
 
 export interface FaultRule {
   method?: string;
@@ -89,6 +91,11 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
         const headers = { ...upstreamRes.headers };
         // Rewrite absolute Location headers that point at the upstream so clients stay behind the proxy.
         if (typeof headers.location === 'string' && headers.location.startsWith(upstream)) headers.location = headers.location.replace(upstream, proxyUrl);
+        if (fault?.kind === 'reset-after') {
+          upstreamRes.resume();
+          upstreamRes.on('end', () => req.socket.destroy());
+          return;
+        }
         if (fault?.kind === 'replace-body') {
           const body = Buffer.from(fault.body);
           upstreamRes.resume();
