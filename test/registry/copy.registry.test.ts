@@ -113,7 +113,7 @@ describe('copy within one repository', () => {
     const src = `${reg.host}/${repo}:${archiveTag('production', new Date(Date.UTC(2021, 0, 1)), claimed)}`;
     const refused = await runCli(['copy', src, `${reg.host}/${repo}:prov-moving`, '--expect-current', prior.digest], env());
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toContain(`says commit ${commit}`);
+    expect(refused.stderr).toContain(`says commit "${commit}"`);
     expect(skopeoRaw(reg, `${repo}:prov-moving`).digest).toBe(prior.digest);
     const forced = await runCli(['copy', src, `${reg.host}/${repo}:prov-moving`, '--expect-current', prior.digest, '--allow-revision-mismatch', '--json'], env());
     expect(forced.code).toBe(0);
@@ -144,6 +144,23 @@ describe('copy across repositories and registries', () => {
     expect(result.code).toBe(0);
     expect(result.json().blobs).toEqual({ present: 0, mounted: 6, streamed: 0 });
     expect(skopeoRaw(reg, 'mozilla/releng-mirror:production').digest).toBe(a.digest);
+  });
+
+  it('falls back to streaming when the registry opens an upload instead of mounting', async () => {
+    const a = await image(reg, repo, ['refuse-src'], 3);
+    const proxy = await startFaultProxy(reg.url);
+    try {
+      // A registry that will not mount answers 202 with an upload session, as for a plain POST.
+      proxy.add({ method: 'POST', path: /blobs\/uploads\/\?mount=/, fault: { kind: 'rewrite', path: (p) => p.replace(/\?.*$/, '') }, times: Infinity });
+      const result = await runCli(['copy', `${proxy.host}/${repo}:refuse-src`, `${proxy.host}/mozilla/releng-refused:production`, '--json'], env());
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.json().blobs).toEqual({ present: 0, mounted: 0, streamed: 4 });
+      expect(proxy.requests().filter((r) => r.method === 'POST')).toHaveLength(4);
+    } finally {
+      await proxy.stop();
+    }
+    expect(skopeoRaw(reg, 'mozilla/releng-refused:production').digest).toBe(a.digest);
   });
 
   it('streams blobs to another registry, skipping those already there', async () => {

@@ -14,7 +14,9 @@ export type Fault =
   | { kind: 'truncate'; bytes: number }
   | { kind: 'replace-body'; body: Buffer | string }
   /** Forward the request (the upstream acts on it), then reset the client's connection: an answer lost on the way back. */
-  | { kind: 'reset-after' };
+  | { kind: 'reset-after' }
+  /** Forward the request to another path (e.g. drop `?mount=` so the registry opens an upload instead of mounting). */
+  | { kind: 'rewrite'; path: (path: string) => string };
 
 export interface FaultRule {
   method?: string;
@@ -84,8 +86,9 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
       void paginate(tagsList[1]!, new URLSearchParams(tagsList[2] ?? ''), req, res, fault).then((status) => log.push({ method, path, status, faulted: Boolean(fault) }));
       return;
     }
+    const upstreamPath = fault?.kind === 'rewrite' ? fault.path(path) : path;
     const upstreamReq = http.request(
-      { host: target.hostname, port: target.port, method, path, headers: { ...req.headers, host: target.host } },
+      { host: target.hostname, port: target.port, method, path: upstreamPath, headers: { ...req.headers, host: target.host } },
       (upstreamRes) => {
         log.push({ method, path, status: upstreamRes.statusCode ?? 0, faulted: Boolean(fault) });
         const headers = { ...upstreamRes.headers };
