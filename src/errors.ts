@@ -48,11 +48,36 @@ export class NotFoundError extends PromoteError {
   }
 }
 
-/** Quote a user-supplied value for an error message: control characters escaped, long values cut. */
+/**
+ * Characters a terminal acts on or hides: C0 controls, DEL and C1 controls, and the invisible
+ * format characters that make look-alikes (zero-width, bidirectional overrides, line and
+ * paragraph separators, BOM). Values never reach a message with one of these raw.
+ */
+const unsafeCharacters = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+
+function escapeCharacter(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/** Quote a user-supplied value for an error message: unsafe characters escaped, long values cut. */
 export function quote(value: unknown, max = 120): string {
   if (typeof value !== 'string') {
     const text = JSON.stringify(value) ?? String(value);
-    return text.length > max ? `${text.slice(0, max)}…` : text;
+    return (text.length > max ? `${text.slice(0, max)}…` : text).replace(unsafeCharacters, escapeCharacter);
   }
-  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
+  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value).replace(unsafeCharacters, escapeCharacter);
+}
+
+/**
+ * The last guard at the CLI edge: text about to be printed keeps its newlines and tabs, and
+ * any other unsafe character (from a remote answer, say) is shown escaped, never raw.
+ */
+export function escapeUnsafeCharacters(text: string): string {
+  return text.replace(unsafeCharacters, (c) => (c === '\n' || c === '\t' ? c : escapeCharacter(c)));
+}
+
+/** Quote a URL someone typed: a password in its userinfo is masked, never echoed. */
+export function quoteUrl(text: string): string {
+  const masked = text.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^/?#@:]*):[^/?#@]*@/i, '$1:***@');
+  return quote(masked);
 }

@@ -8,6 +8,7 @@ import { formatGraph } from '../graph/format.js';
 import { planPromotion, type PlanRequest } from '../history/plan.js';
 import { planActionGraph, readActionEnvironment, runActionCallback } from '../taskcluster/action-callback.js';
 import { createClients, resolveConnection, taskGroupUrl } from '../taskcluster/clients.js';
+import { branchCheckHelp, branchCheckOptions, deployBranchChecker } from './branch-check.js';
 import { buildRuntime, clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 
 export const summary = 'inside the action task: read the action input, plan and submit the graph';
@@ -24,6 +25,7 @@ TC_PROMOTE_ARTIFACTS set, the graph is written there as task-graph.json before s
 
 Options:
   --dry-run   plan and render, print the graph, submit nothing
+${branchCheckHelp}
 
 Example (what the action task runs):
   ACTION_CALLBACK=promote_image ACTION_TASK_GROUP_ID=… ACTION_TASK_ID=null TASK_ID=… \\
@@ -33,11 +35,14 @@ Example (what the action task runs):
 ${globalHelp}`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values } = parseCommandArgs('action-callback', argv, { 'dry-run': { type: 'boolean' } }, false);
+  const { values } = parseCommandArgs('action-callback', argv, { 'dry-run': { type: 'boolean' }, ...branchCheckOptions }, false);
   if (values.help) return io.stdout(help + '\n'), 0;
   const config = loadConfig(values.config);
   const action = readActionEnvironment(config, io.env);
   const runtime = buildRuntime(values, io, config);
+  // Inside the action task (TASKCLUSTER_PROXY_URL) the deploy branch is read with the GitHub secret: its head is the lease.
+  const checker = deployBranchChecker(io, config, values);
+  if (checker) runtime.checkDeployBranch = checker;
   const deps = {
     plan: (request: PlanRequest) => planPromotion(runtime, request),
     graphOptions: { nowMs: clock(io.env), ...(io.env.TC_PROMOTE_REQUESTER ? { requester: io.env.TC_PROMOTE_REQUESTER } : {}) },

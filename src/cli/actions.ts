@@ -1,9 +1,11 @@
 /** `tc-promote actions`: write actions.json with the promotion action, or merge it into one. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import { buildAction, mergeAction, parseActionsFile, type DecisionInfo } from '../graph/actions.js';
+import { validateBranchName } from '../github/names.js';
 import { isSlugid } from '../taskcluster/slugid.js';
+import { readInputFile } from '../util/read-file.js';
 import { globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';
 
 export const summary = 'write actions.json with the promotion hook action (or merge it into one)';
@@ -53,16 +55,9 @@ const options = {
   level: { type: 'string' },
 } as const;
 
-function readText(file: string, field: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`${field}: cannot read ${quote(file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-}
-
+/** `https://host[:port]/owner/name[.git]`: the characters repository URLs have, nothing a shell or template acts on. */
 function httpsUrl(text: string, field: string): string {
-  if (!/^https:\/\/[^\s/]+\/\S+$/.test(text)) throw new UsageError(`${field}: ${quote(text)} is not an https repository URL`);
+  if (!/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~-]+)+\/?$/.test(text)) throw new UsageError(`${field}: ${quote(text)} is not an https repository URL`);
   return text.replace(/\/+$/, '').replace(/\.git$/, '');
 }
 
@@ -73,7 +68,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const env = io.env;
   const tcymlPath = values['taskcluster-yml'] ?? '.taskcluster.yml';
   if (!existsSync(tcymlPath)) throw new UsageError(`--taskcluster-yml: ${quote(tcymlPath)} does not exist; the hookId names the hash of the repository's .taskcluster.yml`);
-  const tcyml = readText(tcymlPath, '--taskcluster-yml');
+  const tcyml = readInputFile(tcymlPath, '--taskcluster-yml');
   const decisionTaskId = values['decision-task-id'] ?? env.TASK_ID;
   if (decisionTaskId === undefined) throw new UsageError('--decision-task-id: missing (outside a decision task, where TASK_ID is set, give it)');
   if (!isSlugid(decisionTaskId)) throw new UsageError(`--decision-task-id: ${quote(decisionTaskId)} is not a task id`);
@@ -92,10 +87,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     level,
     revision,
     ...(baseRevision !== undefined && { baseRevision }),
-    branch: (values.branch ?? env.TC_PROMOTE_HEAD_REF ?? config.github.defaultBranch).replace(/^refs\/heads\//, ''),
-    owner: values.owner ?? env.TC_PROMOTE_OWNER ?? 'unknown',
+    branch: validateBranchName((values.branch ?? env.TC_PROMOTE_HEAD_REF ?? config.github.defaultBranch).replace(/^refs\/heads\//, ''), values.branch !== undefined ? '--branch' : 'TC_PROMOTE_HEAD_REF'),
+    owner: checkOwner(values.owner ?? env.TC_PROMOTE_OWNER ?? 'unknown', values.owner !== undefined ? '--owner' : 'TC_PROMOTE_OWNER'),
   };
-  const existing = values.merge !== undefined ? parseActionsFile(parseJson(readText(values.merge, '--merge'), values.merge), values.merge) : undefined;
+  const existing = values.merge !== undefined ? parseActionsFile(parseJson(readInputFile(values.merge, '--merge'), values.merge), values.merge) : undefined;
   const file = mergeAction(existing, buildAction(config, decision, tcyml));
   const text = `${JSON.stringify(file, null, 2)}\n`;
   const output = values.output ?? values.merge;
@@ -109,6 +104,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     io.stderr(`wrote ${output}: ${file.actions.length} action(s)\n`);
   }
   return 0;
+}
+
+/** Who pushed: an email or a name, on one line. */
+function checkOwner(text: string, field: string): string {
+  if (text === '' || text.length > 255 || /[\u0000-\u001f\u007f]/.test(text)) throw new UsageError(`${field}: ${quote(text)} is not an owner (1 to 255 characters on one line)`);
+  return text;
 }
 
 function parseJson(text: string, source: string): unknown {

@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, type Config } from '../config/load.js';
-import { UsageError, quote } from '../errors.js';
+import { UsageError, quote, quoteUrl } from '../errors.js';
 import type { Runtime } from '../history/runtime.js';
 import { RegistryClient } from '../registry/client.js';
 import { dockerConfigCredentials } from '../registry/credentials.js';
@@ -49,7 +49,11 @@ export function parseCommandArgs<O extends OptionSpec>(command: string, argv: st
   try {
     return parseArgs({ args: argv, options: { ...globalOptions, ...options }, allowPositionals, strict: true });
   } catch (error) {
-    const message = (error as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
+    // node:util's message quotes the flag as typed: escape and shorten it, and keep one line.
+    const message = (error as Error).message
+      .replace(/\. To specify a positional argument starting with a '-'.*$/s, '')
+      .replace(/'([^']*)'/g, (_, flag: string) => `'${quote(flag, 60).slice(1, -1)}'`)
+      .replace(/\s*\n\s*/g, ' ');
     throw new UsageError(`${message}; see tc-promote ${command} --help`);
   }
 }
@@ -72,12 +76,14 @@ export function positiveInteger(text: string | undefined, field: string, max = 1
 
 export function buildRuntime(values: GlobalValues, io: Io, config: Config = loadConfig(values.config)): Runtime {
   const override = values.registry !== undefined ? parseRegistryOverride(values.registry) : undefined;
+  const timeoutMs = positiveInteger(io.env.TC_PROMOTE_HTTP_TIMEOUT_MS, 'TC_PROMOTE_HTTP_TIMEOUT_MS', 3_600_000);
+  const retryBaseMs = positiveInteger(io.env.TC_PROMOTE_RETRY_BASE_MS, 'TC_PROMOTE_RETRY_BASE_MS', 60_000);
   const client = new RegistryClient({
     credentials: dockerConfigCredentials(io.env),
     plainHttpHosts: new Set(override?.plainHttp ? [override.registry] : []),
-    ...(io.env.TC_PROMOTE_HTTP_TIMEOUT_MS !== undefined && { timeoutMs: Number(io.env.TC_PROMOTE_HTTP_TIMEOUT_MS) }),
+    ...(timeoutMs !== undefined && { timeoutMs }),
     retry: {
-      ...(io.env.TC_PROMOTE_RETRY_BASE_MS !== undefined && { baseDelayMs: Number(io.env.TC_PROMOTE_RETRY_BASE_MS) }),
+      ...(retryBaseMs !== undefined && { baseDelayMs: retryBaseMs }),
       onRetry: ({ attempt, delayMs, reason }) => {
         if (io.isTty || values.debug) io.stderr(`retrying after ${reason} (attempt ${attempt}, waiting ${Math.round(delayMs)} ms)\n`);
       },
@@ -88,7 +94,7 @@ export function buildRuntime(values: GlobalValues, io: Io, config: Config = load
     try {
       hubApi = new URL(values['hub-api']).origin;
     } catch {
-      throw new UsageError(`--hub-api: ${quote(values['hub-api'])} is not a URL`);
+      throw new UsageError(`--hub-api: ${quoteUrl(values['hub-api'])} is not a URL`);
     }
   }
   const pageSize = positiveInteger(values['page-size'], '--page-size', 10_000);
@@ -106,9 +112,25 @@ export function buildRuntime(values: GlobalValues, io: Io, config: Config = load
 export function clock(env: NodeJS.ProcessEnv): number {
   const pinned = env.TC_PROMOTE_NOW;
   if (pinned === undefined) return Date.now();
-  const ms = Date.parse(pinned);
-  if (Number.isNaN(ms)) throw new UsageError(`TC_PROMOTE_NOW: ${quote(pinned)} is not an ISO 8601 time`);
+  const ms = parseIsoTime(pinned);
+  if (ms === undefined) throw new UsageError(`TC_PROMOTE_NOW: ${quote(pinned)} is not an ISO 8601 time (YYYY-MM-DDTHH:MM:SS[.sss]Z or ±HH:MM)`);
   return ms;
+}
+
+/**
+ * An ISO 8601 date-time with a zone, and a real one: Date.parse alone takes other forms
+ * ("Feb 30 2021") and rolls impossible dates over (2021-02-30 becomes March 2).
+ */
+export function parseIsoTime(text: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  const check = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || check.getUTCHours() !== hour || check.getUTCMinutes() !== minute || check.getUTCSeconds() !== second) {
+    return undefined;
+  }
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 export function printJson(io: Io, value: unknown): void {

@@ -1,13 +1,12 @@
 /** `tc-promote copy <src> <dst>`: the promote step, exact bytes, compare-and-swap, archive tag. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConflictError, UsageError, quote } from '../errors.js';
 import { grammarFor } from '../history/runtime.js';
 import { classifyTag } from '../history/tags.js';
 import { copyImage, type CopyResult } from '../registry/copy.js';
 import { readProvenance, type Provenance } from '../registry/provenance.js';
-import { formatReference, parseReference, type ImageReference } from '../registry/reference.js';
+import { formatReference, isDigest, parseReference, type ImageReference } from '../registry/reference.js';
 import { buildRuntime, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
+import { readPromotionRecord, writePromotionRecord } from './promotion-record.js';
 
 export const summary = 'point a tag at an existing image: exact bytes, compare-and-swap, archive tag';
 
@@ -51,6 +50,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const src = override(parseReference(positionals[0]!, '<src>'));
   const dst = override(parseReference(positionals[1]!, '<dst>'));
   if (!dst.tag || dst.digest) throw new UsageError(`<dst>: ${quote(positionals[1])} must name a tag and no digest`);
+  // Every flag is checked before the first request.
+  const expectCurrent = values['expect-current'];
+  if (expectCurrent !== undefined && expectCurrent !== 'none' && !isDigest(expectCurrent)) {
+    throw new UsageError(`--expect-current: ${quote(expectCurrent)} is not a sha256 digest (or none)`);
+  }
+  // Inside a promote task: the record must be usable before anything moves.
+  readPromotionRecord(io);
   const grammar = grammarFor(runtime.config, runtime.nowMs);
   let claimed: string | null = null;
   for (const [field, tag] of [['<src>', src.tag], ['--archive-tag', values['archive-tag']]] as const) {
@@ -67,7 +73,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     provenance = await readProvenance(runtime.client, src, claimed);
     if (provenance.matches === false && !values['allow-revision-mismatch']) {
       throw new ConflictError(
-        `${formatReference(src)}: /app/version.json says commit ${provenance.version?.commit ?? '(none)'}, but the tag claims ${claimed}; refusing (--allow-revision-mismatch to override); nothing was written`,
+        `${formatReference(src)}: /app/version.json says commit ${provenance.version?.commit != null ? quote(provenance.version.commit) : '(none)'}, but the tag claims ${claimed}; refusing (--allow-revision-mismatch to override); nothing was written`,
       );
     }
   }
@@ -76,40 +82,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
     ...(values['archive-tag'] !== undefined && { archiveTag: values['archive-tag'] }),
     dryRun: Boolean(values['dry-run']),
   });
-  if (!result.dryRun) writePromotionRecord(io, result, provenance, runtime.nowMs);
+  // Inside a promote task the graph's record is written to public/promotion.json with what the step did.
+  if (!result.dryRun) {
+    const { destination, digest, previous, tag: outcome, archiveTag } = result;
+    const checked = provenance && { commit: provenance.version?.commit ?? null, matches: provenance.matches };
+    writePromotionRecord(io, { destination, digest, previous, outcome, archiveTag, provenance: checked }, runtime.nowMs);
+  }
   if (values.json) printJson(io, { ...result, provenance });
   else io.stdout(renderCopy(result, provenance));
   return 0;
-}
-
-/**
- * Inside a promote task: the graph passes the promotion record (TC_PROMOTE_PROMOTION) and the
- * artifacts folder (TC_PROMOTE_ARTIFACTS, published as public/); the step adds what it did and
- * when, and writes public/promotion.json.
- */
-function writePromotionRecord(io: Io, result: CopyResult, provenance: Provenance | null, nowMs: number): void {
-  const recordText = io.env.TC_PROMOTE_PROMOTION;
-  const dir = io.env.TC_PROMOTE_ARTIFACTS;
-  if (recordText === undefined || dir === undefined) return;
-  let record: unknown;
-  try {
-    record = JSON.parse(recordText);
-  } catch {
-    throw new UsageError('TC_PROMOTE_PROMOTION: not valid JSON');
-  }
-  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new UsageError('TC_PROMOTE_PROMOTION: not a JSON object');
-  const full = {
-    ...record,
-    time: new Date(nowMs).toISOString(),
-    destination: result.destination,
-    digest: result.digest,
-    previous: result.previous,
-    outcome: result.tag,
-    archiveTag: result.archiveTag,
-    provenance: provenance && { commit: provenance.version?.commit ?? null, matches: provenance.matches },
-  };
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'promotion.json'), `${JSON.stringify(full, null, 2)}\n`);
 }
 
 function renderCopy(result: CopyResult, provenance: Provenance | null): string {

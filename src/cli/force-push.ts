@@ -6,6 +6,8 @@ import { githubSecretKey } from '../github/credentials.js';
 import { forcePushBranch, type ForcePushResult } from '../github/force-push.js';
 import { validateRevision } from '../github/names.js';
 import { backupNamespace, requireForcePushableBranch } from '../github/policy.js';
+import { githubTransport } from './github-options.js';
+import { readPromotionRecord, writePromotionRecord } from './promotion-record.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { table } from './table.js';
 
@@ -34,6 +36,9 @@ works without a token on a public repository. GITHUB_API_URL sets another API ba
 Enterprise: https://HOST/api/v3).
 
 Output: a table, or with --json {repository, branch, revision, oldHead, backupRef, moved, dryRun}.
+Inside a task (TC_PROMOTE_PROMOTION and TC_PROMOTE_ARTIFACTS set) it also writes
+promotion.json: the graph's record with time, outcome (force-pushed, already-there), branch,
+revision, oldHead, backupRef and moved.
 
 Examples:
   tc-promote force-push --branch production-signingscript --revision 7995c5bb123bbfc25e3d7f81c46f3d7ba49cbe89 --dry-run
@@ -60,16 +65,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const expect = values.expect !== undefined ? validateRevision(values.expect, '--expect') : undefined;
   const dryRun = values['dry-run'] ?? false;
   const nowMs = clock(io.env);
+  // Inside the rebuild route's task: the record must be usable before anything moves.
+  readPromotionRecord(io);
   const verbose = io.isTty || values.debug === true;
   const client = await githubClientFromEnvironment(io.env, config, {
     requireToken: !dryRun,
-    transport: {
-      ...(io.env.TC_PROMOTE_HTTP_TIMEOUT_MS !== undefined && { timeoutMs: Number(io.env.TC_PROMOTE_HTTP_TIMEOUT_MS) }),
-      ...(io.env.TC_PROMOTE_RETRY_BASE_MS !== undefined && { baseDelayMs: Number(io.env.TC_PROMOTE_RETRY_BASE_MS) }),
-      onRetry: ({ attempt, delayMs, reason }) => {
-        if (verbose) io.stderr(`retrying after ${reason} (attempt ${attempt}, waiting ${Math.round(delayMs)} ms)\n`);
-      },
-    },
+    transport: githubTransport(io, verbose),
   });
   const result = await forcePushBranch(client, {
     config,
@@ -82,6 +83,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (verbose) io.stderr(`${message}\n`);
     },
   });
+  if (!result.dryRun) {
+    const { oldHead, backupRef, moved } = result;
+    writePromotionRecord(io, { outcome: moved ? 'force-pushed' : 'already-there', branch: result.branch, revision: result.revision, oldHead, backupRef, moved }, nowMs);
+  }
   if (values.json) {
     const { repository, oldHead, backupRef, moved } = result;
     printJson(io, { repository, branch: result.branch, revision: result.revision, oldHead, backupRef, moved, dryRun: result.dryRun });

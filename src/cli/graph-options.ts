@@ -4,11 +4,13 @@
  */
 import { loadConfig, type Config } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
+import { checkReason } from '../graph/actions.js';
 import { buildGraph, describeTasks, type GraphOptions, type TaskGraph } from '../graph/build.js';
 import { offlineCompareAndSwap, offlinePlan } from '../graph/offline-plan.js';
 import { planPromotion, type Plan } from '../history/plan.js';
 import { parseRegistryOverride } from '../registry/reference.js';
 import { isSlugid } from '../taskcluster/slugid.js';
+import { deployBranchChecker } from './branch-check.js';
 import { buildRuntime, clock, positiveInteger, type GlobalValues, type Io } from './common.js';
 import { planOptions, planOptionsHelp, planRequestFrom } from './plan.js';
 
@@ -56,6 +58,7 @@ export interface GraphValues extends GlobalValues {
   'target-digest'?: string;
   'moving-digest'?: string;
   templates?: string;
+  'no-branch-check'?: boolean;
   attempt?: string;
 }
 
@@ -74,6 +77,7 @@ export async function planAndBuildGraph(values: GraphValues, script: string | un
   const config = loadConfig(values.config);
   const offlineFlags = (['target-tag', 'target-digest', 'moving-digest'] as const).filter((f) => values[f] !== undefined);
   if (!values.offline && offlineFlags.length) throw new UsageError(`--${offlineFlags[0]}: only with --offline`);
+  if (values.reason !== undefined) checkReason(values.reason, '--reason');
   const taskGroupId = values['task-group-id'];
   if (taskGroupId !== undefined && !isSlugid(taskGroupId)) throw new UsageError(`--task-group-id: ${quote(taskGroupId)} is not a task id (a 22-character slugid)`);
   let plan: Plan;
@@ -95,7 +99,10 @@ export async function planAndBuildGraph(values: GraphValues, script: string | un
     plan = offlinePlan(config, request);
     compareAndSwap = offlineCompareAndSwap(request);
   } else {
-    plan = await planPromotion(buildRuntime(values, io, config), planRequestFrom(values, script));
+    const runtime = buildRuntime(values, io, config);
+    const checker = deployBranchChecker(io, config, values);
+    if (checker) runtime.checkDeployBranch = checker;
+    plan = await planPromotion(runtime, planRequestFrom(values, script));
   }
   const attempt = positiveInteger(values.attempt, '--attempt', 1000);
   const graph = buildGraph(config, plan, {

@@ -2,7 +2,7 @@
  * The CLI edge: dispatch to one thin module per command, and turn typed errors into a
  * message on stderr and an exit code. No stack traces unless --debug; never credentials.
  */
-import { ExitCode, PromoteError } from '../errors.js';
+import { ExitCode, PromoteError, escapeUnsafeCharacters, quote } from '../errors.js';
 import type { Io } from './common.js';
 
 interface Command {
@@ -27,6 +27,8 @@ export const commands: Record<string, CommandEntry> = {
   validate: { summary: 'check every template, task, actions.json and .taskcluster.yml (CI)', load: () => import('./validate.js') },
   copy: { summary: 'point a tag at an existing image: exact bytes, compare-and-swap, archive tag', load: () => import('./copy.js') },
   'force-push': { summary: 'move a deploy branch to a revision, with a lease and a backup ref', load: () => import('./force-push.js') },
+  fallback: { summary: 'after the promote tasks: force-push the target revision if promotion failed (when allowed)', load: () => import('./fallback.js') },
+  rerun: { summary: "push a revision's image again: rerun its push task, or retrigger a clone past its deadline", load: () => import('./rerun.js') },
 };
 
 export function usage(): string {
@@ -55,7 +57,10 @@ export function defaultIo(): Io {
   };
 }
 
-export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+export async function main(argv: string[], rawIo: Io = defaultIo()): Promise<number> {
+  // Whatever a command prints (a registry's error text, a commit from an image's
+  // version.json), control and invisible characters reach the terminal escaped.
+  const io: Io = { ...rawIo, stdout: (text) => rawIo.stdout(escapeUnsafeCharacters(text)), stderr: (text) => rawIo.stderr(escapeUnsafeCharacters(text)) };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(usage());
@@ -63,7 +68,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
-    io.stderr(`tc-promote: unknown command ${JSON.stringify(name.slice(0, 60))}\n\n${usage()}`);
+    io.stderr(`tc-promote: unknown command ${quote(name, 60)}\n\n${usage()}`);
     return ExitCode.usage;
   }
   try {

@@ -1,11 +1,11 @@
 /** `tc-promote trigger`: trigger the promotion action's hook the way the Taskcluster UI does. */
-import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import { actionName } from '../graph/actions.js';
 import { createClients, resolveConnection, taskUrl } from '../taskcluster/clients.js';
 import { isSlugid } from '../taskcluster/slugid.js';
 import { triggerAction } from '../taskcluster/trigger.js';
+import { readInputFile } from '../util/read-file.js';
 import { globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 
 export const summary = "trigger the promotion action's hook, as the Taskcluster UI does";
@@ -34,13 +34,7 @@ ${globalHelp}`;
 
 function readInput(text: string): unknown {
   let json = text;
-  if (text.startsWith('@')) {
-    try {
-      json = readFileSync(text.slice(1), 'utf8');
-    } catch (error) {
-      throw new UsageError(`--input: cannot read ${quote(text.slice(1))}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
-  }
+  if (text.startsWith('@')) json = readInputFile(text.slice(1), '--input', 1024 * 1024);
   try {
     return JSON.parse(json);
   } catch {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { UsageError, quote } from '../errors.js';
 import { validatorFor } from '../util/precompiled.js';
+import { readInputFile } from '../util/read-file.js';
 import { describeSchemaErrors, type compileSchema } from '../util/validate.js';
 import { configSchema, type Config, type EnvironmentConfig, type TargetConfig } from './schema.js';
 
@@ -36,13 +37,7 @@ export function loadConfig(file?: string): Config {
     if (prebuilt !== undefined) return parseConfig(prebuilt, defaultConfigPath);
   }
   const path = file ?? defaultConfigPath;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`--config: cannot read ${quote(path)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  return parseConfig(text, path);
+  return parseConfig(readInputFile(path, '--config', 1024 * 1024), path);
 }
 
 export function parseConfig(text: string, source: string): Config {

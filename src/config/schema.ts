@@ -64,7 +64,7 @@ export const configSchema = {
         level: { type: 'integer', minimum: 1, maximum: 3 },
         // The Queue's taskQueueId: <provisionerId>/<workerType>.
         workerPool: { type: 'string', pattern: '^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$' },
-        image: { type: 'string', minLength: 1, description: 'Docker image that runs tc-promote inside tasks' },
+        image: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$', description: 'Docker image that runs tc-promote inside tasks' },
         secrets: {
           type: 'object',
           additionalProperties: false,
@@ -83,7 +83,7 @@ export const configSchema = {
       required: ['repository', 'defaultBranch'],
       properties: {
         repository: { type: 'string', pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$' },
-        defaultBranch: { type: 'string', minLength: 1 },
+        defaultBranch: { type: 'string', pattern: '^[A-Za-z0-9._/-]{1,200}$' },
       },
     },
     scripts: { type: 'array', minItems: 1, uniqueItems: true, items: name },

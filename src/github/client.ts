@@ -5,7 +5,7 @@
  */
 import { Octokit } from '@octokit/rest';
 import type { Config } from '../config/load.js';
-import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
+import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quote, quoteUrl } from '../errors.js';
 import { githubSecretKey, resolveGitHubToken, type GitHubCredential } from './credentials.js';
 import { GitHubTransportError, githubFetch, type GitHubTransportOptions } from './transport.js';
 
@@ -110,7 +110,7 @@ export class GitHubClient {
     const what = `reading commit ${revision} of ${this.repository}`;
     try {
       const { data } = await this.#octokit.rest.repos.getCommit({ owner: this.owner, repo: this.repo, ref: revision, per_page: 1 });
-      if (typeof data.sha !== 'string') throw malformed(what);
+      if (typeof data.sha !== 'string' || !isCommitId(data.sha)) throw malformed(what);
       return { sha: data.sha, htmlUrl: data.html_url };
     } catch (error) {
       // GitHub answers 422 "No commit found for SHA: …" for an unknown commit id.
@@ -270,10 +270,10 @@ function parseApiUrl(text: string, field: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`${field}: ${quote(text)} is not a URL`);
+    throw new UsageError(`${field}: ${quoteUrl(text)} is not a URL`);
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
-    throw new UsageError(`${field}: ${quote(text)} must be http(s)://host[:port][/path] with no credentials or query`);
+    throw new UsageError(`${field}: ${quoteUrl(text)} must be http(s)://host[:port][/path] with no credentials or query`);
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
@@ -286,8 +286,13 @@ function shortRef(ref: string): string {
 function refFrom(data: { ref?: unknown; object?: { sha?: unknown; type?: unknown } }, what: string): GitRef {
   const sha = data.object?.sha;
   const type = data.object?.type;
-  if (typeof data.ref !== 'string' || typeof sha !== 'string' || typeof type !== 'string') throw malformed(what);
+  if (typeof data.ref !== 'string' || typeof sha !== 'string' || !isCommitId(sha) || typeof type !== 'string' || !/^[a-z]{1,16}$/.test(type)) throw malformed(what);
   return { ref: data.ref, sha, type };
+}
+
+/** Object ids as GitHub reports them: 40 lowercase hex (a SHA-1 repository). */
+function isCommitId(sha: string): boolean {
+  return /^[0-9a-f]{40}$/.test(sha);
 }
 
 function malformed(what: string): RemoteError {

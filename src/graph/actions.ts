@@ -54,11 +54,28 @@ export const actionInputBaseSchema = {
       description: 'previous-known-good must have been live at least this long: 90s, 30m, 12h, 3d, 2w',
       pattern: '^\\d{1,9}[smhdw]$',
     },
-    reason: { type: 'string', title: 'Reason', description: 'Why: recorded in the tasks and in public/promotion.json', minLength: 1, maxLength: 1000 },
+    reason: {
+      type: 'string',
+      title: 'Reason',
+      description: 'Why: recorded in the tasks and in public/promotion.json',
+      minLength: 1,
+      maxLength: 1000,
+      // Text for people: newlines and tabs, no other control characters.
+      pattern: '^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$',
+    },
   },
 } as const;
 
 export type ActionInput = FromSchema<typeof actionInputBaseSchema>;
+
+/** `--reason` from the command line, held to the action input's rules. */
+export function checkReason(text: string, field: string): string {
+  const rule = actionInputBaseSchema.properties.reason;
+  if (text.length < rule.minLength || text.length > rule.maxLength || !new RegExp(rule.pattern, 'u').test(text)) {
+    throw new UsageError(`${field}: ${quote(text)} is not a reason: ${rule.minLength} to ${rule.maxLength} characters, no control characters but newlines and tabs`);
+  }
+  return text;
+}
 
 /** The strict input schema, with the configured scripts and environments as choices. */
 export function actionInputSchema(config: Config): Record<string, unknown> {

@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import { expandPattern, type Config } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
+import { deployBranchWarnings } from '../github/deploy-branch.js';
 import type { Plan } from '../history/plan.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 
@@ -162,6 +163,8 @@ export function buildContext(config: Config, plan: Plan, options: ContextOptions
     requester,
     route: plan.route,
     taskGroupId: options.taskGroupId,
+    // Rollbacks that stay put: what plan saw of the deploy branch, and its warning.
+    ...(plan.deployBranch && { deployBranch: plan.deployBranch, warnings: deployBranchWarnings(plan.deployBranch, plan.route) }),
   };
   const inline = options.inlineConfig;
   return {

@@ -4,6 +4,7 @@
  */
 import { expandPattern } from '../config/load.js';
 import { NotFoundError, UsageError, quote } from '../errors.js';
+import { deployBranchWarnings, type DeployBranchCheck } from '../github/deploy-branch.js';
 import { readProvenance, type Provenance } from '../registry/provenance.js';
 import { formatReference, isDigest, normalizeRegistry, parseReference, type ImageReference } from '../registry/reference.js';
 import { formatDuration } from '../util/duration.js';
@@ -53,6 +54,8 @@ export interface Plan {
   destinations: string[];
   /** /app/version.json of the target image against the revision its archive tag claims (not read offline). */
   provenance?: Provenance | null;
+  /** The deploy branch against the target; its head is the graph's force-push lease. Absent: not checked. */
+  deployBranch?: DeployBranchCheck;
 }
 
 const oneDay = 86_400;
@@ -86,16 +89,23 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
     warnings.push(`target ${target.digest} is what ${view.settings.movingTag} points at now: the promotion changes nothing`);
   }
   const route = chooseRoute(request.route as Route | undefined, target, warnings);
+  // The deploy branch is read while the image's provenance is.
+  const branchCheck = runtime.checkDeployBranch?.(view.env, view.script, target.revision);
   let provenance: Provenance | null = null;
   if (target.available && target.digest !== undefined) {
     const source = parseReference(target.source, 'target source');
-    provenance = await readProvenance(runtime.client, { registry: source.registry, repository: source.repository, digest: target.digest }, target.revision);
+    provenance = await readProvenance(runtime.client, { registry: source.registry, repository: source.repository, digest: target.digest }, target.revision).catch(async (error: unknown) => {
+      await branchCheck?.catch(() => undefined);
+      throw error;
+    });
     if (provenance.matches === false) {
       warnings.push(`target image's /app/version.json says commit ${provenance.version?.commit ?? '?'}, but ${target.tag ?? 'its tag'} claims ${target.revision}: the promote step will refuse it`);
     } else if (provenance.version === null) {
       warnings.push(`target image has no /app/version.json: its revision cannot be checked`);
     }
   }
+  const deployBranch = await branchCheck;
+  if (deployBranch) warnings.push(...deployBranchWarnings(deployBranch, route));
   return {
     script: view.script,
     env: view.env,
@@ -111,6 +121,7 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
       formatReference({ registry: runtime.registryOverride ?? normalizeRegistry(t.registry), repository: expandPattern(t.repository, view.script), tag: t.tag }),
     ),
     provenance,
+    ...(deployBranch && { deployBranch }),
   };
 }
 

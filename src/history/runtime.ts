@@ -4,6 +4,7 @@
  * usually live in the same repository, listed once).
  */
 import { expandPattern, requireEnvironment, requireScript, type Config, type EnvironmentConfig } from '../config/load.js';
+import type { DeployBranchCheck } from '../github/deploy-branch.js';
 import type { RegistryClient } from '../registry/client.js';
 import { defaultHubApi } from '../registry/hub.js';
 import { isDockerHub, normalizeRegistry, validateRepository, type ImageReference } from '../registry/reference.js';
@@ -19,6 +20,11 @@ export interface Runtime {
   hubApi?: string;
   pageSize?: number;
   nowMs: number;
+  /**
+   * Compare the environment's deploy branch of the script with the target revision (plan's
+   * "rollbacks that stay put"); absent: plan does not check (no GitHub configured, --no-branch-check).
+   */
+  checkDeployBranch?: (env: string, script: string, targetRevision: string | null) => Promise<DeployBranchCheck>;
 }
 
 export interface EnvironmentView {

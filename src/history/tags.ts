@@ -58,7 +58,7 @@ export function classifyTag(tag: string, grammar: TagGrammar): ArchiveTag | Igno
   // Longest prefix first so that `dev` does not claim `devel-…`.
   const prefix = [...grammar.prefixes].sort((a, b) => b.length - a.length).find((p) => tag.startsWith(`${p}-`));
   if (!prefix) {
-    return ignored(`not an archive tag: does not start with an environment prefix (${grammar.prefixes.map((p) => `${p}-`).join(', ')})`);
+    return ignored(`does not start with an environment prefix (${grammar.prefixes.map((p) => `${p}-`).join(', ')})`);
   }
   const rest = tag.slice(prefix.length + 1);
   let match: RegExpExecArray | null;
@@ -85,12 +85,12 @@ export function classifyTag(tag: string, grammar: TagGrammar): ArchiveTag | Igno
 function explainMismatch(rest: string): string {
   const parts = rest.split('-');
   const stampPart = parts.find((p) => /^\d{14}$/.test(p));
-  if (!stampPart) return 'not an archive tag: no 14-digit UTC timestamp';
+  if (!stampPart) return 'no 14-digit UTC timestamp';
   const last = parts[parts.length - 1] ?? '';
   if (/^[0-9a-fA-F]+$/.test(last) && last !== stampPart) {
-    return last.length !== 40 ? `not an archive tag: revision ${last} is not 40 hex characters` : `not an archive tag: revision ${last} is not lowercase hex`;
+    return last.length !== 40 ? `revision ${last} is not 40 hex characters` : `revision ${last} is not lowercase hex`;
   }
-  return 'not an archive tag: does not match <env>-<YYYYMMDDHHMMSS>-<revision> or <env>-<version>-<YYYYMMDDHHMMSS>-<revision>';
+  return 'does not match <env>-<YYYYMMDDHHMMSS>-<revision> or <env>-<version>-<YYYYMMDDHHMMSS>-<revision>';
 }
 
 /** Newest first; equal timestamps are both kept, ordered by tag name (descending, stable). */

@@ -76,7 +76,17 @@ export class RegistryClient {
         tags.push(tag);
       }
       onPage?.(page);
-      url = nextLink(response.headers.link, url);
+      let next: string | undefined;
+      try {
+        next = nextLink(response.headers.link, url);
+      } catch (error) {
+        throw new RemoteError(`${where}: page ${page}: ${(error as Error).message}`);
+      }
+      // The next page comes from the same registry: a Link elsewhere is not followed.
+      if (next !== undefined && new URL(next).origin !== new URL(url).origin) {
+        throw new RemoteError(`${where}: page ${page} links its next page to another host, ${quote(redactUrl(next))}`);
+      }
+      url = next;
     }
     return tags;
   }
@@ -166,7 +176,12 @@ export function nextLink(header: string | undefined, current: string): string | 
   if (!header) return undefined;
   for (const part of header.split(/,(?=\s*<)/)) {
     const match = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
-    if (match && /rel\s*=\s*"?next"?/i.test(match[2]!)) return new URL(match[1]!, current).toString();
+    if (!match || !/rel\s*=\s*"?next"?/i.test(match[2]!)) continue;
+    try {
+      return new URL(match[1]!, current).toString();
+    } catch {
+      throw new RemoteError(`the Link header's next page ${quote(match[1])} is not a URL`);
+    }
   }
   return undefined;
 }

@@ -3,7 +3,7 @@
  * manifest's exact bytes are PUT (same digest), blobs mounted or streamed only when the
  * repository differs, guarded by a compare-and-swap on the tag's digest and verified after.
  */
-import { ConflictError, NotFoundError, RemoteError, UsageError } from '../errors.js';
+import { ConflictError, NotFoundError, RemoteError, UsageError, quote } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { transferBlob, type BlobTransfer } from './blobs.js';
 import { expectOk, pushScope, type RegistryClient } from './client.js';
@@ -117,7 +117,7 @@ export async function putManifest(client: RegistryClient, ref: ImageReference, m
   expectOk(response, `PUT ${where}`);
   const answered = response.headers['docker-content-digest'];
   if (answered !== undefined && answered !== manifest.digest) {
-    throw new RemoteError(`PUT ${where}: the registry stored ${answered}, not ${manifest.digest}`);
+    throw new RemoteError(`PUT ${where}: the registry stored ${quote(answered)}, not ${manifest.digest}`);
   }
   if (ref.tag) {
     const after = await client.headManifest(ref);

@@ -3,7 +3,7 @@
  * page, so history on Hub needs no HEAD per tag. Response shape (documented):
  * `{count, next, previous, results: [{name, digest, last_updated, tag_last_pushed, …}]}`.
  */
-import { NotFoundError, RemoteError } from '../errors.js';
+import { NotFoundError, RemoteError, quote } from '../errors.js';
 import type { Transport } from './transport.js';
 import { redactUrl } from './transport.js';
 
@@ -52,7 +52,16 @@ export async function listHubTags(send: Transport, apiBase: string, repository: 
       });
     }
     if (page.next !== null && page.next !== undefined && typeof page.next !== 'string') throw new RemoteError(`${where}: next is not a URL`);
-    url = typeof page.next === 'string' && page.next ? new URL(page.next, url).toString() : null;
+    let next: string | null = null;
+    if (typeof page.next === 'string' && page.next) {
+      try {
+        next = new URL(page.next, url).toString();
+      } catch {
+        throw new RemoteError(`${where}: next is not a URL`);
+      }
+    }
+    if (next !== null && new URL(next).origin !== new URL(url).origin) throw new RemoteError(`${where}: next links to another host, ${quote(redactUrl(next))}`);
+    url = next;
   }
   return tags;
 }

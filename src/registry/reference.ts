@@ -3,7 +3,7 @@
  * `docker.io` (and no registry at all) means Docker Hub, whose API host is
  * `registry-1.docker.io`; single-name Hub repositories live under `library/`.
  */
-import { UsageError, quote } from '../errors.js';
+import { UsageError, quote, quoteUrl } from '../errors.js';
 
 export const dockerHubHost = 'registry-1.docker.io';
 const hubAliases = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
@@ -97,10 +97,10 @@ export function parseRegistryOverride(url: string): { registry: string; plainHtt
   try {
     parsed = new URL(url.includes('://') ? url : `http://${url}`);
   } catch {
-    throw new UsageError(`--registry: ${quote(url)} is not a URL`);
+    throw new UsageError(`--registry: ${quoteUrl(url)} is not a URL`);
   }
   if (!['http:', 'https:'].includes(parsed.protocol) || parsed.pathname.replace(/\/$/, '') !== '' || parsed.username) {
-    throw new UsageError(`--registry: ${quote(url)} must be http(s)://host[:port] with no path or credentials`);
+    throw new UsageError(`--registry: ${quoteUrl(url)} must be http(s)://host[:port] with no path or credentials`);
   }
   return { registry: normalizeRegistry(parsed.host), plainHttp: parsed.protocol === 'http:' };
 }

@@ -97,8 +97,8 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
           (error: unknown) => (error instanceof BodyTooLargeError ? reject(error) : fail(error)),
         );
       });
-      request.setTimeout(timeout, () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       request.on('error', fail);
+      request.setTimeout(timeout, () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       if (body === undefined) request.end();
       else if (typeof body === 'string' || Buffer.isBuffer(body)) request.end(body);
       else {

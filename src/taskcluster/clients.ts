@@ -6,7 +6,7 @@
  * so rendering starts fast. Its errors become typed errors without credentials.
  */
 import type { ClientError, ClientOptions, Credentials, Hooks, Index, Queue, Secrets } from 'taskcluster-client';
-import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
+import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quoteUrl } from '../errors.js';
 
 export interface TaskclusterConnection {
   /** Where API calls go: the proxy inside a task, otherwise the deployment. */
@@ -22,9 +22,9 @@ export function parseRootUrl(text: string, field: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`${field}: ${quote(text)} is not a URL`);
+    throw new UsageError(`${field}: ${quoteUrl(text)} is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`${field}: ${quote(text)} must be an http(s) URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`${field}: ${quoteUrl(text)} must be an http(s) URL`);
   if (url.username || url.password || url.search || url.hash) throw new UsageError(`${field}: the root URL may not carry credentials, a query or a fragment`);
   return url.href.replace(/\/+$/, '');
 }

@@ -5,7 +5,7 @@
  * them; independent tasks still are. createTask is idempotent, so running a submission
  * again with the same graph completes it.
  */
-import { ExitCode, PromoteError } from '../errors.js';
+import { ExitCode, PromoteError, RemoteError } from '../errors.js';
 import type { GraphTask, TaskGraph } from '../graph/build.js';
 import { taskclusterError } from './clients.js';
 
@@ -89,7 +89,11 @@ export async function submitGraph(queue: TaskCreator, graph: Pick<TaskGraph, 'ta
         }
         return limit(async () => {
           try {
-            await queue.createTask(taskId, task);
+            const answer = await queue.createTask(taskId, task);
+            // A create the Queue did not confirm is not counted as one (a proxy's HTML page, an empty 200).
+            if ((answer as { status?: { taskId?: unknown } } | undefined)?.status?.taskId !== taskId) {
+              throw new RemoteError(`createTask ${taskId}: the Queue's answer is not a task status for ${taskId}; the task may not exist (submitting again is safe)`);
+            }
           } catch (error) {
             const typed = taskclusterError(error, `createTask ${taskId}`);
             firstFailure ??= typed;

@@ -69,6 +69,9 @@ export async function triggerAction(clients: { queue: Queue; hooks: Hooks }, req
   } catch (error) {
     throw taskclusterError(error, `--decision-task-id ${request.decisionTaskId}`);
   }
+  if (decision === null || typeof decision !== 'object' || Array.isArray(decision)) {
+    throw new RemoteError(`--decision-task-id ${request.decisionTaskId}: the Queue's answer is not a task definition`);
+  }
   const taskGroupId = typeof decision.taskGroupId === 'string' ? decision.taskGroupId : request.decisionTaskId;
   const file = await readActionsJson(queue, request.decisionTaskId);
   const action = findHookAction(file, name, `${actionsArtifact} of ${request.decisionTaskId}`);
@@ -87,7 +90,7 @@ export async function triggerAction(clients: { queue: Queue; hooks: Hooks }, req
   } catch (error) {
     throw taskclusterError(error, `triggerHook ${action.hookGroupId}/${action.hookId}`);
   }
-  const taskId = response.taskId ?? response.status?.taskId;
-  if (!taskId) throw new RemoteError(`triggerHook ${action.hookGroupId}/${action.hookId}: the hook created no task`);
+  const taskId = response?.taskId ?? response?.status?.taskId;
+  if (typeof taskId !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(taskId)) throw new RemoteError(`triggerHook ${action.hookGroupId}/${action.hookId}: the hook created no task`);
   return { taskId, taskGroupId, hookGroupId: action.hookGroupId, hookId: action.hookId };
 }

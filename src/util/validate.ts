@@ -26,23 +26,30 @@ export function valueAt(data: unknown, pointer: string): unknown {
   return current;
 }
 
+/** A JSON pointer for a message: keys come from the input, so they are escaped and shortened like values. */
+function showPointer(pointer: string): string {
+  return quote(pointer, 200).slice(1, -1);
+}
+
 export function describeSchemaErrors(source: string, errors: ErrorObject[] | null | undefined, data: unknown): string {
   const lines = (errors ?? []).map((error) => {
-    let path = error.instancePath || '/';
-    let detail = error.message ?? 'is invalid';
+    const path = error.instancePath || '/';
+    const detail = error.message ?? 'is invalid';
     if (error.keyword === 'additionalProperties') {
       const extra = (error.params as { additionalProperty: string }).additionalProperty;
-      path = `${error.instancePath}/${extra}`;
-      detail = 'is not a known property';
-      return `${source}: ${path}: ${detail}`;
+      return `${source}: ${showPointer(`${error.instancePath}/${extra}`)}: is not a known property`;
     }
     if (error.keyword === 'required') {
       const missing = (error.params as { missingProperty: string }).missingProperty;
-      return `${source}: ${error.instancePath}/${missing}: is required`;
+      return `${source}: ${showPointer(`${error.instancePath}/${missing}`)}: is required`;
+    }
+    if (error.keyword === 'propertyNames') {
+      const name = (error.params as { propertyName?: string }).propertyName;
+      return `${source}: ${showPointer(path)}: property name ${quote(name)} is invalid`;
     }
     const value = valueAt(data, error.instancePath);
     const shown = value === undefined || (typeof value === 'object' && value !== null) ? '' : ` (got ${quote(value)})`;
-    return `${source}: ${path}: ${detail}${shown}`;
+    return `${source}: ${showPointer(path)}: ${detail}${shown}`;
   });
   const unique = [...new Set(lines)];
   return unique.join('\n');

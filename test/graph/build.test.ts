@@ -108,7 +108,7 @@ describe('other routes', () => {
     const graph = buildGraph(config, examplePlan(config, { route: 'rerun' }));
     expect(graph.tasks.map((t) => t.kind)).toEqual(['rerun']);
     const task = graph.tasks[0]!.task;
-    expect(task.payload.command).toEqual(['tc-promote', 'rerun', '--script', 'signingscript', '--env', 'production', '--revision', revision]);
+    expect(task.payload.command).toEqual(['tc-promote', 'rerun', '--script', 'signingscript', '--env', 'production', '--revision', revision, '--task-group-id', graph.taskGroupId]);
     expect(task.scopes).toContain(`index:find-task:scriptworker.v2.scriptworker-scripts.revision.${revision}.*`);
     expect(task.scopes).toContain('queue:rerun-task:scriptworker-level-3/*');
   });

@@ -10,7 +10,7 @@
 //   - the same taskId with the same definition is accepted again (idempotent), with another
 //     definition refused with 409;
 // and rerunTask refused past the task's deadline. Endpoints: queue createTask, task, status,
-// rerunTask, listTaskGroup, getLatestArtifact / latestArtifact (+ the artifact bytes);
+// rerunTask, listTaskGroup (in pages of at most `listTaskGroupPageSize`), getLatestArtifact / latestArtifact (+ the artifact bytes);
 // index findTask; hooks triggerHook (the hook's task template rendered with json-e as the
 // hooks service does); secrets get; and the published schemas under /schemas/.
 //
@@ -106,6 +106,8 @@ export class TaskclusterEmulator {
   failCreateIf: ((taskId: string, body: unknown) => { status: number; code: string; message: string } | undefined) | undefined;
   latencyMs: number;
   now: () => number;
+  /** Most tasks listTaskGroup answers per page (the Queue may answer fewer than `limit`; tests page with small values). */
+  listTaskGroupPageSize = 1000;
   private server!: http.Server;
   private validators!: ReferenceValidators;
   private readonly validatePayload: boolean;
@@ -340,7 +342,7 @@ export class TaskclusterEmulator {
 
   private listTaskGroup(taskGroupId: string, query: URLSearchParams): Record<string, unknown> {
     const all = [...this.tasks.values()].filter((t) => t.task.taskGroupId === taskGroupId);
-    const limit = Math.min(1000, Number(query.get('limit') ?? 1000) || 1000);
+    const limit = Math.min(this.listTaskGroupPageSize, Number(query.get('limit') ?? 1000) || 1000);
     const start = Number(query.get('continuationToken') ?? 0) || 0;
     const page = all.slice(start, start + limit);
     return {

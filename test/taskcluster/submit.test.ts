@@ -76,7 +76,7 @@ describe('submit to the emulator', () => {
   it('takes one round trip per level of the graph', async () => {
     const graph = buildGraph(wideConfig(49), examplePlan(wideConfig(49)), fresh());
     expect(graph.tasks).toHaveLength(50);
-    const waiting = { createTask: () => new Promise((resolve) => setTimeout(resolve, 20)) };
+    const waiting = { createTask: (taskId: string) => new Promise((resolve) => setTimeout(() => resolve({ status: { taskId } }), 20)) };
     const started = performance.now();
     await submitGraph(waiting, graph);
     // depth 1: two levels of 20 ms calls; the bound is 1.5 × (depth + 1) × 20 ms.

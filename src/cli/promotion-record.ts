@@ -1,0 +1,39 @@
+/**
+ * Inside a task of the graph: the graph passes the promotion record (`TC_PROMOTE_PROMOTION`,
+ * JSON) and the artifacts folder (`TC_PROMOTE_ARTIFACTS`, published as `public/`). A step
+ * adds what it did and when, and writes `public/promotion.json`. Outside a task (either
+ * variable unset) nothing is written.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode, PromoteError, UsageError } from '../errors.js';
+import type { Io } from './common.js';
+
+/** The record as the graph passed it; null outside a task. Checked before the step does anything. */
+export function readPromotionRecord(io: Io): Record<string, unknown> | null {
+  const text = io.env.TC_PROMOTE_PROMOTION;
+  if (text === undefined || io.env.TC_PROMOTE_ARTIFACTS === undefined) return null;
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch {
+    throw new UsageError('TC_PROMOTE_PROMOTION: not valid JSON');
+  }
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new UsageError('TC_PROMOTE_PROMOTION: not a JSON object');
+  return record as Record<string, unknown>;
+}
+
+/** Write `promotion.json`: the graph's record, `time`, and the step's own fields. */
+export function writePromotionRecord(io: Io, step: Record<string, unknown>, nowMs: number): string | null {
+  const record = readPromotionRecord(io);
+  const dir = io.env.TC_PROMOTE_ARTIFACTS;
+  if (record === null || dir === undefined) return null;
+  const file = join(dir, 'promotion.json');
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify({ ...record, time: new Date(nowMs).toISOString(), ...step }, null, 2)}\n`);
+  } catch (error) {
+    throw new PromoteError(`TC_PROMOTE_ARTIFACTS: cannot write promotion.json in ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.operational);
+  }
+  return file;
+}
