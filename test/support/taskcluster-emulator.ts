@@ -26,12 +26,17 @@ import { renderHookTask } from '../../src/graph/taskcluster-yml.js';
 import { checkTaskAgainstReference, loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster/reference-schemas.js';
 import { niceSlugid } from '../../src/taskcluster/slugid.js';
 
-/** ../shared/reference/taskcluster beside the repository (found from here, also when compiled to .bench/). */
-export const referenceDir = ((): string => {
+/**
+ * Taskcluster's published schemas, vendored in test/fixtures/reference/taskcluster (see its
+ * NOTICE.md); TC_PROMOTE_REFERENCE_DIR points elsewhere. Found from here, also when compiled
+ * to .bench/.
+ */
+export const repositoryRoot = ((): string => {
   let dir = import.meta.dirname;
   while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return path.resolve(dir, '../shared/reference/taskcluster');
+  return dir;
 })();
+export const referenceDir = process.env.TC_PROMOTE_REFERENCE_DIR ?? path.join(repositoryRoot, 'test/fixtures/reference/taskcluster');
 
 type TaskState = 'unscheduled' | 'pending' | 'running' | 'completed' | 'failed' | 'exception';
 
