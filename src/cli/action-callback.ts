@@ -1,5 +1,5 @@
 /** `tc-promote action-callback`: inside the action task, plan, render and submit the promotion. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
@@ -63,6 +63,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       for (const w of g.warnings) io.stderr(`warning: ${w}\n`);
       if (!artifacts) return;
       try {
+        // Created when missing, as the steps' promotion.json folders are.
+        mkdirSync(artifacts, { recursive: true });
         writeFileSync(path.join(artifacts, 'task-graph.json'), formatGraph(g, 'json'));
       } catch (error) {
         throw new UsageError(`TC_PROMOTE_ARTIFACTS: cannot write task-graph.json in ${artifacts}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; nothing was submitted`);

@@ -68,7 +68,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const env = io.env;
   const tcymlPath = values['taskcluster-yml'] ?? '.taskcluster.yml';
   if (!existsSync(tcymlPath)) throw new UsageError(`--taskcluster-yml: ${quote(tcymlPath)} does not exist; the hookId names the hash of the repository's .taskcluster.yml`);
-  const tcyml = readInputFile(tcymlPath, '--taskcluster-yml');
+  const tcyml = readInputFile(tcymlPath, '--taskcluster-yml', 1024 * 1024);
   const decisionTaskId = values['decision-task-id'] ?? env.TASK_ID;
   if (decisionTaskId === undefined) throw new UsageError('--decision-task-id: missing (outside a decision task, where TASK_ID is set, give it)');
   if (!isSlugid(decisionTaskId)) throw new UsageError(`--decision-task-id: ${quote(decisionTaskId)} is not a task id`);

@@ -1,6 +1,7 @@
 /** `tc-promote rerun --script S --revision SHA`: push a revision's image again with its original push task. */
 import { loadConfig } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { UsageError, quote } from '../errors.js';
+import { isSlugid } from '../taskcluster/slugid.js';
 import { createClients, resolveConnection, taskGroupUrl, taskUrl } from '../taskcluster/clients.js';
 import { checkRerunRequest, rerunPushTask, type RerunRequest, type RerunResult } from '../taskcluster/rerun.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
@@ -69,8 +70,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.help) return io.stdout(help + '\n'), 0;
   if (positionals.length) throw new UsageError('rerun: takes no positional arguments; see tc-promote rerun --help');
   const config = loadConfig(values.config);
-  const fromEnv = [io.env.ACTION_TASK_GROUP_ID, io.env.TASK_GROUP_ID].find((v) => v !== undefined && v !== '');
-  const taskGroupId = values['task-group-id'] ?? fromEnv;
+  // Where a clone goes: the flag, else the action's group, else this task's group; an
+  // environment value is checked here so that its error names the variable, not the flag.
+  const fromEnv = (['ACTION_TASK_GROUP_ID', 'TASK_GROUP_ID'] as const).find((name) => io.env[name] !== undefined && io.env[name] !== '');
+  if (values['task-group-id'] === undefined && fromEnv !== undefined && !isSlugid(io.env[fromEnv])) {
+    throw new UsageError(`${fromEnv}: ${quote(io.env[fromEnv])} is not a task group id (a 22-character slugid)`);
+  }
+  const taskGroupId = values['task-group-id'] ?? (fromEnv !== undefined ? io.env[fromEnv] : undefined);
   const request: RerunRequest = {
     config,
     script: values.script,

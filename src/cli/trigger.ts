@@ -27,7 +27,7 @@ Options:
   --action NAME           the action (default ${actionName})
 
 Example:
-  tc-promote trigger --decision-task-id ABCdefGHIjklMNOpqrSTuw \\
+  tc-promote trigger --decision-task-id fXsd8WIzR9y1QRJTQNMn9A \\
     --input '{"script": "signingscript", "environment": "production", "reason": "bad deploy"}'
 
 ${globalHelp}`;

@@ -5,13 +5,13 @@
  * `.taskcluster.yml` for pushes, pull requests and the action. Problems are collected, not
  * thrown, as `where: script/env/route: path: message`.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/load.js';
 import { PromoteError } from '../errors.js';
 import { checkTaskAgainstReference, type ReferenceValidators } from '../taskcluster/reference-schemas.js';
 import { niceSlugid } from '../taskcluster/slugid.js';
+import { readInputFile } from '../util/read-file.js';
 import { describeSchemaErrors } from '../util/validate.js';
 import { buildAction, callbackName, mergeAction, parseActionsFile, validateActionInput, type ActionInput } from './actions.js';
 import { buildGraph, InvalidTaskError, routeTasks, taskValidator, type TaskGraph } from './build.js';
@@ -127,10 +127,12 @@ function checkTaskclusterYml(config: Config, options: ValidateOptions, problems:
   let text: string;
   let tcyml: TaskclusterYml;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInputFile(file, '--taskcluster-yml', 1024 * 1024);
     tcyml = parseTaskclusterYml(text, where);
   } catch (error) {
-    problems.add(where, '', error instanceof PromoteError ? error.message : `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    // The problem is listed under the file's name: its message does not repeat it.
+    const message = error instanceof PromoteError ? error.message.replace(`${where}: `, '') : String(error);
+    problems.add(where, '', message);
     return rendered;
   }
   const now = new Date(nowMs).toISOString();

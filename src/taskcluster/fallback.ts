@@ -15,7 +15,7 @@
  */
 import type { Queue, TaskStatus } from 'taskcluster-client';
 import { requireEnvironment, requireScript, type Config } from '../config/load.js';
-import { ExitCode, PromoteError, UsageError, quote } from '../errors.js';
+import { ExitCode, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
 import type { GitHubClient } from '../github/client.js';
 import { forcePushBranch, type ForcePushResult } from '../github/force-push.js';
 import { validateRevision } from '../github/names.js';
@@ -108,9 +108,13 @@ export async function readPromoteStates(queue: Pick<Queue, 'status'>, taskIds: r
     taskIds.map(async (taskId) => {
       let status: TaskStatus;
       try {
-        ({ status } = await queue.status(taskId));
+        status = ((await queue.status(taskId)) as { status?: TaskStatus } | undefined)?.status as TaskStatus;
       } catch (error) {
         throw taskclusterError(error, `queue.status of promote task ${taskId}`);
+      }
+      // A malformed answer (a proxy's page, a truncated body) decides nothing.
+      if (typeof status !== 'object' || status === null || typeof status.state !== 'string' || !Array.isArray(status.runs)) {
+        throw new RemoteError(`queue.status of promote task ${taskId}: the Queue's answer is not a task status`);
       }
       const last = status.runs.at(-1);
       return { taskId, state: status.state, reasonResolved: resolvedStates.has(status.state) ? (last?.reasonResolved ?? status.state) : null, runs: status.runs.length };

@@ -133,7 +133,9 @@ export async function rerunPushTask(deps: RerunDeps, request: RerunRequest): Pro
   let decisionTaskId: string;
   try {
     ({ taskId: decisionTaskId } = await deps.index.findTask(indexPath));
+    if (!isSlugid(decisionTaskId)) throw new RemoteError(`index.findTask ${indexPath}: the index's answer names no task id`);
   } catch (error) {
+    if (error instanceof RemoteError) throw error;
     const typed = taskclusterError(error, `index.findTask ${indexPath}`);
     if (typed instanceof NotFoundError) {
       throw new NotFoundError(`no decision task is indexed for revision ${revision} (${indexPath}): it was never pushed to a branch that runs CI, or the index entry expired (a year after the push); use --route rebuild instead`);
@@ -248,10 +250,15 @@ export async function rerunPushTask(deps: RerunDeps, request: RerunRequest): Pro
   const info: CloneInfo = { taskId: cloneId, taskGroupId: group, created: clone.created as string, deadline: clone.deadline as string, expires: clone.expires as string };
   if (request.dryRun) return result('retrigger', cloneId, info);
   progress(`creating ${cloneId}, a clone of ${pushTask.taskId}, in group ${group}`);
+  let answer: unknown;
   try {
-    await deps.queue.createTask(cloneId, clone);
+    answer = await deps.queue.createTask(cloneId, clone);
   } catch (error) {
     throw taskclusterError(error, `queue.createTask ${cloneId} (clone of ${pushTask.taskId})`);
+  }
+  // A create the Queue did not confirm is not one (a proxy's page, an empty 200).
+  if ((answer as { status?: { taskId?: unknown } } | undefined)?.status?.taskId !== cloneId) {
+    throw new RemoteError(`queue.createTask ${cloneId} (clone of ${pushTask.taskId}): the Queue's answer is not a task status for ${cloneId}; the clone may not exist`);
   }
   return result('retrigger', cloneId, info);
 }
