@@ -2,7 +2,8 @@
 // the precompiled validators dist/validators/*.cjs (ajv standalone code) that the CLI loads
 // instead of compiling the schemas at every start (see src/util/precompiled.ts).
 // Run after the build: node scripts/write-schemas.js (npm run build does both).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import { Ajv } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
@@ -29,3 +30,12 @@ for (const [name, schema] of Object.entries(schemas)) {
 // The embedded default configuration as JSON beside dist/config/load.js (no YAML parser at start-up).
 const defaultConfig = load(readFileSync(new URL('../config/scriptworker-scripts.yml', import.meta.url), 'utf8'));
 writeFileSync(new URL('../dist/config/default-config.json', import.meta.url), `${JSON.stringify(defaultConfig)}\n`);
+
+// The installed task templates, parsed once, keyed by the sha256 of their text (src/graph/templates.ts).
+const templatesDir = new URL('../taskcluster/', import.meta.url);
+const templates = {};
+for (const name of readdirSync(templatesDir).filter((f) => f.endsWith('.yml'))) {
+  const text = readFileSync(new URL(name, templatesDir), 'utf8');
+  templates[createHash('sha256').update(text).digest('hex')] = load(text);
+}
+writeFileSync(new URL('../dist/graph/templates.json', import.meta.url), `${JSON.stringify(templates)}\n`);

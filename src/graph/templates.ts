@@ -2,11 +2,12 @@
  * The json-e templates under `taskcluster/`, one per task kind, and rendering them. Errors
  * name the template file, the location inside it and json-e's message.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsone from 'json-e';
-import { load as parseYaml } from 'js-yaml';
 import { UsageError } from '../errors.js';
 import type { TaskKind } from './context.js';
 
@@ -28,6 +29,32 @@ export class TemplateError extends UsageError {
 
 const cache = new Map<string, unknown>();
 
+/**
+ * The build parses the installed templates once and writes them beside this module as JSON,
+ * keyed by the sha256 of their YAML text: a template edited since is parsed again, so the
+ * shortcut can never serve stale content. It spares js-yaml at start-up.
+ */
+let prebuilt: Record<string, unknown> | null | undefined;
+export const prebuiltTemplatesFile = fileURLToPath(new URL('./templates.json', import.meta.url));
+
+function parseTemplateText(text: string): unknown {
+  if (prebuilt === undefined) {
+    try {
+      prebuilt = JSON.parse(readFileSync(prebuiltTemplatesFile, 'utf8')) as Record<string, unknown>;
+    } catch {
+      prebuilt = null;
+    }
+  }
+  const hit = prebuilt?.[templateTextHash(text)];
+  if (hit !== undefined) return structuredClone(hit);
+  const { load } = createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml');
+  return load(text);
+}
+
+export function templateTextHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 export function loadTemplate(templatesDir: string, kind: TaskKind): unknown {
   const file = templateFile(templatesDir, kind);
   if (cache.has(file)) return cache.get(file);
@@ -39,7 +66,7 @@ export function loadTemplate(templatesDir: string, kind: TaskKind): unknown {
   }
   let template: unknown;
   try {
-    template = parseYaml(text);
+    template = parseTemplateText(text);
   } catch (error) {
     throw new TemplateError(displayPath(file), `not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
