@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
+import { resetGitHubFixture } from '../support/stacks.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const repository = 'mozilla-releng/scriptworker-scripts';
@@ -48,11 +49,7 @@ afterAll(async () => {
   await gh?.stop();
   repo?.cleanup();
 });
-beforeEach(() => {
-  repo.git('update-ref', ref, repo.commits[1]!);
-  for (const name of Object.keys(repo.refs())) if (name.includes('tc-promote-backup')) repo.git('update-ref', '-d', name);
-  gh.reset();
-});
+beforeEach(() => resetGitHubFixture(repo, gh, ref));
 
 describe('tc-promote force-push', () => {
   it('moves the branch, keeps a backup ref and prints a table', async () => {

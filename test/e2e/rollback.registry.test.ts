@@ -7,23 +7,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { headManifest } from '../support/fixtures.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
-import { P, now, rev, seedHistory, signing, type SeededHistory } from '../support/scenario.js';
-import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+import type { RunningRegistry } from '../support/registry.js';
+import { startSeededStack, type SeededStack } from '../support/stacks.js';
+import { P, now, rev, signing, type SeededHistory } from '../support/scenario.js';
+import type { TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
+let stack: SeededStack;
 let reg: RunningRegistry;
 let tc: TaskclusterEmulator;
 let seeded: SeededHistory;
 
 beforeAll(async () => {
-  reg = await startRegistry({ auth: 'anonymous' });
-  seeded = await seedHistory(reg);
-  tc = await startTaskclusterEmulator({ now: () => Date.parse(now) });
+  stack = await startSeededStack();
+  ({ reg, tc, seeded } = stack);
 });
-afterAll(async () => {
-  await tc?.close();
-  await reg?.stop();
-});
+afterAll(async () => stack?.stop());
 
 const env = () => ({
   TC_PROMOTE_NOW: now,
@@ -46,9 +44,9 @@ describe('rollback end to end', () => {
     expect(submitted.stderr).not.toContain('e2e-secret-token');
     expect(submitted.code).toBe(0);
     const created = [...tc.tasks.values()];
-    const promote = created.find((t) => (t.task as { tags: { kind: string } }).tags.kind === 'promote')!;
+    const promote = created.find((t) => (t.task as unknown as { tags: { kind: string } }).tags.kind === 'promote')!;
     expect(promote).toBeDefined();
-    const task = promote.task as { payload: { command: string[]; env: Record<string, string> }; routes: string[]; schedulerId: string };
+    const task = promote.task as unknown as { payload: { command: string[]; env: Record<string, string> }; routes: string[]; schedulerId: string };
     expect(task.schedulerId).toBe('scriptworker-level-3');
     expect(task.routes).toContain('index.scriptworker.v2.scriptworker-scripts.promotion.signingscript.production.latest');
     // Compare-and-swap on the digest production had at plan time; the new archive tag records the rollback.

@@ -9,6 +9,7 @@ import { forcePushBranch } from '../../src/github/force-push.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
+import { resetGitHubFixture } from '../support/stacks.js';
 
 const config = loadConfig();
 const repository = config.github.repository;
@@ -36,9 +37,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   // Every test starts from the fixture's refs: production-* at commit 1, no backups.
-  repo.git('update-ref', ref, repo.commits[1]!);
-  for (const name of Object.keys(repo.refs())) if (name.includes('tc-promote-backup')) repo.git('update-ref', '-d', name);
-  gh.reset();
+  resetGitHubFixture(repo, gh, ref);
   gh.setBeforeRequest(undefined);
 });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
-import { B, D, P, beetmover, now, rev, seedHistory, signing, type SeededHistory } from '../support/scenario.js';
+import { B, D, P, now, rev, seedHistory, signing, type SeededHistory } from '../support/scenario.js';
 
 let reg: RunningRegistry;
 let seeded: SeededHistory;

@@ -10,7 +10,7 @@ function scripted(answers: (RegistryResponse | Error)[]): Transport & { calls: n
     const next = answers.shift() ?? ok;
     if (next instanceof Error) throw next;
     return next;
-  }) as Transport & { calls: number };
+  }) as unknown as Transport & { calls: number };
   transport.calls = 0;
   return transport;
 }

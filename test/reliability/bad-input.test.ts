@@ -10,7 +10,7 @@
 //     task in the Taskcluster emulator (and no write call reached it), every ref of the git
 //     repository (and no write reached the GitHub emulator).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -11,7 +11,7 @@ import { archiveTag, buildImage, headManifest, listTags, randomCommit } from '..
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
-import { P, now, seedHistory, signing, type SeededHistory } from '../support/scenario.js';
+import { now, seedHistory, signing, type SeededHistory } from '../support/scenario.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 import { niceSlugid } from '../../src/taskcluster/slugid.js';
 

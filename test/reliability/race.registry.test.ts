@@ -7,23 +7,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { headManifest, listTags } from '../support/fixtures.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
-import { P, now, seedHistory, signing, type SeededHistory } from '../support/scenario.js';
-import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+import type { RunningRegistry } from '../support/registry.js';
+import { startSeededStack, type SeededStack } from '../support/stacks.js';
+import { P, now, signing, type SeededHistory } from '../support/scenario.js';
+import type { TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
+let stack: SeededStack;
 let reg: RunningRegistry;
 let tc: TaskclusterEmulator;
 let seeded: SeededHistory;
 
 beforeAll(async () => {
-  reg = await startRegistry({ auth: 'anonymous' });
-  seeded = await seedHistory(reg);
-  tc = await startTaskclusterEmulator({ now: () => Date.parse(now) });
+  stack = await startSeededStack();
+  ({ reg, tc, seeded } = stack);
 });
-afterAll(async () => {
-  await tc?.close();
-  await reg?.stop();
-});
+afterAll(async () => stack?.stop());
 
 const env = () => ({ TC_PROMOTE_NOW: now, DOCKER_CONFIG: reg.dockerConfigDir, TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: 'releng', TASKCLUSTER_ACCESS_TOKEN: 'race-token' });
 
@@ -49,7 +47,7 @@ describe('racing promotions', () => {
     expect((await listTags(reg, signing)).sort()).toEqual(tagsBefore);
 
     // The winner's promote task runs, as a worker would run it.
-    const promote = [...tc.tasks.values()].map((t) => t.task as { tags: { kind: string }; payload: { command: string[]; env: Record<string, string> } }).find((t) => t.tags.kind === 'promote')!;
+    const promote = [...tc.tasks.values()].map((t) => t.task as unknown as { tags: { kind: string }; payload: { command: string[]; env: Record<string, string> } }).find((t) => t.tags.kind === 'promote')!;
     const [, ...args] = promote.payload.command;
     const ran = await runCli([...args, '--registry', reg.url], { ...env(), ...promote.payload.env, TC_PROMOTE_ARTIFACTS: mkdtempSync(join(tmpdir(), 'tcp-race-')) });
     expect(ran.code).toBe(0);

@@ -1,6 +1,6 @@
 // The emulator enforces the Queue's documented rules; these tests drive it through real
 // taskcluster-client instances, as tc-promote does.
-import taskcluster, { type Index, type Queue, type Secrets } from 'taskcluster-client';
+import taskcluster, { type Queue } from 'taskcluster-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { buildGraph } from '../../src/graph/build.js';

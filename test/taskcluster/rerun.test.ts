@@ -206,7 +206,7 @@ describe('rerun', () => {
     const scriptEnv = form === 'push-image' ? 'APP' : 'PROJECT_NAME';
     const s = seedPush({ createdMs: nowMs - hour, label, env: {} });
     // The payload's env names the script and revision the way that era did.
-    const task = tc.tasks.get(s.pushTaskId)!.task as { payload: { env: Record<string, string> } };
+    const task = tc.tasks.get(s.pushTaskId)!.task as unknown as { payload: { env: Record<string, string> } };
     task.payload.env = { [scriptEnv]: 'signingscript', [revisionEnv]: s.revision, DOCKER_TAG: 'production', PUSH_DOCKER_IMAGE: '1' };
     const r = await rerun(['--revision', s.revision, '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -227,7 +227,7 @@ describe('rerun', () => {
 
   it('passes over a push task that does not push', async () => {
     const s = seedPush({ createdMs: nowMs - hour });
-    const task = tc.tasks.get(s.pushTaskId)!.task as { payload: { env: Record<string, string> } };
+    const task = tc.tasks.get(s.pushTaskId)!.task as unknown as { payload: { env: Record<string, string> } };
     task.payload.env.PUSH_DOCKER_IMAGE = '0';
     const r = await rerun(['--revision', s.revision]);
     expect(r.code).toBe(4);
