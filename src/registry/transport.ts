@@ -138,6 +138,9 @@ function describeCode(code: string, message = ''): string {
       return 'connection reset';
     case 'ECONNREFUSED':
       return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'cannot resolve the host name (no network, or a typo in the registry)';
     default:
       return `${code} ${message}`.trim();
   }
