@@ -19,7 +19,7 @@ let reg: RunningRegistry;
 let proxy: FaultProxy;
 let seeded: SeededHistory;
 
-const fast = { TC_PROMOTE_RETRY_BASE_MS: '5', TC_PROMOTE_HTTP_TIMEOUT_MS: '400' };
+const fast = { TC_PROMOTE_RETRY_BASE_MS: '5', TC_PROMOTE_HTTP_TIMEOUT_MS: '1000' };
 const env = () => ({ ...fast, TC_PROMOTE_NOW: now, DOCKER_CONFIG: reg.dockerConfigDir });
 const viaProxy = (...args: string[]) => runCli([...args, '--registry', proxy.url, '--json'], env());
 const direct = (...args: string[]) => runCli([...args, '--registry', reg.url, '--json'], env());
@@ -50,7 +50,7 @@ const transient: [string, FaultRule[]][] = [
   ['429 with Retry-After seconds', [{ method: 'GET', path: /tags\/list/, fault: { kind: 'status', status: 429, headers: { 'retry-after': '1' } } }]],
   ['429 with Retry-After as an HTTP date', [{ method: 'HEAD', path: /manifests\/production-/, fault: { kind: 'status', status: 429, headers: { 'retry-after': httpDate(1000) } } }]],
   ['a reset connection', [{ method: 'HEAD', path: /manifests\/production$/, fault: { kind: 'reset' } }]],
-  ['a stall past the timeout', [{ method: 'GET', path: /tags\/list/, fault: { kind: 'stall', ms: 2000 } }]],
+  ['a stall past the timeout', [{ method: 'GET', path: /tags\/list/, fault: { kind: 'stall', ms: 3000 } }]],
   ['a truncated tag page', [{ method: 'GET', path: /tags\/list/, fault: { kind: 'truncate', bytes: 40 } }]],
   ['a truncated manifest', [{ method: 'GET', path: /manifests\/sha256:/, fault: { kind: 'truncate', bytes: 10 } }]],
 ];
@@ -78,7 +78,7 @@ describe('history and plan', () => {
   it.each([
     ['a persistent 503', { kind: 'status', status: 503 } as const, /HTTP 503/],
     ['persistent resets', { kind: 'reset' } as const, /connection reset/],
-    ['a persistent stall', { kind: 'stall', ms: 2000 } as const, /timed out/],
+    ['a persistent stall', { kind: 'stall', ms: 3000 } as const, /timed out/],
   ])('end %s with one clear error and exit 1', async (_name, fault, message) => {
     proxy.add({ method: 'GET', path: /tags\/list/, fault, times: Infinity });
     expectOneCleanError(await viaProxy('history', 'signingscript'), 1, message);
@@ -109,7 +109,7 @@ describe('copy', () => {
     ['500 on the moving tag PUT', { method: 'PUT', path: /manifests\/moving-/, fault: { kind: 'status', status: 500 } }],
     ['an answer lost after the moving tag PUT landed', { method: 'PUT', path: /manifests\/moving-/, fault: { kind: 'reset-after' } }],
     ['an answer lost after the archive tag PUT landed', { method: 'PUT', path: /manifests\/production-/, fault: { kind: 'reset-after' } }],
-    ['a stall on the verifying HEAD', { method: 'HEAD', path: /manifests\/moving-/, fault: { kind: 'stall', ms: 2000 }, times: 1 }],
+    ['a stall on the verifying HEAD', { method: 'HEAD', path: /manifests\/moving-/, fault: { kind: 'stall', ms: 3000 }, times: 1 }],
     ['a reset while reading /app/version.json', { method: 'GET', path: /blobs\/sha256:/, fault: { kind: 'reset' } }],
   ] as [string, FaultRule][])('recovers from %s: both tags at the source digest', async (_name, rule) => {
     const { target, moving, archive, args } = await fresh();
