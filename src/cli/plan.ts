@@ -94,8 +94,10 @@ export function renderPlan(plan: Plan): string {
     `  current:   ${describe(plan.current)}${plan.current && deployFlags(plan.current) ? `\n             ${deployFlags(plan.current)}` : ''}`,
     `  target:    ${describe(plan.target)}`,
     `  route:     ${plan.route}`,
-    `  points:    ${plan.destinations.join(', ')}${plan.movingDigest ? ` (only if still at ${plan.movingDigest})` : ''}`,
   ];
+  if (plan.route === 'retag') {
+    lines.push(`  points:    ${plan.destinations.join(', ')}${plan.movingDigest ? ` (only if still at ${plan.movingDigest})` : ''}`);
+  }
   const branch = plan.deployBranch;
   if (branch) {
     const state =

@@ -95,9 +95,9 @@ export class EnvironmentHistory {
       this.warnings.push(`moving tag ${movingTag} does not exist in ${where}: nothing is deployed from it`);
     } else if (index < 0) {
       const checked = Math.min(this.lookedUpTo, this.archive.length);
-      const scope = checked < this.archive.length ? `the newest ${checked} of ${this.archive.length} archive tags` : `any of the ${this.archive.length} archive tags`;
+      const scope = checked < this.archive.length ? `the newest ${checked} of its ${this.archive.length} archive tags` : `its ${this.archive.length} archive tag(s)`;
       this.warnings.push(
-        `moving tag ${movingTag} points at ${this.movingDigest}, which matches none of ${scope}: its archive tag push may have failed, or the tag was moved outside tc-promote; current is unknown`,
+        `moving tag ${movingTag} points at ${this.movingDigest}, which none of ${scope} records: its archive tag push may have failed, or the tag was moved outside tc-promote; current is unknown`,
       );
     } else if (index > 0) {
       this.warnings.push(`${index} archive tag(s) are newer than the current deploy ${this.archive[index]!.tag}: the moving tag was pointed back after them`);

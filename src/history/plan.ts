@@ -151,7 +151,7 @@ export async function resolvePreviousKnownGood(history: EnvironmentHistory, crit
   const current = history.current;
   if (!current) {
     throw new NotFoundError(
-      `cannot choose a previous-known-good image: current is unknown (${history.warnings[0] ?? 'no deploys'}); name one with --to TAG|REVISION|DIGEST`,
+      `cannot choose a previous-known-good image without knowing current: ${history.warnings[0] ?? 'no deploys'}. Name a target with --to TAG|REVISION|DIGEST`,
     );
   }
   const passedOver: string[] = [];
