@@ -34,7 +34,7 @@ export function loadConfig(file?: string): Config {
     } catch {
       // running from src/: parse the YAML
     }
-    if (prebuilt !== undefined) return parseConfig(prebuilt, defaultConfigPath);
+    if (prebuilt !== undefined) return validateConfigData(JSON.parse(prebuilt) as unknown, defaultConfigPath);
   }
   const path = file ?? defaultConfigPath;
   return parseConfig(readInputFile(path, '--config', 1024 * 1024), path);
@@ -47,6 +47,10 @@ export function parseConfig(text: string, source: string): Config {
   } catch (error) {
     throw new UsageError(`${source}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
+  return validateConfigData(data, source);
+}
+
+function validateConfigData(data: unknown, source: string): Config {
   validateConfig ??= validatorFor<Config>('config', configSchema);
   if (!validateConfig(data)) {
     throw new UsageError(describeSchemaErrors(source, validateConfig.errors, data));
