@@ -19,4 +19,11 @@ fi
 source scripts/ensure-node.sh
 echo "node $(node --version), npm $(npm --version)" >&2
 npm ci --no-audit --no-fund </dev/null >&2
-npm test </dev/null
+rm -f .vitest/results.json
+status=0
+npm test </dev/null || status=$?
+# One plain closing line, whatever the reporter printed above it.
+if [ -f .vitest/results.json ]; then
+  node -e 'const r = require("./.vitest/results.json"); console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)'
+fi
+exit "$status"
