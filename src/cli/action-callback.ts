@@ -11,8 +11,6 @@ import { createClients, resolveConnection, taskGroupUrl } from '../taskcluster/c
 import { branchCheckHelp, branchCheckOptions, deployBranchChecker } from './branch-check.js';
 import { buildRuntime, clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 
-export const summary = 'inside the action task: read the action input, plan and submit the graph';
-
 export const help = `Usage: tc-promote action-callback [--dry-run] [--json]
 
 Runs inside the action task that the promotion hook creates. Reads ACTION_INPUT (JSON),

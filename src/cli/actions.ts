@@ -8,8 +8,6 @@ import { isSlugid } from '../taskcluster/slugid.js';
 import { readInputFile } from '../util/read-file.js';
 import { globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';
 
-export const summary = 'write actions.json with the promotion hook action (or merge it into one)';
-
 export const help = `Usage: tc-promote actions [--output FILE] [--merge FILE] [decision flags]
 
 Writes public/actions.json (version 1) with one hook action, promote-image: hookGroupId

@@ -8,8 +8,6 @@ import { formatReference, isDigest, parseReference, type ImageReference } from '
 import { buildRuntime, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { readPromotionRecord, writePromotionRecord } from './promotion-record.js';
 
-export const summary = 'point a tag at an existing image: exact bytes, compare-and-swap, archive tag';
-
 export const help = `Usage: tc-promote copy <src> <dst> [--expect-current DIGEST] [--archive-tag TAG] [--dry-run] [--json]
 
 Copies the manifest of <src> to the tag of <dst> byte for byte, so the digest is unchanged and

@@ -10,8 +10,6 @@ import { githubTransport } from './github-options.js';
 import { readPromotionRecord, writePromotionRecord } from './promotion-record.js';
 import { table } from './table.js';
 
-export const summary = 'after the promote tasks: force-push the target revision if promotion failed (when allowed)';
-
 export const help = `Usage: tc-promote fallback --script S --env E --branch B [--revision SHA] [--expect SHA]
                            [--allow-force-push] [--dry-run] --promote-task ID [--promote-task ID]… [--json]
 

@@ -11,8 +11,6 @@ import { readPromotionRecord, writePromotionRecord } from './promotion-record.js
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { table } from './table.js';
 
-export const summary = 'move a deploy branch to a revision, with a lease and a backup ref';
-
 export const help = `Usage: tc-promote force-push --branch B --revision SHA [--expect SHA] [--dry-run] [--json]
 
 Moves one script's deploy branch (production-<script>, dev-<script>: the configuration's

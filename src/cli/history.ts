@@ -6,8 +6,6 @@ import { formatDuration } from '../util/duration.js';
 import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
 import { shortDigest, shortRevision, table } from './table.js';
 
-export const summary = 'the deploy history of a script in an environment';
-
 export const help = `Usage: tc-promote history <script> [--env E] [--limit N] [--json]
 
 Reads the archive tags of the script's repository (<env>-<YYYYMMDDHHMMSS>-<revision> and older

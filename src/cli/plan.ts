@@ -8,8 +8,6 @@ import { branchCheckHelp, branchCheckOptions, deployBranchChecker } from './bran
 import { buildRuntime, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { deployFlags } from './history.js';
 
-export const summary = 'resolve current and target, choose the route, list warnings and tasks';
-
 export const planOptions = {
   env: { type: 'string' },
   to: { type: 'string' },

@@ -4,8 +4,6 @@ import { formatGraph, parseGraphFormat } from '../graph/format.js';
 import { globalHelp, parseCommandArgs, type Io } from './common.js';
 import { graphOptions, graphOptionsHelp, planAndBuildGraph, printWarnings } from './graph-options.js';
 
-export const summary = 'print the task graph a promotion would submit (json, yaml, dot, mermaid)';
-
 export const help = `Usage: tc-promote render <script> [plan flags] [--format json|yaml|dot|mermaid] [--task-group-id ID]
        tc-promote render <script> --offline --target-tag T [--target-digest D] [--moving-digest D] [--route R]
 

@@ -8,8 +8,6 @@ import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './commo
 import { readPromotionRecord, writePromotionRecord } from './promotion-record.js';
 import { table } from './table.js';
 
-export const summary = "push a revision's image again: rerun its push task, or retrigger a clone past its deadline";
-
 export const help = `Usage: tc-promote rerun --script S --revision SHA [--env E] [--task-group-id ID] [--dry-run] [--json]
 
 Finds the decision task of the revision through the index

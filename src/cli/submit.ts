@@ -6,8 +6,6 @@ import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';
 import { globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
 import { graphOptions, graphOptionsHelp, planAndBuildGraph, printWarnings } from './graph-options.js';
 
-export const summary = 'create the promotion task graph in Taskcluster';
-
 export const help = `Usage: tc-promote submit <script> [plan flags] [--reason TEXT] [--fallback] [--dry-run] [--concurrency N]
 
 Plans the promotion, renders and validates its tasks (exactly what render prints) and creates

@@ -8,8 +8,6 @@ import { triggerAction } from '../taskcluster/trigger.js';
 import { readInputFile } from '../util/read-file.js';
 import { globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 
-export const summary = "trigger the promotion action's hook, as the Taskcluster UI does";
-
 export const help = `Usage: tc-promote trigger --decision-task-id ID --input JSON|@FILE [--action NAME] [--json]
 
 Reads public/actions.json of the decision task, validates the input against the action's

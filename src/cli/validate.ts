@@ -6,8 +6,6 @@ import { parseRootUrl } from '../taskcluster/clients.js';
 import { fetchFromRootUrl, loadReferenceValidators } from '../taskcluster/reference-schemas.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 
-export const summary = 'check every template, task, actions.json and .taskcluster.yml (CI)';
-
 export const help = `Usage: tc-promote validate [--root-url URL] [--templates DIR] [--taskcluster-yml FILE] [--json]
 
 Loads the configuration (its schema errors name the file, path and value), renders every
