@@ -8,6 +8,7 @@ import { PromotionFailedError, checkFallbackRequest, runFallback, type FallbackR
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { githubTransport } from './github-options.js';
 import { readPromotionRecord, writePromotionRecord } from './promotion-record.js';
+import { forcePushTable, undoHint } from './force-push.js';
 import { table } from './table.js';
 
 export const help = `Usage: tc-promote fallback --script S --env E --branch B [--revision SHA] [--expect SHA]
@@ -143,20 +144,8 @@ export function renderFallback(result: FallbackResult): string {
   ];
   const push = result.forcePush;
   if (push) {
-    lines.push(
-      '',
-      table(
-        ['FIELD', 'VALUE'],
-        [
-          ['branch', push.branch],
-          ['revision', push.revision],
-          ['old head', push.oldHead],
-          ['backup ref', push.backupRef ?? '-'],
-          ['moved', push.moved ? 'yes' : 'no'],
-        ],
-      ),
-    );
-    if (push.moved) lines.push('', `To undo: tc-promote force-push --branch ${push.branch} --revision ${push.oldHead} --expect ${push.revision}`);
+    lines.push('', forcePushTable(push));
+    if (push.moved) lines.push('', undoHint(push));
   }
   return lines.join('\n') + '\n';
 }

@@ -94,27 +94,31 @@ export async function run(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** The branch move as a table: shared by force-push and fallback. */
+export function forcePushTable(result: ForcePushResult): string {
+  return table(
+    ['FIELD', 'VALUE'],
+    [
+      ['branch', result.branch],
+      ['revision', result.revision],
+      ['old head', result.oldHead],
+      ['backup ref', result.backupRef ?? '-'],
+      ['moved', result.moved ? 'yes' : 'no'],
+      ['dry run', result.dryRun ? 'yes' : 'no'],
+    ],
+  );
+}
+
+export function undoHint(result: ForcePushResult): string {
+  return `To undo: tc-promote force-push --branch ${result.branch} --revision ${result.oldHead} --expect ${result.revision}`;
+}
+
 export function renderForcePush(result: ForcePushResult): string {
   const noop = result.oldHead === result.revision;
   const outcome = noop ? 'already there' : result.dryRun ? 'dry run' : result.moved ? 'moved' : 'moved by someone else';
-  const lines = [
-    `force-push: ${result.repository} ${result.branch}: ${outcome}`,
-    '',
-    table(
-      ['FIELD', 'VALUE'],
-      [
-        ['branch', result.branch],
-        ['revision', result.revision],
-        ['old head', result.oldHead],
-        ['backup ref', result.backupRef ?? '-'],
-        ['moved', result.moved ? 'yes' : 'no'],
-        ['dry run', result.dryRun ? 'yes' : 'no'],
-      ],
-    ),
-    '',
-  ];
+  const lines = [`force-push: ${result.repository} ${result.branch}: ${outcome}`, '', forcePushTable(result), ''];
   if (noop) lines.push(`${result.branch} is already at ${result.revision}; nothing was written.`);
   else if (result.dryRun) lines.push(`Would keep ${result.oldHead} as ${result.backupRef} and move ${result.branch} to ${result.revision}; nothing was written.`);
-  if (result.moved) lines.push(`To undo: tc-promote force-push --branch ${result.branch} --revision ${result.oldHead} --expect ${result.revision}`);
+  if (result.moved) lines.push(undoHint(result));
   return lines.join('\n') + '\n';
 }
