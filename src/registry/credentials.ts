@@ -4,8 +4,8 @@
  * and `credsStore` for all, through `docker-credential-<name> get`. Values never leave this
  * module except to the auth layer, and never appear in messages.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError, quote } from '../errors.js';
@@ -96,6 +96,8 @@ function fromHelper(helper: string, serverUrl: string, env: NodeJS.ProcessEnv): 
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) {
     return Promise.reject(new UsageError(`docker configuration: credential helper name ${quote(helper)} is not valid`));
   }
+  // Loaded on use: only configurations that name a credential helper run one.
+  const { execFile } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = execFile(`docker-credential-${helper}`, ['get'], { env, timeout: 30_000, maxBuffer: 1024 * 1024 }, (error, stdout) => {
       if (error) {

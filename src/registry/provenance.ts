@@ -3,7 +3,7 @@
  * layer. Read it from the layers newest first, stop at the first hit, and compare its commit
  * with the revision an archive tag claims.
  */
-import { createGunzip, createZstdDecompress } from 'node:zlib';
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { RemoteError } from '../errors.js';
 import { pullScope, expectOk, type RegistryClient } from './client.js';
@@ -91,8 +91,10 @@ async function readFileFromLayer(client: RegistryClient, ref: ImageReference, la
 }
 
 function decompress(stream: Readable, mediaType: string): Readable {
-  const inflate = /gzip/.test(mediaType) ? createGunzip() : /zstd/.test(mediaType) ? createZstdDecompress() : undefined;
-  if (!inflate) return stream;
+  if (!/gzip|zstd/.test(mediaType)) return stream;
+  // Loaded here, not at start-up: only a provenance read of a compressed layer needs zlib.
+  const zlib = createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+  const inflate = /gzip/.test(mediaType) ? zlib.createGunzip() : zlib.createZstdDecompress();
   stream.on('error', (error) => inflate.destroy(error));
   return stream.pipe(inflate);
 }
