@@ -83,9 +83,16 @@ export function taskValidator(): ValidateFunction<TaskDefinition> {
 }
 
 let embedded: Config | undefined;
+// Loaded configurations are not modified afterwards: compare each one once.
+const comparedWithEmbedded = new WeakMap<Config, boolean>();
 function isEmbeddedConfig(config: Config): boolean {
-  embedded ??= loadConfig();
-  return isDeepStrictEqual(config, embedded);
+  let same = comparedWithEmbedded.get(config);
+  if (same === undefined) {
+    embedded ??= loadConfig();
+    same = isDeepStrictEqual(config, embedded);
+    comparedWithEmbedded.set(config, same);
+  }
+  return same;
 }
 
 export function buildGraph(config: Config, plan: Plan, options: GraphOptions = {}): TaskGraph {
