@@ -1,5 +1,4 @@
 /** `tc-promote action-callback`: inside the action task, plan, render and submit the promotion. */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
@@ -10,6 +9,9 @@ import { planActionGraph, readActionEnvironment, runActionCallback } from '../ta
 import { createClients, resolveConnection, taskGroupUrl } from '../taskcluster/clients.js';
 import { branchCheckHelp, branchCheckOptions, deployBranchChecker } from './branch-check.js';
 import { buildRuntime, clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
+import { fs } from '../util/builtins.js';
+
+const { mkdirSync, writeFileSync } = fs;
 
 export const help = `Usage: tc-promote action-callback [--dry-run] [--json]
 

@@ -1,5 +1,4 @@
 /** `tc-promote actions`: write actions.json with the promotion action, or merge it into one. */
-import { existsSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import { buildAction, mergeAction, parseActionsFile, type DecisionInfo } from '../graph/actions.js';
@@ -7,6 +6,9 @@ import { validateBranchName } from '../github/names.js';
 import { isSlugid } from '../taskcluster/slugid.js';
 import { readInputFile } from '../util/read-file.js';
 import { globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';
+import { fs } from '../util/builtins.js';
+
+const { existsSync, writeFileSync } = fs;
 
 export const help = `Usage: tc-promote actions [--output FILE] [--merge FILE] [decision flags]
 

@@ -2,13 +2,16 @@
  * What every command shares at the CLI edge: flag parsing with node:util parseArgs (unknown
  * flags are usage errors that name the flag), the runtime built from global flags, and output.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { loadConfig, type Config } from '../config/load.js';
 import { UsageError, quote, quoteUrl } from '../errors.js';
 import type { Runtime } from '../history/runtime.js';
 import { RegistryClient } from '../registry/client.js';
 import { dockerConfigCredentials } from '../registry/credentials.js';
 import { parseRegistryOverride } from '../registry/reference.js';
+import { util } from '../util/builtins.js';
+
+const { parseArgs } = util;
 
 export interface Io {
   stdout: (text: string) => void;

@@ -4,10 +4,12 @@
  * adds what it did and when, and writes `public/promotion.json`. Outside a task (either
  * variable unset) nothing is written.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, PromoteError, UsageError } from '../errors.js';
 import type { Io } from './common.js';
+import { fs } from '../util/builtins.js';
+
+const { mkdirSync, writeFileSync } = fs;
 
 /** The record as the graph passed it; null outside a task. Checked before the step does anything. */
 export function readPromotionRecord(io: Io): Record<string, unknown> | null {

@@ -2,7 +2,6 @@
  * Load and validate a configuration: the embedded scriptworker-scripts default, or a YAML
  * file. Every error names the file, the path inside it and the offending value.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { UsageError, quote } from '../errors.js';
@@ -10,6 +9,9 @@ import { validatorFor } from '../util/precompiled.js';
 import { readInputFile } from '../util/read-file.js';
 import { describeSchemaErrors, type compileSchema } from '../util/validate.js';
 import { configSchema, type Config, type EnvironmentConfig, type TargetConfig } from './schema.js';
+import { fs } from '../util/builtins.js';
+
+const { readFileSync } = fs;
 
 export type { Config, EnvironmentConfig, TargetConfig };
 

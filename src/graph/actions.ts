@@ -4,7 +4,6 @@
  * schema. `trigger` and the UI render its `hookPayload` with `{taskGroupId, taskId, input}`;
  * the hook wraps the repository's `.taskcluster.yml`, whose action task runs the callback.
  */
-import { createHash } from 'node:crypto';
 import type { Config } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import type { PlanRequest } from '../history/plan.js';
@@ -13,6 +12,9 @@ import { parseDuration } from '../util/duration.js';
 import type { FromSchema } from '../util/from-schema.js';
 import { validatorFor } from '../util/precompiled.js';
 import { compileSchema, describeSchemaErrors } from '../util/validate.js';
+import { crypto } from '../util/builtins.js';
+
+const { createHash } = crypto;
 
 export const actionName = 'promote-image';
 /** The hook's permission: `in-tree-action-<level>-<permission>/<hash>`, `…:action:<permission>`. */

@@ -3,7 +3,6 @@
  * data (`routeTasks`); what each task is, is its template. Every rendered task is checked
  * against the project's task schema and the Queue's rules before anything is submitted.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { ValidateFunction } from 'ajv';
 import { loadConfig, type Config } from '../config/load.js';
 import { UsageError } from '../errors.js';
@@ -14,6 +13,9 @@ import { validatorFor } from '../util/precompiled.js';
 import { describeSchemaErrors } from '../util/validate.js';
 import { buildContext, templatesSourceUrl, version, type GraphContext, type TaskContext, type TaskKind } from './context.js';
 import { defaultTemplatesDir, displayPath, loadTemplate, renderTemplate, templateFile } from './templates.js';
+import { util } from '../util/builtins.js';
+
+const { isDeepStrictEqual } = util;
 
 export interface GraphTask {
   label: string;

@@ -2,14 +2,16 @@
  * The json-e templates under `taskcluster/`, one per task kind, and rendering them. Errors
  * name the template file, the location inside it and json-e's message.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsone from 'json-e';
 import { UsageError } from '../errors.js';
 import type { TaskKind } from './context.js';
+import { crypto, fs } from '../util/builtins.js';
+
+const { createHash } = crypto;
+const { readFileSync } = fs;
 
 export const defaultTemplatesDir = fileURLToPath(new URL('../../taskcluster/', import.meta.url));
 

@@ -6,7 +6,6 @@
  * thrown, as `where: script/env/route: path: message`.
  */
 import { fileURLToPath } from 'node:url';
-import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/load.js';
 import { PromoteError } from '../errors.js';
 import { checkTaskAgainstReference, type ReferenceValidators } from '../taskcluster/reference-schemas.js';
@@ -19,6 +18,9 @@ import { utcStamp } from './context.js';
 import { offlinePlan } from './offline-plan.js';
 import { defaultTemplatesDir, displayPath, TemplateError } from './templates.js';
 import { inTreeActionHookTemplate, parseTaskclusterYml, renderForGithub, renderHookTask, renderJsone, type TaskclusterYml } from './taskcluster-yml.js';
+import { util } from '../util/builtins.js';
+
+const { isDeepStrictEqual } = util;
 
 export const projectRepositoryUrl = 'https://github.com/mozilla-releng/tc-promote';
 export const defaultTaskclusterYmlPath = fileURLToPath(new URL('../../.taskcluster.yml', import.meta.url));

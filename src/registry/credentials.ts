@@ -4,12 +4,14 @@
  * and `credsStore` for all, through `docker-credential-<name> get`. Values never leave this
  * module except to the auth layer, and never appear in messages.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError, quote } from '../errors.js';
 import { dockerHubHost } from './reference.js';
+import { fs } from '../util/builtins.js';
+
+const { readFileSync } = fs;
 
 export interface Credential {
   username?: string;

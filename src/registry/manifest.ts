@@ -1,6 +1,8 @@
 /** Manifest media types, and the digest check every manifest passes before use. */
-import { createHash } from 'node:crypto';
 import { RemoteError } from '../errors.js';
+import { crypto } from '../util/builtins.js';
+
+const { createHash } = crypto;
 
 export const mediaTypes = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',

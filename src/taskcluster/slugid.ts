@@ -3,7 +3,9 @@
  * first bit cleared, so an id never starts with `-`, in URL-safe base64 without padding).
  * Made here with node:crypto so that rendering never loads the HTTP client.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { crypto } from '../util/builtins.js';
+
+const { createHash, randomUUID } = crypto;
 
 export const slugidPattern = /^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$/;
 

@@ -5,10 +5,12 @@
  * records a hash of the schema it was made from; when it is missing (running from src/) or
  * stale (the schema changed since), the schema is compiled now instead.
  */
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
 import { compileSchema } from './validate.js';
+import { crypto } from './builtins.js';
+
+const { createHash } = crypto;
 
 const require = createRequire(import.meta.url);
 

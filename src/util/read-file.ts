@@ -3,8 +3,10 @@
  * file of bounded size, so `/dev/zero`, a FIFO or a huge file is refused instead of hanging or
  * exhausting memory. Errors name the flag and the path.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { UsageError, quote } from '../errors.js';
+import { fs } from './builtins.js';
+
+const { readFileSync, statSync } = fs;
 
 export const maxInputFileBytes = 4 * 1024 * 1024;
 
