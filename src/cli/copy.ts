@@ -1,9 +1,8 @@
 /** `tc-promote copy <src> <dst>`: the promote step, exact bytes, compare-and-swap, archive tag. */
 import { ConflictError, UsageError, quote } from '../errors.js';
-import { grammarFor } from '../history/runtime.js';
-import { classifyTag } from '../history/tags.js';
+import { classifyTag, grammarFor } from '../history/tags.js';
 import { copyImage, type CopyResult } from '../registry/copy.js';
-import { readProvenance, type Provenance } from '../registry/provenance.js';
+import type { Provenance } from '../registry/provenance.js';
 import { formatReference, isDigest, parseReference, type ImageReference } from '../registry/reference.js';
 import { buildRuntime, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { readPromotionRecord, writePromotionRecord } from './promotion-record.js';
@@ -68,6 +67,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   let provenance: Provenance | null = null;
   if (claimed !== null) {
+    // Loaded here: a copy by digest with no archive tag claims no revision to check.
+    const { readProvenance } = await import('../registry/provenance.js');
     provenance = await readProvenance(runtime.client, src, claimed);
     if (provenance.matches === false && !values['allow-revision-mismatch']) {
       throw new ConflictError(

@@ -5,8 +5,8 @@
  */
 import { formatReference } from '../registry/reference.js';
 import { analyseDeploys, type Deploy } from './analyse.js';
-import { grammarFor, openEnvironment, type EnvironmentView, type Runtime } from './runtime.js';
-import { classifyTag, compareNewestFirst, type ArchiveTag } from './tags.js';
+import { openEnvironment, type EnvironmentView, type Runtime } from './runtime.js';
+import { classifyTag, compareNewestFirst, grammarFor, type ArchiveTag } from './tags.js';
 
 export interface IgnoredEntry {
   tag: string;

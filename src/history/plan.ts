@@ -10,8 +10,8 @@ import { formatReference, isDigest, normalizeRegistry, parseReference, type Imag
 import { formatDuration } from '../util/duration.js';
 import { analyseDeploys, judgeCandidate, type Deploy, type PreviousCriteria } from './analyse.js';
 import { loadHistory, range, type EnvironmentHistory } from './history.js';
-import { openEnvironment, grammarFor, type Runtime } from './runtime.js';
-import { classifyTag } from './tags.js';
+import { openEnvironment, type Runtime } from './runtime.js';
+import { classifyTag, grammarFor } from './tags.js';
 
 export const routes = ['retag', 'rebuild', 'rerun'] as const;
 export type Route = (typeof routes)[number];

@@ -9,7 +9,6 @@ import type { RegistryClient } from '../registry/client.js';
 import { defaultHubApi } from '../registry/hub.js';
 import { isDockerHub, normalizeRegistry, validateRepository, type ImageReference } from '../registry/reference.js';
 import { TagSource } from './source.js';
-import type { TagGrammar } from './tags.js';
 
 export interface Runtime {
   config: Config;
@@ -55,12 +54,3 @@ export function openEnvironment(runtime: Runtime, scriptName: string | undefined
   return { script, env, settings, repo, source };
 }
 
-export function grammarFor(config: Config, nowMs: number): TagGrammar {
-  const envs = Object.values(config.environments);
-  return {
-    prefixes: [...new Set(envs.map((e) => e.archivePrefix))],
-    movingTags: [...new Set(envs.map((e) => e.movingTag))],
-    // A day of slack for clocks; a tag dated further ahead is not a deploy.
-    notAfterMs: nowMs + 86_400_000,
-  };
-}

@@ -5,6 +5,7 @@
  *   oldest   <env>-<version>-<YYYYMMDDHHMMSS>-<40 hex>
  * Everything else is not a deploy and gets a reason.
  */
+import type { Config } from '../config/load.js';
 
 export type Era = 'current' | 'gap' | 'oldest';
 
@@ -50,6 +51,17 @@ export interface TagGrammar {
   movingTags: readonly string[];
   /** Tags dated after this are refused (a clock far ahead is not a deploy). */
   notAfterMs?: number;
+}
+
+/** The grammar a configuration implies: its environments' archive prefixes and moving tags. */
+export function grammarFor(config: Config, nowMs: number): TagGrammar {
+  const envs = Object.values(config.environments);
+  return {
+    prefixes: [...new Set(envs.map((e) => e.archivePrefix))],
+    movingTags: [...new Set(envs.map((e) => e.movingTag))],
+    // A day of slack for clocks; a tag dated further ahead is not a deploy.
+    notAfterMs: nowMs + 86_400_000,
+  };
 }
 
 export function classifyTag(tag: string, grammar: TagGrammar): ArchiveTag | IgnoredTag {
