@@ -4,9 +4,9 @@ import { UsageError, quote } from '../errors.js';
 import { buildAction, mergeAction, parseActionsFile, type DecisionInfo } from '../graph/actions.js';
 import { validateBranchName } from '../github/names.js';
 import { isSlugid } from '../taskcluster/slugid.js';
+import { fs } from '../util/builtins.js';
 import { readInputFile } from '../util/read-file.js';
 import { globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';
-import { fs } from '../util/builtins.js';
 
 const { existsSync, writeFileSync } = fs;
 

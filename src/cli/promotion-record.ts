@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { ExitCode, PromoteError, UsageError } from '../errors.js';
-import type { Io } from './common.js';
 import { fs } from '../util/builtins.js';
+import type { Io } from './common.js';
 
 const { mkdirSync, writeFileSync } = fs;
 

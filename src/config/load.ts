@@ -5,11 +5,11 @@
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { UsageError, quote } from '../errors.js';
+import { fs } from '../util/builtins.js';
 import { validatorFor } from '../util/precompiled.js';
 import { readInputFile } from '../util/read-file.js';
 import { describeSchemaErrors, type compileSchema } from '../util/validate.js';
 import { configSchema, type Config, type EnvironmentConfig, type TargetConfig } from './schema.js';
-import { fs } from '../util/builtins.js';
 
 const { readFileSync } = fs;
 

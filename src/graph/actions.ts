@@ -8,11 +8,11 @@ import type { Config } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import type { PlanRequest } from '../history/plan.js';
 import { actionsFileSchema, type ActionsFile, type HookAction } from '../taskcluster/actions-schema.js';
+import { crypto } from '../util/builtins.js';
 import { parseDuration } from '../util/duration.js';
 import type { FromSchema } from '../util/from-schema.js';
 import { validatorFor } from '../util/precompiled.js';
 import { compileSchema, describeSchemaErrors } from '../util/validate.js';
-import { crypto } from '../util/builtins.js';
 
 const { createHash } = crypto;
 

@@ -9,11 +9,11 @@ import { UsageError } from '../errors.js';
 import type { Plan } from '../history/plan.js';
 import { keyedSlugid, niceSlugid } from '../taskcluster/slugid.js';
 import { taskDefinitionSchema, type TaskDefinition } from '../taskcluster/task-schema.js';
+import { util } from '../util/builtins.js';
 import { validatorFor } from '../util/precompiled.js';
 import { describeSchemaErrors } from '../util/validate.js';
 import { buildContext, templatesSourceUrl, version, type GraphContext, type TaskContext, type TaskKind } from './context.js';
 import { defaultTemplatesDir, displayPath, loadTemplate, renderTemplate, templateFile } from './templates.js';
-import { util } from '../util/builtins.js';
 
 const { isDeepStrictEqual } = util;
 

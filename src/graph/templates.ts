@@ -7,8 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsone from 'json-e';
 import { UsageError } from '../errors.js';
-import type { TaskKind } from './context.js';
 import { crypto, fs } from '../util/builtins.js';
+import type { TaskKind } from './context.js';
 
 const { createHash } = crypto;
 const { readFileSync } = fs;

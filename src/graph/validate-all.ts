@@ -10,6 +10,7 @@ import type { Config } from '../config/load.js';
 import { PromoteError } from '../errors.js';
 import { checkTaskAgainstReference, type ReferenceValidators } from '../taskcluster/reference-schemas.js';
 import { niceSlugid } from '../taskcluster/slugid.js';
+import { util } from '../util/builtins.js';
 import { readInputFile } from '../util/read-file.js';
 import { describeSchemaErrors } from '../util/validate.js';
 import { buildAction, callbackName, mergeAction, parseActionsFile, validateActionInput, type ActionInput } from './actions.js';
@@ -18,7 +19,6 @@ import { utcStamp } from './context.js';
 import { offlinePlan } from './offline-plan.js';
 import { defaultTemplatesDir, displayPath, TemplateError } from './templates.js';
 import { inTreeActionHookTemplate, parseTaskclusterYml, renderForGithub, renderHookTask, renderJsone, type TaskclusterYml } from './taskcluster-yml.js';
-import { util } from '../util/builtins.js';
 
 const { isDeepStrictEqual } = util;
 

@@ -4,12 +4,11 @@
  * and `credsStore` for all, through `docker-credential-<name> get`. Values never leave this
  * module except to the auth layer, and never appear in messages.
  */
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError, quote } from '../errors.js';
+import { fs, loadChildProcess } from '../util/builtins.js';
 import { dockerHubHost } from './reference.js';
-import { fs } from '../util/builtins.js';
 
 const { readFileSync } = fs;
 
@@ -98,8 +97,7 @@ function fromHelper(helper: string, serverUrl: string, env: NodeJS.ProcessEnv): 
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) {
     return Promise.reject(new UsageError(`docker configuration: credential helper name ${quote(helper)} is not valid`));
   }
-  // Loaded on use: only configurations that name a credential helper run one.
-  const { execFile } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+  const { execFile } = loadChildProcess();
   return new Promise((resolve, reject) => {
     const child = execFile(`docker-credential-${helper}`, ['get'], { env, timeout: 30_000, maxBuffer: 1024 * 1024 }, (error, stdout) => {
       if (error) {

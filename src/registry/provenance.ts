@@ -3,9 +3,9 @@
  * layer. Read it from the layers newest first, stop at the first hit, and compare its commit
  * with the revision an archive tag claims.
  */
-import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { RemoteError } from '../errors.js';
+import { loadZlib } from '../util/builtins.js';
 import { pullScope, expectOk, type RegistryClient } from './client.js';
 import type { Descriptor, Manifest } from './manifest.js';
 import { formatReference, type ImageReference } from './reference.js';
@@ -92,8 +92,7 @@ async function readFileFromLayer(client: RegistryClient, ref: ImageReference, la
 
 function decompress(stream: Readable, mediaType: string): Readable {
   if (!/gzip|zstd/.test(mediaType)) return stream;
-  // Loaded here, not at start-up: only a provenance read of a compressed layer needs zlib.
-  const zlib = createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+  const zlib = loadZlib();
   const inflate = /gzip/.test(mediaType) ? zlib.createGunzip() : zlib.createZstdDecompress();
   stream.on('error', (error) => inflate.destroy(error));
   return stream.pipe(inflate);

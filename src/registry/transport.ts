@@ -2,10 +2,10 @@
  * The bottom of the registry HTTP stack: one request over node:http(s), with timeouts. Layers above
  * (retry, auth) wrap a `Transport`; operations never know how auth or retries work.
  */
-import { createRequire } from 'node:module';
 import type * as HttpModule from 'node:http';
 import type * as HttpsModule from 'node:https';
 import type { Readable } from 'node:stream';
+import { loadHttp, loadHttps } from '../util/builtins.js';
 
 export interface RegistryRequest {
   method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -31,15 +31,6 @@ export interface RegistryResponse {
 }
 
 export type Transport = (request: RegistryRequest) => Promise<RegistryResponse>;
-
-// node:http imported as an ES module builds its namespace from every export, and its lazy
-// WebSocket export loads Node's bundled undici (~20 ms of start-up); require() does not.
-const require = createRequire(import.meta.url);
-const http = require('node:http') as typeof HttpModule;
-// node:https (and with it TLS) is loaded by the first https request: loopback and plain-http
-// registries, and every command that makes no request, do not pay for it.
-let httpsModule: typeof HttpsModule | undefined;
-const https = (): typeof HttpsModule => (httpsModule ??= require('node:https') as typeof HttpsModule);
 
 /** Network-level failure (reset, refused, timeout): retryable for idempotent requests. */
 export class TransportError extends Error {
@@ -68,6 +59,8 @@ export interface HttpTransportOptions {
 export function httpTransport(options: HttpTransportOptions = {}): Transport {
   const timeout = options.timeoutMs ?? 30_000;
   const agentOptions = { keepAlive: true, maxSockets: options.connections ?? 16, timeout };
+  // node:https (and with it TLS) loads with the first https request.
+  const http = loadHttp();
   const httpAgent = new http.Agent(agentOptions);
   let httpsAgent: HttpsModule.Agent | undefined;
   const userAgent = options.userAgent ?? 'tc-promote';
@@ -87,8 +80,8 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
       else if (body === undefined && (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH')) headers['content-length'] = '0';
       const fail = (error: unknown): void => reject(asTransportError(error, req));
       const secure = protocol === 'https:';
-      const agent = secure ? (httpsAgent ??= new (https().Agent)(agentOptions)) : httpAgent;
-      const request = (secure ? https() : http).request(url, { method: req.method, headers, agent }, (response) => {
+      const agent = secure ? (httpsAgent ??= new (loadHttps().Agent)(agentOptions)) : httpAgent;
+      const request = (secure ? loadHttps() : http).request(url, { method: req.method, headers, agent }, (response) => {
         const out: Record<string, string> = {};
         for (const [key, value] of Object.entries(response.headers)) {
           if (value !== undefined) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;

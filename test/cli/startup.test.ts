@@ -17,11 +17,30 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Internal modules a command loaded, from a fresh process that imports it. */
-function loadedBy(command: string): string[] {
-  const script = `await import(${JSON.stringify(`${repoRoot}dist/cli/${command}.js`)}); console.log(JSON.stringify(process.moduleLoadList));`;
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+/**
+ * Internal modules a real run of a command loaded, in a fresh process: the command runs through
+ * the CLI's main() and then the process reports `process.moduleLoadList`.
+ */
+function loadedBy(argv: string[]): { code: number; loaded: string[] } {
+  const script = `
+    const { main } = await import(${JSON.stringify(`${repoRoot}dist/cli/main.js`)});
+    const code = await main(${JSON.stringify(argv)});
+    process.stdout.write('\\nMODULES ' + JSON.stringify({ code, loaded: process.moduleLoadList }) + '\\n');`;
+  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TC_PROMOTE_RETRY_BASE_MS: '1' } });
+  const line = stdout.split('\n').find((l) => l.startsWith('MODULES '));
+  return JSON.parse(line!.slice('MODULES '.length)) as { code: number; loaded: string[] };
 }
+
+const digest = `sha256:${'b'.repeat(64)}`;
+// Nothing listens on port 9: the registry commands make real requests over node:http, which
+// are refused (exit 1). render --offline needs no registry and succeeds.
+const unreachable = ['--registry', 'http://127.0.0.1:9'];
+const runs: [string, string[], number][] = [
+  ['copy', ['copy', `127.0.0.1:9/mozilla/releng-signingscript@${digest}`, '127.0.0.1:9/mozilla/releng-signingscript:production', ...unreachable], 1],
+  ['history', ['history', 'signingscript', ...unreachable], 1],
+  ['plan', ['plan', 'signingscript', ...unreachable], 1],
+  ['render', ['render', 'signingscript', '--offline', '--target-tag', `production-20210929025643-${'a'.repeat(40)}`, '--target-digest', digest], 0],
+];
 
 describe('start-up', () => {
   it('imports no costly built-in as an ES module (they go through require)', () => {
@@ -30,10 +49,11 @@ describe('start-up', () => {
     expect(offenders.map((file) => path.relative(repoRoot, file))).toEqual([]);
   });
 
-  it.each(['copy', 'history', 'plan', 'render'])('%s loads neither TLS, zlib, child processes, undici, webcrypto nor fs/promises', (command) => {
-    const loaded = loadedBy(command);
-    // The probe itself works: every command here talks to registries over node:http.
-    expect(loaded).toContain('NativeModule http');
+  it.each(runs)('a run of %s loads neither TLS, zlib, child processes, undici, webcrypto nor fs/promises', (command, argv, exitCode) => {
+    const { code, loaded } = loadedBy(argv);
+    // The run went as far as it should: the registry commands reached the network over plain HTTP.
+    expect(code).toBe(exitCode);
+    if (command !== 'render') expect(loaded).toContain('NativeModule http');
     const unwanted = loaded.filter((m) => /^NativeModule (https|tls|zlib|child_process|internal\/deps\/undici\/undici|internal\/crypto\/webcrypto|internal\/fs\/promises)$/.test(m));
     expect(unwanted).toEqual([]);
   });
