@@ -17,7 +17,6 @@
 // Use it through real taskcluster-client instances pointed at `rootUrl`.
 
 import http from 'node:http';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -26,17 +25,8 @@ import { renderHookTask } from '../../src/graph/taskcluster-yml.js';
 import { checkTaskAgainstReference, loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster/reference-schemas.js';
 import { niceSlugid } from '../../src/taskcluster/slugid.js';
 
-/**
- * Taskcluster's published schemas, vendored in test/fixtures/reference/taskcluster (see its
- * NOTICE.md); TC_PROMOTE_REFERENCE_DIR points elsewhere. Found from here, also when compiled
- * to .bench/.
- */
-export const repositoryRoot = ((): string => {
-  let dir = import.meta.dirname;
-  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-})();
-export const referenceDir = process.env.TC_PROMOTE_REFERENCE_DIR ?? path.join(repositoryRoot, 'test/fixtures/reference/taskcluster');
+export { referenceDir, repositoryRoot } from './reference.js';
+import { referenceDir } from './reference.js';
 
 type TaskState = 'unscheduled' | 'pending' | 'running' | 'completed' | 'failed' | 'exception';
 
