@@ -99,8 +99,27 @@ export function inTreeActionHookTemplate(tcyml: TaskclusterYml, options: InTreeH
   };
 }
 
-/** Fire a hook as the hooks service does: render its task template with `{firedBy, taskId, payload, now}`. */
+/** Render a hook's task template with `{firedBy, taskId, payload, now}` (no defaults filled in). */
 export function renderHookTask(template: unknown, payload: unknown, taskId: string, source: string, now = new Date().toISOString()): Record<string, unknown> | null {
   const task = renderJsone(template, { firedBy: 'triggerHook', taskId, payload, now }, source);
   return task === null || task === undefined ? null : (task as Record<string, unknown>);
+}
+
+/**
+ * The task a hook creates, as the hooks service builds it (services/hooks/src/taskcreator.js
+ * `taskForHook`): the template rendered with the trigger's context (`firedBy`, `payload`,
+ * `clientId`) plus `now` and `taskId`, then `created` (now), `deadline` (now + 1 day),
+ * `expires` (now + 1 month) and `taskGroupId` (the new task id) where the rendered task lacks
+ * them. Null when the template renders nothing (the hook declines).
+ */
+export function fireHookTask(template: unknown, context: { firedBy: string; payload: unknown; clientId?: string }, taskId: string, now: Date, source = 'hook'): Record<string, unknown> | null {
+  const rendered = renderJsone(template, { ...context, now: now.toISOString(), taskId }, source);
+  if (!rendered) return null;
+  const task = rendered as Record<string, unknown>;
+  const later = (offset: string): string => jsone({ $fromNow: offset, from: now.toISOString() }, {}) as unknown as string;
+  if (!task.created) task.created = now.toISOString();
+  if (!task.deadline) task.deadline = later('1 day');
+  if (!task.expires) task.expires = later('1 month');
+  if (!task.taskGroupId) task.taskGroupId = taskId;
+  return task;
 }

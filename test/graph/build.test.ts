@@ -49,8 +49,8 @@ describe('retag graph', () => {
     expect(promote!.task.routes).toEqual([
       'index.scriptworker.v2.scriptworker-scripts.promotion.signingscript.production.latest',
       'index.scriptworker.v2.scriptworker-scripts.promotion.signingscript.production.2026.11.26.20261126093015',
-      'notify.email.release+scriptworker@mozilla.com.on-failed',
-      'notify.email.release+scriptworker@mozilla.com.on-exception',
+      'notify.email.release+scriptworker-scripts@mozilla.com.on-failed',
+      'notify.email.release+scriptworker-scripts@mozilla.com.on-exception',
     ]);
     expect(fallback!.task.routes.every((r) => r.startsWith('notify.email.'))).toBe(true);
   });

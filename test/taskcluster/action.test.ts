@@ -4,7 +4,7 @@
 // with that task's environment, plans (a stub plan here: no registry), renders and submits
 // the graph into the action's group, rooted at the action task.
 import { readFileSync } from 'node:fs';
-import taskcluster, { type Hooks, type Queue } from 'taskcluster-client';
+import taskcluster, { type Auth, type Hooks, type Queue } from 'taskcluster-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { actionName, buildAction, mergeAction } from '../../src/graph/actions.js';
@@ -13,24 +13,29 @@ import type { PlanRequest } from '../../src/history/plan.js';
 import { readActionEnvironment, runActionCallback } from '../../src/taskcluster/action-callback.js';
 import { niceSlugid } from '../../src/taskcluster/slugid.js';
 import { triggerAction } from '../../src/taskcluster/trigger.js';
+import { grantProjectAction, triggerScopes } from '../support/clients.js';
 import { examplePlan } from '../support/plans.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
 const config = loadConfig();
 const tcymlText = readFileSync(new URL('../../.taskcluster.yml', import.meta.url), 'utf8');
 let tc: TaskclusterEmulator;
-let clients: { queue: Queue; hooks: Hooks };
+let clients: { queue: Queue; hooks: Hooks; auth: Auth };
 let decisionTaskId: string;
+let actionQueue: (taskId: string) => Queue;
 
 beforeAll(async () => {
   tc = await startTaskclusterEmulator();
-  const options = { rootUrl: tc.rootUrl, credentials: { clientId: 'ui-user', accessToken: 'not-real' }, retries: 0 };
-  clients = { queue: new taskcluster.Queue(options), hooks: new taskcluster.Hooks(options) };
+  grantProjectAction(tc);
+  const options = { rootUrl: tc.rootUrl, credentials: tc.addClient('ui-user', triggerScopes()), retries: 0 };
+  clients = { queue: new taskcluster.Queue(options), hooks: new taskcluster.Hooks(options), auth: new taskcluster.Auth(options) };
+  // The action task submits with its own scopes (through its proxy in a worker).
+  actionQueue = (taskId) => new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: tc.taskCredentials(taskId), retries: 0 });
   // A decision task of the project, with the actions.json it published.
   decisionTaskId = niceSlugid();
   const decision = { taskGroupId: decisionTaskId, repositoryUrl: 'https://github.com/mozilla-releng/tc-promote', level: 3, revision: 'e'.repeat(40), branch: 'main', owner: 'dev@mozilla.com' };
   const action = buildAction(config, decision, tcymlText);
-  tc.insertTask(decisionTaskId, { taskGroupId: decisionTaskId, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
+  tc.insertTask(decisionTaskId, { taskGroupId: decisionTaskId, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', scopes: ['assume:repo:github.com/mozilla-releng/tc-promote:branch:main'], created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
   tc.putArtifact(decisionTaskId, 'public/actions.json', JSON.stringify(mergeAction(undefined, action)));
   // The in-tree action hook for this .taskcluster.yml, as ci-configuration defines it.
   tc.defineHook(action.hookGroupId, action.hookId, { task: inTreeActionHookTemplate(parseTaskclusterYml(tcymlText, '.taskcluster.yml')) });
@@ -50,11 +55,11 @@ describe('trigger, then action-callback', () => {
     // Inside the action task: its environment, plus what docker-worker sets.
     const env = { ...(actionTask.task.payload as { env: Record<string, string> }).env, TASK_ID: triggered.taskId };
     const action = readActionEnvironment(config, env);
-    expect(action).toMatchObject({ taskGroupId: decisionTaskId, targetTaskId: null, ownTaskId: triggered.taskId, input });
+    expect(action).toMatchObject({ taskGroupId: decisionTaskId, targetTaskId: decisionTaskId, ownTaskId: triggered.taskId, input });
     const asked: PlanRequest[] = [];
     const { graph, result } = await runActionCallback(config, action, {
       plan: async (request) => (asked.push(request), examplePlan(config, { script: request.script! })),
-      queue: clients.queue,
+      queue: actionQueue(triggered.taskId),
     });
     expect(asked).toEqual([{ script: 'beetmoverscript', env: 'production', skip: [] }]);
     expect(result.created.map((t) => t.label)).toEqual(['promote-beetmoverscript-production', 'fallback-beetmoverscript-production']);

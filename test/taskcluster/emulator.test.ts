@@ -13,7 +13,8 @@ let tc: TaskclusterEmulator;
 let queue: Queue;
 beforeAll(async () => {
   tc = await startTaskclusterEmulator();
-  queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: { clientId: 'tester', accessToken: 'not-a-real-token' }, retries: 0 });
+  // An administrator (scope *): these tests are about the Queue's rules; scopes have their own below.
+  queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: tc.addClient('tester', ['*']), retries: 0 });
 });
 afterAll(() => tc?.close());
 

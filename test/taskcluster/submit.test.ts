@@ -20,7 +20,8 @@ let tc: TaskclusterEmulator;
 let queue: Queue;
 beforeAll(async () => {
   tc = await startTaskclusterEmulator();
-  queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: { clientId: 'tester', accessToken: 'secret-access-token' }, retries: 0 });
+  // An administrator: wideConfig's extra registries are outside what `grants` lists for the embedded configuration.
+  queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: tc.addClient('tester', ['*'], 'secret-access-token'), retries: 0 });
 });
 afterAll(() => tc?.close());
 
