@@ -234,6 +234,19 @@ export class TaskclusterEmulator {
     return stored;
   }
 
+  /** A worker claims the pending run (queue.claimWork): it is running from now on. */
+  claimTask(taskId: string): void {
+    const stored = this.tasks.get(taskId);
+    const run = stored?.runs.at(-1);
+    if (!stored || !run || run.state !== 'pending') throw new Error(`claimTask: ${taskId} is ${stored ? currentState(stored) : 'unknown'}, not pending`);
+    run.state = 'running';
+  }
+
+  /** Task ids whose latest run is pending, in creation order. */
+  pendingTasks(): string[] {
+    return [...this.tasks.values()].filter((t) => currentState(t) === 'pending').map((t) => t.taskId);
+  }
+
   /** Resolve the latest run as a worker would; completed tasks are indexed by their routes. */
   resolveTask(taskId: string, state: 'completed' | 'failed' | 'exception'): void {
     const stored = this.tasks.get(taskId);
