@@ -2,8 +2,9 @@
  * Rendering a repository's `.taskcluster.yml` the way Taskcluster does: the GitHub service
  * for pushes and pull requests, and the in-tree action hooks for actions (the hook's task
  * template wraps the file's first task in a `$let` that maps the hook payload to
- * `tasks_for: action`, `action`, `push`, `repository`, `input`, `taskId`, `taskGroupId`
- * and `ownTaskId`). `validate` uses it on the project's own file; tests use it on the
+ * `tasks_for: action`, `action`, `push`, `repository`, `input`, `parameters`, `taskId`,
+ * `taskGroupId` and `ownTaskId`, exactly as fxci-config's in_tree_actions.py make_hook
+ * writes it; test/consumers/patches.test.ts holds it against the generated hook). `validate` uses it on the project's own file; tests use it on the
  * first consumer's.
  */
 import jsone from 'json-e';
@@ -90,6 +91,8 @@ export function inTreeActionHookTemplate(tcyml: TaskclusterYml, options: InTreeH
       push: { $eval: 'payload.decision.push' },
       repository: { $eval: 'payload.decision.repository' },
       input: { $eval: 'payload.user.input' },
+      // The decision task's parameters, when the payload carries them (fxci-config make_hook).
+      parameters: { $eval: "payload.decision['parameters']" },
       taskId: { $eval: 'payload.user.taskId' },
       taskGroupId: { $eval: 'payload.user.taskGroupId' },
       // The hooks service names the task it will create.

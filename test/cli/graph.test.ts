@@ -138,7 +138,8 @@ describe('actions', () => {
   it('takes the decision from the environment of a decision task, and exits 2 without one', async () => {
     const r = await runCli(['actions', '--taskcluster-yml', tcyml], { TASK_ID: 'AAAAAAAAQACAAAAAAAAAAQ', TC_PROMOTE_HEAD_REV: revision, TC_PROMOTE_HEAD_REF: 'refs/heads/main', TC_PROMOTE_LEVEL: '1' });
     expect(r.code).toBe(0);
-    expect(r.json().actions[0].hookPayload.decision.push.branch).toBe('main');
+    // As taskgraph writes it: the full ref.
+    expect(r.json().actions[0].hookPayload.decision.push.branch).toBe('refs/heads/main');
     expect(r.json().actions[0].hookId).toMatch(/^in-tree-action-1-/);
     const missing = await runCli(['actions', '--taskcluster-yml', tcyml]);
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/--decision-task-id: missing/)]);

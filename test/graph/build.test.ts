@@ -202,7 +202,7 @@ describe('template errors', () => {
   it('names the field and value for a schema error', () => {
     const dir = copy();
     const file = path.join(dir, 'force-push.yml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('priority: lowest', 'priority: urgent'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace("priority: '${taskcluster.priority}'", 'priority: urgent'));
     expect(() => buildGraph(config, examplePlan(config, { route: 'rebuild' }), { templatesDir: dir })).toThrow(InvalidTaskError);
     try {
       buildGraph(config, examplePlan(config, { route: 'rebuild' }), { templatesDir: dir });

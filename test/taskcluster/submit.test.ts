@@ -110,7 +110,7 @@ describe('submit to the emulator', () => {
   it('exits 3 when a task id is taken by another definition', async () => {
     const graph = buildGraph(config, examplePlan(config, { route: 'rebuild' }));
     await submitGraph(queue, graph);
-    const changed: TaskGraph = { ...graph, tasks: graph.tasks.map((t) => ({ ...t, task: { ...t.task, priority: 'high' as const } })) };
+    const changed: TaskGraph = { ...graph, tasks: graph.tasks.map((t) => ({ ...t, task: { ...t.task, priority: 'low' as const } })) };
     await expect(submitGraph(queue, changed)).rejects.toMatchObject({ exitCode: ExitCode.conflict });
   });
 
