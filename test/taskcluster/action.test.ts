@@ -12,7 +12,7 @@ import { inTreeActionHookTemplate, parseTaskclusterYml } from '../../src/graph/t
 import type { PlanRequest } from '../../src/history/plan.js';
 import { readActionEnvironment, runActionCallback } from '../../src/taskcluster/action-callback.js';
 import { niceSlugid } from '../../src/taskcluster/slugid.js';
-import { triggerAction } from '../../src/taskcluster/trigger.js';
+import { deepMerge, triggerAction, uiActionContext } from '../../src/taskcluster/trigger.js';
 import { grantProjectAction, triggerScopes } from '../support/clients.js';
 import { examplePlan } from '../support/plans.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
@@ -98,5 +98,30 @@ describe('trigger, then action-callback', () => {
     expect(() => readActionEnvironment(config, { ...env, ACTION_CALLBACK: 'promote_image', ACTION_INPUT: '{"script":"signingscript","environment":"production","reason":"r","x":1}' })).toThrow(
       'ACTION_INPUT: /x: is not a known property',
     );
+  });
+
+  it("refuses (exit 2) when the decision task's scopes do not allow the hook, and triggers nothing", async () => {
+    const other = niceSlugid();
+    const decision = { taskGroupId: other, repositoryUrl: 'https://github.com/mozilla-releng/tc-promote', level: 3, revision: 'e'.repeat(40), branch: 'main', owner: 'dev@mozilla.com' };
+    // A pull request's decision task (level 1) whose actions.json names the level-3 hook.
+    tc.insertTask(other, { taskGroupId: other, schedulerId: 'scriptworker-level-1', taskQueueId: 'scriptworker-1/decision', scopes: ['assume:repo:github.com/mozilla-releng/tc-promote:pull-request'], created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
+    tc.putArtifact(other, 'public/actions.json', JSON.stringify(mergeAction(undefined, buildAction(config, decision, tcymlText))));
+    const before = tc.callsOf('triggerHook').length;
+    const input = { script: 'beetmoverscript', environment: 'production', reason: 'r' };
+    const error = await triggerAction(clients, { decisionTaskId: other, input }).catch((e: unknown) => e as Error & { exitCode: number });
+    expect(error).toMatchObject({ exitCode: 2 });
+    expect((error as Error).message).toContain(`do not satisfy in-tree:hook-action:project-scriptworker/${buildAction(config, decision, tcymlText).hookId}; nothing was triggered`);
+    expect(tc.callsOf('triggerHook').length).toBe(before);
+  });
+
+  it("renders hookPayload with the UI's context: the decision task, its definition, the input and actions.json variables", () => {
+    const decision = { taskGroupId: 'G', scopes: ['s'], metadata: { name: 'Decision Task' } };
+    const context = uiActionContext('D', decision, { script: 'x' }, { extra: { a: [1] }, task: { metadata: { owner: 'o' } } });
+    expect(context).toEqual({ taskGroupId: 'G', taskId: 'D', task: { taskGroupId: 'G', scopes: ['s'], metadata: { name: 'Decision Task', owner: 'o' } }, input: { script: 'x' }, extra: { a: [1] } });
+    // variables come from a file the push wrote: its "__proto__" keys reach nothing.
+    const merged = deepMerge({ a: [1], b: { c: 1 } }, JSON.parse('{"a": [2], "b": {"d": 2}, "__proto__": {"polluted": true}}')) as Record<string, unknown>;
+    expect(merged).toEqual({ a: [1, 2], b: { c: 1, d: 2 } });
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 });
