@@ -193,7 +193,8 @@ function checkTaskclusterYml(config: Config, options: ValidateOptions, problems:
   const input: ActionInput = { script: config.scripts[0]!, environment: Object.keys(config.environments)[0]!, target: 'previous', route: 'auto', fallback: false, reason: 'validate' };
   try {
     validateActionInput(config, input, 'actions.json: example input');
-    const payload = renderJsone(action.hookPayload, { taskGroupId: decisionTaskId, taskId: null, input }, 'actions.json: hookPayload');
+    // The UI's context for an action of the task group: the decision task is the task.
+    const payload = renderJsone(action.hookPayload, { taskGroupId: decisionTaskId, taskId: decisionTaskId, input }, 'actions.json: hookPayload');
     const actionTaskId = niceSlugid();
     const task = renderHookTask(inTreeActionHookTemplate(tcyml), payload, actionTaskId, `${where} (action hook)`, now);
     if (!task) problems.add(where, 'action', 'renders no task');

@@ -202,11 +202,10 @@ describe('rerun', () => {
   });
 
   it.each([
-    ['signingscript-k8s-image-builder-python38', 'k8s-image-builder'],
     ['k8s-image-signingscript-python39', 'k8s-image'],
     ['push-image-signingscript-python311', 'push-image'],
   ])('recognises the older form %s', async (label, form) => {
-    const revisionEnv = form === 'push-image' ? 'VCS_HEAD_REV' : 'HEAD_REV';
+    const revisionEnv = form === 'push-image' ? 'VCS_HEAD_REV' : 'SCRIPTWORKER_HEAD_REV';
     const scriptEnv = form === 'push-image' ? 'APP' : 'PROJECT_NAME';
     const s = seedPush({ createdMs: nowMs - hour, label, env: {} });
     // The payload's env names the script and revision the way that era did.
@@ -249,7 +248,8 @@ describe('rerun', () => {
     const r = await runCli(['rerun', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('push-image-<script>');
-    expect(r.stdout).toContain('<script>-k8s-image-builder[-python<N>]');
+    expect(r.stdout).toContain('k8s-image-<script>-python<N>');
+    expect(r.stdout).not.toContain('k8s-image-builder');
     expect(r.stdout).toMatch(/Examples:\n  tc-promote rerun --script signingscript/);
   });
 
