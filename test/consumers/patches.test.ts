@@ -142,7 +142,7 @@ describe("scriptworker-scripts' patched .taskcluster.yml", () => {
     expect(task.payload.image).toBe(config.taskcluster.image);
     expect(config.taskcluster.image).toMatch(/^mozillareleases\/tc-promote:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
     expect(task.payload.command.slice(0, 2)).toEqual(['sh', '-ec']);
-    expect(task.payload.command[2]).toMatch(/git fetch -q --depth 1 "\$SCRIPTWORKER_HEAD_REPOSITORY" "\$SCRIPTWORKER_HEAD_REV" && git checkout -q FETCH_HEAD && exec tc-promote action-callback --config taskcluster\/tc-promote\.yml$/);
+    expect(task.payload.command[2]).toMatch(/git fetch -q --depth 1 -- "\$SCRIPTWORKER_HEAD_REPOSITORY" "\$SCRIPTWORKER_HEAD_REV" && git checkout -q FETCH_HEAD && exec tc-promote action-callback --config taskcluster\/tc-promote\.yml$/);
     // Input reaches the task only through the environment.
     expect(task.payload.command.join(' ')).not.toContain('signingscript');
     expect(task.payload.env).toMatchObject({ ACTION_CALLBACK: callbackName, TC_PROMOTE_ARTIFACTS: '/builds/worker/artifacts' });

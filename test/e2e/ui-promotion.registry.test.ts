@@ -245,6 +245,21 @@ describe('Taskcluster UI → fxci-config hook → patched .taskcluster.yml → a
     expectNoSecret(runs);
   }, 120_000);
 
+  it('an action task whose payload was not written by a decision task (triggerHook called directly) runs no git option it carries', async () => {
+    const decisionTaskId = await decisionTask();
+    const actions = JSON.parse(tc.tasks.get(decisionTaskId)!.artifacts.get('public/actions.json')!.body.toString('utf8'));
+    const action = actions.actions.find((a: { name: string }) => a.name === 'promote-image');
+    const payload = JSON.parse(JSON.stringify(action.hookPayload).replaceAll('{"$eval":"input"}', '{"script":"signingscript","environment":"production","reason":"x"}').replaceAll('{"$eval":"taskId"}', `"${decisionTaskId}"`).replaceAll('{"$eval":"taskGroupId"}', `"${decisionTaskId}"`));
+    payload.decision.push.revision = '--upload-pack=touch /tmp/tc-promote-pwned';
+    const { default: taskcluster } = await import('taskcluster-client');
+    const hooks = new taskcluster.Hooks({ rootUrl: tc.rootUrl, credentials: ui, retries: 0 });
+    const fired = await hooks.triggerHook('project-scriptworker', hookId, payload);
+    const [run] = [await runner.runTask(fired.taskId!)];
+    expect([run!.state, run!.exitCode]).toEqual(['failed', 2]);
+    expect(run!.log).toContain('SCRIPTWORKER_HEAD_REV is not a revision');
+    expect(tc.callsOf('createTask').filter((c) => c.clientId === `task-client/${fired.taskId}/0`)).toEqual([]);
+  }, 60_000);
+
   it('refuses to fire the level-3 hook from a level-1 (pull request) decision task, before triggering', async () => {
     const decisionTaskId = await decisionTask(1);
     const fired = tc.callsOf('triggerHook').length;
