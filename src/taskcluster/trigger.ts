@@ -10,7 +10,7 @@
  */
 import { Writable } from 'node:stream';
 import type { Auth, Hooks, Queue } from 'taskcluster-client';
-import { RemoteError, UsageError, quote } from '../errors.js';
+import { NotFoundError, RemoteError, UsageError, quote } from '../errors.js';
 import { actionName, findHookAction, parseActionsFile } from '../graph/actions.js';
 import { renderJsone } from '../graph/taskcluster-yml.js';
 import { compileSchema, describeSchemaErrors } from '../util/validate.js';
@@ -108,6 +108,10 @@ export async function triggerAction(clients: { queue: Queue; hooks: Hooks; auth:
     const validate = compileSchema(action.schema);
     if (!validate(request.input)) throw new UsageError(describeSchemaErrors('--input', validate.errors, request.input));
   }
+  // The UI lets variables replace the context; one that replaced the input would send what the
+  // schema check above never saw. taskgraph writes none of these: refuse rather than guess.
+  const shadowing = ['taskGroupId', 'taskId', 'task', 'input'].filter((key) => Object.hasOwn(file.variables, key));
+  if (shadowing.length) throw new UsageError(`${actionsArtifact} of ${request.decisionTaskId}: variables ${shadowing.map((k) => quote(k)).join(', ')} would replace the action's context; nothing was triggered`);
   const context = uiActionContext(request.decisionTaskId, decision, request.input, file.variables as Record<string, unknown>);
   const payload = renderJsone(action.hookPayload, context, `${actionsArtifact}: ${name}: hookPayload`);
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
@@ -132,6 +136,12 @@ export async function triggerAction(clients: { queue: Queue; hooks: Hooks; auth:
   try {
     response = await hooks.triggerHook(action.hookGroupId, action.hookId, payload);
   } catch (error) {
+    if ((error as { statusCode?: unknown }).statusCode === 404) {
+      throw new NotFoundError(
+        `triggerHook ${action.hookGroupId}/${action.hookId}: no such hook. fxci-config generates it for this .taskcluster.yml's hash once its actions.yml gives trust domain ${action.hookGroupId.replace(/^project-/, '')} the ${quote(String((action.extra as { actionPerm?: unknown } | undefined)?.actionPerm ?? 'release-promotion'))} permission and ciadmin has applied it (see tc-promote's consumers/README.md); nothing was triggered`,
+        { cause: error },
+      );
+    }
     throw taskclusterError(error, `triggerHook ${action.hookGroupId}/${action.hookId}`);
   }
   const taskId = response?.taskId ?? response?.status?.taskId;

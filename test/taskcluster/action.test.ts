@@ -124,4 +124,19 @@ describe('trigger, then action-callback', () => {
     expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
+
+  it('names the way out when the hook does not exist (fxci-config has not generated it), and refuses variables that replace the context', async () => {
+    const other = niceSlugid();
+    const decision = { taskGroupId: other, repositoryUrl: 'https://github.com/mozilla-releng/tc-promote', level: 3, revision: 'e'.repeat(40), branch: 'main', owner: 'dev@mozilla.com' };
+    tc.insertTask(other, { taskGroupId: other, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', scopes: ['assume:repo:github.com/mozilla-releng/tc-promote:branch:main'], created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
+    const stale = buildAction(config, decision, `${tcymlText}\n# changed`);
+    tc.putArtifact(other, 'public/actions.json', JSON.stringify(mergeAction(undefined, stale)));
+    const input = { script: 'beetmoverscript', environment: 'production', reason: 'r' };
+    const missing = await triggerAction(clients, { decisionTaskId: other, input }).catch((e: unknown) => e as Error & { exitCode: number });
+    expect(missing).toMatchObject({ exitCode: 4 });
+    expect((missing as Error).message).toContain(`triggerHook project-scriptworker/${stale.hookId}: no such hook. fxci-config generates it`);
+    tc.putArtifact(other, 'public/actions.json', JSON.stringify({ ...mergeAction(undefined, buildAction(config, decision, tcymlText)), variables: { input: { script: 'treescript' } } }));
+    await expect(triggerAction(clients, { decisionTaskId: other, input })).rejects.toThrow('variables "input" would replace the action\'s context; nothing was triggered');
+  });
 });
+
