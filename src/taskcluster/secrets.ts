@@ -17,7 +17,7 @@ export async function readTaskclusterSecret(connection: TaskclusterConnection, n
     const status = (error as { statusCode?: unknown }).statusCode;
     if (status === 404) throw new NotFoundError(`${where}: no such secret (HTTP 404)`, { cause: error });
     if (status === 401 || status === 403) {
-      throw new RemoteError(`${where}: HTTP ${status}: ${connection.viaProxy ? 'the task' : 'the credentials'} need the scope secrets:get:${name}`, { cause: error });
+      throw new RemoteError(`${where}: HTTP ${status}: ${connection.viaProxy ? "the task's scopes lack" : 'the credentials lack'} secrets:get:${name}${connection.viaProxy ? ' (an action task has its role\'s: tc-promote grants --check compares a role with what it needs)' : ''}`, { cause: error });
     }
     throw new RemoteError(`${where}: ${typeof status === 'number' ? `HTTP ${status}` : `request failed (${(error as { code?: string }).code ?? (error as Error).name})`}`, { cause: error });
   }
