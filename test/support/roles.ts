@@ -55,5 +55,5 @@ export function expandScopes(input: string[], roles: Roles): string[] {
     }
     if (seen.size > 100_000) throw new Error('role expansion does not end: the roles form a cycle');
   }
-  return [...seen].reduce<string[]>((set, s) => scopes.scopeUnion(set, [s]), []);
+  return scopes.scopeUnion([...seen], []);
 }

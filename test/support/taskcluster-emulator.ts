@@ -148,6 +148,7 @@ export class TaskclusterEmulator {
   /** Scope expression templates by service and API method name, from the published API references. */
   private readonly scopeTemplates = new Map<string, unknown>();
   readonly clients = new Map<string, { accessToken: string; scopes: string[] }>();
+  private readonly expansions = new Map<string, string[]>();
   roles: Roles;
   rootUrl = '';
 
@@ -193,11 +194,15 @@ export class TaskclusterEmulator {
 
   defineRole(roleId: string, roleScopes: string[]): void {
     this.roles[roleId] = [...roleScopes];
+    this.expansions.clear();
   }
 
-  /** What the auth service's expandScopes answers for these scopes. */
+  /** What the auth service's expandScopes answers for these scopes (cached per scope set, as the service caches). */
   expand(given: string[]): string[] {
-    return expandScopes(given, this.roles);
+    const key = JSON.stringify([...given].sort());
+    let expanded = this.expansions.get(key);
+    if (!expanded) this.expansions.set(key, (expanded = expandScopes(given, this.roles)));
+    return [...expanded];
   }
 
   /**
