@@ -8,6 +8,7 @@ import { UsageError, quote, quoteUrl } from '../errors.js';
 import type { Runtime } from '../history/runtime.js';
 import { RegistryClient } from '../registry/client.js';
 import { dockerConfigCredentials } from '../registry/credentials.js';
+import { registryCredentialSource } from '../registry/secret-credentials.js';
 import { parseRegistryOverride } from '../registry/reference.js';
 import { util } from '../util/builtins.js';
 
@@ -28,6 +29,7 @@ export const globalOptions = {
   'root-url': { type: 'string' },
   'hub-api': { type: 'string' },
   'page-size': { type: 'string' },
+  'registry-secret': { type: 'string' },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -39,6 +41,9 @@ export const globalHelp = `Global flags:
   --root-url URL     Taskcluster root URL; default $TASKCLUSTER_ROOT_URL or the configuration's
   --hub-api URL      Docker Hub API base (default https://hub.docker.com, for docker.io repositories)
   --page-size N      tags per page when listing a registry (default 1000)
+  --registry-secret NAME
+                     registry credentials from this Taskcluster secret's dockercfg (inside a
+                     task, with TASKCLUSTER_PROXY_URL, the configured taskcluster.secrets.registry)
   --json             print machine-readable JSON instead of tables
   --debug            print stack traces of errors (never credentials)
   -h, --help         this help`;
@@ -67,6 +72,7 @@ export interface GlobalValues {
   'root-url'?: string;
   'hub-api'?: string;
   'page-size'?: string;
+  'registry-secret'?: string;
   json?: boolean;
   debug?: boolean;
 }
@@ -82,7 +88,14 @@ export function buildRuntime(values: GlobalValues, io: Io, config: Config = load
   const timeoutMs = positiveInteger(io.env.TC_PROMOTE_HTTP_TIMEOUT_MS, 'TC_PROMOTE_HTTP_TIMEOUT_MS', 3_600_000);
   const retryBaseMs = positiveInteger(io.env.TC_PROMOTE_RETRY_BASE_MS, 'TC_PROMOTE_RETRY_BASE_MS', 60_000);
   const client = new RegistryClient({
-    credentials: dockerConfigCredentials(io.env),
+    credentials: registryCredentialSource({
+      env: io.env,
+      secretName: values['registry-secret'],
+      configSecret: config.taskcluster.secrets.registry,
+      rootUrl: config.taskcluster.rootUrl,
+      flagRootUrl: values['root-url'],
+      dockerConfig: dockerConfigCredentials(io.env),
+    }),
     plainHttpHosts: new Set(override?.plainHttp ? [override.registry] : []),
     ...(timeoutMs !== undefined && { timeoutMs }),
     retry: {

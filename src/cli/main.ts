@@ -28,6 +28,7 @@ export const commands: Record<string, CommandEntry> = {
   copy: { summary: 'point a tag at an existing image: exact bytes, compare-and-swap, archive tag', load: () => import('./copy.js') },
   'force-push': { summary: 'move a deploy branch to a revision, with a lease and a backup ref', load: () => import('./force-push.js') },
   fallback: { summary: 'after the promote tasks: force-push the target revision if promotion failed (when allowed)', load: () => import('./fallback.js') },
+  grants: { summary: "every scope the graph's creator needs; --check: which a scope set lacks", load: () => import('./grants.js') },
   rerun: { summary: "push a revision's image again: rerun its push task, or retrigger a clone past its deadline", load: () => import('./rerun.js') },
 };
 

@@ -23,8 +23,8 @@ picks the task that pushed the script's image for the environment, then:
 Push tasks are recognised by label (tags.label, else metadata.name), in every form
 scriptworker-scripts has used:
   push-image-<script>                  today's push task (also with a -python<N> suffix)
-  k8s-image-<script>[-python<N>]       older: built and pushed in one task
-  <script>-k8s-image-builder[-python<N>]   the oldest
+  k8s-image-<script>-python<N>         older (ci/k8s-image): built and pushed in one task,
+                                       the revision in SCRIPTWORKER_HEAD_REV
 and, where the payload says, only one that pushes (PUSH_DOCKER_IMAGE is not 0) the
 environment's moving tag (DOCKER_TAG) for this script and revision. The index keeps one
 decision task per revision (the newest push of it, whatever the branch): when that push

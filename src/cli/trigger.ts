@@ -10,10 +10,15 @@ import { globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 
 export const help = `Usage: tc-promote trigger --decision-task-id ID --input JSON|@FILE [--action NAME] [--json]
 
-Reads public/actions.json of the decision task, validates the input against the action's
-schema, renders the action's hookPayload with {taskGroupId, taskId: null, input} and calls
-hooks.triggerHook, exactly as the UI does. Prints the id of the action task the hook created;
-that task plans, renders and submits the promotion (tc-promote action-callback).
+Does what the Taskcluster UI does for an action of a task group (submitTaskAction.js): reads
+the decision task and its public/actions.json, validates the input against the action's
+schema, renders the action's hookPayload with the UI's context (taskGroupId and taskId of the
+decision task, task: its definition, input, deep-merged with the file's variables), checks
+that the decision task's scopes (expanded by the auth service) satisfy
+in-tree:hook-action:<hookGroupId>/<hookId> (exit 2 naming the scope otherwise: a level-1
+push cannot fire a level-3 hook), and calls hooks.triggerHook. Prints the id of the action
+task the hook created; that task plans, renders and submits the promotion
+(tc-promote action-callback). Your credentials need hooks:trigger-hook:<hookGroupId>/<hookId>.
 
 Input fields: script, environment, reason (required); target (previous, an archive tag, a
 revision, sha256:DIGEST or another environment), route (auto, retag, rebuild, rerun),

@@ -16,7 +16,7 @@ most 5 days after created, expires not before the deadline). Builds the actions.
 renders the project's .taskcluster.yml for github-push, github-pull-request and the promotion
 action (the hook payload wrapped as the in-tree action hooks do), checking ACTION_CALLBACK
 and ACTION_INPUT. Every problem is printed as "template: script/env/route: path: message";
-exit 2 when there is any.
+exit 2 when there is any. At level 3 it warns (exit 0) when taskcluster.image carries no digest.
 
 Options:
   --root-url URL         also validate against that deployment's published schemas
@@ -46,6 +46,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   });
   if (values.json) printJson(io, { ok: report.problems.length === 0, ...report, publishedSchemas: rootUrl ?? null });
   else {
+    for (const warning of report.warnings) io.stderr(`warning: ${warning}\n`);
     for (const problem of report.problems) io.stdout(`${problem}\n`);
     const against = rootUrl ? ` and the published schemas of ${rootUrl}` : '';
     const summaryLine = `${report.tasks} tasks in ${report.graphs} graphs (${config.scripts.length} scripts × ${Object.keys(config.environments).length} environments × 3 routes), actions.json, .taskcluster.yml (${report.taskclusterYml.join(', ') || 'none rendered'}) checked against the task schema${against}`;

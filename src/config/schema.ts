@@ -75,6 +75,8 @@ export const configSchema = {
           },
         },
         notify: { type: 'array', items: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$' } },
+        // The tasks' priority (the Queue's levels); the creator needs queue:create-task:<this or higher>:<workerPool>.
+        priority: { enum: ['highest', 'very-high', 'high', 'medium', 'low', 'very-low', 'lowest'], default: 'lowest' },
       },
     },
     github: {

@@ -126,6 +126,7 @@ export interface DecisionInfo {
   level: number;
   revision: string;
   baseRevision?: string;
+  /** The pushed branch; actions.json carries it as the full ref (`refs/heads/<branch>`), as taskgraph writes it. */
   branch: string;
   owner: string;
 }
@@ -173,7 +174,7 @@ export function buildAction(config: Config, decision: DecisionInfo, taskclusterY
           pushlog_id: '0',
           revision: decision.revision,
           base_revision: decision.baseRevision ?? decision.revision,
-          branch: decision.branch,
+          branch: decision.branch.startsWith('refs/') ? decision.branch : `refs/heads/${decision.branch}`,
         },
       },
       user: {

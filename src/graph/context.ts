@@ -86,6 +86,8 @@ export interface GraphContext {
     image: string;
     secrets: { registry: string; github: string };
     notify: string[];
+    /** The Queue priority of every task (configuration, default lowest). */
+    priority: string;
   };
   github: { repository: string; url: string; defaultBranch: string };
   promotion: PromotionContext;
@@ -180,6 +182,7 @@ export function buildContext(config: Config, plan: Plan, options: ContextOptions
       image: tc.image,
       secrets: { registry: tc.secrets.registry, github: tc.secrets.github },
       notify: [...(tc.notify ?? [])],
+      priority: tc.priority ?? 'lowest',
     },
     github: { repository: config.github.repository, url: `https://github.com/${config.github.repository}`, defaultBranch: config.github.defaultBranch },
     promotion: {

@@ -2,8 +2,9 @@
  * Rendering a repository's `.taskcluster.yml` the way Taskcluster does: the GitHub service
  * for pushes and pull requests, and the in-tree action hooks for actions (the hook's task
  * template wraps the file's first task in a `$let` that maps the hook payload to
- * `tasks_for: action`, `action`, `push`, `repository`, `input`, `taskId`, `taskGroupId`
- * and `ownTaskId`). `validate` uses it on the project's own file; tests use it on the
+ * `tasks_for: action`, `action`, `push`, `repository`, `input`, `parameters`, `taskId`,
+ * `taskGroupId` and `ownTaskId`, exactly as fxci-config's in_tree_actions.py make_hook
+ * writes it; test/consumers/patches.test.ts holds it against the generated hook). `validate` uses it on the project's own file; tests use it on the
  * first consumer's.
  */
 import jsone from 'json-e';
@@ -90,6 +91,8 @@ export function inTreeActionHookTemplate(tcyml: TaskclusterYml, options: InTreeH
       push: { $eval: 'payload.decision.push' },
       repository: { $eval: 'payload.decision.repository' },
       input: { $eval: 'payload.user.input' },
+      // The decision task's parameters, when the payload carries them (fxci-config make_hook).
+      parameters: { $eval: "payload.decision['parameters']" },
       taskId: { $eval: 'payload.user.taskId' },
       taskGroupId: { $eval: 'payload.user.taskGroupId' },
       // The hooks service names the task it will create.
@@ -99,8 +102,27 @@ export function inTreeActionHookTemplate(tcyml: TaskclusterYml, options: InTreeH
   };
 }
 
-/** Fire a hook as the hooks service does: render its task template with `{firedBy, taskId, payload, now}`. */
+/** Render a hook's task template with `{firedBy, taskId, payload, now}` (no defaults filled in). */
 export function renderHookTask(template: unknown, payload: unknown, taskId: string, source: string, now = new Date().toISOString()): Record<string, unknown> | null {
   const task = renderJsone(template, { firedBy: 'triggerHook', taskId, payload, now }, source);
   return task === null || task === undefined ? null : (task as Record<string, unknown>);
+}
+
+/**
+ * The task a hook creates, as the hooks service builds it (services/hooks/src/taskcreator.js
+ * `taskForHook`): the template rendered with the trigger's context (`firedBy`, `payload`,
+ * `clientId`) plus `now` and `taskId`, then `created` (now), `deadline` (now + 1 day),
+ * `expires` (now + 1 month) and `taskGroupId` (the new task id) where the rendered task lacks
+ * them. Null when the template renders nothing (the hook declines).
+ */
+export function fireHookTask(template: unknown, context: { firedBy: string; payload: unknown; clientId?: string }, taskId: string, now: Date, source = 'hook'): Record<string, unknown> | null {
+  const rendered = renderJsone(template, { ...context, now: now.toISOString(), taskId }, source);
+  if (!rendered) return null;
+  const task = rendered as Record<string, unknown>;
+  const later = (offset: string): string => jsone({ $fromNow: offset, from: now.toISOString() }, {}) as unknown as string;
+  if (!task.created) task.created = now.toISOString();
+  if (!task.deadline) task.deadline = later('1 day');
+  if (!task.expires) task.expires = later('1 month');
+  if (!task.taskGroupId) task.taskGroupId = taskId;
+  return task;
 }

@@ -35,6 +35,8 @@ export interface ValidateOptions {
 
 export interface ValidationReport {
   problems: string[];
+  /** Not wrong, but not what production wants (e.g. an image without a digest at level 3). */
+  warnings: string[];
   graphs: number;
   tasks: number;
   /** Which `.taskcluster.yml` contexts rendered a task. */
@@ -103,7 +105,21 @@ export function validateEverything(config: Config, options: ValidateOptions = {}
     }
   }
   const tcyml = checkTaskclusterYml(config, options, problems, nowMs);
-  return { problems: problems.list(), graphs, tasks, taskclusterYml: tcyml };
+  return { problems: problems.list(), warnings: imageWarnings(config), graphs, tasks, taskclusterYml: tcyml };
+}
+
+/**
+ * At level 3 the tasks' image should be pinned by digest: a tag can be pushed again, so the
+ * tasks that move production would run whatever the tag names then. An image cannot name its
+ * own digest: the consumer's configuration pins it (consumers/scriptworker-scripts/tc-promote.yml).
+ */
+export function imageWarnings(config: Config): string[] {
+  const { image, level } = config.taskcluster;
+  if (level < 3) return [];
+  const digest = /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
+  if (digest === undefined) return [`taskcluster.image: ${JSON.stringify(image)} carries no digest; at level ${level} pin it as <image>:<version>@sha256:<digest> (the digest the release task publishes)`];
+  if (/^sha256:0{64}$/.test(digest)) return [`taskcluster.image: ${JSON.stringify(image)} has the placeholder digest sha256:000…; put the digest the release task publishes`];
+  return [];
 }
 
 function recordError(problems: Problems, error: unknown, combination: string): void {
@@ -177,7 +193,8 @@ function checkTaskclusterYml(config: Config, options: ValidateOptions, problems:
   const input: ActionInput = { script: config.scripts[0]!, environment: Object.keys(config.environments)[0]!, target: 'previous', route: 'auto', fallback: false, reason: 'validate' };
   try {
     validateActionInput(config, input, 'actions.json: example input');
-    const payload = renderJsone(action.hookPayload, { taskGroupId: decisionTaskId, taskId: null, input }, 'actions.json: hookPayload');
+    // The UI's context for an action of the task group: the decision task is the task.
+    const payload = renderJsone(action.hookPayload, { taskGroupId: decisionTaskId, taskId: decisionTaskId, input }, 'actions.json: hookPayload');
     const actionTaskId = niceSlugid();
     const task = renderHookTask(inTreeActionHookTemplate(tcyml), payload, actionTaskId, `${where} (action hook)`, now);
     if (!task) problems.add(where, 'action', 'renders no task');

@@ -77,19 +77,26 @@ async function lookup(path: string, registry: string, env: NodeJS.ProcessEnv): P
   const keys = keysFor(registry);
   const helper = keys.map((k) => config.credHelpers?.[k]).find((h) => h !== undefined);
   if (helper) return fromHelper(helper, keys[0]!, env);
-  for (const key of keys) {
-    const entry = config.auths?.[key];
+  const found = credentialFromAuths(config.auths ?? {}, registry, `docker configuration ${quote(path)}`);
+  if (found) return found;
+  if (config.credsStore) return fromHelper(config.credsStore, keys[0]!, env);
+  return undefined;
+}
+
+/** The credential an `auths` map of a docker config.json holds for a registry (the keys docker writes for it). */
+export function credentialFromAuths(auths: NonNullable<DockerConfig['auths']>, registry: string, source: string): Credential | undefined {
+  for (const key of keysFor(registry)) {
+    const entry = Object.hasOwn(auths, key) ? auths[key] : undefined;
     if (!entry) continue;
     if (entry.identitytoken) return { identityToken: entry.identitytoken, ...(entry.username && { username: entry.username }) };
     if (entry.auth) {
       const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon < 0) throw new UsageError(`docker configuration ${quote(path)}: auths[${quote(key)}].auth is not base64 of user:password`);
+      if (colon < 0) throw new UsageError(`${source}: auths[${quote(key)}].auth is not base64 of user:password`);
       return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
     }
     if (entry.username && entry.password) return { username: entry.username, password: entry.password };
   }
-  if (config.credsStore) return fromHelper(config.credsStore, keys[0]!, env);
   return undefined;
 }
 
@@ -116,9 +123,4 @@ function fromHelper(helper: string, serverUrl: string, env: NodeJS.ProcessEnv): 
     });
     child.stdin?.end(serverUrl);
   });
-}
-
-/** Credentials from a Taskcluster secret's `registries` map (inside a task). */
-export function staticCredentials(map: Record<string, Credential>): CredentialSource {
-  return async (registry) => keysFor(registry).map((k) => map[k]).find((c) => c !== undefined);
 }

@@ -1,6 +1,6 @@
 /**
  * The project's schema for `public/actions.json` (version 1), the file the Taskcluster UI
- * and Treeherder read to offer actions. tc-promote writes hook actions; `kind: task` actions
+ * (and Treeherder, for the repositories it lists) reads to offer actions. tc-promote writes hook actions; `kind: task` actions
  * are accepted so that an actions.json written by taskgraph can be merged into. The type is
  * derived from it and `schemas/actions.schema.json` is written from it at build time.
  */

@@ -5,7 +5,7 @@
  * taskcluster-client is imported only here and only when a command talks to Taskcluster,
  * so rendering starts fast. Its errors become typed errors without credentials.
  */
-import type { ClientError, ClientOptions, Credentials, Hooks, Index, Queue, Secrets } from 'taskcluster-client';
+import type { Auth, ClientError, ClientOptions, Credentials, Hooks, Index, Queue, Secrets } from 'taskcluster-client';
 import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quoteUrl } from '../errors.js';
 
 export interface TaskclusterConnection {
@@ -51,6 +51,7 @@ export interface TaskclusterClients {
   hooks: Hooks;
   index: Index;
   secrets: Secrets;
+  auth: Auth;
 }
 
 export async function createClients(connection: TaskclusterConnection, overrides: Partial<ClientOptions> = {}): Promise<TaskclusterClients> {
@@ -67,6 +68,7 @@ export async function createClients(connection: TaskclusterConnection, overrides
     hooks: new taskcluster.Hooks(options),
     index: new taskcluster.Index(options),
     secrets: new taskcluster.Secrets(options),
+    auth: new taskcluster.Auth(options),
   };
 }
 
@@ -83,13 +85,32 @@ export function taskclusterError(error: unknown, doing: string): PromoteError {
   if (error instanceof PromoteError) return error;
   const e = error as ClientError;
   const status = typeof e?.statusCode === 'number' ? e.statusCode : undefined;
-  const detail = firstLine(e?.message ?? String(error));
+  const detail = e?.code === 'InsufficientScopes' ? insufficientScopes(e.message ?? '') : firstLine(e?.message ?? String(error));
   const code = e?.code ? `${e.code}: ` : '';
   const message = `${doing}: ${status !== undefined ? `${status} ` : ''}${code}${detail}`;
   if (status === 404) return new NotFoundError(message, { cause: error });
   if (status === 409) return new ConflictError(message, { cause: error });
   if (status === 401 || status === 403) return new RemoteError(`${message} (check the credentials' scopes)`, { cause: error });
   return new RemoteError(message, { cause: error });
+}
+
+/**
+ * taskcluster-lib-api's InsufficientScopes message: its first line, and the scopes it lists
+ * in the first code block (what is missing, or the whole requirement for an anonymous call).
+ */
+function insufficientScopes(message: string): string {
+  const block = /```\n([\s\S]*?)\n```/.exec(message)?.[1];
+  const head = firstLine(message).replace(/:$/, '');
+  if (block === undefined) return head;
+  // The block is a scope, or a JSON expression; show its scopes one after another.
+  let listed: string[];
+  try {
+    listed = [...new Set(JSON.stringify(JSON.parse(block)).match(/"[^"{}[\]]+"/g)?.map((s) => JSON.parse(s) as string).filter((s) => s !== 'AllOf' && s !== 'AnyOf') ?? [])];
+  } catch {
+    listed = block.split('\n').map((l) => l.trim()).filter(Boolean);
+  }
+  const shown = listed.slice(0, 20).join(', ') + (listed.length > 20 ? `, … (${listed.length - 20} more)` : '');
+  return `${head}: ${shown}`;
 }
 
 function firstLine(text: string): string {

@@ -13,13 +13,15 @@
  * Push tasks are recognised by their label (`tags.label`, else `metadata.name`, which
  * taskgraph sets to the label) in the forms scriptworker-scripts used over time:
  *
- *   push-image-<script>[-python<N>]               today (kind push-image, since 2023)
- *   k8s-image-<script>[-python<N>]                kinds/k8s-image (built and pushed in one task)
- *   <script>-k8s-image-builder[-python<N>]        ci/k8s-image, the oldest
+ *   push-image-<script>[-python<N>]   today (kind push-image, since 2023)
+ *   k8s-image-<script>-python<N>      ci/k8s-image before it (built and pushed in one task;
+ *                                     the label is <kind>-<name>-python<N>, the revision in
+ *                                     SCRIPTWORKER_HEAD_REV, the script in PROJECT_NAME)
  *
  * and, when the payload says so, only a task that pushes (`PUSH_DOCKER_IMAGE` not `0`) the
  * environment's moving tag (`DOCKER_TAG`) for this script (`APP` / `PROJECT_NAME`) and
- * revision (`VCS_HEAD_REV` / `HEAD_REV`).
+ * revision (`VCS_HEAD_REV` / `SCRIPTWORKER_HEAD_REV`). (`<script>-k8s-image-builder` was the
+ * k8s-image task's description, never a label.)
  */
 import type { Index, ListTaskGroupResponse, Queue, TaskStatus } from 'taskcluster-client';
 import { requireEnvironment, requireScript, type Config } from '../config/load.js';
@@ -28,7 +30,7 @@ import { validateRevision } from '../github/names.js';
 import { taskclusterError } from './clients.js';
 import { isSlugid, niceSlugid } from './slugid.js';
 
-export type PushTaskForm = 'push-image' | 'k8s-image' | 'k8s-image-builder';
+export type PushTaskForm = 'push-image' | 'k8s-image';
 
 interface FormSpec {
   form: PushTaskForm;
@@ -42,8 +44,7 @@ const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\
 
 export const pushTaskForms: readonly FormSpec[] = [
   { form: 'push-image', label: (s) => new RegExp(`^push-image-${escape(s)}(?:-python\\d+)?$`), scriptEnv: 'APP', revisionEnv: 'VCS_HEAD_REV' },
-  { form: 'k8s-image', label: (s) => new RegExp(`^k8s-image-${escape(s)}(?:-python\\d+)?$`), scriptEnv: 'PROJECT_NAME', revisionEnv: 'HEAD_REV' },
-  { form: 'k8s-image-builder', label: (s) => new RegExp(`^${escape(s)}-k8s-image-builder(?:-python\\d+)?$`), scriptEnv: 'PROJECT_NAME', revisionEnv: 'HEAD_REV' },
+  { form: 'k8s-image', label: (s) => new RegExp(`^k8s-image-${escape(s)}-python\\d+$`), scriptEnv: 'PROJECT_NAME', revisionEnv: 'SCRIPTWORKER_HEAD_REV' },
 ];
 
 export interface RerunRequest {

@@ -1,12 +1,16 @@
 /**
- * Trigger the promotion action the way the Taskcluster UI and Treeherder do: read the
- * decision task's `public/actions.json`, validate the input against the action's schema,
- * render its `hookPayload` with `{taskGroupId, taskId: null, input}` and call
- * `hooks.triggerHook`. The hook creates the action task.
+ * Trigger the promotion action the way the Taskcluster UI does it from the task group page
+ * (taskcluster/taskcluster ui/src/views/Tasks/submitTaskAction.js): read the decision task
+ * and its `public/actions.json`, validate the input against the action's schema, render the
+ * action's `hookPayload` with the UI's json-e context (`taskGroupId` and `taskId` of the
+ * decision task, `task` its definition, `input`, deep-merged with the file's `variables`),
+ * refuse unless the decision task's expanded scopes satisfy
+ * `in-tree:hook-action:<hookGroupId>/<hookId>` (so a level-1 push cannot lead anyone to fire
+ * a level-3 hook), and call `hooks.triggerHook`. The hook creates the action task.
  */
 import { Writable } from 'node:stream';
-import type { Hooks, Queue } from 'taskcluster-client';
-import { RemoteError, UsageError } from '../errors.js';
+import type { Auth, Hooks, Queue } from 'taskcluster-client';
+import { NotFoundError, RemoteError, UsageError, quote } from '../errors.js';
 import { actionName, findHookAction, parseActionsFile } from '../graph/actions.js';
 import { renderJsone } from '../graph/taskcluster-yml.js';
 import { compileSchema, describeSchemaErrors } from '../util/validate.js';
@@ -60,8 +64,33 @@ export async function readActionsJson(queue: Queue, decisionTaskId: string): Pro
   return parseActionsFile(data, `${actionsArtifact} of ${decisionTaskId}`);
 }
 
-export async function triggerAction(clients: { queue: Queue; hooks: Hooks }, request: TriggerRequest): Promise<TriggerResult> {
-  const { queue, hooks } = clients;
+/** deepmerge's semantics, as the UI merges `variables` into the context: objects merge, arrays concatenate, the rest is replaced. */
+export function deepMerge(target: unknown, source: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (Array.isArray(target) && Array.isArray(source)) return [...target, ...structuredClone(source)];
+  if (!isObject(target) || !isObject(source)) return structuredClone(source);
+  const out: Record<string, unknown> = { ...target };
+  for (const [key, value] of Object.entries(source)) {
+    // Like deepmerge, never through the prototype.
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+    out[key] = Object.hasOwn(target, key) ? deepMerge(target[key], value) : structuredClone(value);
+  }
+  return out;
+}
+
+/** The UI's json-e context for an action of the task group (its decision task selected). */
+export function uiActionContext(decisionTaskId: string, decision: Record<string, unknown>, input: unknown, variables: Record<string, unknown>): Record<string, unknown> {
+  const taskGroupId = typeof decision.taskGroupId === 'string' ? decision.taskGroupId : decisionTaskId;
+  return deepMerge({ taskGroupId, taskId: decisionTaskId, task: decision, input }, variables) as Record<string, unknown>;
+}
+
+/** The scope the decision task must hold for the UI to fire this hook. */
+export function hookActionScope(hookGroupId: string, hookId: string): string {
+  return `in-tree:hook-action:${hookGroupId}/${hookId}`;
+}
+
+export async function triggerAction(clients: { queue: Queue; hooks: Hooks; auth: Auth }, request: TriggerRequest): Promise<TriggerResult> {
+  const { queue, hooks, auth } = clients;
   const name = request.actionName ?? actionName;
   let decision: Record<string, unknown>;
   try {
@@ -79,18 +108,48 @@ export async function triggerAction(clients: { queue: Queue; hooks: Hooks }, req
     const validate = compileSchema(action.schema);
     if (!validate(request.input)) throw new UsageError(describeSchemaErrors('--input', validate.errors, request.input));
   }
-  // The UI's context for an action on a task group: no task selected.
-  const payload = renderJsone(action.hookPayload, { taskGroupId, taskId: null, input: request.input }, `${actionsArtifact}: ${name}: hookPayload`);
+  // The UI lets variables replace the context; one that replaced the input would send what the
+  // schema check above never saw. taskgraph writes none of these: refuse rather than guess.
+  const shadowing = ['taskGroupId', 'taskId', 'task', 'input'].filter((key) => Object.hasOwn(file.variables, key));
+  if (shadowing.length) throw new UsageError(`${actionsArtifact} of ${request.decisionTaskId}: variables ${shadowing.map((k) => quote(k)).join(', ')} would replace the action's context; nothing was triggered`);
+  const context = uiActionContext(request.decisionTaskId, decision, request.input, file.variables as Record<string, unknown>);
+  const payload = renderJsone(action.hookPayload, context, `${actionsArtifact}: ${name}: hookPayload`);
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new UsageError(`${actionsArtifact}: ${name}: hookPayload must render to an object`);
+  }
+  // The UI's check: the decision task's scopes, expanded by the auth service, must allow this hook.
+  const decisionScopes = Array.isArray(decision.scopes) ? decision.scopes.filter((x): x is string => typeof x === 'string') : [];
+  const required = hookActionScope(action.hookGroupId, action.hookId);
+  let expanded: string[];
+  try {
+    expanded = (await auth.expandScopes({ scopes: decisionScopes })).scopes;
+  } catch (error) {
+    throw taskclusterError(error, `expanding the scopes of decision task ${request.decisionTaskId}`);
+  }
+  const { default: scopes } = await import('taskcluster-lib-scopes');
+  if (!Array.isArray(expanded) || !scopes.satisfiesExpression(expanded, required)) {
+    throw new UsageError(
+      `${actionsArtifact} of ${request.decisionTaskId}: action ${quote(name)} is misconfigured: the decision task's scopes (${decisionScopes.map((x) => quote(x)).join(', ') || 'none'}) do not satisfy ${required}; nothing was triggered. An action of a level-${taskGroupLevel(decision)} push cannot fire this hook: trigger it from a decision task whose push may (e.g. the default branch's newest)`,
+    );
   }
   let response: Awaited<ReturnType<Hooks['triggerHook']>>;
   try {
     response = await hooks.triggerHook(action.hookGroupId, action.hookId, payload);
   } catch (error) {
+    if ((error as { statusCode?: unknown }).statusCode === 404) {
+      throw new NotFoundError(
+        `triggerHook ${action.hookGroupId}/${action.hookId}: no such hook. fxci-config generates it for this .taskcluster.yml's hash once its actions.yml gives trust domain ${action.hookGroupId.replace(/^project-/, '')} the ${quote(String((action.extra as { actionPerm?: unknown } | undefined)?.actionPerm ?? 'release-promotion'))} permission and ciadmin has applied it (see tc-promote's consumers/README.md); nothing was triggered`,
+        { cause: error },
+      );
+    }
     throw taskclusterError(error, `triggerHook ${action.hookGroupId}/${action.hookId}`);
   }
   const taskId = response?.taskId ?? response?.status?.taskId;
   if (typeof taskId !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(taskId)) throw new RemoteError(`triggerHook ${action.hookGroupId}/${action.hookId}: the hook created no task`);
   return { taskId, taskGroupId, hookGroupId: action.hookGroupId, hookId: action.hookId };
+}
+
+/** The level a decision task ran at, from its schedulerId (`<trust domain>-level-<n>`), or "?". */
+function taskGroupLevel(decision: Record<string, unknown>): string {
+  return /-level-(\d+)$/.exec(String(decision.schedulerId ?? ''))?.[1] ?? '?';
 }

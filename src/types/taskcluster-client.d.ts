@@ -80,6 +80,11 @@ declare module 'taskcluster-client' {
     triggerHook(hookGroupId: string, hookId: string, payload: object): Promise<{ taskId?: string; status?: { taskId?: string } }>;
   }
 
+  export interface Auth extends BaseClient {
+    expandScopes(body: { scopes: string[] }): Promise<{ scopes: string[] }>;
+    currentScopes(): Promise<{ scopes: string[] }>;
+  }
+
   export interface Index extends BaseClient {
     findTask(indexPath: string): Promise<{ namespace: string; taskId: string; rank: number; data: unknown; expires: string }>;
   }
@@ -105,6 +110,7 @@ declare module 'taskcluster-client' {
   const taskcluster: {
     Queue: new (options: ClientOptions) => Queue;
     Hooks: new (options: ClientOptions) => Hooks;
+    Auth: new (options: ClientOptions) => Auth;
     Index: new (options: ClientOptions) => Index;
     Secrets: new (options: ClientOptions) => Secrets;
     downloadArtifact: typeof downloadArtifact;

@@ -12,6 +12,7 @@ import { buildGraph, type GraphTask } from '../../src/graph/build.js';
 import { offlinePlan } from '../../src/graph/offline-plan.js';
 import { submitGraph } from '../../src/taskcluster/submit.js';
 import { runCli } from '../support/cli.js';
+import { submitterScopes } from '../support/clients.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
@@ -32,7 +33,7 @@ beforeAll(async () => {
   repo = createGitFixture({ scripts: ['signingscript'], commits: 5, productionAt: 3 });
   gh = await startGitHubEmulator({ gitDir: repo.gitDir, repository });
   tc = await startTaskclusterEmulator({ now: () => Date.parse(now) });
-  queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: { clientId: 'tester', accessToken: 'not-real' }, retries: 0 });
+  queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: tc.addClient('tester', submitterScopes()), retries: 0 });
 });
 afterAll(async () => {
   await tc?.close();

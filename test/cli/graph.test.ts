@@ -10,6 +10,7 @@ import { defaultTemplatesDir } from '../../src/graph/templates.js';
 import { inTreeActionHookTemplate, parseTaskclusterYml } from '../../src/graph/taskcluster-yml.js';
 import { isSlugid, niceSlugid } from '../../src/taskcluster/slugid.js';
 import { runCli, runCliProcess } from '../support/cli.js';
+import { grantProjectAction, projectRepository, submitterScopes, triggerScopes } from '../support/clients.js';
 import { movingDigest, revision, targetDigest } from '../support/plans.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
@@ -24,6 +25,11 @@ const tempDir = (): string => {
 let tc: TaskclusterEmulator;
 beforeAll(async () => {
   tc = await startTaskclusterEmulator();
+  // A release engineer holding what `tc-promote grants` lists, and who may fire the promotion hook.
+  tc.addClient('releng-cli', [...submitterScopes(), ...triggerScopes()], 'tok-DO-NOT-PRINT');
+  // Without the deploy secret (nor the branch roles, which hold it too).
+  tc.addClient('releng-limited', submitterScopes().filter((s) => !s.startsWith('secrets:get:') && !s.startsWith('assume:')), 'tok-DO-NOT-PRINT');
+  grantProjectAction(tc);
 });
 afterAll(async () => {
   await tc?.close();
@@ -132,7 +138,8 @@ describe('actions', () => {
   it('takes the decision from the environment of a decision task, and exits 2 without one', async () => {
     const r = await runCli(['actions', '--taskcluster-yml', tcyml], { TASK_ID: 'AAAAAAAAQACAAAAAAAAAAQ', TC_PROMOTE_HEAD_REV: revision, TC_PROMOTE_HEAD_REF: 'refs/heads/main', TC_PROMOTE_LEVEL: '1' });
     expect(r.code).toBe(0);
-    expect(r.json().actions[0].hookPayload.decision.push.branch).toBe('main');
+    // As taskgraph writes it: the full ref.
+    expect(r.json().actions[0].hookPayload.decision.push.branch).toBe('refs/heads/main');
     expect(r.json().actions[0].hookId).toMatch(/^in-tree-action-1-/);
     const missing = await runCli(['actions', '--taskcluster-yml', tcyml]);
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/--decision-task-id: missing/)]);
@@ -169,28 +176,23 @@ describe('submit, trigger and action-callback against the emulator', () => {
     expect(tc.callsOf('createTask').length).toBe(before);
   });
 
-  it('submit exits 1 and lists what was not created when a create fails', async () => {
+  it('submit exits 1 and lists what was not created when the Queue refuses a create (a scope is missing)', async () => {
     const group = niceSlugid();
-    tc.failCreateIf = (_id, body) =>
-      (body as { taskGroupId?: string; requires?: string }).taskGroupId === group && (body as { requires?: string }).requires === 'all-completed'
-        ? { status: 403, code: 'InsufficientScopes', message: 'Client releng-cli is missing scope queue:route:index.scriptworker.v2.x' }
-        : undefined;
-    try {
-      const r = await runCli(['submit', ...offline, '--moving-digest', movingDigest, '--task-group-id', group, '--attempt', '3'], tcEnv());
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/1 task\(s\) could not be created; 0 were:\n {2}promote-signingscript-production \(\S+\): createTask \S+: 403 InsufficientScopes: Client releng-cli is missing scope .* \(check the credentials' scopes\)/);
-      expect(r.stderr).toMatch(/not created because a task they depend on was not \(1\):\n {2}fallback-signingscript-production \(\S+\), after promote-signingscript-production/);
-      expect(r.stderr).not.toContain('tok-DO-NOT-PRINT');
-    } finally {
-      tc.failCreateIf = undefined;
-    }
+    const r = await runCli(['submit', ...offline, '--moving-digest', movingDigest, '--task-group-id', group, '--attempt', '3'], { ...tcEnv(), TASKCLUSTER_CLIENT_ID: 'releng-limited' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /1 task\(s\) could not be created; 0 were:\n {2}promote-signingscript-production \(\S+\): createTask \S+: 403 InsufficientScopes: Client ID releng-limited does not have sufficient scopes and is missing the following scopes: secrets:get:project\/releng\/scriptworker-scripts\/deploy \(check the credentials' scopes\)/,
+    );
+    expect(r.stderr).toMatch(/not created because a task they depend on was not \(1\):\n {2}fallback-signingscript-production \(\S+\), after promote-signingscript-production/);
+    expect(r.stderr).not.toContain('tok-DO-NOT-PRINT');
+    expect([...tc.tasks.values()].filter((t) => t.task.taskGroupId === group)).toEqual([]);
   });
 
   it('trigger prints the action task id; action-callback refuses a foreign environment', async () => {
     const tcymlText = readFileSync(new URL('../../.taskcluster.yml', import.meta.url), 'utf8');
     const decisionTaskId = niceSlugid();
     const actions = await runCli(['actions', '--taskcluster-yml', fileURLToPathSafe(new URL('../../.taskcluster.yml', import.meta.url)), '--decision-task-id', decisionTaskId, '--revision', revision, '--repository-url', 'https://github.com/mozilla-releng/tc-promote']);
-    tc.insertTask(decisionTaskId, { taskGroupId: decisionTaskId, schedulerId: 'scriptworker-level-3', created: new Date().toISOString(), deadline: new Date(Date.now() + 3600_000).toISOString(), payload: {}, metadata: {} });
+    tc.insertTask(decisionTaskId, { taskGroupId: decisionTaskId, schedulerId: 'scriptworker-level-3', scopes: [`assume:repo:${projectRepository}:branch:main`], created: new Date().toISOString(), deadline: new Date(Date.now() + 3600_000).toISOString(), payload: {}, metadata: {} });
     tc.putArtifact(decisionTaskId, 'public/actions.json', actions.stdout);
     const action = actions.json().actions[0];
     tc.defineHook(action.hookGroupId, action.hookId, { task: inTreeActionHookTemplate(parseTaskclusterYml(tcymlText, '.taskcluster.yml')) });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { submitterScopes } from '../support/clients.js';
 import { buildImage } from '../support/fixtures.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
@@ -41,6 +42,7 @@ beforeAll(async () => {
   await buildImage(reg, { repository: signing, commit: c[2]!, tags: [tags.B] });
   await buildImage(reg, { repository: signing, commit: c[4]!, tags: ['production', tags.C] });
   tc = await startTaskclusterEmulator({ now: () => Date.parse(now) });
+  tc.addClient('releng', submitterScopes(), 'e2e-tc-token');
 });
 afterAll(async () => {
   await tc?.close();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { submitterScopes } from '../support/clients.js';
 import { headManifest } from '../support/fixtures.js';
 import type { RunningRegistry } from '../support/registry.js';
 import { startSeededStack, type SeededStack } from '../support/stacks.js';
@@ -20,6 +21,7 @@ let seeded: SeededHistory;
 beforeAll(async () => {
   stack = await startSeededStack();
   ({ reg, tc, seeded } = stack);
+  tc.addClient('releng', submitterScopes(), 'e2e-secret-token');
 });
 afterAll(async () => stack?.stop());
 

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { actionInputSchema, buildAction, callbackName, mergeAction, parseActionsFile, planRequestFromInput, validateActionInput, type DecisionInfo } from '../../src/graph/actions.js';
 import { renderJsone } from '../../src/graph/taskcluster-yml.js';
 import { loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster/reference-schemas.js';
+import type { HookAction } from '../../src/taskcluster/actions-schema.js';
 import { niceSlugid } from '../../src/taskcluster/slugid.js';
 import { referenceDir } from '../support/taskcluster-emulator.js';
 
@@ -44,7 +45,7 @@ describe('the promotion action', () => {
       decision: {
         action: { name: 'promote-image', title: 'Promote image', description: expect.any(String), taskGroupId: decision.taskGroupId, cb_name: callbackName, symbol: 'promote' },
         repository: { url: decision.repositoryUrl, project: 'scriptworker-scripts', level: '3', base_url: decision.repositoryUrl },
-        push: { owner: 'releng@mozilla.com', pushlog_id: '0', revision: decision.revision, base_revision: decision.revision, branch: 'master' },
+        push: { owner: 'releng@mozilla.com', pushlog_id: '0', revision: decision.revision, base_revision: decision.revision, branch: 'refs/heads/master' },
       },
       user: { input: { $eval: 'input' }, taskId: { $eval: 'taskId' }, taskGroupId: { $eval: 'taskGroupId' } },
     });
@@ -93,5 +94,30 @@ describe('the promotion action', () => {
     expect((twice.actions[1] as typeof action).hookPayload.decision).toMatchObject({ push: { revision: 'f'.repeat(40) } });
     expect(validators.actions(twice)).toEqual([]);
     expect(() => parseActionsFile({ version: 2, actions: [], variables: {} }, 'old.json')).toThrow(/old\.json: \/version/);
+  });
+
+  it("merges into the real actions.json taskgraph writes for scriptworker-scripts, in its shape", async () => {
+    const text = readFileSync(path.join(referenceDir, '../taskgraph/scriptworker-scripts.actions.json'), 'utf8');
+    const real = parseActionsFile(JSON.parse(text), 'taskgraph actions.json');
+    const scriptworkerTcyml = readFileSync(path.join(referenceDir, '../consumers/scriptworker-scripts.taskcluster.yml'));
+    const merged = mergeAction(real, buildAction(config, { ...decision, taskGroupId: 'Cv1d8fPHRzWvO3MZbI1e3A' }, scriptworkerTcyml));
+    expect(merged.actions.map((a) => a.name)).toEqual(['retrigger', 'cancel-all', 'promote-image']);
+    expect(merged.actions.slice(0, 2)).toEqual(real.actions);
+    expect(merged.variables).toEqual(real.variables);
+    expect(validators.actions(merged)).toEqual([]);
+    const ours = merged.actions[2] as HookAction;
+    const theirs = real.actions[0] as HookAction;
+    // The same hook group, hash and payload shape as taskgraph's own actions: only the permission differs.
+    expect(ours.hookGroupId).toBe(theirs.hookGroupId);
+    expect(ours.hookId.split('/')[1]).toBe(theirs.hookId.split('/')[1]);
+    expect(ours.hookId).toBe('in-tree-action-3-release-promotion/084e6ea20b');
+    const shape = (p: unknown): unknown => (p !== null && typeof p === 'object' && !Array.isArray(p) ? Object.fromEntries(Object.entries(p).map(([k, v]) => [k, shape(v)])) : typeof p);
+    const payload = ours.hookPayload as { decision: { push: Record<string, string>; repository: Record<string, string> } };
+    const reference = theirs.hookPayload as typeof payload;
+    expect(shape(payload.decision.push)).toEqual(shape(reference.decision.push));
+    expect(shape(payload.decision.repository)).toEqual(shape(reference.decision.repository));
+    expect(shape(ours.hookPayload.user)).toEqual(shape(theirs.hookPayload.user));
+    // push.branch is the full ref, as taskgraph passes it.
+    expect(payload.decision.push.branch).toBe(reference.decision.push.branch);
   });
 });

@@ -49,8 +49,8 @@ describe('retag graph', () => {
     expect(promote!.task.routes).toEqual([
       'index.scriptworker.v2.scriptworker-scripts.promotion.signingscript.production.latest',
       'index.scriptworker.v2.scriptworker-scripts.promotion.signingscript.production.2026.11.26.20261126093015',
-      'notify.email.release+scriptworker@mozilla.com.on-failed',
-      'notify.email.release+scriptworker@mozilla.com.on-exception',
+      'notify.email.release+scriptworker-scripts@mozilla.com.on-failed',
+      'notify.email.release+scriptworker-scripts@mozilla.com.on-exception',
     ]);
     expect(fallback!.task.routes.every((r) => r.startsWith('notify.email.'))).toBe(true);
   });
@@ -202,7 +202,7 @@ describe('template errors', () => {
   it('names the field and value for a schema error', () => {
     const dir = copy();
     const file = path.join(dir, 'force-push.yml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('priority: lowest', 'priority: urgent'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace("priority: '${taskcluster.priority}'", 'priority: urgent'));
     expect(() => buildGraph(config, examplePlan(config, { route: 'rebuild' }), { templatesDir: dir })).toThrow(InvalidTaskError);
     try {
       buildGraph(config, examplePlan(config, { route: 'rebuild' }), { templatesDir: dir });

@@ -12,6 +12,7 @@ import { checkTaskAgainstReference, loadReferenceValidators, readFromDirectory, 
 import { isSlugid, niceSlugid } from '../../src/taskcluster/slugid.js';
 import { taskDefinitionSchema } from '../../src/taskcluster/task-schema.js';
 import { compileSchema, describeSchemaErrors } from '../../src/util/validate.js';
+import { applyConsumerPatches, consumerConfigPath } from '../support/consumers.js';
 import { referenceDir } from '../support/taskcluster-emulator.js';
 
 const config = loadConfig();
@@ -49,6 +50,25 @@ describe("scriptworker-scripts' .taskcluster.yml (the first consumer)", () => {
     expect((task.metadata as { name: string }).name).toBe('Action: Promote image');
     expect(task.extra).toMatchObject({ action: { name: 'promote-image', context: { taskGroupId: decisionTaskId, taskId: null, input } } });
     expect(action.hookId).toBe(hookIdFor(3, text));
+    // Unpatched, the action task runs taskgraph in its decision image, which knows no promote_image callback.
+    const payload = task.payload as { image: string; command: string[] };
+    expect(payload.image).toMatch(/^mozillareleases\/taskgraph:decision-/);
+    expect(payload.command.at(-1)).toMatch(/taskgraph action-callback\s*$/);
+  });
+
+  it('patched (consumers/scriptworker-scripts), runs tc-promote action-callback in the pinned tc-promote image', () => {
+    const copies = applyConsumerPatches();
+    try {
+      const patched = readFileSync(copies.taskclusterYmlPath, 'utf8');
+      const { task } = fireAction(patched, 'https://github.com/mozilla-releng/scriptworker-scripts');
+      expect(checkTaskAgainstReference(validators, task, 'action task')).toEqual([]);
+      const payload = task.payload as { image: string; command: string[]; env: Record<string, string> };
+      expect(payload.image).toBe(loadConfig(consumerConfigPath).taskcluster.image);
+      expect(payload.command.at(-1)).toMatch(/exec tc-promote action-callback --config taskcluster\/tc-promote\.yml$/);
+      expect(payload.env.ACTION_CALLBACK).toBe(callbackName);
+    } finally {
+      copies.cleanup();
+    }
   });
 });
 
@@ -78,6 +98,26 @@ describe("the project's own .taskcluster.yml", () => {
     expect(payload.command.join(' ')).not.toContain('a'.repeat(40));
     expect(payload.command.join(' ')).toContain('tc-promote.js validate');
     expect(payload.command.join(' ')).toContain('actions --output /builds/worker/artifacts/actions.json');
+  });
+
+  it('builds and pushes the image for a version tag: kaniko without secrets, then a push task that alone reads the registry secret', () => {
+    const event = { ref: 'refs/tags/v0.2.0', before: 'b'.repeat(40), after: 'a'.repeat(40), repository: repo, pusher: { email: 'dev@mozilla.com' } };
+    const tasks = renderForGithub(tcyml, 'github-push', event, '.taskcluster.yml');
+    expect(tasks).toHaveLength(2);
+    const [build, push] = tasks as [{ taskId: string; task: Record<string, any> }, { taskId: string; task: Record<string, any> }];
+    // Taskcluster's published schemas (the project's own task schema is for the promotion tasks).
+    for (const { task } of tasks) expect(checkTaskAgainstReference(validators, task, 'task')).toEqual([]);
+    expect(build.task.payload.image).toMatch(/^gcr\.io\/kaniko-project\/executor:/);
+    expect(build.task.payload.command.join(' ')).toContain('--no-push');
+    expect(build.task.scopes).toEqual(['assume:repo:github.com/mozilla-releng/tc-promote:branch:v0.2.0']);
+    expect(push.task.dependencies).toEqual([build.taskId]);
+    expect(push.task.taskGroupId).toBe(build.taskId);
+    expect(push.task.scopes).toContain('secrets:get:project/releng/tc-promote/dockerhub');
+    expect(push.task.routes).toEqual(['checks', 'index.tc-promote.v2.image.0_2_0', 'index.tc-promote.v2.image.latest']);
+    expect(push.task.payload.command.join(' ')).toContain('/builds/worker/artifacts/image.json');
+    expect(push.task.payload.env.TC_PROMOTE_VERSION).toBe('0.2.0');
+    // No decision task for a tag, and no image for a branch push.
+    expect(renderForGithub(tcyml, 'github-push', { ...event, ref: 'refs/heads/main' }, '.taskcluster.yml').map((t) => t.task.tags)).toEqual([{ kind: 'decision-task' }]);
   });
 
   it('makes a level-1 decision task for a pull request, and none for a closed one', () => {

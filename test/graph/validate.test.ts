@@ -46,3 +46,16 @@ describe('validate', () => {
     expect(report.problems).toEqual([`${file}: action: /payload/env/ACTION_CALLBACK: "something-else" is not the action's cb_name "promote_image"`]);
   });
 });
+
+describe('the image the tasks run in', () => {
+  it('warns at level 3 when taskcluster.image carries no digest, or the placeholder one; not below level 3', async () => {
+    const { imageWarnings } = await import('../../src/graph/validate-all.js');
+    const { loadConfig } = await import('../../src/config/load.js');
+    const base = loadConfig();
+    const withImage = (image: string, level = 3) => ({ ...base, taskcluster: { ...base.taskcluster, image, level } });
+    expect(imageWarnings(withImage('mozillareleases/tc-promote:latest'))).toEqual([expect.stringContaining('carries no digest; at level 3 pin it')]);
+    expect(imageWarnings(withImage(`mozillareleases/tc-promote:0.1.0@sha256:${'0'.repeat(64)}`))).toEqual([expect.stringContaining('placeholder digest')]);
+    expect(imageWarnings(withImage(`mozillareleases/tc-promote:0.1.0@sha256:${'a1'.repeat(32)}`))).toEqual([]);
+    expect(imageWarnings(withImage('mozillareleases/tc-promote:latest', 1))).toEqual([]);
+  });
+});

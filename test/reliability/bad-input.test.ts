@@ -24,6 +24,7 @@ import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emul
 import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { P, now, rev, seedHistory, signing, type SeededHistory } from '../support/scenario.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+import { grantProjectAction, projectRepository, submitterScopes, triggerScopes } from '../support/clients.js';
 
 const repository = 'mozilla-releng/scriptworker-scripts';
 const sha = '7995c5bb123bbfc25e3d7f81c46f3d7ba49cbe89';
@@ -48,6 +49,8 @@ beforeAll(async () => {
   seeded = await seedHistory(reg);
   registryProxy = await startFaultProxy(reg.url);
   tc = await startTaskclusterEmulator({ now: () => Date.parse(now) });
+  tc.addClient('releng', [...submitterScopes(), ...triggerScopes()], 'bad-input-access-token');
+  grantProjectAction(tc);
   queueProxy = await startFaultProxy(tc.rootUrl);
   repo = createGitFixture({ scripts: ['signingscript', 'beetmoverscript'] });
   gh = await startGitHubEmulator({ gitDir: repo.gitDir, repository });
@@ -59,7 +62,7 @@ beforeAll(async () => {
   const tcyml = readFileSync(new URL('../../.taskcluster.yml', import.meta.url), 'utf8');
   const action = buildAction(config, { taskGroupId: decisionTaskId, repositoryUrl: `https://github.com/${repository}`, level: 3, revision: sha, branch: 'master', owner: 'releng@mozilla.com' }, tcyml);
   const created = new Date(Date.parse(now) - 60_000).toISOString();
-  tc.insertTask(decisionTaskId, { taskGroupId: decisionTaskId, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', created, deadline: new Date(Date.parse(now) + 86_400_000).toISOString(), payload: {}, metadata: {} });
+  tc.insertTask(decisionTaskId, { taskGroupId: decisionTaskId, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', scopes: [`assume:repo:${projectRepository}:branch:main`], created, deadline: new Date(Date.parse(now) + 86_400_000).toISOString(), payload: {}, metadata: {} });
   tc.putArtifact(decisionTaskId, 'public/actions.json', JSON.stringify(mergeAction(undefined, action)));
   // And one whose actions.json was cut short (the artifact's bytes come from storage, not the Queue's API).
   brokenDecisionTaskId = niceSlugid();

@@ -13,6 +13,7 @@ import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emul
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { now, seedHistory, signing, type SeededHistory } from '../support/scenario.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+import { submitterScopes } from '../support/clients.js';
 import { niceSlugid } from '../../src/taskcluster/slugid.js';
 
 let reg: RunningRegistry;
@@ -154,6 +155,7 @@ describe('submit', () => {
   let tcProxy: FaultProxy;
   beforeAll(async () => {
     tc = await startTaskclusterEmulator({ now: () => Date.parse(now) });
+    tc.addClient('releng', submitterScopes(), 'fault-token');
     tcProxy = await startFaultProxy(tc.rootUrl);
   });
   afterAll(async () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { headManifest, listTags } from '../support/fixtures.js';
 import type { RunningRegistry } from '../support/registry.js';
+import { submitterScopes } from '../support/clients.js';
 import { startSeededStack, type SeededStack } from '../support/stacks.js';
 import { P, now, signing, type SeededHistory } from '../support/scenario.js';
 import type { TaskclusterEmulator } from '../support/taskcluster-emulator.js';
@@ -20,6 +21,7 @@ let seeded: SeededHistory;
 beforeAll(async () => {
   stack = await startSeededStack();
   ({ reg, tc, seeded } = stack);
+  tc.addClient('releng', submitterScopes(), 'race-token');
 });
 afterAll(async () => stack?.stop());
 

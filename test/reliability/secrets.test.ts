@@ -22,6 +22,8 @@ import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
 import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+import { grantProjectAction, projectRepository, submitterScopes, triggerScopes } from '../support/clients.js';
+import { startTaskProxy, type TaskProxy } from '../support/task-proxy.js';
 
 const repository = 'mozilla-releng/scriptworker-scripts';
 const signing = 'mozilla/releng-signingscript';
@@ -48,6 +50,8 @@ let queueProxy: FaultProxy;
 let repo: GitFixture;
 let gh: GitHubEmulator;
 let githubProxy: FaultProxy;
+/** A promote task's proxy: only secrets:get of the deploy secret. */
+let taskProxy: TaskProxy;
 let out: string;
 const docker: Record<'passwords' | 'identity' | 'wrong', string> = { passwords: '', identity: '', wrong: '' };
 let decisionTaskId: string;
@@ -99,7 +103,11 @@ beforeAll(async () => {
 
   tc = await startTaskclusterEmulator({ now: () => Date.parse(now) });
   queueProxy = await startFaultProxy(tc.rootUrl);
-  tc.setSecret(loadConfig().taskcluster.secrets.github, { github_token: secrets.secretGithubToken, registries: { [basicReg.host]: { username, password: secrets.basicPassword } } });
+  // The deploy secret as production holds it: github_token, and dockercfg (a docker config.json).
+  tc.setSecret(loadConfig().taskcluster.secrets.github, { github_token: secrets.secretGithubToken, dockercfg: { auths: { [basicReg.host]: { auth: b64(`${username}:${secrets.basicPassword}`) }, [tokenReg.host]: { auth: b64(`${username}:${secrets.tokenPassword}`) } } } });
+  tc.addClient('releng-secrets-test', [...submitterScopes(), ...triggerScopes()], secrets.taskclusterAccessToken);
+  grantProjectAction(tc);
+  taskProxy = await startTaskProxy(tc.rootUrl, tc.addClient('task-client/promote', [`secrets:get:${loadConfig().taskcluster.secrets.registry}`]));
   gh = await startGitHubEmulator({ gitDir: repo.gitDir, repository, tokens: [secrets.githubToken, secrets.secretGithubToken] });
   githubProxy = await startFaultProxy(gh.url);
 
@@ -111,7 +119,7 @@ beforeAll(async () => {
   const action = buildAction(config, { taskGroupId: decisionTaskId, repositoryUrl: 'https://github.com/mozilla-releng/tc-promote', level: 3, revision: revB, branch: 'master', owner: 'releng@mozilla.com' }, tcyml);
   const created = new Date(Date.parse(now) - 60_000).toISOString();
   const deadline = new Date(Date.parse(now) + 86_400_000).toISOString();
-  tc.insertTask(decisionTaskId, { taskGroupId: decisionTaskId, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', created, deadline, payload: {}, metadata: {} });
+  tc.insertTask(decisionTaskId, { taskGroupId: decisionTaskId, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', scopes: [`assume:repo:${projectRepository}:branch:main`], created, deadline, payload: {}, metadata: {} });
   tc.putArtifact(decisionTaskId, 'public/actions.json', JSON.stringify(mergeAction(undefined, action)));
   tc.defineHook(action.hookGroupId, action.hookId, { task: inTreeActionHookTemplate(parseTaskclusterYml(tcyml, '.taskcluster.yml')) });
 
@@ -134,6 +142,7 @@ afterAll(async () => {
   await gh?.stop();
   repo?.cleanup();
   await queueProxy?.stop();
+  await taskProxy?.stop();
   await tc?.close();
   await basicFront?.stop();
   await Promise.all([basicReg?.stop(), tokenReg?.stop()]);
@@ -274,7 +283,7 @@ const runs: Run[] = [
     argv: () => ['force-push', '--branch', 'production-beetmoverscript', '--revision', repo.commits[0]!, '--expect', repo.rev('refs/heads/production-beetmoverscript')!, '--debug'],
     env: () => {
       const { GITHUB_TOKEN: _unset, ...env } = baseEnv();
-      return { ...env, TASKCLUSTER_PROXY_URL: tc.rootUrl, ...inTask('force-push') };
+      return { ...env, TASKCLUSTER_PROXY_URL: taskProxy.url, ...inTask('force-push') };
     },
     code: 0,
   },
@@ -287,6 +296,17 @@ const runs: Run[] = [
     { name: `copy, the promote task (${name})`, argv: () => taskCommand('promote', name).argv, env: () => ({ ...baseEnv(), ...taskCommand('promote', name).env }), code: 0, process: name === 'basic' },
     { name: `copy again, a conflict --debug (${name})`, argv: () => ['copy', `${regs()[name].host}/${signing}:production`, `${regs()[name].host}/${signing}:dev`, '--expect-current', digestB[name], '--debug', ...at(name)], code: 3 },
   ]),
+  // Inside a task: the registry credentials only in the secret (no docker configuration), through the proxy.
+  ...(['basic', 'token'] as const).map((name): Run => ({
+    name: `copy in a task, credentials from the secret's dockercfg --debug (${name})`,
+    argv: () => ['copy', `${regs()[name].host}/${signing}:production`, `${regs()[name].host}/${signing}:from-secret`, '--debug', ...at(name)],
+    env: () => {
+      const { DOCKER_CONFIG: _none, TASKCLUSTER_CLIENT_ID: _id, TASKCLUSTER_ACCESS_TOKEN: _token, ...env } = baseEnv();
+      return { ...env, DOCKER_CONFIG: path.join(out, 'no-docker-config'), TASKCLUSTER_PROXY_URL: taskProxy.url, ...inTask(`copy-secret-${name}`) };
+    },
+    code: 0,
+    process: name === 'token',
+  })),
   { name: 'copy with the identity token (token)', argv: () => ['copy', `${tokenReg.host}/${signing}:production`, `${tokenReg.host}/${signing}:staging-copy`, '--json', ...at('token')], env: () => ({ ...baseEnv(), DOCKER_CONFIG: docker.identity, ...inTask('copy-identity') }), code: 0 },
   { name: 'history after the promotions (basic)', argv: () => ['history', 'signingscript', '--json', ...at('basic')], code: 0 },
 ];

@@ -88,7 +88,7 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
     }
     const upstreamPath = fault?.kind === 'rewrite' ? fault.path(path) : path;
     const upstreamReq = http.request(
-      { host: target.hostname, port: target.port, method, path: upstreamPath, headers: { ...req.headers, host: target.host } },
+      { host: target.hostname, port: target.port, method, path: upstreamPath, headers: { ...req.headers, host: target.host, 'x-forwarded-host': req.headers['x-forwarded-host'] ?? req.headers.host ?? '' } },
       (upstreamRes) => {
         log.push({ method, path, status: upstreamRes.statusCode ?? 0, faulted: Boolean(fault) });
         const headers = { ...upstreamRes.headers };

@@ -1,8 +1,22 @@
 // A loopback emulator of the Taskcluster endpoints tc-promote uses, speaking the documented
-// HTTP API (what taskcluster-client sends: <rootUrl>/api/<service>/v1/...) and enforcing the
-// documented rules of queue.createTask:
+// HTTP API (what taskcluster-client sends: <rootUrl>/api/<service>/v1/...).
+//
+// Authentication and authorisation as the services do them:
+//   - requests are Hawk-signed by a known client (`addClient`) and verified with `hawk`, the
+//     library the auth service uses; `ext.authorizedScopes` narrows a client's scopes as the
+//     auth service does (the hooks service and the UI use it); unsigned requests are anonymous;
+//   - every caller also holds `assume:anonymous`, and `assume:` scopes are expanded through
+//     the roles (`roles` option, `defineRole`) as the auth service expands them (./roles.ts);
+//   - each endpoint's scope expression is the one Taskcluster publishes in its API reference
+//     (../shared/reference/taskcluster/api-references/<service>/v1/api.json, rendered with the
+//     request's parameters as taskcluster-lib-api renders it) and is checked with
+//     taskcluster-lib-scopes; a shortfall is a 403 InsufficientScopes whose message lists the
+//     missing scopes and the required expression, in lib-api's words.
+// queue.createTask also enforces its documented rules:
 //   - the body validates against the published create-task-request schema (and, since every
 //     tc-promote task is a docker-worker task, the docker-worker payload schema);
+//   - the caller satisfies the task's scopes, routes, project, scheduler id and
+//     `queue:create-task:<priority or higher>:<taskQueueId>`;
 //   - every dependency exists already;
 //   - one schedulerId per task group;
 //   - `created` within 15 minutes of now, `deadline` not past and at most 5 days ahead,
@@ -10,20 +24,31 @@
 //   - the same taskId with the same definition is accepted again (idempotent), with another
 //     definition refused with 409;
 // and rerunTask refused past the task's deadline. Endpoints: queue createTask, task, status,
-// rerunTask, listTaskGroup (in pages of at most `listTaskGroupPageSize`), getLatestArtifact / latestArtifact (+ the artifact bytes);
-// index findTask; hooks triggerHook (the hook's task template rendered with json-e as the
-// hooks service does); secrets get; and the published schemas under /schemas/.
+// rerunTask, listTaskGroup (in pages of at most `listTaskGroupPageSize`), getLatestArtifact /
+// latestArtifact (+ the artifact bytes); index findTask; hooks triggerHook (as the hooks
+// service fires a hook: the trigger schema, the task template rendered with json-e and
+// {payload, firedBy, clientId, taskId, now}, `created`/`deadline`/`expires`/`taskGroupId`
+// filled in when missing, and the task created with only the role `hook-id:<group>/<id>`);
+// secrets get; auth expandScopes and currentScopes; and the published schemas under /schemas/.
 //
-// Use it through real taskcluster-client instances pointed at `rootUrl`.
+// Use it through real taskcluster-client instances pointed at `rootUrl`, with credentials
+// from `addClient`; tasks reach it through a per-task proxy (./task-proxy.ts).
 
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { Ajv } from 'ajv';
-import { renderHookTask } from '../../src/graph/taskcluster-yml.js';
+import hawk from 'hawk';
+import scopes, { type ScopeExpression } from 'taskcluster-lib-scopes';
+import { fireHookTask } from '../../src/graph/taskcluster-yml.js';
 import { checkTaskAgainstReference, loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster/reference-schemas.js';
 import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { readFileSync } from 'node:fs';
+import { fxciRoles, grantFiles, loadProjects } from './fxci-grants.js';
+import { expandScopes, type Roles } from './roles.js';
+import { sharedReferenceDir } from './reference.js';
 
 export { referenceDir, repositoryRoot } from './reference.js';
 import { referenceDir } from './reference.js';
@@ -56,6 +81,8 @@ export interface EmulatorCall {
   status: number;
   /** The client id of a Hawk-signed request, null when anonymous. */
   clientId: string | null;
+  /** The caller's expanded scopes. */
+  scopes?: string[];
   time: number;
 }
 
@@ -74,6 +101,16 @@ export interface EmulatorOptions {
   validatePayload?: boolean;
   /** Directory laid out like <rootUrl>/schemas (default: ../shared/reference/taskcluster/schemas). */
   schemasDir?: string;
+  /** The deployment's roles (roleId → scopes); `anonymous` is every caller's. */
+  roles?: Roles;
+  /** Known clients: clientId → access token and (unexpanded) scopes. */
+  clients?: Record<string, { accessToken: string; scopes: string[] }>;
+}
+
+interface Caller {
+  clientId: string | null;
+  /** Expanded, including the anonymous role. */
+  scopes: string[];
 }
 
 class ApiError extends Error {
@@ -108,9 +145,16 @@ export class TaskclusterEmulator {
   private readonly validatePayload: boolean;
   private readonly schemasDir: string;
   private readonly sockets = new Set<import('node:net').Socket>();
+  /** Scope expression templates by service and API method name, from the published API references. */
+  private readonly scopeTemplates = new Map<string, unknown>();
+  readonly clients = new Map<string, { accessToken: string; scopes: string[] }>();
+  private readonly expansions = new Map<string, string[]>();
+  roles: Roles;
   rootUrl = '';
 
   constructor(options: EmulatorOptions = {}) {
+    this.roles = { ...(options.roles ?? defaultRoles()) };
+    for (const [clientId, client] of Object.entries(options.clients ?? {})) this.clients.set(clientId, { accessToken: client.accessToken, scopes: [...client.scopes] });
     this.latencyMs = options.latencyMs ?? 0;
     this.now = options.now ?? Date.now;
     this.validatePayload = options.validatePayload ?? true;
@@ -119,6 +163,10 @@ export class TaskclusterEmulator {
 
   async start(): Promise<this> {
     this.validators = await loadReferenceValidators(readFromDirectory(this.schemasDir));
+    for (const service of ['queue', 'index', 'hooks', 'secrets']) {
+      const reference = JSON.parse(await readFile(path.join(sharedReferenceDir, 'taskcluster/api-references', service, 'v1/api.json'), 'utf8')) as { entries: { type: string; name: string; scopes?: unknown }[] };
+      for (const entry of reference.entries) if (entry.type === 'function') this.scopeTemplates.set(`${service}.${entry.name}`, entry.scopes ?? null);
+    }
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5_000;
     this.server.on('connection', (socket) => {
@@ -137,6 +185,36 @@ export class TaskclusterEmulator {
   }
 
   // ---- test controls -------------------------------------------------------------------
+
+  /** A client the emulator authenticates; returns its credentials for taskcluster-client. */
+  addClient(clientId: string, clientScopes: string[], accessToken = randomBytes(18).toString('base64url')): { clientId: string; accessToken: string } {
+    this.clients.set(clientId, { accessToken, scopes: [...clientScopes] });
+    return { clientId, accessToken };
+  }
+
+  defineRole(roleId: string, roleScopes: string[]): void {
+    this.roles[roleId] = [...roleScopes];
+    this.expansions.clear();
+  }
+
+  /** What the auth service's expandScopes answers for these scopes (cached per scope set, as the service caches). */
+  expand(given: string[]): string[] {
+    const key = JSON.stringify([...given].sort());
+    let expanded = this.expansions.get(key);
+    if (!expanded) this.expansions.set(key, (expanded = expandScopes(given, this.roles)));
+    return [...expanded];
+  }
+
+  /**
+   * Credentials for one run of a task, as a worker gets them from claimWork: a temporary
+   * client holding exactly the task's `scopes` (expanded on use, like any client's).
+   */
+  taskCredentials(taskId: string): { clientId: string; accessToken: string } {
+    const stored = this.tasks.get(taskId);
+    if (!stored) throw new Error(`taskCredentials: no task ${taskId}`);
+    const runId = Math.max(0, stored.runs.length - 1);
+    return this.addClient(`task-client/${taskId}/${runId}`, stored.task.scopes as string[]);
+  }
 
   defineHook(hookGroupId: string, hookId: string, definition: HookDefinition): void {
     this.hooks.set(`${hookGroupId}/${hookId}`, definition);
@@ -159,6 +237,19 @@ export class TaskclusterEmulator {
     this.tasks.set(taskId, stored);
     if (state === 'completed') this.indexRoutes(stored);
     return stored;
+  }
+
+  /** A worker claims the pending run (queue.claimWork): it is running from now on. */
+  claimTask(taskId: string): void {
+    const stored = this.tasks.get(taskId);
+    const run = stored?.runs.at(-1);
+    if (!stored || !run || run.state !== 'pending') throw new Error(`claimTask: ${taskId} is ${stored ? currentState(stored) : 'unknown'}, not pending`);
+    run.state = 'running';
+  }
+
+  /** Task ids whose latest run is pending, in creation order. */
+  pendingTasks(): string[] {
+    return [...this.tasks.values()].filter((t) => currentState(t) === 'pending').map((t) => t.taskId);
   }
 
   /** Resolve the latest run as a worker would; completed tasks are indexed by their routes. */
@@ -215,7 +306,9 @@ export class TaskclusterEmulator {
         const segments = match[2]!.split('/').map(decodeURIComponent);
         const json = raw.length ? parseJson(raw) : undefined;
         if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
-        ({ status, body, headers = {} } = this.route(call, req.method ?? 'GET', segments, json, url.searchParams));
+        const caller = await this.authenticate(req);
+        call.scopes = caller.scopes;
+        ({ status, body, headers = {} } = this.route(call, req.method ?? 'GET', segments, json, url.searchParams, caller));
       }
     } catch (error) {
       if (error instanceof ApiError) {
@@ -233,23 +326,103 @@ export class TaskclusterEmulator {
     res.end(text);
   }
 
-  private route(call: EmulatorCall, method: string, s: string[], body: unknown, query: URLSearchParams): { status: number; body: unknown; headers?: Record<string, string> } {
+  /** Who is calling: a Hawk-verified client (narrowed by ext.authorizedScopes), else anonymous. */
+  private async authenticate(req: http.IncomingMessage): Promise<Caller> {
+    const authorization = req.headers.authorization;
+    if (!authorization) return { clientId: null, scopes: this.expand(['assume:anonymous']) };
+    let result: Awaited<ReturnType<typeof hawk.server.authenticate>>;
+    try {
+      // Behind a proxy (the fault proxy of some tests) the host the client signed is X-Forwarded-Host.
+      const signedHost = String(req.headers['x-forwarded-host'] ?? req.headers.host ?? '');
+      const [host, port] = [signedHost.replace(/:\d+$/, ''), Number(/:(\d+)$/.exec(signedHost)?.[1] ?? 80)];
+      result = await hawk.server.authenticate({ method: req.method ?? 'GET', url: req.url ?? '/', host, port, authorization }, async (id) => {
+        const client = this.clients.get(id);
+        return client ? { id, key: client.accessToken, algorithm: 'sha256' } : null;
+      });
+    } catch (error) {
+      throw new ApiError(401, 'AuthenticationFailed', `Hawk authentication failed: ${(error as Error).message}`);
+    }
+    const clientId = result.credentials.id;
+    let granted = this.expand([...this.clients.get(clientId)!.scopes, 'assume:anonymous']);
+    if (result.artifacts.ext) {
+      let ext: { authorizedScopes?: unknown; certificate?: unknown };
+      try {
+        ext = JSON.parse(Buffer.from(result.artifacts.ext, 'base64').toString('utf8')) as typeof ext;
+      } catch {
+        throw new ApiError(401, 'AuthenticationFailed', 'Failed to parse ext');
+      }
+      if (ext.certificate !== undefined) throw new ApiError(401, 'AuthenticationFailed', 'the emulator issues no temporary credentials');
+      if (ext.authorizedScopes !== undefined) {
+        const authorized = ext.authorizedScopes;
+        if (!Array.isArray(authorized) || !authorized.every((x) => typeof x === 'string' && scopes.validScope(x))) throw new ApiError(401, 'AuthenticationFailed', 'ext.authorizedScopes must be an array of valid scopes');
+        if (!scopes.satisfiesExpression(granted, { AllOf: authorized as string[] })) {
+          throw new ApiError(401, 'AuthenticationFailed', `Supplied credentials do not satisfy authorizedScopes; credentials have scopes:\n\n\`\`\`\n${granted.join('\n')}\n\`\`\`\n\nauthorizedScopes are:\n\n\`\`\`\n${(authorized as string[]).join('\n')}\n\`\`\``);
+        }
+        granted = this.expand([...(authorized as string[]), 'assume:anonymous']);
+      }
+    }
+    return { clientId, scopes: granted };
+  }
+
+  /** req.authorize of taskcluster-lib-api: the method's published expression, rendered with `params`. */
+  private authorize(service: string, method: string, caller: Caller, params: Record<string, unknown>): void {
+    const template = this.scopeTemplates.get(`${service}.${method}`);
+    if (template === undefined) throw new Error(`no published scope expression for ${service}.${method}`);
+    const expression = renderScopeExpression(template, params);
+    if (expression !== null) this.authorizeExpression(caller, expression);
+  }
+
+  private authorizeExpression(caller: Caller, expression: ScopeExpression): void {
+    if (scopes.satisfiesExpression(caller.scopes, expression)) return;
+    const required = JSON.stringify(expression, null, 2);
+    if (caller.clientId === null) {
+      throw new ApiError(403, 'InsufficientScopes', `This request requires Taskcluster credentials that satisfy the following scope expression:\n\n\`\`\`\n${required}\n\`\`\``);
+    }
+    const unsatisfied = scopes.removeGivenScopes(caller.scopes, expression);
+    const text = typeof unsatisfied === 'string' ? unsatisfied : JSON.stringify(unsatisfied, null, 2);
+    throw new ApiError(
+      403,
+      'InsufficientScopes',
+      `Client ID ${caller.clientId} does not have sufficient scopes and is missing the following scopes:\n\n\`\`\`\n${text}\n\`\`\`\n\nThis request requires the client to satisfy the following scope expression:\n\n\`\`\`\n${required}\n\`\`\``,
+    );
+  }
+
+  private route(call: EmulatorCall, method: string, s: string[], body: unknown, query: URLSearchParams, caller: Caller): { status: number; body: unknown; headers?: Record<string, string> } {
     const is = (m: string, service: string, pattern: RegExp): boolean => method === m && call.service === service && pattern.test(s.join('\u0000'));
     const named = (name: string): void => {
       call.name = name;
     };
     if (s[0] === 'ping' && s.length === 1) return named('ping'), { status: 200, body: { alive: true, uptime: 1 } };
     if (call.service === 'queue') {
-      if (is('PUT', 'queue', /^task\u0000[^\u0000]+$/)) return named('createTask'), { status: 200, body: this.createTask(s[1]!, body) };
-      if (is('GET', 'queue', /^task\u0000[^\u0000]+$/)) return named('task'), { status: 200, body: this.existing(s[1]!).task };
-      if (is('GET', 'queue', /^task\u0000[^\u0000]+\u0000status$/)) return named('status'), { status: 200, body: { status: this.statusOf(this.existing(s[1]!)) } };
-      if (is('POST', 'queue', /^task\u0000[^\u0000]+\u0000rerun$/)) return named('rerunTask'), { status: 200, body: { status: this.rerunTask(s[1]!) } };
-      if (is('GET', 'queue', /^task-group\u0000[^\u0000]+\u0000list$/)) return named('listTaskGroup'), { status: 200, body: this.listTaskGroup(s[1]!, query) };
+      if (is('PUT', 'queue', /^task\u0000[^\u0000]+$/)) return named('createTask'), { status: 200, body: this.createTask(s[1]!, body, caller) };
+      if (is('GET', 'queue', /^task\u0000[^\u0000]+$/)) {
+        named('task');
+        this.authorize('queue', 'task', caller, { taskId: s[1] });
+        return { status: 200, body: this.existing(s[1]!).task };
+      }
+      if (is('GET', 'queue', /^task\u0000[^\u0000]+\u0000status$/)) {
+        named('status');
+        this.authorize('queue', 'status', caller, { taskId: s[1] });
+        return { status: 200, body: { status: this.statusOf(this.existing(s[1]!)) } };
+      }
+      if (is('POST', 'queue', /^task\u0000[^\u0000]+\u0000rerun$/)) {
+        named('rerunTask');
+        const stored = this.existing(s[1]!);
+        this.authorize('queue', 'rerunTask', caller, { taskId: s[1], schedulerId: stored.task.schedulerId, taskGroupId: stored.task.taskGroupId, projectId: stored.task.projectId });
+        return { status: 200, body: { status: this.rerunTask(s[1]!) } };
+      }
+      if (is('GET', 'queue', /^task-group\u0000[^\u0000]+\u0000list$/)) {
+        named('listTaskGroup');
+        this.authorize('queue', 'listTaskGroup', caller, { taskGroupId: s[1] });
+        return { status: 200, body: this.listTaskGroup(s[1]!, query) };
+      }
       if (method === 'GET' && s[0] === 'task' && (s[2] === 'artifacts' || s[2] === 'artifact-content') && s.length >= 4) {
         const redirect = s[2] === 'artifacts';
         named(redirect ? 'getLatestArtifact' : 'latestArtifact');
         const stored = this.existing(s[1]!);
         const name = s.slice(3).join('/');
+        // The Queue asks for queue:get-artifact:<name> except for public/ artifacts.
+        if (!name.startsWith('public/')) this.authorize('queue', redirect ? 'getLatestArtifact' : 'latestArtifact', caller, { names: [name] });
         if (!stored.artifacts.has(name)) throw new ApiError(404, 'ResourceNotFound', `Artifact ${name} not found for task ${s[1]}`);
         const location = `${this.rootUrl}/_artifacts/${encodeURIComponent(s[1]!)}/${name.split('/').map(encodeURIComponent).join('/')}`;
         return redirect ? { status: 303, body: { storageType: 's3', url: location }, headers: { location } } : { status: 200, body: { storageType: 's3', url: location } };
@@ -257,13 +430,30 @@ export class TaskclusterEmulator {
     }
     if (is('GET', 'index', /^task\u0000[^\u0000]+$/)) {
       named('findTask');
+      this.authorize('index', 'findTask', caller, { indexPath: s[1] });
       const entry = this.index.get(s[1]!);
       if (!entry || Date.parse(entry.expires) < this.now()) throw new ApiError(404, 'ResourceNotFound', `Indexed task not found: ${s[1]}`);
       return { status: 200, body: { namespace: s[1], ...entry } };
     }
-    if (is('POST', 'hooks', /^hooks\u0000[^\u0000]+\u0000[^\u0000]+\u0000trigger$/)) return named('triggerHook'), { status: 200, body: this.triggerHook(s[1]!, s[2]!, body) };
+    if (is('POST', 'hooks', /^hooks\u0000[^\u0000]+\u0000[^\u0000]+\u0000trigger$/)) {
+      named('triggerHook');
+      this.authorize('hooks', 'triggerHook', caller, { hookGroupId: s[1], hookId: s[2] });
+      return { status: 200, body: this.triggerHook(s[1]!, s[2]!, body, caller) };
+    }
+    if (is('POST', 'auth', /^scopes\u0000expand$/)) {
+      named('expandScopes');
+      this.authorizeExpression(caller, 'auth:expand-scopes');
+      const given = (body as { scopes?: unknown } | undefined)?.scopes;
+      if (!Array.isArray(given) || !given.every((x) => typeof x === 'string')) throw new ApiError(400, 'InputValidationError', 'body must be {scopes: [string]}');
+      return { status: 200, body: { scopes: this.expand(given as string[]) } };
+    }
+    if (is('GET', 'auth', /^scopes\u0000current$/)) {
+      named('currentScopes');
+      return { status: 200, body: { scopes: caller.scopes } };
+    }
     if (is('GET', 'secrets', /^secret\u0000[^\u0000]+$/)) {
       named('get');
+      this.authorize('secrets', 'get', caller, { name: s[1] });
       const secret = this.secrets.get(s[1]!);
       if (!secret || Date.parse(secret.expires) < this.now()) throw new ApiError(404, 'ResourceNotFound', `Secret ${s[1]} not found`);
       return { status: 200, body: secret };
@@ -277,14 +467,32 @@ export class TaskclusterEmulator {
     return stored;
   }
 
-  /** queue.createTask and its documented rules. */
-  createTask(taskId: string, body: unknown): Record<string, unknown> {
+  /** queue.createTask and its documented rules; `caller` null: a test inserting as the Queue itself. */
+  createTask(taskId: string, body: unknown, caller: Caller | null): Record<string, unknown> {
     if (!/^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$/.test(taskId)) throw new ApiError(400, 'InputError', `taskId ${taskId} is not a slugid`);
     const injected = this.failCreate.get(taskId) ?? this.failCreateIf?.(taskId, body);
     if (injected) throw new ApiError(injected.status, injected.code, injected.message);
     const problems = this.validatePayload ? checkTaskAgainstReference(this.validators, body, 'task') : this.validators.createTask(body, 'task');
     if (problems.length) throw new ApiError(400, 'InputValidationError', `Schema Validation Failed:\n${problems.join('\n')}`);
-    const task = withDefaults(body as Record<string, unknown>) as StoredTask['task'];
+    const definition = body as Record<string, unknown>;
+    if (caller) {
+      // services/queue/src/api.js authorizeTaskCreation: the priority and every higher one.
+      const [provisionerId, workerType] = String(definition.taskQueueId ?? `${definition.provisionerId}/${definition.workerType}`).split('/');
+      const priority = String(definition.priority ?? 'lowest');
+      this.authorize('queue', 'createTask', caller, {
+        taskId,
+        priorities: priorityLevels.slice(0, priorityLevels.indexOf(priority as (typeof priorityLevels)[number]) + 1),
+        routes: definition.routes ?? [],
+        scopes: definition.scopes ?? [],
+        schedulerId: definition.schedulerId ?? '-',
+        projectId: definition.projectId ?? 'none',
+        taskGroupId: definition.taskGroupId ?? taskId,
+        provisionerId,
+        workerType,
+      });
+      if (((definition.scopes ?? []) as string[]).some((scope) => scope.endsWith('**'))) throw new ApiError(400, 'InputError', 'scopes must not end with `**`');
+    }
+    const task = withDefaults(definition) as StoredTask['task'];
     task.taskGroupId ??= taskId;
     const now = this.now();
     const created = Date.parse(task.created as string);
@@ -347,22 +555,35 @@ export class TaskclusterEmulator {
     };
   }
 
-  private triggerHook(hookGroupId: string, hookId: string, payload: unknown): Record<string, unknown> {
+  /** hooks.triggerHook as services/hooks fires a hook (api.js triggerHookCommon, taskcreator.js). */
+  private triggerHook(hookGroupId: string, hookId: string, payload: unknown, caller: Caller): Record<string, unknown> {
     const hook = this.hooks.get(`${hookGroupId}/${hookId}`);
-    if (!hook) throw new ApiError(404, 'ResourceNotFound', `hook ${hookGroupId}/${hookId} not found`);
+    if (!hook) throw new ApiError(404, 'ResourceNotFound', 'No such hook');
     if (hook.triggerSchema) {
       const validate = new Ajv({ strict: false, allErrors: true }).compile(hook.triggerSchema);
       if (!validate(payload)) throw new ApiError(400, 'InputError', `payload does not match the hook's triggerSchema: ${JSON.stringify(validate.errors)}`);
     }
-    const taskId = niceSlugid();
+    const given = (payload as { taskId?: unknown } | null)?.taskId;
+    if (given !== undefined && (typeof given !== 'string' || !slugidPattern.test(given))) throw new ApiError(400, 'InputError', `Invalid taskId format: ${String(given)}`);
+    const taskId = typeof given === 'string' ? given : niceSlugid();
+    const now = new Date(this.now());
     let task: Record<string, unknown> | null;
     try {
-      task = renderHookTask(hook.task, payload, taskId, `hook ${hookGroupId}/${hookId}`, new Date(this.now()).toISOString());
+      task = fireHookTask(hook.task, { firedBy: 'triggerHook', payload, ...(caller.clientId !== null && { clientId: caller.clientId }) }, taskId, now);
     } catch (error) {
       throw new ApiError(400, 'InputError', `rendering the hook's task template failed: ${(error as Error).message}`);
     }
     if (task === null) return {};
-    this.createTask(taskId, task);
+    // The hooks service creates the task with authorizedScopes [assume:hook-id:<group>/<id>].
+    const role = { clientId: 'static/taskcluster/hooks', scopes: this.expand([`assume:hook-id:${hookGroupId}/${hookId}`, 'assume:anonymous']) };
+    try {
+      this.createTask(taskId, task, role);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'InsufficientScopes') {
+        throw new ApiError(403, 'InsufficientScopes', `The role \`hook-id:${hookGroupId}/${hookId}\` does not have sufficient scopes to create the task:\n\n${error.message}`);
+      }
+      throw error;
+    }
     return { taskId, status: { taskId } };
   }
 
@@ -390,6 +611,38 @@ export class TaskclusterEmulator {
       runs: stored.runs.map((r) => ({ ...r })),
     };
   }
+}
+
+const slugidPattern = /^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$/;
+const priorityLevels = ['highest', 'very-high', 'high', 'medium', 'low', 'very-low', 'lowest'] as const;
+
+/**
+ * A scope expression template as taskcluster-lib-api renders it: `<param>` in strings,
+ * `{for, in, each}` over a list parameter, `{if, then}` on a boolean one, AllOf / AnyOf.
+ * A template of null (a public method) renders to null.
+ */
+export function renderScopeExpression(template: unknown, params: Record<string, unknown>): ScopeExpression | null {
+  if (template === null) return null;
+  const fill = (text: string): string =>
+    text.replace(/<([a-zA-Z][a-zA-Z0-9_]*)>/g, (_, key: string) => {
+      const value = params[key];
+      if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`scope template ${text}: parameter ${key} missing`);
+      return String(value);
+    });
+  const render = (node: unknown): ScopeExpression[] => {
+    if (typeof node === 'string') return [fill(node)];
+    const n = node as { AllOf?: unknown[]; AnyOf?: unknown[]; for?: string; in?: string; each?: string; if?: string; then?: unknown };
+    if (n.AllOf) return [{ AllOf: n.AllOf.flatMap(render) }];
+    if (n.AnyOf) return [{ AnyOf: n.AnyOf.flatMap(render) }];
+    if (n.for !== undefined && n.in !== undefined && n.each !== undefined) {
+      const values = params[n.in];
+      if (!Array.isArray(values)) throw new Error(`scope template: parameter ${n.in} is not a list`);
+      return values.map((v) => fill(n.each!.replaceAll(`<${n.for}>`, String(v))));
+    }
+    if (n.if !== undefined) return params[n.if] ? render(n.then) : [];
+    throw new Error(`scope template: cannot render ${JSON.stringify(node)}`);
+  };
+  return render(template)[0] ?? null;
 }
 
 function currentState(stored: StoredTask): TaskState {
@@ -430,6 +683,22 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+let fxciDefault: Roles | undefined;
+/**
+ * The roles of Firefox-CI as the reference fxci-config's grants make them for
+ * scriptworker-scripts (and the `anonymous` role every caller holds), plus the hook-id role
+ * of the generated promotion hook: what the deployment holds before the consumer patches.
+ */
+export function defaultRoles(): Roles {
+  if (!fxciDefault) {
+    const dir = path.join(sharedReferenceDir, 'fxci-config');
+    fxciDefault = fxciRoles(grantFiles(dir), loadProjects(dir), ['scriptworker-scripts']);
+    const hook = JSON.parse(readFileSync(path.join(dir, 'in-tree-action-hook.scriptworker-3-release-promotion.json'), 'utf8')) as { role: { roleId: string; scopes: string[] } };
+    fxciDefault[hook.role.roleId] = hook.role.scopes;
+  }
+  return structuredClone(fxciDefault);
 }
 
 export async function startTaskclusterEmulator(options: EmulatorOptions = {}): Promise<TaskclusterEmulator> {

@@ -4,7 +4,7 @@
 // with that task's environment, plans (a stub plan here: no registry), renders and submits
 // the graph into the action's group, rooted at the action task.
 import { readFileSync } from 'node:fs';
-import taskcluster, { type Hooks, type Queue } from 'taskcluster-client';
+import taskcluster, { type Auth, type Hooks, type Queue } from 'taskcluster-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { actionName, buildAction, mergeAction } from '../../src/graph/actions.js';
@@ -12,25 +12,30 @@ import { inTreeActionHookTemplate, parseTaskclusterYml } from '../../src/graph/t
 import type { PlanRequest } from '../../src/history/plan.js';
 import { readActionEnvironment, runActionCallback } from '../../src/taskcluster/action-callback.js';
 import { niceSlugid } from '../../src/taskcluster/slugid.js';
-import { triggerAction } from '../../src/taskcluster/trigger.js';
+import { deepMerge, triggerAction, uiActionContext } from '../../src/taskcluster/trigger.js';
+import { grantProjectAction, triggerScopes } from '../support/clients.js';
 import { examplePlan } from '../support/plans.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
 const config = loadConfig();
 const tcymlText = readFileSync(new URL('../../.taskcluster.yml', import.meta.url), 'utf8');
 let tc: TaskclusterEmulator;
-let clients: { queue: Queue; hooks: Hooks };
+let clients: { queue: Queue; hooks: Hooks; auth: Auth };
 let decisionTaskId: string;
+let actionQueue: (taskId: string) => Queue;
 
 beforeAll(async () => {
   tc = await startTaskclusterEmulator();
-  const options = { rootUrl: tc.rootUrl, credentials: { clientId: 'ui-user', accessToken: 'not-real' }, retries: 0 };
-  clients = { queue: new taskcluster.Queue(options), hooks: new taskcluster.Hooks(options) };
+  grantProjectAction(tc);
+  const options = { rootUrl: tc.rootUrl, credentials: tc.addClient('ui-user', triggerScopes()), retries: 0 };
+  clients = { queue: new taskcluster.Queue(options), hooks: new taskcluster.Hooks(options), auth: new taskcluster.Auth(options) };
+  // The action task submits with its own scopes (through its proxy in a worker).
+  actionQueue = (taskId) => new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: tc.taskCredentials(taskId), retries: 0 });
   // A decision task of the project, with the actions.json it published.
   decisionTaskId = niceSlugid();
   const decision = { taskGroupId: decisionTaskId, repositoryUrl: 'https://github.com/mozilla-releng/tc-promote', level: 3, revision: 'e'.repeat(40), branch: 'main', owner: 'dev@mozilla.com' };
   const action = buildAction(config, decision, tcymlText);
-  tc.insertTask(decisionTaskId, { taskGroupId: decisionTaskId, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
+  tc.insertTask(decisionTaskId, { taskGroupId: decisionTaskId, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', scopes: ['assume:repo:github.com/mozilla-releng/tc-promote:branch:main'], created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
   tc.putArtifact(decisionTaskId, 'public/actions.json', JSON.stringify(mergeAction(undefined, action)));
   // The in-tree action hook for this .taskcluster.yml, as ci-configuration defines it.
   tc.defineHook(action.hookGroupId, action.hookId, { task: inTreeActionHookTemplate(parseTaskclusterYml(tcymlText, '.taskcluster.yml')) });
@@ -50,11 +55,11 @@ describe('trigger, then action-callback', () => {
     // Inside the action task: its environment, plus what docker-worker sets.
     const env = { ...(actionTask.task.payload as { env: Record<string, string> }).env, TASK_ID: triggered.taskId };
     const action = readActionEnvironment(config, env);
-    expect(action).toMatchObject({ taskGroupId: decisionTaskId, targetTaskId: null, ownTaskId: triggered.taskId, input });
+    expect(action).toMatchObject({ taskGroupId: decisionTaskId, targetTaskId: decisionTaskId, ownTaskId: triggered.taskId, input });
     const asked: PlanRequest[] = [];
     const { graph, result } = await runActionCallback(config, action, {
       plan: async (request) => (asked.push(request), examplePlan(config, { script: request.script! })),
-      queue: clients.queue,
+      queue: actionQueue(triggered.taskId),
     });
     expect(asked).toEqual([{ script: 'beetmoverscript', env: 'production', skip: [] }]);
     expect(result.created.map((t) => t.label)).toEqual(['promote-beetmoverscript-production', 'fallback-beetmoverscript-production']);
@@ -94,4 +99,44 @@ describe('trigger, then action-callback', () => {
       'ACTION_INPUT: /x: is not a known property',
     );
   });
+
+  it("refuses (exit 2) when the decision task's scopes do not allow the hook, and triggers nothing", async () => {
+    const other = niceSlugid();
+    const decision = { taskGroupId: other, repositoryUrl: 'https://github.com/mozilla-releng/tc-promote', level: 3, revision: 'e'.repeat(40), branch: 'main', owner: 'dev@mozilla.com' };
+    // A pull request's decision task (level 1) whose actions.json names the level-3 hook.
+    tc.insertTask(other, { taskGroupId: other, schedulerId: 'scriptworker-level-1', taskQueueId: 'scriptworker-1/decision', scopes: ['assume:repo:github.com/mozilla-releng/tc-promote:pull-request'], created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
+    tc.putArtifact(other, 'public/actions.json', JSON.stringify(mergeAction(undefined, buildAction(config, decision, tcymlText))));
+    const before = tc.callsOf('triggerHook').length;
+    const input = { script: 'beetmoverscript', environment: 'production', reason: 'r' };
+    const error = await triggerAction(clients, { decisionTaskId: other, input }).catch((e: unknown) => e as Error & { exitCode: number });
+    expect(error).toMatchObject({ exitCode: 2 });
+    expect((error as Error).message).toContain(`do not satisfy in-tree:hook-action:project-scriptworker/${buildAction(config, decision, tcymlText).hookId}; nothing was triggered`);
+    expect(tc.callsOf('triggerHook').length).toBe(before);
+  });
+
+  it("renders hookPayload with the UI's context: the decision task, its definition, the input and actions.json variables", () => {
+    const decision = { taskGroupId: 'G', scopes: ['s'], metadata: { name: 'Decision Task' } };
+    const context = uiActionContext('D', decision, { script: 'x' }, { extra: { a: [1] }, task: { metadata: { owner: 'o' } } });
+    expect(context).toEqual({ taskGroupId: 'G', taskId: 'D', task: { taskGroupId: 'G', scopes: ['s'], metadata: { name: 'Decision Task', owner: 'o' } }, input: { script: 'x' }, extra: { a: [1] } });
+    // variables come from a file the push wrote: its "__proto__" keys reach nothing.
+    const merged = deepMerge({ a: [1], b: { c: 1 } }, JSON.parse('{"a": [2], "b": {"d": 2}, "__proto__": {"polluted": true}}')) as Record<string, unknown>;
+    expect(merged).toEqual({ a: [1, 2], b: { c: 1, d: 2 } });
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
+  it('names the way out when the hook does not exist (fxci-config has not generated it), and refuses variables that replace the context', async () => {
+    const other = niceSlugid();
+    const decision = { taskGroupId: other, repositoryUrl: 'https://github.com/mozilla-releng/tc-promote', level: 3, revision: 'e'.repeat(40), branch: 'main', owner: 'dev@mozilla.com' };
+    tc.insertTask(other, { taskGroupId: other, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', scopes: ['assume:repo:github.com/mozilla-releng/tc-promote:branch:main'], created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
+    const stale = buildAction(config, decision, `${tcymlText}\n# changed`);
+    tc.putArtifact(other, 'public/actions.json', JSON.stringify(mergeAction(undefined, stale)));
+    const input = { script: 'beetmoverscript', environment: 'production', reason: 'r' };
+    const missing = await triggerAction(clients, { decisionTaskId: other, input }).catch((e: unknown) => e as Error & { exitCode: number });
+    expect(missing).toMatchObject({ exitCode: 4 });
+    expect((missing as Error).message).toContain(`triggerHook project-scriptworker/${stale.hookId}: no such hook. fxci-config generates it`);
+    tc.putArtifact(other, 'public/actions.json', JSON.stringify({ ...mergeAction(undefined, buildAction(config, decision, tcymlText)), variables: { input: { script: 'treescript' } } }));
+    await expect(triggerAction(clients, { decisionTaskId: other, input })).rejects.toThrow('variables "input" would replace the action\'s context; nothing was triggered');
+  });
 });
+

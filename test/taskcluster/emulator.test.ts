@@ -13,7 +13,8 @@ let tc: TaskclusterEmulator;
 let queue: Queue;
 beforeAll(async () => {
   tc = await startTaskclusterEmulator();
-  queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: { clientId: 'tester', accessToken: 'not-a-real-token' }, retries: 0 });
+  // An administrator (scope *): these tests are about the Queue's rules; scopes have their own below.
+  queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: tc.addClient('tester', ['*']), retries: 0 });
 });
 afterAll(() => tc?.close());
 
@@ -116,9 +117,14 @@ describe('other endpoints', () => {
     const location = await queue.latestArtifact(id, 'public/promotion.json');
     expect(await (await fetch(location.url!)).json()).toEqual({ ok: true });
     tc.setSecret('project/x', { token: 'hidden' });
-    const secrets = new taskcluster.Secrets({ rootUrl: tc.rootUrl, credentials: {}, retries: 0 });
+    const secrets = new taskcluster.Secrets({ rootUrl: tc.rootUrl, credentials: tc.addClient('reader', ['secrets:get:project/*']), retries: 0 });
     expect((await secrets.get('project/x')).secret).toEqual({ token: 'hidden' });
     expect((await refusal(secrets.get('project/none'))).statusCode).toBe(404);
+    // Anonymous callers get 403 with the scope they lack, as the secrets service answers.
+    const anonymous = new taskcluster.Secrets({ rootUrl: tc.rootUrl, credentials: {}, retries: 0 });
+    const refused = await refusal(anonymous.get('project/x'));
+    expect([refused.statusCode, refused.code]).toEqual([403, 'InsufficientScopes']);
+    expect(refused.message).toContain('This request requires Taskcluster credentials that satisfy the following scope expression:\n\n```\n"secrets:get:project/x"\n```');
   });
 
   it('adds the configured latency to every call', async () => {
@@ -132,3 +138,64 @@ describe('other endpoints', () => {
     }
   });
 });
+
+describe('scopes, as the services check them', () => {
+  it('refuses a create whose scopes, routes, scheduler or worker pool the client lacks, naming what is missing', async () => {
+    const limited = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: tc.addClient('limited', ['queue:create-task:highest:scriptworker-3/*', 'queue:scheduler-id:scriptworker-level-3', 'queue:route:index.*']), retries: 0 });
+    const error = await refusal(limited.createTask(niceSlugid(), task()));
+    expect([error.statusCode, error.code]).toEqual([403, 'InsufficientScopes']);
+    expect(error.message).toMatch(/^Client ID limited does not have sufficient scopes and is missing the following scopes:\n\n```\n/);
+    // What is missing: the secret and the notify routes; a higher priority's create-task scope was enough.
+    const missing = /```\n([\s\S]*?)\n```/.exec(error.message)![1]!;
+    expect(missing).toContain('secrets:get:project/releng/scriptworker-scripts/deploy');
+    expect(missing).toContain('queue:route:notify.email.release+scriptworker-scripts@mozilla.com.on-failed');
+    expect(missing).not.toContain('queue:create-task');
+    expect(missing).not.toContain('queue:route:index');
+    expect(error.message).toContain('This request requires the client to satisfy the following scope expression:');
+  });
+
+  it('expands roles as the auth service does: parameterised roles, star roles and assume:…* scopes', async () => {
+    tc.defineRole('project-admin:*', ['secrets:get:project/<..>/*', 'auth:create-role:project-<..>/*']);
+    tc.defineRole('hook-id:taskcluster/*', ['queue:create-task:aws-provisioner/taskcluster-hooks']);
+    tc.defineRole('repo:github.com/taskcluster/taskcluster-auth', ['secrets:get:auth-tests']);
+    // The examples of ui/docs/reference/platform/auth/roles.mdx.
+    expect(tc.expand(['assume:project-admin:zap'])).toEqual(expect.arrayContaining(['auth:create-role:project-zap/*', 'secrets:get:project/zap/*']));
+    expect(tc.expand(['assume:project-admin:ops*'])).toEqual(expect.arrayContaining(['auth:create-role:project-ops*', 'secrets:get:project/ops*']));
+    expect(tc.expand(['assume:hook-id:taskcluster/nightly-diagnostics'])).toContain('queue:create-task:aws-provisioner/taskcluster-hooks');
+    expect(tc.expand(['assume:repo:github.com/taskcluster/*'])).toContain('secrets:get:auth-tests');
+    const auth = new taskcluster.Auth({ rootUrl: tc.rootUrl, credentials: {}, retries: 0 });
+    expect((await auth.expandScopes({ scopes: ['assume:project-admin:zap'] })).scopes).toEqual(tc.expand(['assume:project-admin:zap']));
+  });
+
+  it('refuses unknown clients and bad signatures with 401, and honours authorizedScopes', async () => {
+    const stranger = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: { clientId: 'stranger', accessToken: 'x' }, retries: 0 });
+    expect((await refusal(stranger.createTask(niceSlugid(), task()))).statusCode).toBe(401);
+    const forged = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: { clientId: 'tester', accessToken: 'not-the-token' }, retries: 0 });
+    expect((await refusal(forged.createTask(niceSlugid(), task()))).statusCode).toBe(401);
+    // An administrator restricted to less (as the hooks service and the UI call) is refused what it left out.
+    const narrowed = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: tc.addClient('admin', ['*']), authorizedScopes: ['queue:create-task:highest:scriptworker-3/*'], retries: 0 } as never);
+    expect((await refusal(narrowed.createTask(niceSlugid(), task()))).code).toBe('InsufficientScopes');
+  });
+
+  it("fires a hook as the hooks service does: trigger scope, schema, post-render defaults, the hook role's scopes", async () => {
+    const hooks = (scopes: string[]) => new taskcluster.Hooks({ rootUrl: tc.rootUrl, credentials: tc.addClient(`user-${niceSlugid()}`, scopes), retries: 0 });
+    const template = { $let: { t: { $eval: 'payload' } }, in: { ...task(), taskGroupId: undefined, created: undefined, deadline: undefined, expires: undefined } };
+    delete (template.in as Record<string, unknown>).taskGroupId;
+    delete (template.in as Record<string, unknown>).created;
+    delete (template.in as Record<string, unknown>).deadline;
+    delete (template.in as Record<string, unknown>).expires;
+    tc.defineHook('project-test', 'weak', { task: template, triggerSchema: { type: 'object' } });
+    tc.defineHook('project-test', 'strong', { task: template, triggerSchema: { type: 'object' } });
+    tc.defineRole('hook-id:project-test/strong', ['queue:create-task:highest:scriptworker-3/*', 'queue:scheduler-id:scriptworker-level-3', 'queue:route:*', 'secrets:get:project/releng/scriptworker-scripts/deploy']);
+    expect((await refusal(hooks([]).triggerHook('project-test', 'strong', {}))).message).toContain('hooks:trigger-hook:project-test/strong');
+    const weak = await refusal(hooks(['hooks:trigger-hook:project-test/*']).triggerHook('project-test', 'weak', {}));
+    expect([weak.statusCode, weak.code]).toEqual([403, 'InsufficientScopes']);
+    expect(weak.message).toMatch(/^The role `hook-id:project-test\/weak` does not have sufficient scopes to create the task:\n\nClient ID static\/taskcluster\/hooks does not have sufficient scopes/);
+    const fired = await hooks(['hooks:trigger-hook:project-test/*']).triggerHook('project-test', 'strong', {});
+    const created = tc.tasks.get(fired.taskId!)!.task;
+    expect(created.taskGroupId).toBe(fired.taskId);
+    expect(Date.parse(created.deadline) - Date.parse(created.created as string)).toBe(86_400_000);
+    expect(Date.parse(created.expires) - Date.parse(created.created as string)).toBe(30 * 86_400_000);
+  });
+});
+

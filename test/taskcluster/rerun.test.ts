@@ -13,6 +13,7 @@ import { offlinePlan } from '../../src/graph/offline-plan.js';
 import { niceSlugid } from '../../src/taskcluster/slugid.js';
 import { submitGraph } from '../../src/taskcluster/submit.js';
 import { runCli } from '../support/cli.js';
+import { submitterScopes } from '../support/clients.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
 const config = loadConfig();
@@ -24,6 +25,9 @@ let tc: TaskclusterEmulator;
 
 beforeAll(async () => {
   tc = await startTaskclusterEmulator({ now: () => nowMs });
+  // A release engineer: what `grants` lists (the rerun task's scopes among them, with the
+  // branch roles they assume, which a clone of a push task needs).
+  tc.addClient('releng', submitterScopes(), 'tc-secret-DO-NOT-PRINT');
 });
 afterAll(() => tc?.close());
 beforeEach(() => {
@@ -198,11 +202,10 @@ describe('rerun', () => {
   });
 
   it.each([
-    ['signingscript-k8s-image-builder-python38', 'k8s-image-builder'],
     ['k8s-image-signingscript-python39', 'k8s-image'],
     ['push-image-signingscript-python311', 'push-image'],
   ])('recognises the older form %s', async (label, form) => {
-    const revisionEnv = form === 'push-image' ? 'VCS_HEAD_REV' : 'HEAD_REV';
+    const revisionEnv = form === 'push-image' ? 'VCS_HEAD_REV' : 'SCRIPTWORKER_HEAD_REV';
     const scriptEnv = form === 'push-image' ? 'APP' : 'PROJECT_NAME';
     const s = seedPush({ createdMs: nowMs - hour, label, env: {} });
     // The payload's env names the script and revision the way that era did.
@@ -245,7 +248,8 @@ describe('rerun', () => {
     const r = await runCli(['rerun', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('push-image-<script>');
-    expect(r.stdout).toContain('<script>-k8s-image-builder[-python<N>]');
+    expect(r.stdout).toContain('k8s-image-<script>-python<N>');
+    expect(r.stdout).not.toContain('k8s-image-builder');
     expect(r.stdout).toMatch(/Examples:\n  tc-promote rerun --script signingscript/);
   });
 
@@ -266,13 +270,15 @@ describe('rerun', () => {
     const s = seedPush({ createdMs: nowMs - 30 * day });
     const plan = offlinePlan(config, { script: 'signingscript', env: 'production', route: 'rerun', targetTag: s.archiveTag, nowMs });
     const graph = buildGraph(config, plan, { nowMs, reason: 'signing broke', requester: 'releng@mozilla.com' });
-    const queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: { clientId: 'releng', accessToken: 'x' }, retries: 0 });
+    const queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: { clientId: 'releng', accessToken: 'tc-secret-DO-NOT-PRINT' }, retries: 0 });
     await submitGraph(queue, graph);
     const [task] = graph.tasks;
     const [program, ...args] = task!.task.payload.command;
     expect(program).toBe('tc-promote');
     const artifacts = mkdtempSync(path.join(os.tmpdir(), 'tcp-rerun-'));
-    const r = await runCli(args, { ...task!.task.payload.env, TC_PROMOTE_ARTIFACTS: artifacts, TASKCLUSTER_ROOT_URL: tc.rootUrl, TC_PROMOTE_NOW: now });
+    // With the rerun task's own credentials: its scopes, nothing more.
+    const credentials = tc.taskCredentials(task!.taskId);
+    const r = await runCli(args, { ...task!.task.payload.env, TC_PROMOTE_ARTIFACTS: artifacts, TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: credentials.clientId, TASKCLUSTER_ACCESS_TOKEN: credentials.accessToken, TC_PROMOTE_NOW: now });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`rerun: signingscript production: retriggered ${s.pushTaskId} as \\S+`));
     const file = path.join(artifacts, 'promotion.json');

@@ -20,7 +20,8 @@ let tc: TaskclusterEmulator;
 let queue: Queue;
 beforeAll(async () => {
   tc = await startTaskclusterEmulator();
-  queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: { clientId: 'tester', accessToken: 'secret-access-token' }, retries: 0 });
+  // An administrator: wideConfig's extra registries are outside what `grants` lists for the embedded configuration.
+  queue = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: tc.addClient('tester', ['*'], 'secret-access-token'), retries: 0 });
 });
 afterAll(() => tc?.close());
 
@@ -109,7 +110,7 @@ describe('submit to the emulator', () => {
   it('exits 3 when a task id is taken by another definition', async () => {
     const graph = buildGraph(config, examplePlan(config, { route: 'rebuild' }));
     await submitGraph(queue, graph);
-    const changed: TaskGraph = { ...graph, tasks: graph.tasks.map((t) => ({ ...t, task: { ...t.task, priority: 'high' as const } })) };
+    const changed: TaskGraph = { ...graph, tasks: graph.tasks.map((t) => ({ ...t, task: { ...t.task, priority: 'low' as const } })) };
     await expect(submitGraph(queue, changed)).rejects.toMatchObject({ exitCode: ExitCode.conflict });
   });
 

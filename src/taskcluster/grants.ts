@@ -1,0 +1,149 @@
+/**
+ * The scopes whoever creates a promotion graph needs (a person with `submit`, or the action
+ * task through its role), computed from the configuration by rendering every script,
+ * environment and route with the real templates, and read off each task the way the
+ * Queue's `createTask` scope expression reads it:
+ *
+ *   AllOf: every scope in `task.scopes`, `queue:route:<route>` for every route,
+ *          `queue:create-task:project:<projectId>`, `queue:scheduler-id:<schedulerId>`,
+ *          AnyOf `queue:create-task:<p>:<taskQueueId>` for p = the task's priority or higher
+ *
+ * (taskcluster/taskcluster services/queue/src/api.js, createTask and authorizeTaskCreation).
+ * Values that differ per graph (task ids, the target revision, the dated index route) are
+ * generalised to a `*` at the point where they start. Checks use taskcluster-lib-scopes, the
+ * library the services use.
+ */
+import scopes, { type ScopeExpression } from 'taskcluster-lib-scopes';
+import type { Config } from '../config/load.js';
+import { buildGraph, routeTasks, type TaskGraph } from '../graph/build.js';
+import { utcStamp } from '../graph/context.js';
+import { offlinePlan } from '../graph/offline-plan.js';
+import type { Route } from '../history/plan.js';
+
+/** The Queue's priorities, highest first (services/queue/src/api.js PRIORITY_LEVELS). */
+export const priorityLevels = ['highest', 'very-high', 'high', 'medium', 'low', 'very-low', 'lowest'] as const;
+export type Priority = (typeof priorityLevels)[number];
+
+export type GrantReason = 'task scope' | 'route' | 'scheduler' | 'project' | 'worker pool';
+
+export interface RequiredScope {
+  scope: string;
+  /** Why the Queue asks for it. */
+  reason: GrantReason;
+  /** Task kinds (promote, fallback, …) that need it. */
+  kinds: string[];
+  /**
+   * For `worker pool`: the Queue accepts the scope of any priority at or above the task's,
+   * so `queue:create-task:highest:<pool>` satisfies it too.
+   */
+  anyOf?: string[];
+}
+
+export interface Grants {
+  scopes: RequiredScope[];
+  /** The one scope expression the creator's scopes must satisfy, as the Queue checks it. */
+  expression: ScopeExpression;
+  graphs: number;
+}
+
+/** The create-task scopes that satisfy a task of this priority: its own and every higher one. */
+export function createTaskScopes(priority: string, taskQueueId: string): string[] {
+  const index = priorityLevels.indexOf(priority as Priority);
+  const levels = index < 0 ? [priority] : priorityLevels.slice(0, index + 1);
+  return levels.map((level) => `queue:create-task:${level}:${taskQueueId}`);
+}
+
+/** The Queue's createTask scope expression for one task definition. */
+export function createTaskExpression(task: { scopes?: string[]; routes?: string[]; projectId?: string; schedulerId?: string; priority?: string; taskQueueId?: string; provisionerId?: string; workerType?: string }): ScopeExpression {
+  const taskQueueId = task.taskQueueId ?? `${task.provisionerId}/${task.workerType}`;
+  return {
+    AllOf: [
+      ...(task.scopes ?? []),
+      ...(task.routes ?? []).map((route) => `queue:route:${route}`),
+      `queue:create-task:project:${task.projectId ?? 'none'}`,
+      `queue:scheduler-id:${task.schedulerId ?? '-'}`,
+      { AnyOf: createTaskScopes(task.priority ?? 'lowest', taskQueueId) },
+    ],
+  };
+}
+
+/** A deterministic stand-in revision per combination (never a real one). */
+function syntheticRevision(seed: string): string {
+  let out = '';
+  for (let i = 0; out.length < 40; i++) out += ((seed.charCodeAt(i % seed.length) * 17 + i * 7) % 16).toString(16);
+  return out;
+}
+
+/** Cut a value at the first per-graph part and put a `*` there. */
+function generalise(value: string, variable: string[]): string {
+  let cut = -1;
+  for (const part of variable) {
+    const at = value.indexOf(part);
+    if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+  }
+  return cut < 0 ? value : `${value.slice(0, cut)}*`;
+}
+
+/** Every scope the creator of any graph the configuration can produce needs. */
+export function requiredGrants(config: Config, nowMs: number = Date.now()): Grants {
+  const found = new Map<string, RequiredScope>();
+  const add = (scope: string, reason: GrantReason, kind: string, anyOf?: string[]): void => {
+    const entry = found.get(scope);
+    if (entry) {
+      if (!entry.kinds.includes(kind)) entry.kinds.push(kind);
+    } else found.set(scope, { scope, reason, kinds: [kind], ...(anyOf && { anyOf }) });
+  };
+  const stamp = utcStamp(nowMs - 86_400_000);
+  const today = utcStamp(nowMs);
+  const datedRoute = `${today.slice(0, 4)}.${today.slice(4, 6)}.${today.slice(6, 8)}.`;
+  let graphs = 0;
+  for (const script of config.scripts) {
+    for (const [env, settings] of Object.entries(config.environments)) {
+      const revision = syntheticRevision(`${script}/${env}`);
+      for (const route of Object.keys(routeTasks) as Route[]) {
+        for (const allowFallback of route === 'retag' ? [false, true] : [false]) {
+          const plan = offlinePlan(config, {
+            script,
+            env,
+            route,
+            targetTag: `${settings.archivePrefix}-${stamp}-${revision}`,
+            targetDigest: `sha256:${revision.repeat(2).slice(0, 64)}`,
+            movingDigest: `sha256:${revision.split('').reverse().join('').repeat(2).slice(0, 64)}`,
+            nowMs,
+          });
+          const graph: TaskGraph = buildGraph(config, plan, { nowMs, allowFallback, reason: 'grants', requester: 'grants', branchHead: syntheticRevision(`${script}/${env}/head`) });
+          graphs++;
+          const variable = [...graph.tasks.map((t) => t.taskId), graph.taskGroupId, revision, datedRoute];
+          for (const { kind, task } of graph.tasks) {
+            for (const scope of task.scopes) add(generalise(scope, variable), 'task scope', kind);
+            for (const route of task.routes) add(`queue:route:${generalise(route, variable)}`, 'route', kind);
+            add(`queue:create-task:project:${task.projectId ?? 'none'}`, 'project', kind);
+            add(`queue:scheduler-id:${task.schedulerId}`, 'scheduler', kind);
+            const pool = createTaskScopes(task.priority, task.taskQueueId);
+            add(pool.at(-1)!, 'worker pool', kind, pool);
+          }
+        }
+      }
+    }
+  }
+  // A scope another listed scope already satisfies (`….latest` under `….*`) is not listed twice.
+  const all = [...found.values()];
+  const listed = all.filter((entry) => !all.some((other) => other !== entry && other.scope !== entry.scope && scopes.patternMatch(other.scope, entry.scope)));
+  listed.sort((a, b) => (a.reason === b.reason ? (a.scope < b.scope ? -1 : 1) : reasonOrder.indexOf(a.reason) - reasonOrder.indexOf(b.reason)));
+  const expression: ScopeExpression = { AllOf: listed.map((entry) => (entry.anyOf ? { AnyOf: entry.anyOf } : entry.scope)) };
+  return { scopes: listed, expression, graphs };
+}
+
+const reasonOrder: GrantReason[] = ['worker pool', 'scheduler', 'project', 'route', 'task scope'];
+
+export interface GrantsCheck {
+  satisfied: boolean;
+  /** The required scopes the given set does not satisfy. */
+  missing: RequiredScope[];
+}
+
+/** Which required scopes a scope set lacks, decided by taskcluster-lib-scopes. */
+export function checkGrants(grants: Grants, given: string[]): GrantsCheck {
+  const missing = grants.scopes.filter((entry) => !scopes.satisfiesExpression(given, entry.anyOf ? { AnyOf: entry.anyOf } : entry.scope));
+  return { satisfied: missing.length === 0 && scopes.satisfiesExpression(given, grants.expression), missing };
+}

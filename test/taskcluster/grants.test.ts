@@ -1,0 +1,95 @@
+// `tc-promote grants`: every scope the graph's creator needs, read off the rendered tasks as
+// the Queue's createTask reads them, and `--check` decided by taskcluster-lib-scopes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { buildGraph } from '../../src/graph/build.js';
+import { checkGrants, createTaskExpression, createTaskScopes, requiredGrants } from '../../src/taskcluster/grants.js';
+import { runCli } from '../support/cli.js';
+import { examplePlan } from '../support/plans.js';
+import scopes from 'taskcluster-lib-scopes';
+
+const config = loadConfig();
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tc-promote-grants-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('requiredGrants', () => {
+  const grants = requiredGrants(config);
+  const listed = grants.scopes.map((s) => s.scope);
+
+  it('lists each task scope, route, the scheduler, the project and the worker pool at the configured priority', () => {
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        'queue:create-task:high:scriptworker-3/images',
+        'queue:scheduler-id:scriptworker-level-3',
+        'queue:create-task:project:none',
+        'queue:route:index.scriptworker.v2.scriptworker-scripts.promotion.signingscript.production.*',
+        'queue:route:notify.email.release+scriptworker-scripts@mozilla.com.on-failed',
+        'queue:route:notify.email.release+scriptworker-scripts@mozilla.com.on-exception',
+        'secrets:get:project/releng/scriptworker-scripts/deploy',
+        'queue:status:*',
+        'assume:repo:github.com/mozilla-releng/scriptworker-scripts:branch:production-signingscript',
+        'index:find-task:scriptworker.v2.scriptworker-scripts.revision.*',
+      ]),
+    );
+    // 13 scripts × 2 environments × (index route + rerun's branch role) + 10 common scopes.
+    expect(listed).toHaveLength(13 * 2 * 2 + 10);
+    expect(grants.graphs).toBe(13 * 2 * 4);
+    expect(listed.every((s) => scopes.validScope(s))).toBe(true);
+  });
+
+  it('covers every graph the configuration can make: the Queue expression of each task is satisfied by the list', () => {
+    for (const route of ['retag', 'rebuild', 'rerun'] as const) {
+      for (const graph of [buildGraph(config, examplePlan(config, { route }), { allowFallback: true }), buildGraph(config, examplePlan(config, { route, script: 'treescript', env: 'dev' }))]) {
+        for (const { task } of graph.tasks) expect(scopes.satisfiesExpression(listed, createTaskExpression(task))).toBe(true);
+      }
+    }
+  });
+
+  it('takes a higher priority for a lower one, as the Queue does, and not the other way round', () => {
+    expect(createTaskScopes('high', 'p/w')).toEqual(['queue:create-task:highest:p/w', 'queue:create-task:very-high:p/w', 'queue:create-task:high:p/w']);
+    const others = listed.filter((s) => !s.startsWith('queue:create-task:high:'));
+    expect(checkGrants(grants, [...others, 'queue:create-task:highest:scriptworker-3/*']).satisfied).toBe(true);
+    expect(checkGrants(grants, [...others, 'queue:create-task:low:scriptworker-3/images']).missing.map((m) => m.scope)).toEqual(['queue:create-task:high:scriptworker-3/images']);
+  });
+});
+
+describe('tc-promote grants', () => {
+  it('prints the table and the count; --json the list and the expression', async () => {
+    const table = await runCli(['grants']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^scope +why +tasks\n/);
+    expect(table.stdout).toMatch(/\n62 scopes for 104 graphs \(13 scripts × 2 environments × every route\)\n$/);
+    const json = (await runCli(['grants', '--json'])).json();
+    expect(json.count).toBe(62);
+    expect(json.expression.AllOf).toHaveLength(62);
+  });
+
+  it('--check names what a scope set lacks, exit 1; exit 0 when nothing is missing (JSON or YAML)', async () => {
+    const all = requiredGrants(config).scopes.map((s) => s.scope);
+    const some = path.join(dir, 'some.yml');
+    writeFileSync(some, all.filter((s) => !s.startsWith('secrets:')).map((s) => `- "${s}"`).join('\n'));
+    const missing = await runCli(['grants', '--check', some]);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/^1 of 62 required scopes are not satisfied by .*some\.yml:\n/);
+    expect(missing.stdout).toContain('secrets:get:project/releng/scriptworker-scripts/deploy  task scope  promote, fallback, force-push');
+    const full = path.join(dir, 'full.json');
+    writeFileSync(full, JSON.stringify({ scopes: ['queue:create-task:highest:scriptworker-3/*', ...all.filter((s) => !s.startsWith('queue:create-task:high:'))] }));
+    const ok = await runCli(['grants', '--check', full, '--json']);
+    expect(ok.code).toBe(0);
+    expect(ok.json()).toMatchObject({ satisfied: true, missing: [] });
+    expect((await runCli(['grants', '--check', full])).stdout).toBe('ok: the 62 given scopes satisfy all 62 required scopes\n');
+  });
+
+  it('refuses a file that is not a scope list, naming it (exit 2)', async () => {
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, '{"roles": []}');
+    const r = await runCli(['grants', '--check', bad]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringContaining('must be a list of scopes')]);
+    writeFileSync(bad, '["ok", "bad\\u0007"]');
+    expect((await runCli(['grants', '--check', bad])).stderr).toContain('/1: "bad\\u0007" is not a scope');
+    expect((await runCli(['grants', '--check', path.join(dir, 'none')])).code).toBe(2);
+  });
+});
