@@ -7,6 +7,7 @@
 import { RemoteError, UsageError } from '../errors.js';
 import { parseChallenge, type Challenge } from './challenge.js';
 import type { Credential, CredentialSource } from './credentials.js';
+import type { Redactor } from './redact.js';
 import { redactUrl, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
 
 export interface AuthOptions {
@@ -14,6 +15,8 @@ export interface AuthOptions {
   /** Base URL for a registry host, e.g. `http://127.0.0.1:5000`. */
   baseUrl: (registry: string) => string;
   now?: () => number;
+  /** Every credential this layer sends is registered here, for redaction of remote text. */
+  redactor?: Redactor;
 }
 
 interface CachedToken {
@@ -25,6 +28,15 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
   const now = options.now ?? Date.now;
   const challenges = new Map<string, Promise<Challenge | undefined>>();
   const tokens = new Map<string, Promise<CachedToken>>();
+  // What a registry is sent is what it could echo: each credential is known to the redactor first.
+  const credentialsFor = async (registry: string): Promise<Credential | undefined> => {
+    const credential = await options.credentials(registry);
+    if (credential && options.redactor) {
+      if (credential.password !== undefined) options.redactor.addCredentialPair(credential.username ?? '', credential.password);
+      options.redactor.add(credential.identityToken);
+    }
+    return credential;
+  };
 
   // What each registry asked for. Unknown until its first 401: requests go out without
   // credentials and learn the challenge from the answer, so an anonymous registry costs no
@@ -46,7 +58,11 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
       const value = await cached.catch(() => undefined);
       if (value && value.expiresAt > now()) return value.token;
     }
-    const pending = (async () => fetchToken(next, challenge, scope, await options.credentials(registry), now()))();
+    const pending = (async () => {
+      const token = await fetchToken(next, challenge, scope, await credentialsFor(registry), now());
+      options.redactor?.add(token.token);
+      return token;
+    })();
     tokens.set(key, pending);
     pending.catch(() => tokens.delete(key));
     return (await pending).token;
@@ -57,7 +73,7 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
     if (!challenge) return req;
     let authorization: string | undefined;
     if (challenge.scheme === 'basic') {
-      const credential = await options.credentials(registry);
+      const credential = await credentialsFor(registry);
       if (credential?.username !== undefined && credential.password !== undefined) {
         authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
       }

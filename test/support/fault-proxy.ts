@@ -32,6 +32,9 @@ export interface ProxiedRequest {
   path: string;
   status: number | 'reset' | 'stalled';
   faulted: boolean;
+  /** When the proxy received the request and when it finished answering (ms, performance.now()). */
+  startedAt: number;
+  endedAt: number;
 }
 
 export interface FaultProxyOptions {
@@ -42,6 +45,12 @@ export interface FaultProxyOptions {
    * documented pagination in front of its real tag list.
    */
   paginateTags?: boolean;
+  /**
+   * Hold every forwarded answer this many milliseconds before sending it, as a registry this far
+   * away would: requests sent together overlap, requests sent one after another do not, so
+   * `roundTrips()` counts what the client waited for in sequence.
+   */
+  delayMs?: number;
 }
 
 export interface FaultProxy {
@@ -50,16 +59,46 @@ export interface FaultProxy {
   add(rule: FaultRule): void;
   clear(): void;
   requests(): ProxiedRequest[];
+  /** Sequential round trips among the requests so far: requests in flight at once count as one. */
+  roundTrips(): number;
   stop(): Promise<void>;
+}
+
+/** Requests grouped into rounds: a round ends when every request in it has been answered. */
+export function countRoundTrips(requests: readonly Pick<ProxiedRequest, 'startedAt' | 'endedAt'>[]): number {
+  const sorted = [...requests].sort((a, b) => a.startedAt - b.startedAt);
+  let rounds = 0;
+  let roundEnd = -Infinity;
+  for (const r of sorted) {
+    if (r.startedAt >= roundEnd) {
+      rounds++;
+      roundEnd = r.endedAt;
+    } else roundEnd = Math.max(roundEnd, r.endedAt);
+  }
+  return rounds;
 }
 
 export async function startFaultProxy(upstream: string, options: FaultProxyOptions = {}): Promise<FaultProxy> {
   const target = new URL(upstream);
   let rules: (FaultRule & { left: number })[] = [];
-  const log: ProxiedRequest[] = [];
+  const entries: ProxiedRequest[] = [];
+  const hold = (send: () => void): void => {
+    if (options.delayMs) setTimeout(send, options.delayMs);
+    else send();
+  };
   const server = http.createServer((req, res) => {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
+    const startedAt = performance.now();
+    // Every entry is completed with its timings when the answer has gone out.
+    const log = {
+      push(entry: Omit<ProxiedRequest, 'startedAt' | 'endedAt'>): void {
+        const full: ProxiedRequest = { ...entry, startedAt, endedAt: performance.now() };
+        entries.push(full);
+        res.once('finish', () => (full.endedAt = performance.now()));
+        res.once('close', () => (full.endedAt = Math.max(full.endedAt, performance.now())));
+      },
+    };
     const rule = rules.find((r) => r.left > 0 && (!r.method || r.method === method) && r.path.test(path));
     if (rule) rule.left--;
     const fault = rule?.fault;
@@ -89,7 +128,7 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
     const upstreamPath = fault?.kind === 'rewrite' ? fault.path(path) : path;
     const upstreamReq = http.request(
       { host: target.hostname, port: target.port, method, path: upstreamPath, headers: { ...req.headers, host: target.host } },
-      (upstreamRes) => {
+      (upstreamRes) => hold(() => {
         log.push({ method, path, status: upstreamRes.statusCode ?? 0, faulted: Boolean(fault) });
         const headers = { ...upstreamRes.headers };
         // Rewrite absolute Location headers that point at the upstream so clients stay behind the proxy.
@@ -120,7 +159,7 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
         }
         res.writeHead(upstreamRes.statusCode ?? 502, headers);
         upstreamRes.pipe(res);
-      },
+      }),
     );
     upstreamReq.on('error', () => res.destroy());
     req.pipe(upstreamReq);
@@ -162,9 +201,10 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
     add: (rule) => rules.push({ ...rule, left: rule.times ?? 1 }),
     clear: () => {
       rules = [];
-      log.length = 0;
+      entries.length = 0;
     },
-    requests: () => [...log],
+    requests: () => [...entries],
+    roundTrips: () => countRoundTrips(entries),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
