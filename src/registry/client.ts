@@ -2,7 +2,7 @@
  * Registry operations over the layered transport (http → retry → auth). Operations are short
  * because the layers below handle auth challenges, tokens and retries.
  */
-import { NotFoundError, RemoteError, UsageError, quote } from '../errors.js';
+import { NotFoundError, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
 import { withAuth } from './auth.js';
 import { anonymous, type CredentialSource } from './credentials.js';
 import { manifestAccept, maxManifestBytes, parseManifest, type Manifest } from './manifest.js';
@@ -181,7 +181,7 @@ export class RegistryClient {
     try {
       return await (options.withoutAuth ? this.sendPlain : this.send)(req);
     } catch (error) {
-      if (error instanceof BodyTooLargeError || error instanceof RemoteError || error instanceof UsageError) throw error;
+      if (error instanceof PromoteError) throw error;
       throw new RemoteError(`${where}: ${(error as Error).message}`, { cause: error });
     }
   }

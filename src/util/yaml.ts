@@ -16,8 +16,8 @@ export function loadYaml(text: string): unknown {
   } catch (error) {
     const first = (error as Error).message.split('\n')[0] ?? '';
     if (/maxAliases/.test(first)) {
-      const at = /\((\d+:\d+)\)\s*$/.exec(first)?.[1];
-      throw new YamlError(`YAML aliases (*name, and <<: *name merges) are not accepted${at ? ` (the first at ${at})` : ''}: they repeat whole subtrees and can expand without bound; write the values out`);
+      const at = /\((\d+):(\d+)\)\s*$/.exec(first);
+      throw new YamlError(`YAML aliases (*name, and <<: *name merges) are not accepted${at ? ` (the first at line ${at[1]}, column ${at[2]})` : ''}: they repeat whole subtrees and can expand without bound; write the values out`);
     }
     throw new YamlError(`not valid YAML: ${first}`);
   }

@@ -15,6 +15,10 @@ export type Fault =
   | { kind: 'replace-body'; body: Buffer | string }
   /** Forward the request (the upstream acts on it), then reset the client's connection: an answer lost on the way back. */
   | { kind: 'reset-after' }
+  /** Forward the request (the upstream acts on it), then answer this status instead of the upstream's: an applied write reported as failed. */
+  | { kind: 'status-after'; status: number; body?: string }
+  /** Answer the status line and headers, then never finish the body (the connection stays open). */
+  | { kind: 'hang-body'; status?: number; headers?: Record<string, string> }
   /** Forward the request to another path (e.g. drop `?mount=` so the registry opens an upload instead of mounting). */
   | { kind: 'rewrite'; path: (path: string) => string };
 
@@ -25,6 +29,8 @@ export interface FaultRule {
   fault: Fault;
   /** How many matching requests get the fault (default 1; Infinity for a persistent fault). */
   times?: number;
+  /** Only while this holds (checked per request), e.g. "after the write was seen". */
+  when?: () => boolean;
 }
 
 export interface ProxiedRequest {
@@ -99,7 +105,7 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
         res.once('close', () => (full.endedAt = Math.max(full.endedAt, performance.now())));
       },
     };
-    const rule = rules.find((r) => r.left > 0 && (!r.method || r.method === method) && r.path.test(path));
+    const rule = rules.find((r) => r.left > 0 && (!r.method || r.method === method) && r.path.test(path) && (r.when?.() ?? true));
     if (rule) rule.left--;
     const fault = rule?.fault;
     if (fault?.kind === 'status') {
@@ -120,6 +126,13 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
       req.socket.on('close', () => clearTimeout(timer));
       return;
     }
+    if (fault?.kind === 'hang-body') {
+      log.push({ method, path, status: fault.status ?? 200, faulted: true });
+      req.resume();
+      res.writeHead(fault.status ?? 200, { 'content-type': 'application/json', 'content-length': '100000', ...fault.headers });
+      res.write('{"ref": "refs/heads/');
+      return;
+    }
     const tagsList = options.paginateTags && method === 'GET' ? /^\/v2\/(.+)\/tags\/list(?:\?(.*))?$/.exec(path) : null;
     if (tagsList) {
       void paginate(tagsList[1]!, new URLSearchParams(tagsList[2] ?? ''), req, res, fault).then((status) => log.push({ method, path, status, faulted: Boolean(fault) }));
@@ -133,6 +146,14 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
         const headers = { ...upstreamRes.headers };
         // Rewrite absolute Location headers that point at the upstream so clients stay behind the proxy.
         if (typeof headers.location === 'string' && headers.location.startsWith(upstream)) headers.location = headers.location.replace(upstream, proxyUrl);
+        if (fault?.kind === 'status-after') {
+          upstreamRes.resume();
+          upstreamRes.on('end', () => {
+            res.writeHead(fault.status, { 'content-type': 'application/json' });
+            res.end(fault.body ?? JSON.stringify({ message: 'Server Error' }));
+          });
+          return;
+        }
         if (fault?.kind === 'reset-after') {
           upstreamRes.resume();
           upstreamRes.on('end', () => req.socket.destroy());

@@ -2,8 +2,7 @@
 // the index, its group listed page by page, the script's push task rerun before its deadline
 // or retriggered as a clone after it; and the rerun task of a graph doing that from its own
 // command line.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import taskcluster from 'taskcluster-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { niceSlugid } from '../../src/taskcluster/slugid.js';
 import { submitGraph } from '../../src/taskcluster/submit.js';
 import { runCli } from '../support/cli.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+import { makeTempDir } from '../support/registry.js';
 
 const config = loadConfig();
 const now = '2024-05-06T07:08:09.000Z';
@@ -271,7 +271,7 @@ describe('rerun', () => {
     const [task] = graph.tasks;
     const [program, ...args] = task!.task.payload.command;
     expect(program).toBe('tc-promote');
-    const artifacts = mkdtempSync(path.join(os.tmpdir(), 'tcp-rerun-'));
+    const artifacts = makeTempDir('tcp-rerun-');
     const r = await runCli(args, { ...task!.task.payload.env, TC_PROMOTE_ARTIFACTS: artifacts, TASKCLUSTER_ROOT_URL: tc.rootUrl, TC_PROMOTE_NOW: now });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`rerun: signingscript production: retriggered ${s.pushTaskId} as \\S+`));
