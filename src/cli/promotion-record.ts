@@ -40,7 +40,9 @@ export function writePromotionRecord(io: Io, step: Record<string, unknown>, nowM
   try {
     mkdirSync(dir, { recursive: true });
     const text = `${JSON.stringify({ ...record, time: new Date(nowMs).toISOString(), ...step }, null, 2)}\n`;
-    writeFileSync(temporary, io.redactor ? io.redactor.redact(text) : text);
+    // Created new, never through a link someone left under that name.
+    rmSync(temporary, { force: true });
+    writeFileSync(temporary, io.redactor ? io.redactor.redact(text) : text, { flag: 'wx' });
     renameSync(temporary, file);
   } catch (error) {
     try {

@@ -4,10 +4,11 @@
  * obtained for the request's scope. Tokens are cached per
  * registry and scope until shortly before they expire. Anonymous bearer tokens serve reads.
  */
-import { RemoteError, UsageError } from '../errors.js';
+import { RemoteError, UsageError, quote } from '../errors.js';
 import { parseChallenge, type Challenge } from './challenge.js';
 import type { Credential, CredentialSource } from './credentials.js';
 import type { Redactor } from './redact.js';
+import { isInsecureRegistry } from './reference.js';
 import { redactUrl, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
 
 export interface AuthOptions {
@@ -59,7 +60,7 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
       if (value && value.expiresAt > now()) return value.token;
     }
     const pending = (async () => {
-      const token = await fetchToken(next, challenge, scope, await credentialsFor(registry), now());
+      const token = await fetchToken(next, challenge, scope, await credentialsFor(registry), now(), options.baseUrl(registry));
       options.redactor?.add(token.token);
       return token;
     })();
@@ -112,7 +113,7 @@ async function ping(next: Transport, baseUrl: string): Promise<Challenge | undef
   throw new RemoteError(`${baseUrl}/v2/: HTTP ${response.status}`);
 }
 
-async function fetchToken(next: Transport, challenge: Challenge, scope: string | undefined, credential: Credential | undefined, now: number): Promise<CachedToken> {
+async function fetchToken(next: Transport, challenge: Challenge, scope: string | undefined, credential: Credential | undefined, now: number, registryUrl: string): Promise<CachedToken> {
   const realm = challenge.params.realm;
   if (!realm) throw new RemoteError('registry bearer challenge names no realm');
   let realmUrl: URL;
@@ -120,6 +121,11 @@ async function fetchToken(next: Transport, challenge: Challenge, scope: string |
     realmUrl = new URL(realm);
   } catch {
     throw new RemoteError(`registry bearer challenge realm is not a URL`);
+  }
+  if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:') throw new RemoteError(`registry bearer challenge realm ${quote(redactUrl(realmUrl.toString()))} is not an http(s) URL`);
+  // An https registry never sends its credentials to a plain-http token service.
+  if (credential && realmUrl.protocol === 'http:' && registryUrl.startsWith('https:') && !isInsecureRegistry(realmUrl.host)) {
+    throw new RemoteError(`${registryUrl}: its bearer challenge names the token service ${quote(redactUrl(`${realmUrl.origin}${realmUrl.pathname}`))} over plain http: the credentials would travel in clear; refusing to send them`);
   }
   const service = challenge.params.service;
   let response: RegistryResponse;

@@ -158,7 +158,7 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     const [after, archiveNow] = await Promise.all([client.headManifest(target), archive && !archiveBefore ? client.headManifest(archive) : Promise.resolve(undefined)]);
     if (after?.digest !== manifest.digest) {
       throw new RacedError(
-        `raced: ${where} now points at ${after?.digest ?? 'nothing'}, not at ${manifest.digest}, which this run wrote ${result.settleMs} ms before: another promotion wrote after it and is the one that counts${archive ? `; the archive tag ${archive.tag} was not written` : ''}. Nothing else was written; check what ${where} should point at before running again`,
+        `raced: ${where} now points at ${after?.digest ?? 'nothing'}, not at ${manifest.digest}, which this run wrote ${result.settleMs} ms before: another promotion wrote after it (or the registry did not keep this write), and the tag holds that one${archive ? `; the archive tag ${archive.tag} was not written` : ''}. Nothing else was written; check what ${where} should point at before running again`,
         after?.digest ?? null,
       );
     }

@@ -19,6 +19,8 @@ export interface RegistryRequest {
   idempotent?: boolean;
   /** Leave the response body as a stream (blob copies); otherwise it is read whole. */
   stream?: boolean;
+  /** The request deadline covers a streamed body too (a read that stops early, such as provenance). */
+  streamDeadline?: boolean;
   /** Largest body to read, in bytes, when not streaming. */
   maxBodyBytes?: number;
 }
@@ -144,9 +146,11 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
         // From here the socket timeout means "no body bytes for `timeout` ms".
         res.setTimeout(timeout, () => res.destroy(Object.assign(new Error('body timed out'), { code: 'ETIMEDOUT' })));
         if (req.stream && status >= 200 && status < 300) {
-          // The deadline covered the answer's head; the command's stop still ends the stream.
-          clearTimeout(deadlineTimer);
+          // The deadline covered the answer's head (and, when asked, covers the body); the
+          // command's stop still ends the stream.
+          if (!req.streamDeadline) clearTimeout(deadlineTimer);
           res.once('close', done);
+          res.once('end', done);
           resolve({ status, headers: out, body: Buffer.alloc(0), stream: res });
           return;
         }
@@ -206,10 +210,13 @@ function describeCode(code: string, message = ''): string {
       return 'connection reset';
     case 'ECONNREFUSED':
       return 'connection refused';
+    case 'HPE_HEADER_OVERFLOW':
+      return 'the answer\'s headers are larger than Node accepts (16 KiB)';
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return 'cannot resolve the host name (no network, or a typo in the registry)';
     default:
+      if (code.startsWith('HPE_')) return `not a well-formed HTTP answer (${code})`;
       return `${code} ${message}`.trim();
   }
 }

@@ -17,6 +17,8 @@ export type Fault =
   | { kind: 'reset-after' }
   /** Forward the request (the upstream acts on it), then answer this status instead of the upstream's: an applied write reported as failed. */
   | { kind: 'status-after'; status: number; body?: string }
+  /** Forward, then send the upstream's body a byte every `intervalMs` (a server trickling its answer). */
+  | { kind: 'trickle'; intervalMs: number }
   /** Answer the status line and headers, then never finish the body (the connection stays open). */
   | { kind: 'hang-body'; status?: number; headers?: Record<string, string> }
   /** Forward the request to another path (e.g. drop `?mount=` so the registry opens an upload instead of mounting). */
@@ -146,6 +148,25 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
         const headers = { ...upstreamRes.headers };
         // Rewrite absolute Location headers that point at the upstream so clients stay behind the proxy.
         if (typeof headers.location === 'string' && headers.location.startsWith(upstream)) headers.location = headers.location.replace(upstream, proxyUrl);
+        if (fault?.kind === 'trickle') {
+          const chunks: Buffer[] = [];
+          upstreamRes.on('data', (c: Buffer) => chunks.push(c));
+          upstreamRes.on('end', () => {
+            const body = Buffer.concat(chunks);
+            res.writeHead(upstreamRes.statusCode ?? 502, headers);
+            let i = 0;
+            const timer = setInterval(() => {
+              if (res.destroyed || i >= body.length) {
+                clearInterval(timer);
+                if (!res.destroyed) res.end();
+                return;
+              }
+              res.write(body.subarray(i, ++i));
+            }, fault.intervalMs);
+            res.on('close', () => clearInterval(timer));
+          });
+          return;
+        }
         if (fault?.kind === 'status-after') {
           upstreamRes.resume();
           upstreamRes.on('end', () => {
