@@ -3,11 +3,14 @@
 // possible states and that a rerun decides (and it does). An HTML or unfinished answer about the
 // deploy branch is "unchecked", never "does not exist"; a graph that would force-push without a
 // lease says so in plan and in the task's description, and submit refuses it unless --no-lease.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
+import { makeTempDir } from '../support/registry.js';
 import { P, now } from '../support/scenario.js';
 import { resetGitHubFixture, startSeededStack, type SeededStack } from '../support/stacks.js';
 
@@ -85,6 +88,19 @@ describe('item 12: force-push says what is known', () => {
     expect(repo.rev(ref)).toBe(start);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`read back: the branch was not moved; refs/heads/tc-promote-backup/${branch}/`);
+  });
+});
+
+describe('the branch step checks its artifacts folder before anything moves (as the promote step does)', () => {
+  it('force-push with a folder it cannot write to exits 1, and GitHub saw no write', async () => {
+    const file = path.join(makeTempDir('not-a-folder-'), 'file');
+    writeFileSync(file, 'x');
+    const start = repo.rev(ref)!;
+    const result = await runCli(['force-push', '--branch', branch, '--revision', repo.commits[3]!, '--expect', start], { ...githubEnv(), TC_PROMOTE_ARTIFACTS: path.join(file, 'artifacts'), TC_PROMOTE_PROMOTION: '{"script": "signingscript"}' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('TC_PROMOTE_ARTIFACTS: cannot write promotion.json in');
+    expect(gh.writes()).toEqual([]);
+    expect(repo.rev(ref)).toBe(start);
   });
 });
 
