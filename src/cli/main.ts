@@ -83,31 +83,27 @@ function commandTimeoutMs(env: NodeJS.ProcessEnv): number {
  * deadline is the error.
  */
 async function underDeadline(run: Promise<number>, timeoutMs: number, controller: AbortController): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
-  const message = `the command did not finish within ${timeoutMs} ms (the command deadline, TC_PROMOTE_COMMAND_TIMEOUT_MS)`;
-  const expired = new Promise<'expired'>((resolve) => {
-    timer = setTimeout(() => resolve('expired'), timeoutMs);
-  });
-  try {
-    const first = await Promise.race([run, expired]);
-    if (first !== 'expired') return first;
-  } finally {
-    clearTimeout(timer);
-  }
+  const first = await within(run, timeoutMs);
+  if (first !== undefined) return first;
   deadlinePassed = true;
   controller.abort(new Error(`the command deadline of ${timeoutMs} ms passed (TC_PROMOTE_COMMAND_TIMEOUT_MS)`));
   run.catch(() => undefined);
-  let graceTimer: NodeJS.Timeout | undefined;
-  const grace = new Promise<'grace'>((resolve) => {
-    graceTimer = setTimeout(() => resolve('grace'), stopGraceMs);
+  const stopped = await within(run, stopGraceMs);
+  if (stopped !== undefined) return stopped;
+  throw new RemoteError(`the command did not finish within ${timeoutMs} ms (the command deadline, TC_PROMOTE_COMMAND_TIMEOUT_MS)`);
+}
+
+/** `run`'s outcome if it settles within `ms` (its rejection is thrown), else undefined. */
+async function within(run: Promise<number>, ms: number): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
   });
   try {
-    const settled = await Promise.race([run, grace]);
-    if (settled !== 'grace') return settled;
+    return await Promise.race([run, expired]);
   } finally {
-    clearTimeout(graceTimer);
+    clearTimeout(timer);
   }
-  throw new RemoteError(message);
 }
 
 export async function main(argv: string[], rawIo: Io = defaultIo()): Promise<number> {

@@ -6,10 +6,9 @@
  */
 import { join } from 'node:path';
 import { ExitCode, PromoteError, UsageError } from '../errors.js';
-import { fs } from '../util/builtins.js';
+import { writeFileWhole } from '../util/write-file.js';
 import type { Io } from './common.js';
 
-const { mkdirSync, renameSync, rmSync, writeFileSync } = fs;
 
 /** The record as the graph passed it; null outside a task. Checked before the step does anything. */
 export function readPromotionRecord(io: Io): Record<string, unknown> | null {
@@ -36,20 +35,10 @@ export function writePromotionRecord(io: Io, step: Record<string, unknown>, nowM
   const dir = io.env.TC_PROMOTE_ARTIFACTS;
   if (record === null || dir === undefined) return null;
   const file = join(dir, 'promotion.json');
-  const temporary = join(dir, `.promotion.json.${process.pid}.tmp`);
   try {
-    mkdirSync(dir, { recursive: true });
     const text = `${JSON.stringify({ ...record, time: new Date(nowMs).toISOString(), ...step }, null, 2)}\n`;
-    // Created new, never through a link someone left under that name.
-    rmSync(temporary, { force: true });
-    writeFileSync(temporary, io.redactor ? io.redactor.redact(text) : text, { flag: 'wx' });
-    renameSync(temporary, file);
+    writeFileWhole(file, io.redactor ? io.redactor.redact(text) : text, { makeFolder: true });
   } catch (error) {
-    try {
-      rmSync(temporary, { force: true });
-    } catch {
-      // nothing to clean, or a folder we cannot write to
-    }
     throw new PromoteError(`TC_PROMOTE_ARTIFACTS: cannot write promotion.json in ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.operational);
   }
   return file;

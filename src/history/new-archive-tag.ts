@@ -36,9 +36,9 @@ export function checkNewArchiveTag(tag: string, rules: NewArchiveTagRules): Arch
   if (!rules.prefixes.includes(parsed.env)) {
     throw new UsageError(`${field}: ${quote(tag)} records a deploy of ${quote(parsed.env)}, but the destination belongs to ${rules.prefixes.map((p) => quote(p)).join(' or ')}: its archive tags start with ${rules.prefixes.map((p) => `${p}-`).join(' or ')}`);
   }
-  const nowIso = new Date(rules.nowMs).toISOString().replace('.000Z', 'Z');
+  const nowIso = new Date(Math.floor(rules.nowMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
   if (parsed.epochMs > rules.nowMs + clockSkewMs) {
-    throw new UsageError(`${field}: ${quote(tag)} is dated ${parsed.date}, in the future (now is ${nowIso}); an archive tag records when the deploy happens`);
+    throw new UsageError(`${field}: ${quote(tag)} is dated ${parsed.date}, in the future (now is ${nowIso}; archive tag times are UTC); an archive tag records when the deploy happens`);
   }
   if (parsed.epochMs < rules.nowMs - promoteDeadlineMs - clockSkewMs) {
     throw new UsageError(

@@ -216,6 +216,18 @@ function registryErrorDetail(response: RegistryResponse): string {
   return '';
 }
 
+/** Where a redirect (a blob sent to storage) leads: an http(s) URL, or a clear error. */
+export function followRedirect(location: string, current: string, where: string): string {
+  let next: URL;
+  try {
+    next = new URL(location, current);
+  } catch {
+    throw new RemoteError(`${where}: the registry redirects to ${quote(location)}, which is not a URL`);
+  }
+  if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new RemoteError(`${where}: the registry redirects to a ${quote(next.protocol)} URL; only http(s) redirects are followed`);
+  return next.toString();
+}
+
 /** The `rel="next"` target of a Link header, resolved against the current URL. */
 export function nextLink(header: string | undefined, current: string): string | undefined {
   if (!header) return undefined;

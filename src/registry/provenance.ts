@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import { RemoteError } from '../errors.js';
 import { loadZlib } from '../util/builtins.js';
-import { pullScope, expectOk, type RegistryClient } from './client.js';
+import { pullScope, expectOk, followRedirect, type RegistryClient } from './client.js';
 import type { Descriptor, Manifest } from './manifest.js';
 import { formatReference, type ImageReference } from './reference.js';
 import { findInTar, TarFormatError } from './tar.js';
@@ -79,7 +79,7 @@ async function readFileFromLayer(client: RegistryClient, ref: ImageReference, la
   // trickled a byte at a time (or a decompression bomb) ends at the deadline.
   let response = await client.request({ method: 'GET', url, scope: pullScope(ref), idempotent: true, stream: true, streamDeadline: true }, where);
   for (let hops = 0; response.status >= 300 && response.status < 400 && response.headers.location && hops < 5; hops++) {
-    url = new URL(response.headers.location, url).toString();
+    url = followRedirect(response.headers.location, url, where);
     response = await client.request({ method: 'GET', url, idempotent: true, stream: true, streamDeadline: true }, where, { withoutAuth: true });
   }
   expectOk(response, where);

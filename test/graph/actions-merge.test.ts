@@ -1,5 +1,6 @@
 // `actions --merge` into an actions.json that already holds two promote-image entries (a file
 // merged into twice by an older run, or by hand) keeps one: the new one, where the first was.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,5 +28,22 @@ describe('actions --merge', () => {
     expect(merged.actions.map((a) => a.name)).toEqual(['promote-image', 'retrigger']);
     expect(merged.actions[0]!.hookPayload.decision.push.revision).toBe('b'.repeat(40));
     expect(merged.actions.some((a) => a.title === 'a second, stale copy')).toBe(false);
+  });
+
+  it('on a full disk leaves the decision task’s actions.json as it was, never cut short', async () => {
+    const point = makeTempDir('actions-full-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8k', 'tmpfs', point]);
+    try {
+      const file = path.join(point, 'actions.json');
+      const original = `${JSON.stringify({ version: 1, variables: {}, actions: [] })}\n`;
+      writeFileSync(file, original);
+      writeFileSync(path.join(point, 'filler'), Buffer.alloc(4096));
+      const result = await runCli(['actions', '--merge', file, '--decision-task-id', decisionTaskId, '--revision', 'c'.repeat(40), '--taskcluster-yml', tcyml]);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(`cannot write "${file}": ENOSPC`);
+      expect(readFileSync(file, 'utf8')).toBe(original);
+    } finally {
+      execFileSync('umount', ['-l', point]);
+    }
   });
 });

@@ -100,6 +100,17 @@ describe('the promote step under attack', () => {
     proxy.clear();
   });
 
+  it('a layer redirected to a file:// URL is refused by name, before anything is written', async () => {
+    const w = await world();
+    proxy.clear();
+    proxy.add({ method: 'GET', path: /\/blobs\//, fault: { kind: 'status', status: 307, headers: { location: 'file:///etc/passwd' } }, times: Infinity });
+    const result = await copy(w.args);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('the registry redirects to a "file:" URL; only http(s) redirects are followed');
+    expect((await headManifest(reg, w.repository, 'production'))!.digest).toBe(w.prior.digest);
+    proxy.clear();
+  });
+
   it('a promotion.json that is a link to another file is replaced, never written through', async () => {
     const w = await world();
     const dir = makeTempDir('artifacts-link-');
