@@ -26,13 +26,13 @@ import { maxManifestBytes, type Manifest } from './manifest.js';
 import { formatReference, isDigest, type ImageReference } from './reference.js';
 
 export interface SettleBounds {
-  /** Least settle before the verifying read (default 25 ms). */
+  /** Least settle before the verifying read (default 5 ms). */
   minMs: number;
   /** Most settle (default 5 s). */
   maxMs: number;
 }
 
-export const defaultSettle: SettleBounds = { minMs: 25, maxMs: 5_000 };
+export const defaultSettle: SettleBounds = { minMs: 5, maxMs: 5_000 };
 
 export interface CopyOptions {
   /** The digest the destination tag must point at now (`none`: must not exist). */
