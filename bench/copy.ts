@@ -11,7 +11,9 @@ import { binPath, median, printTable, timeProcess } from './common.js';
 
 const floorProgram = fileURLToPath(new URL('./copy-floor.js', import.meta.url));
 
-const repo = 'mozilla/releng-signingscript';
+// One repository per layer count, each with its real moving tag (copy holds a moving tag to the
+// promote step's rules: an archive tag of its environment, of the image's revision, dated now).
+const repoFor = (layers: number): string => `mozilla/releng-${({ 1: 'signingscript', 10: 'beetmoverscript', 50: 'treescript' } as Record<number, string>)[layers] ?? 'signingscript'}`;
 const runs = Number(process.env.BENCH_RUNS ?? 9);
 
 export async function benchCopy(): Promise<void> {
@@ -20,9 +22,13 @@ export async function benchCopy(): Promise<void> {
   const floorRows: (string | number)[][] = [];
   try {
     for (const layers of [1, 10, 50]) {
+      const repo = repoFor(layers);
+      const base = Date.now();
       // Two images; each run points the moving tag at the one it does not point at now.
-      const a = await buildImage(reg, { repository: repo, commit: randomCommit(), tags: [`a-${layers}`], layers });
-      const b = await buildImage(reg, { repository: repo, commit: randomCommit(), tags: [`b-${layers}`, `moving-${layers}`], layers });
+      const ca = randomCommit();
+      const cb = randomCommit();
+      const a = { commit: ca, ...(await buildImage(reg, { repository: repo, commit: ca, tags: [`a-${layers}`], layers })) };
+      const b = { commit: cb, ...(await buildImage(reg, { repository: repo, commit: cb, tags: [`b-${layers}`, 'production'], layers })) };
       let at = b.digest;
       const samples = { tc: [] as number[], tcFull: [] as number[], skopeo: [] as number[], floor: [] as number[], node: [] as number[] };
       const requests = { tc: [] as number[], tcFull: [] as number[], skopeo: [] as number[], floor: [] as number[], node: [] as number[] };
@@ -34,20 +40,20 @@ export async function benchCopy(): Promise<void> {
           // Every program is timed the same way: a process, spawned and waited for.
           const run =
             tool === 'skopeo'
-              ? await timeProcess('skopeo', ['copy', '--quiet', '--preserve-digests', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${reg.host}/${repo}@${next.digest}`, `docker://${reg.host}/${repo}:moving-${layers}`])
+              ? await timeProcess('skopeo', ['copy', '--quiet', '--preserve-digests', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${reg.host}/${repo}@${next.digest}`, `docker://${reg.host}/${repo}:production`])
               : tool === 'floor'
-                ? await timeProcess(process.execPath, [floorProgram, reg.host, repo, next.digest, `moving-${layers}`])
+                ? await timeProcess(process.execPath, [floorProgram, reg.host, repo, next.digest, 'production'])
                 : tool === 'node'
                   ? await timeProcess(process.execPath, ['-e', '0'])
                   : await timeProcess(process.execPath, [
                   binPath,
                   'copy',
                   `${reg.host}/${repo}@${next.digest}`,
-                  `${reg.host}/${repo}:moving-${layers}`,
+                  `${reg.host}/${repo}:production`,
                   '--expect-current',
                   at,
                   // The full promote step: compare-and-swap, provenance check and archive tag.
-                  ...(tool === 'tcFull' ? ['--archive-tag', archiveTag('production', new Date(Date.UTC(2030, 0, 1, 0, 0, i)), randomCommit()), '--allow-revision-mismatch'] : []),
+                  ...(tool === 'tcFull' ? ['--archive-tag', archiveTag('production', new Date(base - i * 1000), next.commit)] : []),
                 ]);
           if (run.code !== 0) throw new Error(`${tool} copy failed: ${run.stderr}`);
           if (tool !== 'node') at = next.digest;

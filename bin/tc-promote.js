@@ -4,5 +4,8 @@
 import module from 'node:module';
 
 module.enableCompileCache?.();
-const { main } = await import('../dist/cli/main.js');
+const { main, commandDeadlinePassed } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));
+// Past its deadline a command may leave a request that ignores the stop (a library's own
+// socket): the process ends now rather than wait for it.
+if (commandDeadlinePassed()) process.exit(process.exitCode);

@@ -5,10 +5,11 @@ import { buildAction, mergeAction, parseActionsFile, type DecisionInfo } from '.
 import { validateBranchName } from '../github/names.js';
 import { isSlugid } from '../taskcluster/slugid.js';
 import { fs } from '../util/builtins.js';
+import { writeFileWhole } from '../util/write-file.js';
 import { readInputFile } from '../util/read-file.js';
 import { globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';
 
-const { existsSync, writeFileSync } = fs;
+const { existsSync } = fs;
 
 export const help = `Usage: tc-promote actions [--output FILE] [--merge FILE] [decision flags]
 
@@ -97,7 +98,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (output === undefined) io.stdout(text);
   else {
     try {
-      writeFileSync(output, text);
+      // Whole or not at all: a full disk must not cut the decision task's actions.json short.
+      writeFileWhole(output, text);
     } catch (error) {
       throw new UsageError(`--output: cannot write ${quote(output)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }

@@ -9,6 +9,7 @@ import type { Runtime } from '../history/runtime.js';
 import { RegistryClient } from '../registry/client.js';
 import { dockerConfigCredentials } from '../registry/credentials.js';
 import { registryCredentialSource } from '../registry/secret-credentials.js';
+import type { Redactor } from '../registry/redact.js';
 import { parseRegistryOverride } from '../registry/reference.js';
 import { util } from '../util/builtins.js';
 
@@ -19,6 +20,10 @@ export interface Io {
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   isTty: boolean;
+  /** The command's stop signal: aborted when its deadline passes (set by main). */
+  signal?: AbortSignal;
+  /** Credentials the run knows of or sent: removed from everything printed (set by main). */
+  redactor?: Redactor;
 }
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -86,7 +91,10 @@ export function positiveInteger(text: string | undefined, field: string, max = 1
 export function buildRuntime(values: GlobalValues, io: Io, config: Config = loadConfig(values.config)): Runtime {
   const override = values.registry !== undefined ? parseRegistryOverride(values.registry) : undefined;
   const timeoutMs = positiveInteger(io.env.TC_PROMOTE_HTTP_TIMEOUT_MS, 'TC_PROMOTE_HTTP_TIMEOUT_MS', 3_600_000);
+  const deadlineMs = positiveInteger(io.env.TC_PROMOTE_HTTP_DEADLINE_MS, 'TC_PROMOTE_HTTP_DEADLINE_MS', 3_600_000);
   const retryBaseMs = positiveInteger(io.env.TC_PROMOTE_RETRY_BASE_MS, 'TC_PROMOTE_RETRY_BASE_MS', 60_000);
+  const maxPages = positiveInteger(io.env.TC_PROMOTE_MAX_TAG_PAGES, 'TC_PROMOTE_MAX_TAG_PAGES', 1_000_000);
+  const maxTags = positiveInteger(io.env.TC_PROMOTE_MAX_TAGS, 'TC_PROMOTE_MAX_TAGS', 100_000_000);
   const client = new RegistryClient({
     credentials: registryCredentialSource({
       env: io.env,
@@ -98,6 +106,10 @@ export function buildRuntime(values: GlobalValues, io: Io, config: Config = load
     }),
     plainHttpHosts: new Set(override?.plainHttp ? [override.registry] : []),
     ...(timeoutMs !== undefined && { timeoutMs }),
+    ...(deadlineMs !== undefined && { deadlineMs }),
+    ...(io.signal && { signal: io.signal }),
+    ...(io.redactor && { redactor: io.redactor }),
+    listing: { ...(maxPages !== undefined && { maxPages }), ...(maxTags !== undefined && { maxTags }) },
     retry: {
       ...(retryBaseMs !== undefined && { baseDelayMs: retryBaseMs }),
       onRetry: ({ attempt, delayMs, reason }) => {

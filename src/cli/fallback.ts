@@ -7,7 +7,7 @@ import { createClients, resolveConnection } from '../taskcluster/clients.js';
 import { PromotionFailedError, checkFallbackRequest, runFallback, type FallbackRequest, type FallbackResult } from '../taskcluster/fallback.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { githubTransport } from './github-options.js';
-import { readPromotionRecord, writePromotionRecord } from './promotion-record.js';
+import { finishPromotionRecord, readPromotionRecord, writePromotionRecord } from './promotion-record.js';
 import { forcePushTable, undoHint } from './force-push.js';
 import { table } from './table.js';
 
@@ -85,6 +85,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   // Every flag and the record are checked before any request.
   checkFallbackRequest(request);
   readPromotionRecord(io);
+  // The folder must take the record before a force-push can happen.
+  if (!request.dryRun) writePromotionRecord(io, { outcome: 'started' }, nowMs);
   const verbose = io.isTty || values.debug === true;
   const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
   const { queue } = await createClients(connection);
@@ -97,8 +99,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
       },
     },
     request,
-  );
-  if (!request.dryRun) writePromotionRecord(io, recordFields(result), nowMs);
+  ).catch((error: unknown) => {
+    // The record says how the step ended (best effort: the error is what matters).
+    if (!request.dryRun && error instanceof Error) finishPromotionRecord(io, { outcome: 'failed', error: error.message }, nowMs, 'the fallback failed');
+    throw error;
+  });
+  if (!request.dryRun) finishPromotionRecord(io, recordFields(result), nowMs, `the fallback ended ${result.outcome}`);
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   if (result.error) throw result.error;
   if (values.json) printJson(io, jsonOf(result));

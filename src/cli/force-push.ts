@@ -7,7 +7,7 @@ import { forcePushBranch, type ForcePushResult } from '../github/force-push.js';
 import { validateRevision } from '../github/names.js';
 import { backupNamespace, requireForcePushableBranch } from '../github/policy.js';
 import { githubTransport } from './github-options.js';
-import { readPromotionRecord, writePromotionRecord } from './promotion-record.js';
+import { finishPromotionRecord, readPromotionRecord, writePromotionRecord } from './promotion-record.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { table } from './table.js';
 
@@ -63,8 +63,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const expect = values.expect !== undefined ? validateRevision(values.expect, '--expect') : undefined;
   const dryRun = values['dry-run'] ?? false;
   const nowMs = clock(io.env);
-  // Inside the rebuild route's task: the record must be usable before anything moves.
+  // Inside the rebuild route's task: the record must be usable, and its folder writable, before anything moves.
   readPromotionRecord(io);
+  if (!dryRun) writePromotionRecord(io, { outcome: 'started', branch, revision }, nowMs);
   const verbose = io.isTty || values.debug === true;
   const client = await githubClientFromEnvironment(io.env, config, {
     requireToken: !dryRun,
@@ -83,7 +84,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   });
   if (!result.dryRun) {
     const { oldHead, backupRef, moved } = result;
-    writePromotionRecord(io, { outcome: moved ? 'force-pushed' : 'already-there', branch: result.branch, revision: result.revision, oldHead, backupRef, moved }, nowMs);
+    finishPromotionRecord(io, { outcome: moved ? 'force-pushed' : 'already-there', branch: result.branch, revision: result.revision, oldHead, backupRef, moved }, nowMs, `${result.branch} is at ${result.revision}`);
   }
   if (values.json) {
     const { repository, oldHead, backupRef, moved } = result;

@@ -9,6 +9,7 @@ export function githubTransport(io: Io, verbose: boolean): GitHubTransportOption
   return {
     ...(timeoutMs !== undefined && { timeoutMs }),
     ...(baseDelayMs !== undefined && { baseDelayMs }),
+    ...(io.signal && { signal: io.signal }),
     onRetry: ({ attempt, delayMs, reason }) => {
       if (verbose) io.stderr(`retrying after ${reason} (attempt ${attempt}, waiting ${Math.round(delayMs)} ms)\n`);
     },

@@ -126,3 +126,18 @@ export async function planAndBuildGraph(values: GraphValues, script: string | un
 export function printWarnings(io: Io, plan: Plan, graph: TaskGraph): void {
   for (const w of [...plan.warnings, ...graph.warnings]) io.stderr(`warning: ${w}\n`);
 }
+
+/**
+ * Labels of the tasks that would force-push with no lease: a force-push task, or a fallback
+ * allowed to force-push, whose command has no `--expect`.
+ */
+export function tasksForcePushingWithoutLease(graph: TaskGraph): string[] {
+  return graph.tasks
+    .filter(({ task }) => {
+      const command = (task.payload as { command?: unknown }).command;
+      if (!Array.isArray(command)) return false;
+      const pushes = command.includes('force-push') || (command.includes('fallback') && command.includes('--allow-force-push'));
+      return pushes && !command.includes('--expect');
+    })
+    .map((t) => t.label);
+}

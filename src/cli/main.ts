@@ -2,7 +2,8 @@
  * The CLI edge: dispatch to one thin module per command, and turn typed errors into a
  * message on stderr and an exit code. No stack traces unless --debug; never credentials.
  */
-import { ExitCode, PromoteError, escapeUnsafeCharacters, quote } from '../errors.js';
+import { ExitCode, PromoteError, RemoteError, UsageError, escapeUnsafeCharacters, quote } from '../errors.js';
+import { Redactor } from '../registry/redact.js';
 import type { Io } from './common.js';
 
 interface Command {
@@ -58,10 +59,63 @@ export function defaultIo(): Io {
   };
 }
 
+/** The whole command's deadline, unless TC_PROMOTE_COMMAND_TIMEOUT_MS says otherwise: under a promote task's 30 minutes. */
+export const defaultCommandTimeoutMs = 20 * 60_000;
+/** After the deadline, how long the command has to stop on its own (and say where it stopped). */
+const stopGraceMs = 2_000;
+
+let deadlinePassed = false;
+/** Whether a command of this process ran into its deadline (bin/tc-promote.js then exits at once). */
+export function commandDeadlinePassed(): boolean {
+  return deadlinePassed;
+}
+
+function commandTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const text = env.TC_PROMOTE_COMMAND_TIMEOUT_MS;
+  if (text === undefined) return defaultCommandTimeoutMs;
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw new UsageError(`TC_PROMOTE_COMMAND_TIMEOUT_MS: ${quote(text)} is not a whole number of milliseconds from 1 to 999999999`);
+  return Number(text);
+}
+
+/**
+ * Run the command under its deadline. When it passes, every registry and GitHub request is
+ * stopped through `signal`; the command then has a moment to fail on its own (its message
+ * says where it was, say "the moving tag moved, the archive tag was not written"), else the
+ * deadline is the error.
+ */
+async function underDeadline(run: Promise<number>, timeoutMs: number, controller: AbortController): Promise<number> {
+  const first = await within(run, timeoutMs);
+  if (first !== undefined) return first;
+  deadlinePassed = true;
+  controller.abort(new Error(`the command deadline of ${timeoutMs} ms passed (TC_PROMOTE_COMMAND_TIMEOUT_MS)`));
+  run.catch(() => undefined);
+  const stopped = await within(run, stopGraceMs);
+  if (stopped !== undefined) return stopped;
+  throw new RemoteError(`the command did not finish within ${timeoutMs} ms (the command deadline, TC_PROMOTE_COMMAND_TIMEOUT_MS)`);
+}
+
+/** `run`'s outcome if it settles within `ms` (its rejection is thrown), else undefined. */
+async function within(run: Promise<number>, ms: number): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([run, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function main(argv: string[], rawIo: Io = defaultIo()): Promise<number> {
   // Whatever a command prints (a registry's error text, a commit from an image's
-  // version.json), control and invisible characters reach the terminal escaped.
-  const io: Io = { ...rawIo, stdout: (text) => rawIo.stdout(escapeUnsafeCharacters(text)), stderr: (text) => rawIo.stderr(escapeUnsafeCharacters(text)) };
+  // version.json) loses every credential the run knows of or sent, and reaches the terminal
+  // with control and invisible characters escaped.
+  const redactor = rawIo.redactor ?? new Redactor();
+  for (const name of ['GITHUB_TOKEN', 'TASKCLUSTER_ACCESS_TOKEN']) redactor.add(rawIo.env[name]);
+  const clean = (text: string): string => escapeUnsafeCharacters(redactor.redact(text));
+  const controller = new AbortController();
+  const io: Io = { ...rawIo, stdout: (text) => rawIo.stdout(clean(text)), stderr: (text) => rawIo.stderr(clean(text)), signal: controller.signal, redactor };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(usage());
@@ -73,7 +127,12 @@ export async function main(argv: string[], rawIo: Io = defaultIo()): Promise<num
     return ExitCode.usage;
   }
   try {
-    return await (await command.load()).run(rest, io);
+    const timeoutMs = commandTimeoutMs(io.env);
+    return await underDeadline(
+      command.load().then((loaded) => loaded.run(rest, io)),
+      timeoutMs,
+      controller,
+    );
   } catch (error) {
     const debug = rest.includes('--debug');
     if (error instanceof PromoteError) {

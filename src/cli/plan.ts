@@ -103,7 +103,9 @@ export function renderPlan(plan: Plan): string {
         ? `at ${branch.head} (${branch.status === 'ahead' || branch.status === 'diverged' ? `${branch.aheadBy} commit(s) newer than the target` : branch.status === 'identical' ? 'the target' : 'older than the target'})`
         : branch.state === 'missing'
           ? 'does not exist'
-          : 'not checked';
+          : branch.head
+            ? `at ${branch.head} (not compared with the target)`
+            : 'not checked';
     lines.push(`  branch:    ${branch.branch} ${state}`);
   }
   if (plan.provenance?.version) {

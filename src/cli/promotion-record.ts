@@ -6,10 +6,9 @@
  */
 import { join } from 'node:path';
 import { ExitCode, PromoteError, UsageError } from '../errors.js';
-import { fs } from '../util/builtins.js';
+import { writeFileWhole } from '../util/write-file.js';
 import type { Io } from './common.js';
 
-const { mkdirSync, writeFileSync } = fs;
 
 /** The record as the graph passed it; null outside a task. Checked before the step does anything. */
 export function readPromotionRecord(io: Io): Record<string, unknown> | null {
@@ -25,17 +24,35 @@ export function readPromotionRecord(io: Io): Record<string, unknown> | null {
   return record as Record<string, unknown>;
 }
 
-/** Write `promotion.json`: the graph's record, `time`, and the step's own fields. */
+/**
+ * Write `promotion.json`: the graph's record, `time`, and the step's own fields. Written whole
+ * or not at all (a temporary file renamed over it), so a full disk never leaves it empty or
+ * cut short. A step writes a first version before it changes anything, so that an artifacts
+ * folder it cannot write to stops it while nothing has moved.
+ */
 export function writePromotionRecord(io: Io, step: Record<string, unknown>, nowMs: number): string | null {
   const record = readPromotionRecord(io);
   const dir = io.env.TC_PROMOTE_ARTIFACTS;
   if (record === null || dir === undefined) return null;
   const file = join(dir, 'promotion.json');
   try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(file, `${JSON.stringify({ ...record, time: new Date(nowMs).toISOString(), ...step }, null, 2)}\n`);
+    const text = `${JSON.stringify({ ...record, time: new Date(nowMs).toISOString(), ...step }, null, 2)}\n`;
+    writeFileWhole(file, io.redactor ? io.redactor.redact(text) : text, { makeFolder: true });
   } catch (error) {
     throw new PromoteError(`TC_PROMOTE_ARTIFACTS: cannot write promotion.json in ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.operational);
   }
   return file;
+}
+
+/**
+ * The last version of the record, after the step changed something: a failure to write it is
+ * a warning, not a failed step. (A failed promote task makes the fallback force-push and
+ * rebuild an image that was promoted already.)
+ */
+export function finishPromotionRecord(io: Io, step: Record<string, unknown>, nowMs: number, done: string): void {
+  try {
+    writePromotionRecord(io, step, nowMs);
+  } catch (error) {
+    io.stderr(`warning: ${done}, but ${(error as Error).message}; the record there is the one written before the change\n`);
+  }
 }

@@ -4,7 +4,7 @@ import { formatGraph } from '../graph/format.js';
 import { createClients, resolveConnection, taskGroupUrl } from '../taskcluster/clients.js';
 import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';
 import { globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
-import { graphOptions, graphOptionsHelp, planAndBuildGraph, printWarnings } from './graph-options.js';
+import { graphOptions, graphOptionsHelp, planAndBuildGraph, printWarnings, tasksForcePushingWithoutLease } from './graph-options.js';
 
 export const help = `Usage: tc-promote submit <script> [plan flags] [--reason TEXT] [--fallback] [--dry-run] [--concurrency N]
 
@@ -19,6 +19,8 @@ TASKCLUSTER_PROXY_URL inside a task. --root-url overrides the root URL.
 Options:
   --dry-run        print the graph that would be created (as render --format json), create nothing
   --concurrency N  most createTask calls in flight (default ${defaultConcurrency})
+  --no-lease       submit a graph that would force-push the deploy branch without a lease (its
+                   head could not be read at plan time); refused without this flag
 ${graphOptionsHelp}
 
 Examples:
@@ -28,7 +30,7 @@ Examples:
 ${globalHelp}`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs('submit', argv, { ...graphOptions, 'dry-run': { type: 'boolean' }, concurrency: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs('submit', argv, { ...graphOptions, 'dry-run': { type: 'boolean' }, concurrency: { type: 'string' }, 'no-lease': { type: 'boolean' } });
   if (values.help) return io.stdout(help + '\n'), 0;
   if (positionals.length > 1) throw new UsageError(`submit: takes one script, got ${positionals.length} arguments`);
   const concurrency = positiveInteger(values.concurrency, '--concurrency', 500) ?? defaultConcurrency;
@@ -40,6 +42,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values['dry-run']) {
     io.stdout(formatGraph(graph, 'json'));
     return 0;
+  }
+  const leaseless = tasksForcePushingWithoutLease(graph);
+  if (leaseless.length && !values['no-lease']) {
+    throw new UsageError(
+      `submit: ${leaseless.join(', ')} would force-push the deploy branch without a lease (its head was not read at plan time; see the warning above): set GITHUB_TOKEN (or GITHUB_API_URL for a public repository) so that plan reads it, or give --no-lease to submit it anyway; nothing was created`,
+    );
   }
   const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
   const { queue } = await createClients(connection);

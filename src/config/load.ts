@@ -3,11 +3,11 @@
  * file. Every error names the file, the path inside it and the offending value.
  */
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import { UsageError, quote } from '../errors.js';
 import { fs } from '../util/builtins.js';
 import { validatorFor } from '../util/precompiled.js';
 import { readInputFile } from '../util/read-file.js';
+import { loadYaml } from '../util/yaml.js';
 import { describeSchemaErrors, type compileSchema } from '../util/validate.js';
 import { configSchema, type Config, type EnvironmentConfig, type TargetConfig } from './schema.js';
 
@@ -18,12 +18,6 @@ export type { Config, EnvironmentConfig, TargetConfig };
 export const defaultConfigPath = fileURLToPath(new URL('../../config/scriptworker-scripts.yml', import.meta.url));
 /** The build writes the embedded default as JSON beside this module, sparing js-yaml at start-up. */
 const prebuiltDefaultPath = fileURLToPath(new URL('./default-config.json', import.meta.url));
-
-function parseYaml(text: string): unknown {
-  // Required on use: only --config files and templates need a YAML parser.
-  const { load } = createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml');
-  return load(text);
-}
 
 // Compiled on first use: commands that never read a configuration do not pay for it.
 let validateConfig: ReturnType<typeof compileSchema<Config>> | undefined;
@@ -45,9 +39,9 @@ export function loadConfig(file?: string): Config {
 export function parseConfig(text: string, source: string): Config {
   let data: unknown;
   try {
-    data = parseYaml(text);
+    data = loadYaml(text);
   } catch (error) {
-    throw new UsageError(`${source}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new UsageError(`${source}: ${(error as Error).message}`);
   }
   return validateConfigData(data, source);
 }

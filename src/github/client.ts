@@ -51,6 +51,12 @@ export interface Comparison {
   htmlUrl: string;
 }
 
+const refusedUpdates = new WeakSet<Error>();
+/** Whether an error of updateBranch is GitHub refusing the update (a 4xx answer): the branch did not move. */
+export function updateWasRefused(error: unknown): boolean {
+  return error instanceof Error && refusedUpdates.has(error);
+}
+
 /** Creating a ref that exists already (GitHub: 422 "Reference already exists"). */
 export class RefExistsError extends ConflictError {}
 
@@ -125,9 +131,13 @@ export class GitHubClient {
     const short = shortRef(ref);
     const what = `reading ${ref} of ${this.repository}`;
     try {
-      const { data } = await this.#octokit.rest.git.getRef({ owner: this.owner, repo: this.repo, ref: short });
-      // The singular endpoint answers one exact ref; anything else is not the ref asked for.
-      if (Array.isArray(data) || data.ref !== ref) return null;
+      const { data, headers } = await this.#octokit.rest.git.getRef({ owner: this.owner, repo: this.repo, ref: short });
+      // The singular endpoint answers one exact ref (a list: refs that merely start with it).
+      if (Array.isArray(data)) return null;
+      // Anything but a ref object (an HTML page from a proxy, an empty body) says nothing about
+      // the ref: never "missing", which would drop the force-push lease.
+      if (data === null || typeof data !== 'object' || typeof (data as { ref?: unknown }).ref !== 'string') throw malformed(what, headers['content-type']);
+      if (data.ref !== ref) return null;
       return refFrom(data, what);
     } catch (error) {
       const failure = httpFailure(error);
@@ -166,13 +176,17 @@ export class GitHubClient {
       const { data } = await this.#octokit.rest.git.updateRef({ owner: this.owner, repo: this.repo, ref: `heads/${branch}`, sha, force: options.force });
       return refFrom(data, what);
     } catch (error) {
-      throw this.#translate(error, what, (f) => {
+      const status = httpFailure(error)?.status;
+      const translated = this.#translate(error, what, (f) => {
         if (f.status !== 422) return undefined;
         if (/fast.?forward/i.test(f.message)) return new ConflictError(`${what}: not a fast-forward (HTTP 422)`);
         if (/reference does not exist/i.test(f.message)) return new NotFoundError(`${what}: the branch does not exist`);
         if (/object does not exist/i.test(f.message)) return new NotFoundError(`${what}: ${sha} does not exist in ${this.repository}`);
         return undefined;
       });
+      // A 4xx is GitHub refusing the update: it did not happen. A 5xx or no answer decides nothing.
+      if (status !== undefined && status >= 400 && status < 500) refusedUpdates.add(translated);
+      throw translated;
     }
   }
 
@@ -295,8 +309,12 @@ function isCommitId(sha: string): boolean {
   return /^[0-9a-f]{40}$/.test(sha);
 }
 
-function malformed(what: string): RemoteError {
-  return new RemoteError(`${what}: GitHub's answer does not have the documented shape`);
+function malformed(what: string, contentType?: string): RemoteError {
+  const type = contentType?.split(';')[0]?.trim();
+  const json = type === undefined || type === '' || /json/i.test(type);
+  return new RemoteError(
+    json ? `${what}: GitHub's answer does not have the documented shape` : `${what}: GitHub's answer is not JSON (${quote(type)}): a proxy or a captive portal may be answering for the API`,
+  );
 }
 
 /** The status, GitHub's message and headers of an HTTP failure octokit threw, if it was one. */

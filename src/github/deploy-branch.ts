@@ -4,7 +4,7 @@
  * `plan` warns, and the promotion record says so, with a compare URL.
  */
 import type { Config } from '../config/load.js';
-import { PromoteError, quote } from '../errors.js';
+import { PromoteError, RemoteError, quote } from '../errors.js';
 import type { GitHubClient } from './client.js';
 import { validateRevision } from './names.js';
 import { deployBranchFor } from './policy.js';
@@ -23,13 +23,25 @@ export interface DeployBranchComparison {
   warning: string | null;
 }
 
+/** The branch head was read, but comparing it with the target failed. */
+export class BranchCompareError extends RemoteError {
+  readonly head: string;
+  constructor(message: string, head: string) {
+    super(message);
+    this.head = head;
+  }
+}
+
 /** Compare `<env deploy branch for script>` with the target revision; null when the branch does not exist. */
 export async function compareDeployBranch(client: GitHubClient, config: Config, env: string, script: string, targetRevision: string): Promise<DeployBranchComparison | null> {
   const branch = deployBranchFor(config, env, script);
   const target = validateRevision(targetRevision, 'target revision');
   const ref = await client.getRef(`refs/heads/${branch}`);
   if (!ref) return null;
-  const comparison = await client.compare(target, ref.sha);
+  // The head was read: a comparison that fails keeps it (the lease stays known).
+  const comparison = await client.compare(target, ref.sha).catch((error: unknown) => {
+    throw error instanceof PromoteError ? new BranchCompareError(error.message, ref.sha) : error;
+  });
   const compareUrl = client.compareUrl(target, ref.sha);
   const ahead = comparison.status === 'ahead' || comparison.status === 'diverged';
   return {
@@ -79,7 +91,8 @@ export async function checkDeployBranch(client: () => Promise<GitHubClient>, con
     return { ...comparison, state: 'checked', reason: null };
   } catch (error) {
     if (!(error instanceof PromoteError)) throw error;
-    return uncheckedDeployBranch(branch, error.message, targetRevision);
+    const unchecked = uncheckedDeployBranch(branch, error.message, targetRevision);
+    return error instanceof BranchCompareError ? { ...unchecked, head: error.head } : unchecked;
   }
 }
 

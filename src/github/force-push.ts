@@ -9,8 +9,8 @@
  * backup ref always holds the head that was replaced as far as this run could see.
  */
 import type { Config } from '../config/load.js';
-import { ConflictError, PromoteError, UsageError, quote } from '../errors.js';
-import { RefExistsError, type GitHubClient } from './client.js';
+import { ConflictError, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
+import { RefExistsError, updateWasRefused, type GitHubClient } from './client.js';
 import { validateRevision } from './names.js';
 import { backupRefFor, requireForcePushableBranch } from './policy.js';
 
@@ -78,18 +78,42 @@ export async function forcePushBranch(client: GitHubClient, options: ForcePushOp
   }
 
   progress(`moving ${branch} from ${oldHead} to ${revision}`);
+  let updateError: unknown;
   try {
     await client.updateBranch(branch, revision, { force: true });
   } catch (error) {
-    // An update whose answer was lost may still have happened: the read-back decides.
-    const after = await client.getBranchHead(branch).catch(() => undefined);
-    if (after !== revision) throw annotate(error, `the branch was not moved; ${backupRef} keeps ${oldHead}`);
+    // GitHub refusing the update (a 4xx) means it did not happen; anything else decides nothing.
+    if (updateWasRefused(error)) throw annotate(error, `the branch was not moved; ${backupRef} keeps ${oldHead}`);
+    updateError = error;
   }
-  const after = await client.getBranchHead(branch);
-  if (after !== revision) {
-    throw new ConflictError(`branch ${quote(branch)} is at ${after} after the update to ${revision}: something else moved it; ${backupRef} keeps the old head ${oldHead}`);
+  // An update whose answer was lost or failed may still have happened: the read-back decides.
+  let after: string;
+  try {
+    after = await client.getBranchHead(branch);
+  } catch (readError) {
+    throw new UnknownOutcomeError(branch, revision, oldHead, backupRef, updateError, readError);
   }
-  return result(backupRef, true);
+  if (after === revision) return result(backupRef, true);
+  if (after === oldHead && updateError !== undefined) throw annotate(updateError, `read back: the branch was not moved; ${backupRef} keeps ${oldHead}`);
+  throw new ConflictError(`branch ${quote(branch)} is at ${after} after the update to ${revision}: something else moved it; ${backupRef} keeps the old head ${oldHead}`);
+}
+
+/**
+ * The forced update may or may not have happened, and the branch could not be read back. Says
+ * what the branch should be, what it may be, and that a rerun decides: force-push leaves a
+ * branch already at the revision alone, and moves it otherwise.
+ */
+export class UnknownOutcomeError extends RemoteError {
+  constructor(branch: string, revision: string, oldHead: string, backupRef: string, updateError: unknown, readError: unknown) {
+    const said = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+    const what =
+      updateError === undefined
+        ? `GitHub accepted the forced update of ${quote(branch)} to ${revision}, but reading the branch back failed (${said(readError)}): it should be at ${revision}`
+        : `the forced update of ${quote(branch)} to ${revision} got no clear answer (${said(updateError)}) and reading the branch back failed (${said(readError)}): the outcome is unknown`;
+    super(
+      `${what}. The branch is either at ${revision} (moved) or still at ${oldHead} (not moved); ${backupRef} keeps ${oldHead} either way. Run the same command again: it reads the branch, leaves it alone if it is at ${revision}, and moves it otherwise`,
+    );
+  }
 }
 
 /** Create the backup ref; one that exists already at the same head is the same backup. */

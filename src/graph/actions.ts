@@ -198,10 +198,11 @@ export function parseActionsFile(data: unknown, source: string): ActionsFile {
 /** Add the action to an actions.json (replacing one of the same name), or start one. */
 export function mergeAction(existing: ActionsFile | undefined, action: HookAction): ActionsFile {
   const base: ActionsFile = existing ?? { version: 1, actions: [], variables: {} };
-  const index = base.actions.findIndex((a) => 'name' in a && a.name === action.name);
-  const actions = [...base.actions];
-  if (index >= 0) actions[index] = action;
-  else actions.push(action);
+  // One entry of the name, the new one, where the first was: a file holding two keeps neither old one.
+  const same = (a: (typeof base.actions)[number]): boolean => 'name' in a && a.name === action.name;
+  const index = base.actions.findIndex(same);
+  const actions = base.actions.filter((a) => !same(a));
+  actions.splice(index >= 0 ? index : actions.length, 0, action);
   return { ...base, actions };
 }
 

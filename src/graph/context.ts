@@ -52,6 +52,8 @@ export interface PromotionContext {
   sharedBranch: string;
   /** Branch head seen at plan time: the force-push lease, null if not read. */
   branchHead: string | null;
+  /** Said in the description of a task that would force-push without a lease; empty otherwise. */
+  leaseNote: string;
   /** YYYYMMDDHHMMSS of the clock, UTC. */
   stamp: string;
   target: { tag: string | null; revision: string | null; digest: string | null; date: string | null; source: string; env: string; image: string | null };
@@ -152,6 +154,21 @@ export function buildContext(config: Config, plan: Plan, options: ContextOptions
     warnings.push('fallback: the target has no known revision, so the fallback task cannot force-push; it will only report');
     allowFallback = false;
   }
+  // A graph that may force-push without a lease says so, in plan and in the task itself.
+  const deployBranch = expandPattern(settings.deployBranch, plan.script);
+  let leaseNote = '';
+  if ((plan.route === 'rebuild' || allowFallback) && options.branchHead === null) {
+    const check = plan.deployBranch;
+    const why =
+      check === undefined
+        ? 'its head was not read at plan time (no GitHub access was configured for the plan, or the branch check was off)'
+        : check.state === 'missing'
+          ? 'the branch did not exist at plan time'
+          : `its head could not be read at plan time (${check.reason ?? 'unchecked'})`;
+    const warning = `the graph would force-push ${quote(deployBranch)} without a lease: ${why}; a push to the branch before the task runs would be overwritten without a check`;
+    warnings.push(warning);
+    leaseNote = `\n\nWARNING: ${warning}.`;
+  }
   const requester = options.requester;
   const current = plan.current ? { tag: plan.current.tag, revision: plan.current.revision, digest: plan.current.digest ?? null } : null;
   const record = {
@@ -196,9 +213,10 @@ export function buildContext(config: Config, plan: Plan, options: ContextOptions
       movingDigest: plan.movingDigest,
       repository: plan.repository,
       archivePrefix: settings.archivePrefix,
-      deployBranch: expandPattern(settings.deployBranch, plan.script),
+      deployBranch,
       sharedBranch: settings.sharedBranch,
       branchHead: options.branchHead,
+      leaseNote,
       stamp,
       target: {
         tag: target.tag,

@@ -8,7 +8,7 @@
  * first consumer's.
  */
 import jsone from 'json-e';
-import { load as parseYaml } from 'js-yaml';
+import { loadYaml } from '../util/yaml.js';
 import { UsageError } from '../errors.js';
 import { niceSlugid } from '../taskcluster/slugid.js';
 import { actionPermission } from './actions.js';
@@ -22,9 +22,9 @@ export interface TaskclusterYml {
 export function parseTaskclusterYml(text: string, source: string): TaskclusterYml {
   let data: unknown;
   try {
-    data = parseYaml(text);
+    data = loadYaml(text);
   } catch (error) {
-    throw new UsageError(`${source}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new UsageError(`${source}: ${(error as Error).message}`);
   }
   const doc = data as Partial<TaskclusterYml> | null;
   if (!doc || typeof doc !== 'object' || doc.version !== 1) throw new UsageError(`${source}: /version: must be 1`);

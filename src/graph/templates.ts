@@ -2,12 +2,12 @@
  * The json-e templates under `taskcluster/`, one per task kind, and rendering them. Errors
  * name the template file, the location inside it and json-e's message.
  */
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsone from 'json-e';
 import { UsageError } from '../errors.js';
 import { crypto, fs } from '../util/builtins.js';
+import { loadYaml } from '../util/yaml.js';
 import type { TaskKind } from './context.js';
 
 const { createHash } = crypto;
@@ -49,8 +49,7 @@ function parseTemplateText(text: string): unknown {
   }
   const hit = prebuilt?.[templateTextHash(text)];
   if (hit !== undefined) return structuredClone(hit);
-  const { load } = createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml');
-  return load(text);
+  return loadYaml(text);
 }
 
 export function templateTextHash(text: string): string {
@@ -70,7 +69,7 @@ export function loadTemplate(templatesDir: string, kind: TaskKind): unknown {
   try {
     template = parseTemplateText(text);
   } catch (error) {
-    throw new TemplateError(displayPath(file), `not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new TemplateError(displayPath(file), (error as Error).message);
   }
   if (template === null || typeof template !== 'object' || Array.isArray(template)) {
     throw new TemplateError(displayPath(file), 'a task template must be a YAML mapping');

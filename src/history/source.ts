@@ -35,7 +35,7 @@ export class TagSource {
 
   private async fetchTags(): Promise<string[]> {
     if (this.options.hubApi) {
-      const hubTags = await listHubTags(this.client.sendPlain, this.options.hubApi, this.repo.repository);
+      const hubTags = await listHubTags(this.client.sendPlain, this.options.hubApi, this.repo.repository, undefined, this.client.listing);
       for (const t of hubTags) if (t.digest) this.digests.set(t.name, t.digest);
       return hubTags.map((t) => t.name);
     }

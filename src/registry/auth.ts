@@ -4,9 +4,11 @@
  * obtained for the request's scope. Tokens are cached per
  * registry and scope until shortly before they expire. Anonymous bearer tokens serve reads.
  */
-import { RemoteError, UsageError } from '../errors.js';
+import { RemoteError, UsageError, quote } from '../errors.js';
 import { parseChallenge, type Challenge } from './challenge.js';
 import type { Credential, CredentialSource } from './credentials.js';
+import type { Redactor } from './redact.js';
+import { isInsecureRegistry } from './reference.js';
 import { redactUrl, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
 
 export interface AuthOptions {
@@ -14,6 +16,8 @@ export interface AuthOptions {
   /** Base URL for a registry host, e.g. `http://127.0.0.1:5000`. */
   baseUrl: (registry: string) => string;
   now?: () => number;
+  /** Every credential this layer sends is registered here, for redaction of remote text. */
+  redactor?: Redactor;
 }
 
 interface CachedToken {
@@ -25,6 +29,15 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
   const now = options.now ?? Date.now;
   const challenges = new Map<string, Promise<Challenge | undefined>>();
   const tokens = new Map<string, Promise<CachedToken>>();
+  // What a registry is sent is what it could echo: each credential is known to the redactor first.
+  const credentialsFor = async (registry: string): Promise<Credential | undefined> => {
+    const credential = await options.credentials(registry);
+    if (credential && options.redactor) {
+      if (credential.password !== undefined) options.redactor.addCredentialPair(credential.username ?? '', credential.password);
+      options.redactor.add(credential.identityToken);
+    }
+    return credential;
+  };
 
   // What each registry asked for. Unknown until its first 401: requests go out without
   // credentials and learn the challenge from the answer, so an anonymous registry costs no
@@ -46,7 +59,11 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
       const value = await cached.catch(() => undefined);
       if (value && value.expiresAt > now()) return value.token;
     }
-    const pending = (async () => fetchToken(next, challenge, scope, await options.credentials(registry), now()))();
+    const pending = (async () => {
+      const token = await fetchToken(next, challenge, scope, await credentialsFor(registry), now(), options.baseUrl(registry));
+      options.redactor?.add(token.token);
+      return token;
+    })();
     tokens.set(key, pending);
     pending.catch(() => tokens.delete(key));
     return (await pending).token;
@@ -57,7 +74,7 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
     if (!challenge) return req;
     let authorization: string | undefined;
     if (challenge.scheme === 'basic') {
-      const credential = await options.credentials(registry);
+      const credential = await credentialsFor(registry);
       if (credential?.username !== undefined && credential.password !== undefined) {
         authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
       }
@@ -96,7 +113,7 @@ async function ping(next: Transport, baseUrl: string): Promise<Challenge | undef
   throw new RemoteError(`${baseUrl}/v2/: HTTP ${response.status}`);
 }
 
-async function fetchToken(next: Transport, challenge: Challenge, scope: string | undefined, credential: Credential | undefined, now: number): Promise<CachedToken> {
+async function fetchToken(next: Transport, challenge: Challenge, scope: string | undefined, credential: Credential | undefined, now: number, registryUrl: string): Promise<CachedToken> {
   const realm = challenge.params.realm;
   if (!realm) throw new RemoteError('registry bearer challenge names no realm');
   let realmUrl: URL;
@@ -104,6 +121,11 @@ async function fetchToken(next: Transport, challenge: Challenge, scope: string |
     realmUrl = new URL(realm);
   } catch {
     throw new RemoteError(`registry bearer challenge realm is not a URL`);
+  }
+  if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:') throw new RemoteError(`registry bearer challenge realm ${quote(redactUrl(realmUrl.toString()))} is not an http(s) URL`);
+  // An https registry never sends its credentials to a plain-http token service.
+  if (credential && realmUrl.protocol === 'http:' && registryUrl.startsWith('https:') && !isInsecureRegistry(realmUrl.host)) {
+    throw new RemoteError(`${registryUrl}: its bearer challenge names the token service ${quote(redactUrl(`${realmUrl.origin}${realmUrl.pathname}`))} over plain http: the credentials would travel in clear; refusing to send them`);
   }
   const service = challenge.params.service;
   let response: RegistryResponse;

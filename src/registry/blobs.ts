@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import { RemoteError } from '../errors.js';
-import { expectOk, pullScope, pushScope, type RegistryClient } from './client.js';
+import { expectOk, followRedirect, pullScope, pushScope, type RegistryClient } from './client.js';
 import type { Descriptor } from './manifest.js';
 import { formatReference, type ImageReference } from './reference.js';
 
@@ -52,7 +52,7 @@ async function openBlob(client: RegistryClient, src: Repo, blob: Descriptor): Pr
   // Registries (Docker Hub among them) redirect blob downloads to storage; follow without credentials.
   for (let hops = 0; response.status >= 300 && response.status < 400 && response.headers.location; hops++) {
     if (hops >= 5) throw new RemoteError(`${where}: too many redirects`);
-    url = new URL(response.headers.location, url).toString();
+    url = followRedirect(response.headers.location, url, where);
     response = await client.request({ method: 'GET', url, idempotent: true, stream: true }, where, { withoutAuth: true });
   }
   expectOk(response, where);

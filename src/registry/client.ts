@@ -2,12 +2,13 @@
  * Registry operations over the layered transport (http → retry → auth). Operations are short
  * because the layers below handle auth challenges, tokens and retries.
  */
-import { NotFoundError, RemoteError, UsageError, quote } from '../errors.js';
+import { NotFoundError, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
 import { withAuth } from './auth.js';
 import { anonymous, type CredentialSource } from './credentials.js';
 import { manifestAccept, maxManifestBytes, parseManifest, type Manifest } from './manifest.js';
 import { formatReference, isDigest, registryBaseUrl, type ImageReference } from './reference.js';
 import { withRetry, type RetryOptions } from './retry.js';
+import { Redactor, withRedaction } from './redact.js';
 import { BodyTooLargeError, httpTransport, redactUrl, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
 
 export interface RegistryClientOptions {
@@ -15,9 +16,35 @@ export interface RegistryClientOptions {
   /** Hosts reached over plain HTTP besides loopback ones (from `--registry http://…`). */
   plainHttpHosts?: ReadonlySet<string>;
   retry?: RetryOptions;
+  /** Idle timeout: for the answer's head, and between body chunks. */
   timeoutMs?: number;
+  /** Whole-request deadline: status line, headers and body together. */
+  deadlineMs?: number;
+  /** The command's stop signal (its deadline). */
+  signal?: AbortSignal;
+  /** Credentials sent are registered here and removed from every remote text (default: a new one). */
+  redactor?: Redactor;
+  /** Caps on a tag listing, which a registry could otherwise page through forever. */
+  listing?: Partial<ListingLimits>;
   /** Replace the HTTP layer (tests); retry and auth still wrap it. */
   transport?: Transport;
+}
+
+export interface ListingLimits {
+  /** Most pages of one listing (`Link: rel="next"`, Hub's `next`). */
+  maxPages: number;
+  /** Most tags of one repository. */
+  maxTags: number;
+}
+
+/** Big enough for Docker Hub's largest repositories at 100 a page; small enough to end a loop. */
+export const defaultListingLimits: ListingLimits = { maxPages: 10_000, maxTags: 1_000_000 };
+
+/** Thrown when a listing reaches a cap: which cap, its value, and where it was hit. */
+export function listingCapError(where: string, cap: 'pages' | 'tags', limits: ListingLimits, page: number): RemoteError {
+  return cap === 'pages'
+    ? new RemoteError(`${where}: stopped after ${limits.maxPages} pages, the page cap (TC_PROMOTE_MAX_TAG_PAGES): the registry keeps linking to a next page`)
+    : new RemoteError(`${where}: more than ${limits.maxTags} tags by page ${page}, the tag cap (TC_PROMOTE_MAX_TAGS); raise it if the repository really holds that many`);
 }
 
 export interface ManifestHead {
@@ -30,16 +57,32 @@ export class RegistryClient {
   readonly send: Transport;
   /** Retries but no registry auth: for other APIs (Docker Hub's), whose hosts are not registries. */
   readonly sendPlain: Transport;
+  readonly redactor: Redactor;
+  readonly listing: ListingLimits;
   private readonly plainHttpHosts: ReadonlySet<string>;
 
   constructor(options: RegistryClientOptions = {}) {
     this.plainHttpHosts = options.plainHttpHosts ?? new Set();
-    const base = options.transport ?? httpTransport({ ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) });
-    this.sendPlain = withRetry(base, options.retry);
-    this.send = withAuth(this.sendPlain, {
-      credentials: options.credentials ?? anonymous,
-      baseUrl: (registry) => this.baseUrl(registry),
-    });
+    this.redactor = options.redactor ?? new Redactor();
+    this.listing = { ...defaultListingLimits, ...options.listing };
+    const base =
+      options.transport ??
+      httpTransport({
+        ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+        ...(options.deadlineMs !== undefined && { deadlineMs: options.deadlineMs }),
+        ...(options.signal && { signal: options.signal }),
+      });
+    const retried = withRetry(base, { ...options.retry, ...(options.signal && { signal: options.signal }) });
+    // http → retry → auth → redaction: the operations read answers with every credential removed.
+    this.sendPlain = withRedaction(retried, this.redactor);
+    this.send = withRedaction(
+      withAuth(retried, {
+        credentials: options.credentials ?? anonymous,
+        baseUrl: (registry) => this.baseUrl(registry),
+        redactor: this.redactor,
+      }),
+      this.redactor,
+    );
   }
 
   baseUrl(registry: string): string {
@@ -57,6 +100,7 @@ export class RegistryClient {
     let url: string | undefined = `${this.repositoryUrl(ref)}/tags/list?n=${pageSize}`;
     const where = `${formatReference(ref)} tags`;
     for (let page = 1; url; page++) {
+      if (page > this.listing.maxPages) throw listingCapError(where, 'pages', this.listing, page);
       if (seen.has(url)) throw new RemoteError(`${where}: pagination loops back to ${redactUrl(url)}`);
       seen.add(url);
       const response = await this.request({ method: 'GET', url, scope: pullScope(ref), idempotent: true, maxBodyBytes: 32 * 1024 * 1024 }, where);
@@ -75,6 +119,7 @@ export class RegistryClient {
         if (typeof tag !== 'string') throw new RemoteError(`${where}: page ${page} lists a tag that is not a string`);
         tags.push(tag);
       }
+      if (tags.length > this.listing.maxTags) throw listingCapError(where, 'tags', this.listing, page);
       onPage?.(page);
       let next: string | undefined;
       try {
@@ -136,7 +181,7 @@ export class RegistryClient {
     try {
       return await (options.withoutAuth ? this.sendPlain : this.send)(req);
     } catch (error) {
-      if (error instanceof BodyTooLargeError || error instanceof RemoteError || error instanceof UsageError) throw error;
+      if (error instanceof PromoteError) throw error;
       throw new RemoteError(`${where}: ${(error as Error).message}`, { cause: error });
     }
   }
@@ -169,6 +214,18 @@ function registryErrorDetail(response: RegistryResponse): string {
     // not a registry error body
   }
   return '';
+}
+
+/** Where a redirect (a blob sent to storage) leads: an http(s) URL, or a clear error. */
+export function followRedirect(location: string, current: string, where: string): string {
+  let next: URL;
+  try {
+    next = new URL(location, current);
+  } catch {
+    throw new RemoteError(`${where}: the registry redirects to ${quote(location)}, which is not a URL`);
+  }
+  if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new RemoteError(`${where}: the registry redirects to a ${quote(next.protocol)} URL; only http(s) redirects are followed`);
+  return next.toString();
 }
 
 /** The `rel="next"` target of a Link header, resolved against the current URL. */

@@ -2,13 +2,37 @@
  * The promote step: point a tag at an existing image without pulling or rebuilding it. The
  * manifest's exact bytes are PUT (same digest), blobs mounted or streamed only when the
  * repository differs, guarded by a compare-and-swap on the tag's digest and verified after.
+ *
+ * Every check comes before the first write, and independent reads go out together:
+ *
+ *   1. GET the source manifest, HEAD the archive tag (and HEAD the destination when nothing
+ *      else must be checked first);
+ *   2. the caller's checks on the image (provenance: /app/version.json) beside the
+ *      destination HEAD, the compare-and-swap read, taken as late as possible;
+ *   3. PUT the moving tag; 4. after a settle, HEAD it (and the archive tag) again;
+ *   5. PUT the archive tag; 6. HEAD both again.
+ *
+ * The registry API has no conditional write. Two copies that both read the expected digest
+ * both write; the one that wrote first finds out in step 4, when the settle has let the other
+ * write land: it exits 3 ("raced") and writes no archive tag for a digest that is not live.
+ * The settle is twice this run's own read-to-write gap (about two round trips), so a racer as
+ * quick as this one is seen; one much slower than that may still be missed (docs/security.md).
  */
-import { ConflictError, NotFoundError, RemoteError, UsageError, quote } from '../errors.js';
+import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { transferBlob, type BlobTransfer } from './blobs.js';
-import { expectOk, pushScope, type RegistryClient } from './client.js';
+import { expectOk, pushScope, type ManifestHead, type RegistryClient } from './client.js';
 import { maxManifestBytes, type Manifest } from './manifest.js';
 import { formatReference, isDigest, type ImageReference } from './reference.js';
+
+export interface SettleBounds {
+  /** Least settle before the verifying read (default 5 ms). */
+  minMs: number;
+  /** Most settle (default 5 s). */
+  maxMs: number;
+}
+
+export const defaultSettle: SettleBounds = { minMs: 5, maxMs: 5_000 };
 
 export interface CopyOptions {
   /** The digest the destination tag must point at now (`none`: must not exist). */
@@ -17,6 +41,17 @@ export interface CopyOptions {
   archiveTag?: string;
   dryRun?: boolean;
   concurrency?: number;
+  /**
+   * Checks on the source image that must pass before anything is written (provenance), given
+   * its manifest (never fetched twice). They run beside the compare-and-swap read.
+   */
+  check?: (manifest: Manifest) => Promise<void>;
+  settle?: Partial<SettleBounds>;
+  /** The destination is an archive tag: it is written only if it does not exist (or already holds the source). */
+  neverRewrite?: boolean;
+  /** The clock and the wait (tests). */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export type TagOutcome = 'written' | 'unchanged' | 'would-write';
@@ -32,7 +67,18 @@ export interface CopyResult {
   archiveTag: { tag: string; outcome: TagOutcome } | null;
   blobs: Record<BlobTransfer, number>;
   manifestsCopied: number;
+  /** How long the copy waited before its verifying read (0: no settle was needed). */
+  settleMs: number;
   dryRun: boolean;
+}
+
+/** Another write landed on the destination after this run's: it did not win. Exit 3. */
+export class RacedError extends ConflictError {
+  readonly nowPointsAt: string | null;
+  constructor(message: string, nowPointsAt: string | null) {
+    super(message);
+    this.nowPointsAt = nowPointsAt;
+  }
 }
 
 export async function copyImage(client: RegistryClient, src: ImageReference, dst: ImageReference, options: CopyOptions = {}): Promise<CopyResult> {
@@ -40,41 +86,120 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
   if (options.expectCurrent !== undefined && options.expectCurrent !== 'none' && !isDigest(options.expectCurrent)) {
     throw new UsageError(`--expect-current: ${JSON.stringify(options.expectCurrent)} is not a sha256 digest (or none)`);
   }
-  const manifest = await client.getManifest(src);
-  if (!manifest) throw new NotFoundError(`<src>: ${formatReference(src)} does not exist`);
+  const now = options.now ?? (() => performance.now());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const settle = { ...defaultSettle, ...options.settle };
   const target: ImageReference = { registry: dst.registry, repository: dst.repository, tag: dst.tag };
-  const before = await client.headManifest(target);
+  const archive: ImageReference | null = options.archiveTag !== undefined ? { registry: dst.registry, repository: dst.repository, tag: options.archiveTag } : null;
+  const where = formatReference(target);
+
+  // The compare-and-swap read, timed: the settle is measured from it.
+  let readAt = 0;
+  let readRtt = 0;
+  const readDestination = async (): Promise<ManifestHead | undefined> => {
+    const start = now();
+    const head = await client.headManifest(target);
+    readAt = now();
+    readRtt = readAt - start;
+    return head;
+  };
+
+  // Round 1: the source, the archive tag, and the destination unless checks must come first.
+  const [manifest, archiveBefore, early] = await Promise.all([
+    client.getManifest(src),
+    archive ? client.headManifest(archive) : Promise.resolve(undefined),
+    options.check ? Promise.resolve(undefined) : readDestination(),
+  ]);
+  if (!manifest) throw new NotFoundError(`<src>: ${formatReference(src)} does not exist`);
+  if (archive && archiveBefore && archiveBefore.digest !== manifest.digest) {
+    throw new ConflictError(`archive tag ${formatReference(archive)} already records ${archiveBefore.digest}, not ${manifest.digest}; archive tags are never rewritten; nothing was written`);
+  }
+  // Round 2: the checks on the image, beside the compare-and-swap read.
+  let before = early;
+  if (options.check) [, before] = await Promise.all([options.check(manifest), readDestination()]);
   const previous = before?.digest ?? null;
   const result: CopyResult = {
     source: formatReference({ registry: src.registry, repository: src.repository, digest: manifest.digest }),
-    destination: formatReference(target),
+    destination: where,
     digest: manifest.digest,
     mediaType: manifest.mediaType,
     previous,
-    tag: 'unchanged',
-    archiveTag: null,
+    tag: previous === manifest.digest ? 'unchanged' : 'would-write',
+    archiveTag: archive ? { tag: archive.tag!, outcome: archiveBefore ? 'unchanged' : 'would-write' } : null,
     blobs: { present: 0, mounted: 0, streamed: 0 },
     manifestsCopied: 0,
+    settleMs: 0,
     dryRun: Boolean(options.dryRun),
   };
+  const compareAndSwap = (seen: string | null): void => {
+    if (seen === manifest.digest) return;
+    if (options.neverRewrite && seen !== null) throw new ConflictError(`${where} is an archive tag and already records ${seen}, not ${manifest.digest}; archive tags are never rewritten; nothing was written`);
+    if (options.expectCurrent === undefined || (seen ?? 'none') === options.expectCurrent) return;
+    throw new ConflictError(`${where} points at ${seen ?? 'nothing'}, not ${options.expectCurrent} as planned: it moved since the plan; nothing was written`);
+  };
+  compareAndSwap(previous);
+  if (options.dryRun) return result;
+
   if (previous !== manifest.digest) {
-    if (options.expectCurrent !== undefined && (previous ?? 'none') !== options.expectCurrent) {
-      throw new ConflictError(
-        `${formatReference(target)} points at ${previous ?? 'nothing'}, not ${options.expectCurrent} as planned: it moved since the plan; nothing was written`,
+    if (!sameRepository(src, dst)) {
+      await copyContent(client, src, dst, manifest, result, options.concurrency ?? 4);
+    }
+    // Blobs copied, or checks slow: read again, so that the gap between the read and the write stays short.
+    if (now() - readAt > Math.max(50, 4 * readRtt)) compareAndSwap((await readDestination())?.digest ?? null);
+    await putManifest(client, target, manifest, { verify: false });
+    result.tag = 'written';
+    const gap = now() - readAt;
+    // A copy with a compare-and-swap or a pushlog entry waits for a racer's write to land,
+    // then reads: a plain retag needs no settle.
+    if (options.expectCurrent !== undefined || options.neverRewrite || archive) {
+      result.settleMs = Math.round(Math.min(settle.maxMs, Math.max(settle.minMs, 2 * gap)));
+      await sleep(result.settleMs);
+    }
+    const [after, archiveNow] = await Promise.all([client.headManifest(target), archive && !archiveBefore ? client.headManifest(archive) : Promise.resolve(undefined)]);
+    if (after?.digest !== manifest.digest) {
+      throw new RacedError(
+        `raced: ${where} now points at ${after?.digest ?? 'nothing'}, not at ${manifest.digest}, which this run wrote ${result.settleMs} ms before: another promotion wrote after it (or the registry did not keep this write), and the tag holds that one${archive ? `; the archive tag ${archive.tag} was not written` : ''}. Nothing else was written; check what ${where} should point at before running again`,
+        after?.digest ?? null,
       );
     }
-    if (options.dryRun) {
-      result.tag = 'would-write';
-    } else {
-      if (!sameRepository(src, dst)) await copyContent(client, src, dst, manifest, result, options.concurrency ?? 4);
-      await putManifest(client, target, manifest);
-      result.tag = 'written';
+    if (archive && archiveNow && archiveNow.digest !== manifest.digest) {
+      throw afterMove(
+        new ConflictError(`archive tag ${formatReference(archive)} was written by someone else meanwhile and records ${archiveNow.digest}; archive tags are never rewritten`),
+        where,
+        manifest.digest,
+        archive.tag!,
+      );
     }
   }
-  if (options.archiveTag !== undefined) {
-    result.archiveTag = { tag: options.archiveTag, outcome: await writeArchiveTag(client, dst, options.archiveTag, manifest, Boolean(options.dryRun)) };
+  if (archive && !archiveBefore) {
+    try {
+      await putManifest(client, archive, manifest, { verify: false });
+    } catch (error) {
+      throw afterMove(error, where, manifest.digest, archive.tag!, result.tag === 'written');
+    }
+    result.archiveTag = { tag: archive.tag!, outcome: 'written' };
+    const [archiveAfter, movingAfter] = await Promise.all([client.headManifest(archive), client.headManifest(target)]);
+    if (archiveAfter?.digest !== manifest.digest) {
+      throw new ConflictError(`${formatReference(archive)}: after the write it points at ${archiveAfter?.digest ?? 'nothing'}, not ${manifest.digest}: another promotion may have raced this one`);
+    }
+    if (movingAfter?.digest !== manifest.digest) {
+      throw new RacedError(
+        `raced: ${where} now points at ${movingAfter?.digest ?? 'nothing'}: it was moved after this run pointed it at ${manifest.digest} and wrote the archive tag ${archive.tag}, which records that deploy; another promotion wrote after it and is the one that counts`,
+        movingAfter?.digest ?? null,
+      );
+    }
   }
   return result;
+}
+
+/** An error after the moving tag moved says so, and how a rerun finishes the step. */
+function afterMove(error: unknown, where: string, digest: string, archiveTag: string, moved = true): unknown {
+  const note = `${where} ${moved ? 'now points at' : 'already pointed at'} ${digest}${moved ? ' (this run moved it)' : ''}, but the archive tag ${archiveTag} was not written: run the same command again, it leaves ${where} as it is and writes the archive tag`;
+  if (error instanceof PromoteError) {
+    const Kind = error.constructor as new (message: string) => PromoteError;
+    return new Kind(`${error.message}; ${note}`);
+  }
+  return new RemoteError(`${(error as Error)?.message ?? String(error)}; ${note}`, { cause: error });
 }
 
 function sameRepository(a: ImageReference, b: ImageReference): boolean {
@@ -99,8 +224,11 @@ async function copyBlobs(client: RegistryClient, src: ImageReference, dst: Image
   for (const outcome of outcomes) result.blobs[outcome]++;
 }
 
-/** PUT the exact bytes; the registry's digest and a fresh HEAD must both equal the manifest's. */
-export async function putManifest(client: RegistryClient, ref: ImageReference, manifest: Manifest): Promise<void> {
+/**
+ * PUT the exact bytes; the registry's digest must equal the manifest's, and (unless the caller
+ * verifies, as copyImage does after its settle) a fresh HEAD of a tag too.
+ */
+export async function putManifest(client: RegistryClient, ref: ImageReference, manifest: Manifest, options: { verify?: boolean } = {}): Promise<void> {
   const where = formatReference(ref);
   if (manifest.bytes.length > maxManifestBytes) throw new RemoteError(`${where}: manifest larger than ${maxManifestBytes} bytes`);
   const response = await client.request(
@@ -119,22 +247,10 @@ export async function putManifest(client: RegistryClient, ref: ImageReference, m
   if (answered !== undefined && answered !== manifest.digest) {
     throw new RemoteError(`PUT ${where}: the registry stored ${quote(answered)}, not ${manifest.digest}`);
   }
-  if (ref.tag) {
+  if (ref.tag && options.verify !== false) {
     const after = await client.headManifest(ref);
     if (after?.digest !== manifest.digest) {
       throw new ConflictError(`${where}: after the write it points at ${after?.digest ?? 'nothing'}, not ${manifest.digest}: another promotion may have raced this one`);
     }
   }
-}
-
-async function writeArchiveTag(client: RegistryClient, dst: ImageReference, tag: string, manifest: Manifest, dryRun: boolean): Promise<TagOutcome> {
-  const ref: ImageReference = { registry: dst.registry, repository: dst.repository, tag };
-  const existing = await client.headManifest(ref);
-  if (existing?.digest === manifest.digest) return 'unchanged';
-  if (existing) {
-    throw new ConflictError(`archive tag ${formatReference(ref)} already records ${existing.digest}, not ${manifest.digest}; archive tags are never rewritten`);
-  }
-  if (dryRun) return 'would-write';
-  await putManifest(client, ref, manifest);
-  return 'written';
 }

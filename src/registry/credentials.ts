@@ -6,7 +6,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError, quote } from '../errors.js';
+import { ExitCode, PromoteError, UsageError, quote } from '../errors.js';
 import { fs, loadChildProcess } from '../util/builtins.js';
 import { dockerHubHost } from './reference.js';
 
@@ -100,27 +100,91 @@ export function credentialFromAuths(auths: NonNullable<DockerConfig['auths']>, r
   return undefined;
 }
 
+/** How long a credential helper may take, unless TC_PROMOTE_CREDENTIAL_HELPER_TIMEOUT_MS says otherwise. */
+export const defaultHelperTimeoutMs = 30_000;
+
+function helperTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const text = env.TC_PROMOTE_CREDENTIAL_HELPER_TIMEOUT_MS;
+  if (text === undefined) return defaultHelperTimeoutMs;
+  if (!/^\d{1,7}$/.test(text) || Number(text) < 1) throw new UsageError(`TC_PROMOTE_CREDENTIAL_HELPER_TIMEOUT_MS: ${quote(text)} is not a whole number of milliseconds from 1 to 9999999`);
+  return Number(text);
+}
+
 function fromHelper(helper: string, serverUrl: string, env: NodeJS.ProcessEnv): Promise<Credential | undefined> {
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) {
     return Promise.reject(new UsageError(`docker configuration: credential helper name ${quote(helper)} is not valid`));
   }
-  const { execFile } = loadChildProcess();
+  let timeout: number;
+  try {
+    timeout = helperTimeoutMs(env);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const { spawn } = loadChildProcess();
+  const name = `docker-credential-${helper}`;
   return new Promise((resolve, reject) => {
-    const child = execFile(`docker-credential-${helper}`, ['get'], { env, timeout: 30_000, maxBuffer: 1024 * 1024 }, (error, stdout) => {
-      if (error) {
-        // "credentials not found" is how helpers say "anonymous"; anything else is a failure.
-        if (/not found/i.test(String(stdout)) || (error as { code?: unknown }).code === 1) return resolve(undefined);
-        return reject(new UsageError(`credential helper docker-credential-${helper} failed for ${serverUrl}`));
-      }
+    // Its own process group, so that a stuck helper is stopped with everything it started
+    // (a shell's `sleep`, a keyring prompt) and nothing keeps its output open.
+    const child = spawn(name, ['get'], { env, detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let finished = false;
+    const finish = (outcome: () => void): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      outcome();
+    };
+    const stopGroup = (): void => {
       try {
-        const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string };
-        if (!parsed.Secret) return resolve(undefined);
-        if (parsed.Username === '<token>') return resolve({ identityToken: parsed.Secret });
-        resolve({ username: parsed.Username ?? '', password: parsed.Secret });
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       } catch {
-        reject(new UsageError(`credential helper docker-credential-${helper} returned malformed output for ${serverUrl}`));
+        // already gone
       }
+      child.stdout?.destroy();
+    };
+    const timer = setTimeout(() => {
+      stopGroup();
+      finish(() =>
+        reject(
+          new PromoteError(
+            `credential helper ${name} did not answer within ${timeout} ms for ${serverUrl} and was stopped (TC_PROMOTE_CREDENTIAL_HELPER_TIMEOUT_MS); check that it does not wait for a prompt or a locked keyring`,
+            ExitCode.operational,
+          ),
+        ),
+      );
+    }, timeout);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > 1024 * 1024) {
+        stopGroup();
+        finish(() => reject(new UsageError(`credential helper ${name} wrote more than 1 MiB for ${serverUrl}`)));
+      } else chunks.push(chunk);
     });
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      finish(() =>
+        reject(error.code === 'ENOENT' ? new UsageError(`credential helper ${name} (named by the docker configuration for ${serverUrl}) is not on PATH`) : new UsageError(`credential helper ${name} could not be run for ${serverUrl}: ${error.code ?? 'failed'}`)),
+      ),
+    );
+    child.on('close', (code) =>
+      finish(() => {
+        const stdout = Buffer.concat(chunks).toString('utf8');
+        if (code !== 0) {
+          // "credentials not found" is how helpers say "anonymous"; anything else is a failure.
+          if (/not found/i.test(stdout) || code === 1) return resolve(undefined);
+          return reject(new UsageError(`credential helper ${name} failed for ${serverUrl} (exit ${code ?? 'by a signal'})`));
+        }
+        try {
+          const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string };
+          if (!parsed.Secret) return resolve(undefined);
+          if (parsed.Username === '<token>') return resolve({ identityToken: parsed.Secret });
+          resolve({ username: parsed.Username ?? '', password: parsed.Secret });
+        } catch {
+          reject(new UsageError(`credential helper ${name} returned malformed output for ${serverUrl}`));
+        }
+      }),
+    );
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(serverUrl);
   });
 }

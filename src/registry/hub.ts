@@ -4,6 +4,7 @@
  * `{count, next, previous, results: [{name, digest, last_updated, tag_last_pushed, …}]}`.
  */
 import { NotFoundError, RemoteError, quote } from '../errors.js';
+import { defaultListingLimits, listingCapError, type ListingLimits } from './client.js';
 import type { Transport } from './transport.js';
 import { redactUrl } from './transport.js';
 
@@ -16,14 +17,15 @@ export interface HubTag {
   lastPushed?: string;
 }
 
-export async function listHubTags(send: Transport, apiBase: string, repository: string, pageSize = 100): Promise<HubTag[]> {
+export async function listHubTags(send: Transport, apiBase: string, repository: string, pageSize = 100, limits: ListingLimits = defaultListingLimits): Promise<HubTag[]> {
   const [namespace, ...rest] = repository.split('/');
   const name = rest.join('/');
   let url: string | null = `${apiBase.replace(/\/$/, '')}/v2/namespaces/${encodeURIComponent(namespace!)}/repositories/${encodeURIComponent(name)}/tags?page_size=${pageSize}`;
   const tags: HubTag[] = [];
   const seen = new Set<string>();
   const where = `Docker Hub API ${repository}`;
-  while (url) {
+  for (let page = 1; url; page++) {
+    if (page > limits.maxPages) throw listingCapError(where, 'pages', limits, page);
     if (seen.has(url)) throw new RemoteError(`${where}: pagination loops back to ${redactUrl(url)}`);
     seen.add(url);
     let response;
@@ -34,14 +36,14 @@ export async function listHubTags(send: Transport, apiBase: string, repository: 
     }
     if (response.status === 404) throw new NotFoundError(`${where}: repository not found (HTTP 404)`);
     if (response.status !== 200) throw new RemoteError(`${where}: HTTP ${response.status}`);
-    let page: { next?: unknown; results?: unknown };
+    let body: { next?: unknown; results?: unknown };
     try {
-      page = JSON.parse(response.body.toString('utf8'));
+      body = JSON.parse(response.body.toString('utf8'));
     } catch {
       throw new RemoteError(`${where}: response is not valid JSON`);
     }
-    if (page === null || typeof page !== 'object' || !Array.isArray(page.results)) throw new RemoteError(`${where}: response has no results array`);
-    for (const entry of page.results as unknown[]) {
+    if (body === null || typeof body !== 'object' || !Array.isArray(body.results)) throw new RemoteError(`${where}: response has no results array`);
+    for (const entry of body.results as unknown[]) {
       const e = entry as { name?: unknown; digest?: unknown; last_updated?: unknown; tag_last_pushed?: unknown };
       if (typeof e?.name !== 'string') throw new RemoteError(`${where}: a result has no name`);
       tags.push({
@@ -51,11 +53,12 @@ export async function listHubTags(send: Transport, apiBase: string, repository: 
         ...(typeof e.tag_last_pushed === 'string' && { lastPushed: e.tag_last_pushed }),
       });
     }
-    if (page.next !== null && page.next !== undefined && typeof page.next !== 'string') throw new RemoteError(`${where}: next is not a URL`);
+    if (tags.length > limits.maxTags) throw listingCapError(where, 'tags', limits, page);
+    if (body.next !== null && body.next !== undefined && typeof body.next !== 'string') throw new RemoteError(`${where}: next is not a URL`);
     let next: string | null = null;
-    if (typeof page.next === 'string' && page.next) {
+    if (typeof body.next === 'string' && body.next) {
       try {
-        next = new URL(page.next, url).toString();
+        next = new URL(body.next, url).toString();
       } catch {
         throw new RemoteError(`${where}: next is not a URL`);
       }

@@ -6,13 +6,15 @@
 import type { Readable } from 'node:stream';
 import { RemoteError } from '../errors.js';
 import { loadZlib } from '../util/builtins.js';
-import { pullScope, expectOk, type RegistryClient } from './client.js';
+import { pullScope, expectOk, followRedirect, type RegistryClient } from './client.js';
 import type { Descriptor, Manifest } from './manifest.js';
 import { formatReference, type ImageReference } from './reference.js';
 import { findInTar, TarFormatError } from './tar.js';
 
 export const versionFilePath = 'app/version.json';
 const maxVersionFileBytes = 64 * 1024;
+/** Layers a runnable image can have (overlayfs stacks at most 127, plus a margin). */
+export const maxLayersSearched = 128;
 
 export interface VersionInfo {
   commit: string | null;
@@ -42,6 +44,9 @@ export async function readProvenance(client: RegistryClient, ref: ImageReference
     if (!childManifest) throw new RemoteError(`${formatReference(ref)}: index child ${child.digest} not found`);
     image = childManifest;
   }
+  if (image.layers.length > maxLayersSearched) {
+    throw new RemoteError(`${formatReference(ref)}: manifest ${image.digest} lists ${image.layers.length} layers, more than any runnable image (${maxLayersSearched}); refusing to search them for /app/version.json`);
+  }
   let version: VersionInfo | null = null;
   let layersRead = 0;
   for (const layer of [...image.layers].reverse()) {
@@ -70,10 +75,12 @@ function parseVersion(content: Buffer, where: string): VersionInfo {
 async function readFileFromLayer(client: RegistryClient, ref: ImageReference, layer: Descriptor): Promise<Buffer | undefined> {
   const where = `layer ${layer.digest} of ${formatReference(ref)}`;
   let url = `${client.repositoryUrl(ref)}/blobs/${layer.digest}`;
-  let response = await client.request({ method: 'GET', url, scope: pullScope(ref), idempotent: true, stream: true }, where);
+  // Read only until the file is found, so the request deadline covers the body too: a layer
+  // trickled a byte at a time (or a decompression bomb) ends at the deadline.
+  let response = await client.request({ method: 'GET', url, scope: pullScope(ref), idempotent: true, stream: true, streamDeadline: true }, where);
   for (let hops = 0; response.status >= 300 && response.status < 400 && response.headers.location && hops < 5; hops++) {
-    url = new URL(response.headers.location, url).toString();
-    response = await client.request({ method: 'GET', url, idempotent: true, stream: true }, where, { withoutAuth: true });
+    url = followRedirect(response.headers.location, url, where);
+    response = await client.request({ method: 'GET', url, idempotent: true, stream: true, streamDeadline: true }, where, { withoutAuth: true });
   }
   expectOk(response, where);
   if (!response.stream) return undefined;

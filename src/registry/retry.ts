@@ -4,7 +4,7 @@
  * last failure is returned (status) or thrown (network) for the operation to report.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TransportError, type RegistryRequest, type Transport } from './transport.js';
+import { TransportError, redactUrl, stopReason, type RegistryRequest, type Transport } from './transport.js';
 
 export interface RetryOptions {
   attempts?: number;
@@ -13,6 +13,8 @@ export interface RetryOptions {
   /** Longest `Retry-After` honoured; longer asks fail rather than stall a rollback. */
   maxRetryAfterMs?: number;
   random?: () => number;
+  /** The command's stop signal: no retry is waited for after it. */
+  signal?: AbortSignal;
   onRetry?: (info: { attempt: number; delayMs: number; reason: string; request: RegistryRequest }) => void;
 }
 
@@ -48,11 +50,15 @@ export function withRetry(next: Transport, options: RetryOptions = {}): Transpor
           delay = Math.max(delay, asked);
         }
       } catch (error) {
-        if (!(error instanceof TransportError) || attempt >= attempts || !replayable) throw error;
+        if (!(error instanceof TransportError) || error.code === 'EABORTED' || attempt >= attempts || !replayable) throw error;
         reason = error.message;
       }
       options.onRetry?.({ attempt, delayMs: delay, reason, request: req });
-      await sleep(delay);
+      try {
+        await sleep(delay, undefined, options.signal && { signal: options.signal });
+      } catch {
+        throw new TransportError(`${req.method} ${redactUrl(req.url)}: not retried (${reason}): ${stopReason(options.signal!)}`, 'EABORTED');
+      }
     }
   };
 }

@@ -1,8 +1,7 @@
 // The graph commands at the CLI edge: render, validate, actions, submit, trigger and
 // action-callback, their output formats, exit codes and error messages.
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +12,13 @@ import { runCli, runCliProcess } from '../support/cli.js';
 import { grantProjectAction, projectRepository, submitterScopes, triggerScopes } from '../support/clients.js';
 import { movingDigest, revision, targetDigest } from '../support/plans.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+import { makeTempDir } from '../support/registry.js';
 
 const targetTag = `production-20210929025643-${revision}`;
 const offline = ['signingscript', '--offline', '--target-tag', targetTag, '--target-digest', targetDigest];
 const tmp: string[] = [];
 const tempDir = (): string => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tc-promote-cli-'));
+  const dir = makeTempDir('tc-promote-cli-');
   tmp.push(dir);
   return dir;
 };

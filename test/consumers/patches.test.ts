@@ -2,8 +2,7 @@
 // against the real files in ../shared/reference (copies in a temporary folder, patched with
 // git apply and patch -p1), and against what fxci-config's generator and grants make of them.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { checkGrants, requiredGrants } from '../../src/taskcluster/grants.js';
 import { applyConsumerPatches, consumerConfigPath, fxciDeploymentRoles, fxciPatches, hookFor, referenceHook, taskclusterYmlPatch, type PatchedCopies } from '../support/consumers.js';
 import { referencePath } from '../support/reference.js';
 import { expandScopes } from '../support/roles.js';
+import { makeTempDir, removeTempDir } from '../support/registry.js';
 
 const referenceTcyml = readFileSync(referencePath('consumers', 'scriptworker-scripts.taskcluster.yml'), 'utf8');
 const repositoryUrl = 'https://github.com/mozilla-releng/scriptworker-scripts';
@@ -38,7 +38,7 @@ describe('the patches', () => {
   });
 
   it('apply with patch -p1 too, to fresh copies of the reference files', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'tc-promote-patch-p1-'));
+    const dir = makeTempDir('patch-p1-');
     try {
       cpSync(referencePath('fxci-config'), path.join(dir, 'fxci'), { recursive: true });
       cpSync(referencePath('consumers', 'scriptworker-scripts.taskcluster.yml'), path.join(dir, 'sws', '.taskcluster.yml'));
@@ -48,7 +48,7 @@ describe('the patches', () => {
       expect(readFileSync(path.join(dir, 'sws', '.taskcluster.yml'), 'utf8')).toBe(patchedTcyml);
       expect(readFileSync(path.join(dir, 'fxci', 'grants.d', 'scriptworker.yml'), 'utf8')).toBe(readFileSync(path.join(copies.fxciDir, 'grants.d', 'scriptworker.yml'), 'utf8'));
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     }
   });
 });

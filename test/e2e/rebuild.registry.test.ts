@@ -6,8 +6,7 @@
 //          records its head as the lease, and only warns when GitHub cannot be reached;
 //   rebuild: plan → render → submit → the force-push task's command moves the branch;
 //   retag with fallback: the promote task fails → the fallback task's command force-pushes.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -15,7 +14,7 @@ import { submitterScopes } from '../support/clients.js';
 import { buildImage } from '../support/fixtures.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
 const repository = 'mozilla-releng/scriptworker-scripts';
@@ -77,7 +76,7 @@ interface TaskBody {
 async function runTask(task: TaskBody, extra: Record<string, string> = {}) {
   const [program, ...args] = task.payload.command;
   expect(program).toBe('tc-promote');
-  const artifacts = mkdtempSync(join(tmpdir(), 'tcp-e2e-branch-'));
+  const artifacts = makeTempDir('tcp-e2e-branch-');
   const result = await runCli(args, { ...env(github()), ...task.payload.env, TC_PROMOTE_ARTIFACTS: artifacts, ...extra });
   const file = join(artifacts, 'promotion.json');
   return { ...result, record: existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null };

@@ -1,14 +1,13 @@
 // End to end on real parts where they exist: plan a rollback against the real registry,
 // submit the graph to the Taskcluster emulator, then run each promote task the way a worker
 // would (its payload command and env) against the same registry.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { submitterScopes } from '../support/clients.js';
 import { headManifest } from '../support/fixtures.js';
-import type { RunningRegistry } from '../support/registry.js';
+import { makeTempDir, type RunningRegistry } from '../support/registry.js';
 import { startSeededStack, type SeededStack } from '../support/stacks.js';
 import { P, now, rev, signing, type SeededHistory } from '../support/scenario.js';
 import type { TaskclusterEmulator } from '../support/taskcluster-emulator.js';
@@ -56,7 +55,7 @@ describe('rollback end to end', () => {
     const archive = task.payload.command[task.payload.command.indexOf('--archive-tag') + 1]!;
     expect(archive).toBe(`production-20210301000000-${rev.r4}`);
 
-    const artifacts = mkdtempSync(join(tmpdir(), 'tcp-artifacts-'));
+    const artifacts = makeTempDir('tcp-artifacts-');
     const ran = await runTaskCommand(task, artifacts);
     expect(ran.stderr).toBe('');
     expect(ran.code).toBe(0);

@@ -197,7 +197,7 @@ describe('forcePushBranch over a faulty network', () => {
     proxy.add({ method: 'PATCH', path: /./, fault: { kind: 'status', status: 502, body: '{"message":"Server Error"}' } });
     const error = await rejection(forcePushBranch(clientFor(proxy.url), { config, branch, revision: repo.commits[3]!, nowMs }));
     expect(error).toBeInstanceOf(RemoteError);
-    expect(error.message).toMatch(/HTTP 502 "Server Error"; the branch was not moved; refs\/heads\/tc-promote-backup\/.* keeps /);
+    expect(error.message).toMatch(/HTTP 502 "Server Error"; read back: the branch was not moved; refs\/heads\/tc-promote-backup\/.* keeps /);
     expect(proxy.requests().filter((r) => r.method === 'PATCH')).toHaveLength(1);
     expect(repo.rev(ref)).toBe(repo.commits[1]);
   });

@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
@@ -7,6 +6,7 @@ import { buildGraph, checkGraphRules, describeTasks, graphDepth, InvalidTaskErro
 import { defaultTemplatesDir, TemplateError } from '../../src/graph/templates.js';
 import { isSlugid, niceSlugid } from '../../src/taskcluster/slugid.js';
 import { examplePlan, movingDigest, revision, sequentialIds, targetDigest } from '../support/plans.js';
+import { makeTempDir } from '../support/registry.js';
 
 const config = loadConfig();
 const now = Date.UTC(2026, 10, 26, 9, 30, 15);
@@ -179,7 +179,7 @@ describe('configuration', () => {
 
 describe('template errors', () => {
   const copy = (): string => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'tc-promote-templates-'));
+    const dir = makeTempDir('tc-promote-templates-');
     tmp.push(dir);
     cpSync(defaultTemplatesDir, dir, { recursive: true });
     return dir;

@@ -1,16 +1,16 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { defaultTemplatesDir } from '../../src/graph/templates.js';
 import { validateEverything } from '../../src/graph/validate-all.js';
+import { makeTempDir } from '../support/registry.js';
 
 const config = loadConfig();
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 function copyTemplates(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tc-promote-validate-'));
+  const dir = makeTempDir('tc-promote-validate-');
   dirs.push(dir);
   cpSync(defaultTemplatesDir, dir, { recursive: true });
   return dir;

@@ -1,17 +1,16 @@
 // history and plan against registries that need credentials: htpasswd basic auth, and bearer
 // tokens from a token service (anonymous pull tokens, basic credentials, identity tokens).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { archiveTag, buildImage } from '../support/fixtures.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
 
 const repo = 'mozilla/releng-signingscript';
 const revA = 'a'.repeat(40);
 const revB = 'b'.repeat(40);
-const emptyDockerConfig = mkdtempSync(join(tmpdir(), 'tcp-nocreds-'));
+const emptyDockerConfig = makeTempDir('tcp-nocreds-');
 writeFileSync(join(emptyDockerConfig, 'config.json'), '{"auths": {}}');
 
 async function seedSmall(reg: RunningRegistry): Promise<{ a: string; b: string }> {
@@ -74,7 +73,7 @@ describe.each(['basic', 'token'] as const)('%s auth', (mode) => {
       realm.searchParams.set('scope', `repository:${repo}:pull`);
       const response = await fetch(realm, { headers: { authorization: `Basic ${Buffer.from(`${reg.username}:${reg.password}`).toString('base64')}` } });
       const refresh = ((await response.json()) as { refresh_token: string }).refresh_token;
-      const dir = mkdtempSync(join(tmpdir(), 'tcp-idtoken-'));
+      const dir = makeTempDir('tcp-idtoken-');
       writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { identitytoken: refresh } } }));
       reg.token!.reset();
       const result = await run(reg, dir, 'history', 'signingscript');
@@ -84,7 +83,7 @@ describe.each(['basic', 'token'] as const)('%s auth', (mode) => {
     });
 
     it('refuses wrong credentials with a clear message and no secret', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'tcp-wrong-'));
+      const dir = makeTempDir('tcp-wrong-');
       writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('tc-promote:wrong-password').toString('base64') } } }));
       const result = await run(reg, dir, 'history', 'signingscript');
       expect(result.code).toBe(2);

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { copyTestConfig } from '../support/copy-config.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { archiveTag, buildImage, buildIndex, headManifest, randomCommit, tagExisting } from '../support/fixtures.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -30,107 +31,177 @@ async function image(r: RunningRegistry, repository: string, tags: string[], lay
 }
 
 describe('copy within one repository', () => {
-  it('PUTs the exact manifest bytes in at most 4 requests, whatever the layer count', async () => {
+  // Each test promotes into a repository of its own, onto a real moving tag of the configuration.
+  const conf = copyTestConfig();
+  const copy = (args: string[], e = env()) => runCli(['copy', ...args, ...conf.args], e);
+
+  it('PUTs the exact manifest bytes in 4 requests and 3 round trips, whatever the layer count', async () => {
     for (const layers of [1, 12]) {
-      const old = await image(reg, repo, [`old-${layers}`], layers);
-      const next = await image(reg, repo, [`moving-${layers}`], layers);
-      await reg.accessLog();
-      reg.clearAccessLog();
-      const result = await runCli(['copy', `${reg.host}/${repo}@${old.digest}`, `${reg.host}/${repo}:moving-${layers}`, '--expect-current', next.digest, '--json'], env());
-      expect(result.stderr).toBe('');
-      expect(result.code).toBe(0);
-      expect(result.json()).toMatchObject({ digest: old.digest, previous: next.digest, tag: 'written', blobs: { present: 0, mounted: 0, streamed: 0 } });
-      const requests = (await reg.accessLog()).filter((e) => e.path !== '/v2/');
-      expect(requests.map((e) => e.method)).toEqual(['GET', 'HEAD', 'PUT', 'HEAD']);
-      expect(requests.some((e) => e.path.includes('/blobs/'))).toBe(false);
-      const served = skopeoRaw(reg, `${repo}:moving-${layers}`);
+      const r = conf.nextRepository();
+      const old = await image(reg, r, [`old-${layers}`], layers);
+      const next = await image(reg, r, ['production'], layers);
+      const proxy = await startFaultProxy(reg.url, { delayMs: 30 });
+      try {
+        const result = await copy([`${proxy.host}/${r}@${old.digest}`, `${proxy.host}/${r}:production`, '--expect-current', next.digest, '--json']);
+        // With the compare-and-swap but no archive tag, history records no deploy: said.
+        expect(result.stderr).toMatch(/^warning: \S+:production is the moving tag of production: it was written without an archive tag \(--archive-tag\), so history records no deploy of it;/);
+        expect(result.code).toBe(0);
+        expect(result.json()).toMatchObject({ digest: old.digest, previous: next.digest, tag: 'written', blobs: { present: 0, mounted: 0, streamed: 0 } });
+        const requests = proxy.requests().filter((e) => e.path !== '/v2/');
+        expect(requests.map((e) => e.method).sort()).toEqual(['GET', 'HEAD', 'HEAD', 'PUT']);
+        expect(requests.some((e) => e.path.includes('/blobs/'))).toBe(false);
+        // GET the source beside the compare-and-swap HEAD; PUT; HEAD after a short settle.
+        expect(proxy.roundTrips()).toBe(3);
+        expect(result.json().settleMs).toBeGreaterThanOrEqual(60);
+        expect(result.json().settleMs).toBeLessThan(1_000);
+      } finally {
+        await proxy.stop();
+      }
+      const served = skopeoRaw(reg, `${r}:production`);
       expect(served.digest).toBe(old.digest);
       expect(served.bytes.equals(old.manifest)).toBe(true);
     }
   });
 
+  it('a plain retag (no --expect-current, no --archive-tag) waits for no settle, and warns onto a moving tag', async () => {
+    const r = conf.nextRepository();
+    const a = await image(reg, r, ['plain-src'], 1);
+    const prior = await image(reg, r, ['dev'], 1);
+    const proxy = await startFaultProxy(reg.url, { delayMs: 30 });
+    try {
+      const result = await copy([`${proxy.host}/${r}:plain-src`, `${proxy.host}/${r}:dev`, '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json()).toMatchObject({ tag: 'written', settleMs: 0 });
+      expect(proxy.roundTrips()).toBe(3);
+      // issue 11, item 4: the hand copy onto a moving tag says what it skipped, and the command with both.
+      expect(result.stderr).toContain(`${proxy.host}/${r}:dev is the moving tag of dev: it was written without compare-and-swap (--expect-current) and without an archive tag (--archive-tag), so history records no deploy of it`);
+      expect(result.stderr).toMatch(new RegExp(`next time: tc-promote copy \\S+@${a.digest} \\S+:dev --expect-current ${prior.digest} --archive-tag dev-\\d{14}-<revision> \\(<revision>: the commit`));
+      expect(result.json().warnings).toHaveLength(1);
+    } finally {
+      await proxy.stop();
+    }
+    // Onto a tag no environment deploys: no warning.
+    const other = await copy([`${reg.host}/${r}:plain-src`, `${reg.host}/${r}:scratch`]);
+    expect(other.code).toBe(0);
+    expect(other.stderr).toBe('');
+  });
+
+  it('the full promote step reads each manifest once and takes 6 round trips', async () => {
+    const r = conf.nextRepository();
+    const a = await image(reg, r, ['full-src'], 3);
+    const prior = await image(reg, r, ['production'], 1);
+    const tag = archiveTag('production', new Date(), a.commit);
+    const proxy = await startFaultProxy(reg.url, { delayMs: 30 });
+    try {
+      const result = await copy([`${proxy.host}/${r}@${a.digest}`, `${proxy.host}/${r}:production`, '--expect-current', prior.digest, '--archive-tag', tag, '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toBe('');
+      expect(result.json()).toMatchObject({ tag: 'written', archiveTag: { tag, outcome: 'written' }, provenance: { matches: true, layersRead: 1 } });
+      const requests = proxy.requests().filter((e) => e.path !== '/v2/');
+      const manifestGets = requests.filter((e) => e.method === 'GET' && e.path.includes('/manifests/'));
+      expect(manifestGets).toHaveLength(1);
+      expect(requests.filter((e) => e.method === 'PUT')).toHaveLength(2);
+      // 1 GET source ‖ HEAD archive tag; 2 the version.json layer ‖ HEAD destination (the
+      // compare-and-swap); 3 PUT; 4 settle, HEAD destination ‖ archive tag; 5 PUT archive tag;
+      // 6 HEAD archive tag ‖ destination. (Six: see docs/security.md, "The promote step".)
+      expect(proxy.roundTrips()).toBe(6);
+    } finally {
+      await proxy.stop();
+    }
+    expect(skopeoRaw(reg, `${r}:production`).digest).toBe(a.digest);
+    expect(skopeoRaw(reg, `${r}:${tag}`).digest).toBe(a.digest);
+  });
+
   it('refuses when the tag moved since the plan: exit 3, nothing written', async () => {
-    const a = await image(reg, repo, ['cas-a'], 1);
-    const b = await image(reg, repo, ['cas-moving'], 1);
-    const before = skopeoRaw(reg, `${repo}:cas-moving`).digest;
+    const r = conf.nextRepository();
+    const a = await image(reg, r, ['cas-a'], 1);
+    const b = await image(reg, r, ['production'], 1);
+    const before = skopeoRaw(reg, `${r}:production`).digest;
     reg.clearAccessLog();
-    const result = await runCli(['copy', `${reg.host}/${repo}:cas-a`, `${reg.host}/${repo}:cas-moving`, '--expect-current', a.digest, '--archive-tag', archiveTag('production', new Date(), a.commit)], env());
+    const result = await copy([`${reg.host}/${r}:cas-a`, `${reg.host}/${r}:production`, '--expect-current', a.digest, '--archive-tag', archiveTag('production', new Date(), a.commit)]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/moved since the plan; nothing was written/);
-    expect(skopeoRaw(reg, `${repo}:cas-moving`).digest).toBe(before);
+    expect(skopeoRaw(reg, `${r}:production`).digest).toBe(before);
     expect(b.digest).toBe(before);
     expect((await reg.accessLog()).filter((e) => e.method === 'PUT')).toEqual([]);
   });
 
   it('accepts --expect-current none for a tag that does not exist yet, and refuses it when it does', async () => {
-    const a = await image(reg, repo, ['none-src'], 1);
-    expect((await runCli(['copy', `${reg.host}/${repo}:none-src`, `${reg.host}/${repo}:fresh-tag`, '--expect-current', 'none'], env())).code).toBe(0);
-    expect(skopeoRaw(reg, `${repo}:fresh-tag`).digest).toBe(a.digest);
-    const b = await image(reg, repo, ['none-src-2'], 1);
-    const again = await runCli(['copy', `${reg.host}/${repo}:none-src-2`, `${reg.host}/${repo}:fresh-tag`, '--expect-current', 'none'], env());
+    const r = conf.nextRepository();
+    const a = await image(reg, r, ['none-src'], 1);
+    expect((await copy([`${reg.host}/${r}:none-src`, `${reg.host}/${r}:fresh-tag`, '--expect-current', 'none'])).code).toBe(0);
+    expect(skopeoRaw(reg, `${r}:fresh-tag`).digest).toBe(a.digest);
+    const b = await image(reg, r, ['none-src-2'], 1);
+    const again = await copy([`${reg.host}/${r}:none-src-2`, `${reg.host}/${r}:fresh-tag`, '--expect-current', 'none']);
     expect(again.code).toBe(3);
-    expect(skopeoRaw(reg, `${repo}:fresh-tag`).digest).not.toBe(b.digest);
+    expect(skopeoRaw(reg, `${r}:fresh-tag`).digest).not.toBe(b.digest);
   });
 
   it('converges: a rerun at the source digest writes nothing and exits 0', async () => {
-    const a = await image(reg, repo, ['rerun-src'], 1);
-    const prior = await image(reg, repo, ['rerun-moving'], 1);
-    const args = ['copy', `${reg.host}/${repo}:rerun-src`, `${reg.host}/${repo}:rerun-moving`, '--expect-current', prior.digest, '--json'];
-    expect((await runCli(args, env())).json().tag).toBe('written');
+    const r = conf.nextRepository();
+    const a = await image(reg, r, ['rerun-src'], 1);
+    const prior = await image(reg, r, ['production'], 1);
+    const args = [`${reg.host}/${r}:rerun-src`, `${reg.host}/${r}:production`, '--expect-current', prior.digest, '--json'];
+    expect((await copy(args)).json().tag).toBe('written');
     reg.clearAccessLog();
-    const rerun = await runCli(args, env());
+    const rerun = await copy(args);
     expect(rerun.code).toBe(0);
     expect(rerun.json()).toMatchObject({ tag: 'unchanged', digest: a.digest });
     expect((await reg.accessLog()).filter((e) => e.method === 'PUT')).toEqual([]);
   });
 
-  it('writes the archive tag after the moving tag, and a rerun repairs a missing one', async () => {
-    const a = await image(reg, repo, ['arch-src'], 2);
-    const prior = await image(reg, repo, ['arch-moving'], 1);
+  it('writes the archive tag after the moving tag, says so when it fails, and a rerun repairs a missing one', async () => {
+    const r = conf.nextRepository();
+    const a = await image(reg, r, ['arch-src'], 2);
+    const prior = await image(reg, r, ['production'], 1);
     const tag = archiveTag('production', new Date(), a.commit);
     const proxy = await startFaultProxy(reg.url);
     try {
       proxy.add({ method: 'PUT', path: new RegExp(`manifests/${tag}$`), fault: { kind: 'status', status: 500 }, times: Infinity });
-      const failed = await runCli(['copy', `${proxy.host}/${repo}:arch-src`, `${proxy.host}/${repo}:arch-moving`, '--expect-current', prior.digest, '--archive-tag', tag], env());
+      const failed = await copy([`${proxy.host}/${r}:arch-src`, `${proxy.host}/${r}:production`, '--expect-current', prior.digest, '--archive-tag', tag]);
       expect(failed.code).toBe(1);
       expect(failed.stderr).toContain(tag);
-      expect(skopeoRaw(reg, `${repo}:arch-moving`).digest).toBe(a.digest);
-      expect(await headManifest(reg, repo, tag)).toBeNull();
+      expect(failed.stderr).toContain(`${proxy.host}/${r}:production now points at ${a.digest} (this run moved it), but the archive tag ${tag} was not written: run the same command again`);
+      expect(skopeoRaw(reg, `${r}:production`).digest).toBe(a.digest);
+      expect(await headManifest(reg, r, tag)).toBeNull();
     } finally {
       await proxy.stop();
     }
-    const rerun = await runCli(['copy', `${reg.host}/${repo}:arch-src`, `${reg.host}/${repo}:arch-moving`, '--expect-current', prior.digest, '--archive-tag', tag, '--json'], env());
+    const rerun = await copy([`${reg.host}/${r}:arch-src`, `${reg.host}/${r}:production`, '--expect-current', prior.digest, '--archive-tag', tag, '--json']);
     expect(rerun.code).toBe(0);
     expect(rerun.json()).toMatchObject({ tag: 'unchanged', archiveTag: { tag, outcome: 'written' } });
-    expect(skopeoRaw(reg, `${repo}:${tag}`).digest).toBe(a.digest);
+    expect(skopeoRaw(reg, `${r}:${tag}`).digest).toBe(a.digest);
   });
 
   it('checks provenance: /app/version.json must name the revision the tag claims', async () => {
+    const r = conf.nextRepository();
     const commit = randomCommit();
     const claimed = randomCommit();
-    const liar = await buildImage(reg, { repository: repo, commit, tags: [archiveTag('production', new Date(Date.UTC(2021, 0, 1)), claimed)], layers: 3 });
-    const prior = await image(reg, repo, ['prov-moving'], 1);
-    const src = `${reg.host}/${repo}:${archiveTag('production', new Date(Date.UTC(2021, 0, 1)), claimed)}`;
-    const refused = await runCli(['copy', src, `${reg.host}/${repo}:prov-moving`, '--expect-current', prior.digest], env());
+    const liarTag = archiveTag('production', new Date(Date.UTC(2021, 0, 1)), claimed);
+    const liar = await buildImage(reg, { repository: r, commit, tags: [liarTag], layers: 3 });
+    const prior = await image(reg, r, ['production'], 1);
+    const src = `${reg.host}/${r}:${liarTag}`;
+    const refused = await copy([src, `${reg.host}/${r}:production`, '--expect-current', prior.digest]);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain(`says commit "${commit}"`);
-    expect(skopeoRaw(reg, `${repo}:prov-moving`).digest).toBe(prior.digest);
-    const forced = await runCli(['copy', src, `${reg.host}/${repo}:prov-moving`, '--expect-current', prior.digest, '--allow-revision-mismatch', '--json'], env());
+    expect(skopeoRaw(reg, `${r}:production`).digest).toBe(prior.digest);
+    const forced = await copy([src, `${reg.host}/${r}:production`, '--expect-current', prior.digest, '--allow-revision-mismatch', '--json']);
     expect(forced.code).toBe(0);
     expect(forced.json().provenance).toMatchObject({ matches: false, version: { commit } });
-    expect(skopeoRaw(reg, `${repo}:prov-moving`).digest).toBe(liar.digest);
+    expect(skopeoRaw(reg, `${r}:production`).digest).toBe(liar.digest);
 
-    const honest = await image(reg, repo, [archiveTag('production', new Date(Date.UTC(2021, 0, 2)), 'f'.repeat(40))], 4, 'f'.repeat(40));
-    const ok = await runCli(['copy', `${reg.host}/${repo}@${honest.digest}`, `${reg.host}/${repo}:prov-moving`, '--archive-tag', archiveTag('production', new Date(), honest.commit), '--json'], env());
+    const honest = await image(reg, r, [archiveTag('production', new Date(Date.UTC(2021, 0, 2)), 'f'.repeat(40))], 4, 'f'.repeat(40));
+    const ok = await copy([`${reg.host}/${r}@${honest.digest}`, `${reg.host}/${r}:production`, '--archive-tag', archiveTag('production', new Date(), honest.commit), '--json']);
     expect(ok.code).toBe(0);
     expect(ok.json().provenance).toMatchObject({ matches: true, layersRead: 1, version: { commit: honest.commit } });
   });
 
   it('dry run reads and checks everything and writes nothing', async () => {
-    const a = await image(reg, repo, ['dry-src'], 1);
-    const prior = await image(reg, repo, ['dry-moving'], 1);
+    const r = conf.nextRepository();
+    const a = await image(reg, r, ['dry-src'], 1);
+    const prior = await image(reg, r, ['production'], 1);
     reg.clearAccessLog();
-    const result = await runCli(['copy', `${reg.host}/${repo}:dry-src`, `${reg.host}/${repo}:dry-moving`, '--expect-current', prior.digest, '--archive-tag', archiveTag('production', new Date(), a.commit), '--dry-run', '--json'], env());
+    const result = await copy([`${reg.host}/${r}:dry-src`, `${reg.host}/${r}:production`, '--expect-current', prior.digest, '--archive-tag', archiveTag('production', new Date(), a.commit), '--dry-run', '--json']);
     expect(result.code).toBe(0);
     expect(result.json()).toMatchObject({ tag: 'would-write', archiveTag: { outcome: 'would-write' }, dryRun: true });
     expect((await reg.accessLog()).filter((e) => e.method !== 'GET' && e.method !== 'HEAD')).toEqual([]);
@@ -194,7 +265,8 @@ describe('copy across repositories and registries', () => {
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/access denied|401/);
     const result = await runCli(['copy', `${reg.host}/${repo}:cred-src`, `${locked.host}/mozilla/releng-signingscript:production`, '--json'], env(locked));
-    expect(result.stderr).toBe('');
+    // A hand copy onto a moving tag without the guards: warned, never refused.
+    expect(result.stderr).toMatch(/^warning: \S+:production is the moving tag of production: it was written without compare-and-swap/);
     expect(result.code).toBe(0);
     expect(skopeoRaw(locked, 'mozilla/releng-signingscript:production').digest).toBe(a.digest);
     expect(result.stdout).not.toContain(locked.password!);

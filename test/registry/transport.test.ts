@@ -3,14 +3,14 @@
 // request: a server with a self-signed certificate, trusted by a child process through
 // NODE_EXTRA_CA_CERTS (read only at start-up), and refused by this process, which does not trust it.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpTransport, TransportError } from '../../src/registry/transport.js';
+import { makeTempDir } from '../support/registry.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -21,7 +21,7 @@ describe('transport over https', () => {
   let connections = 0;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'tc-promote-tls-'));
+    dir = makeTempDir('tc-promote-tls-');
     execFileSync('openssl', [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
       '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',

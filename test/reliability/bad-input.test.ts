@@ -10,7 +10,7 @@
 //     task in the Taskcluster emulator (and no write call reached it), every ref of the git
 //     repository (and no write reached the GitHub emulator).
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,14 @@ beforeAll(async () => {
   variant('env-name.yml', embedded.replace(/\n  production:\n/, "\n  '../x':\n"));
   variant('js-function.yml', `${embedded}\nhook: !!js/function 'function () { return process.exit(9) }'\n`);
   variant('default-branch.yml', embedded.replace(/defaultBranch: master/, "defaultBranch: 'master;rm -rf /'"));
+  // YAML aliases (issue 12, item 10): environments aliasing one another, and a billion laughs in 6 KB.
+  variant('aliases.yml', embedded.replace(/\n  dev:\n[\s\S]*$/, '\n  dev: *production\n').replace(/\n  production:\n/, '\n  production: &production\n'));
+  const laughs = ['l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...Array.from({ length: 30 }, (_, i) => `l${i + 1}: &l${i + 1} [${Array(10).fill(`*l${i}`).join(', ')}]`)];
+  variant('laughs.yml', `${embedded}\nlaughs:\n${laughs.map((l) => `  ${l}`).join('\n')}\n`);
+  variant('merge-key.yml', embedded.replace(/\n  production:\n/, '\n  base: &base {movingTag: production}\n  production:\n    <<: *base\n'));
+  variant('aliases.taskcluster.yml', 'version: 1\nx: &x {a: 1}\ntasks:\n  - *x\n');
+  mkdirSync(path.join(configs, 'templates'));
+  for (const kind of ['promote', 'fallback', 'force-push', 'rerun']) writeFileSync(path.join(configs, 'templates', `${kind}.yml`), `a: &a {b: 1}\nc: *a\n`);
   variant('input.json', '{"script": "signingscript", "environment": "production", "reason": "x", "extra": "$(id)"}');
 }, 180_000);
 
@@ -206,6 +214,9 @@ const rows: Row[] = [
   { name: 'an escape sequence in the reason', argv: () => ['submit', 'signingscript', '--offline', '--target-tag', P.P5, '--route', 'rebuild', '--reason', 'oops\u001b]0;owned\u0007'], env: queueEnv, code: 2, says: ['--reason: "oops\\u001b]0;owned\\u0007" is not a reason'] },
   { name: 'a 10,000-character reason', argv: () => ['submit', 'signingscript', '--offline', '--target-tag', P.P5, '--route', 'rebuild', '--reason', long], env: queueEnv, code: 2, says: ['--reason: "xxxx', '1 to 1000 characters'] },
   { name: 'a timeout that is not a number', argv: () => ['history', 'signingscript', ...registry()], env: () => ({ ...registryEnv(), TC_PROMOTE_HTTP_TIMEOUT_MS: 'soon' }), code: 2, says: ['TC_PROMOTE_HTTP_TIMEOUT_MS: "soon" is not a whole number'], process: true },
+  { name: 'a rebuild graph that would force-push without a lease', argv: () => ['submit', 'signingscript', '--offline', '--target-tag', P.P5, '--route', 'rebuild', '--reason', 'r'], env: queueEnv, code: 2, says: ['submit: force-push-signingscript-production would force-push the deploy branch without a lease', 'give --no-lease to submit it anyway; nothing was created'] },
+  { name: 'a tag cap that is not a number', argv: () => ['history', 'signingscript', ...registry()], env: () => ({ ...registryEnv(), TC_PROMOTE_MAX_TAGS: 'lots' }), code: 2, says: ['TC_PROMOTE_MAX_TAGS: "lots" is not a whole number'] },
+  { name: 'a page cap of zero', argv: () => ['history', 'signingscript', ...registry()], env: () => ({ ...registryEnv(), TC_PROMOTE_MAX_TAG_PAGES: '0' }), code: 2, says: ['TC_PROMOTE_MAX_TAG_PAGES: "0" is not a whole number'] },
   { name: 'an impossible TC_PROMOTE_NOW (February 30)', argv: () => ['history', 'signingscript', ...registry()], env: () => ({ ...registryEnv(), TC_PROMOTE_NOW: '2021-02-30T00:00:00Z' }), code: 2, says: ['TC_PROMOTE_NOW: "2021-02-30T00:00:00Z" is not an ISO 8601 time'] },
 
   // -- configuration files -------------------------------------------------------------------
@@ -218,6 +229,11 @@ const rows: Row[] = [
   { name: '../ as an environment name', argv: () => ['history', 'signingscript', ...config('env-name.yml'), ...registry()], env: registryEnv, code: 2, says: ['env-name.yml: /environments: property name "../x" is invalid'] },
   { name: 'a !!js/function tag', argv: () => ['history', 'signingscript', ...config('js-function.yml'), ...registry()], env: registryEnv, code: 2, says: [/js-function\.yml: not valid YAML: unknown scalar tag /] },
   { name: 'a shell command as the default branch', argv: () => ['validate', ...config('default-branch.yml')], code: 2, says: ['/github/defaultBranch: must match pattern', '(got "master;rm -rf /")'] },
+  { name: 'a configuration whose environments alias one another', argv: () => ['history', 'signingscript', ...config('aliases.yml'), ...registry()], env: registryEnv, code: 2, says: [/aliases\.yml: YAML aliases \(\*name, and <<: \*name merges\) are not accepted \(the first at line \d+, column \d+\)/] },
+  { name: 'a configuration holding a billion laughs (6 KB expanding to 10^31 strings)', argv: () => ['plan', 'signingscript', ...config('laughs.yml'), ...registry()], env: registryEnv, code: 2, says: [/laughs\.yml: YAML aliases .* are not accepted/], process: true },
+  { name: 'a configuration using a merge key', argv: () => ['validate', ...config('merge-key.yml')], code: 2, says: [/merge-key\.yml: YAML aliases .* are not accepted/] },
+  { name: 'a .taskcluster.yml with an alias', argv: () => ['validate', '--taskcluster-yml', path.join(configs, 'aliases.taskcluster.yml')], code: 2, says: [/aliases\.taskcluster\.yml: YAML aliases .* are not accepted/], on: 'stdout' },
+  { name: 'templates with an alias', argv: () => ['render', 'signingscript', '--offline', '--target-tag', P.P5, '--templates', path.join(configs, 'templates')], code: 2, says: [/templates\/[a-z-]+\.yml: YAML aliases .* are not accepted/] },
   { name: 'a configuration that does not exist', argv: () => ['history', 'signingscript', '--config', '/nonexistent/\u001b.yml'], code: 2, says: ['--config: cannot read "/nonexistent/\\u001b.yml": ENOENT'] },
   { name: '/dev/zero as the configuration', argv: () => ['history', 'signingscript', '--config', '/dev/zero'], code: 2, says: ['--config: "/dev/zero" is not a regular file'], process: true },
 
@@ -250,7 +266,7 @@ const rows: Row[] = [
   { name: '../ as the target', argv: () => ['plan', 'signingscript', '--to', '../../etc/passwd', ...registry()], env: registryEnv, code: 2, says: ['--to: "../../etc/passwd" is not an archive tag'] },
   { name: 'a 10,000-character target', argv: () => ['plan', 'signingscript', '--to', long, ...registry()], env: registryEnv, code: 2, says: [`--to: "${'x'.repeat(120)}…" is not an archive tag`] },
   { name: 'a February 30 archive tag', argv: () => ['copy', image(`:${P.P5}`), image(':production'), '--archive-tag', `production-20210230000000-${rev.r4}`], env: registryEnv, code: 2, says: [`--archive-tag: "production-20210230000000-${rev.r4}" is not an archive tag (impossible date 20210230000000`] },
-  { name: '$(id) in an archive tag', argv: () => ['copy', image(`:${P.P5}`), image(':production'), '--archive-tag', `production-20210301000000-$(id)`], env: registryEnv, code: 2, says: ['--archive-tag: "production-20210301000000-$(id)" is not an archive tag'] },
+  { name: '$(id) in an archive tag', argv: () => ['copy', image(`:${P.P5}`), image(':production'), '--archive-tag', `production-20210301000000-$(id)`], env: registryEnv, code: 2, says: ['--archive-tag: "production-20210301000000-$(id)" is not a valid tag'] },
   { name: 'backticks as the expected digest', argv: () => ['copy', image(`:${P.P5}`), image(':production'), '--expect-current', 'sha256:`id`'], env: registryEnv, code: 2, says: ['--expect-current: "sha256:`id`" is not a sha256 digest'] },
   { name: '../ in a source tag', argv: () => ['copy', image(':../production'), image(':production')], env: registryEnv, code: 2, says: ['<src>: "'] },
   { name: 'a look-alike destination tag (Cyrillic о)', argv: () => ['copy', image(`:${P.P5}`), image(':pr\u043eduction')], env: registryEnv, code: 2, says: () => [`<dst>: "pr\u043eduction" in "${image(':pr\u043eduction')}" is not a valid tag`] },
@@ -321,7 +337,7 @@ const rows: Row[] = [
   // -- malformed Queue answers -----------------------------------------------------------------
   {
     name: 'a Queue answering createTask with an HTML page',
-    argv: () => ['submit', 'signingscript', '--offline', '--target-tag', P.P5, '--route', 'rebuild', '--reason', 'r'],
+    argv: () => ['submit', 'signingscript', '--offline', '--target-tag', P.P5, '--route', 'rebuild', '--reason', 'r', '--no-lease'],
     env: queueEnv,
     faults: () => queueProxy.add({ path: /./, fault: { kind: 'status', status: 200, headers: { 'content-type': 'text/html' }, body: '<html>login</html>' }, times: Infinity }),
     code: 1,
@@ -329,7 +345,7 @@ const rows: Row[] = [
   },
   {
     name: 'a Queue answering createTask with broken JSON',
-    argv: () => ['submit', 'signingscript', '--offline', '--target-tag', P.P5, '--route', 'rebuild', '--reason', 'r'],
+    argv: () => ['submit', 'signingscript', '--offline', '--target-tag', P.P5, '--route', 'rebuild', '--reason', 'r', '--no-lease'],
     env: queueEnv,
     faults: () => queueProxy.add({ path: /./, fault: { kind: 'status', status: 200, headers: { 'content-type': 'application/json' }, body: '{"status": {' }, times: Infinity }),
     code: 1,

@@ -6,6 +6,7 @@
 // converges; a digest mismatch is never accepted.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../support/cli.js';
+import { copyTestConfig } from '../support/copy-config.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy.js';
 import { archiveTag, buildImage, headManifest, listTags, randomCommit } from '../support/fixtures.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
@@ -93,60 +94,64 @@ describe('history and plan', () => {
 });
 
 describe('copy', () => {
+  // Each case promotes into a repository of its own, onto its real moving tag.
+  const conf = copyTestConfig();
+  let repository = signing;
   async function fresh(layers = 2) {
+    repository = conf.nextRepository();
     const commit = randomCommit();
-    const target = await buildImage(reg, { repository: signing, commit, tags: [`src-${commit.slice(0, 8)}`], layers });
-    const moving = `moving-${commit.slice(0, 8)}`;
-    const prior = await buildImage(reg, { repository: signing, commit: randomCommit(), tags: [moving], layers: 1 });
+    const target = await buildImage(reg, { repository, commit, tags: [`src-${commit.slice(0, 8)}`], layers });
+    const moving = 'production';
+    const prior = await buildImage(reg, { repository, commit: randomCommit(), tags: [moving], layers: 1 });
     const archive = archiveTag('production', new Date(Date.UTC(2021, 2, 1)), commit);
-    const args = ['copy', `${proxy.host}/${signing}@${target.digest}`, `${proxy.host}/${signing}:${moving}`, '--expect-current', prior.digest, '--archive-tag', archive];
+    const args = ['copy', `${proxy.host}/${repository}@${target.digest}`, `${proxy.host}/${repository}:${moving}`, '--expect-current', prior.digest, '--archive-tag', archive, ...conf.args];
     return { target, prior, moving, archive, args };
   }
   const run = (args: string[]) => runCli(args, env());
 
   it.each([
     ['503 on the source manifest', { method: 'GET', path: /manifests\/sha256:/, fault: { kind: 'status', status: 503 } }],
-    ['429 (HTTP date) on the compare-and-swap HEAD', { method: 'HEAD', path: /manifests\/moving-/, fault: { kind: 'status', status: 429, headers: { 'retry-after': httpDate(500) } } }],
-    ['500 on the moving tag PUT', { method: 'PUT', path: /manifests\/moving-/, fault: { kind: 'status', status: 500 } }],
-    ['an answer lost after the moving tag PUT landed', { method: 'PUT', path: /manifests\/moving-/, fault: { kind: 'reset-after' } }],
+    ['429 (HTTP date) on the compare-and-swap HEAD', { method: 'HEAD', path: /manifests\/production$/, fault: { kind: 'status', status: 429, headers: { 'retry-after': httpDate(500) } } }],
+    ['500 on the moving tag PUT', { method: 'PUT', path: /manifests\/production$/, fault: { kind: 'status', status: 500 } }],
+    ['an answer lost after the moving tag PUT landed', { method: 'PUT', path: /manifests\/production$/, fault: { kind: 'reset-after' } }],
     ['an answer lost after the archive tag PUT landed', { method: 'PUT', path: /manifests\/production-/, fault: { kind: 'reset-after' } }],
-    ['a stall on the verifying HEAD', { method: 'HEAD', path: /manifests\/moving-/, fault: { kind: 'stall', ms: 3000 }, times: 1 }],
+    ['a stall on the verifying HEAD', { method: 'HEAD', path: /manifests\/production$/, fault: { kind: 'stall', ms: 3000 }, times: 1 }],
     ['a reset while reading /app/version.json', { method: 'GET', path: /blobs\/sha256:/, fault: { kind: 'reset' } }],
   ] as [string, FaultRule][])('recovers from %s: both tags at the source digest', async (_name, rule) => {
     const { target, moving, archive, args } = await fresh();
     proxy.add(rule);
     const result = await run(args);
     expect(result.code, result.stderr).toBe(0);
-    expect((await headManifest(reg, signing, moving))!.digest).toBe(target.digest);
-    expect((await headManifest(reg, signing, archive))!.digest).toBe(target.digest);
+    expect((await headManifest(reg, repository, moving))!.digest).toBe(target.digest);
+    expect((await headManifest(reg, repository, archive))!.digest).toBe(target.digest);
   });
 
   it.each([
-    ['the moving tag PUT', /manifests\/moving-/],
+    ['the moving tag PUT', /manifests\/production$/],
     ['the archive tag PUT', /manifests\/production-/],
   ])('fails clearly when %s keeps failing, and a rerun converges with both tags', async (_name, path) => {
     const { target, prior, moving, archive, args } = await fresh();
     proxy.add({ method: 'PUT', path, fault: { kind: 'status', status: 503 }, times: Infinity });
     const failed = await run(args);
     expectOneCleanError(failed, 1, /HTTP 503/);
-    const movedTo = (await headManifest(reg, signing, moving))!.digest;
+    const movedTo = (await headManifest(reg, repository, moving))!.digest;
     expect([prior.digest, target.digest]).toContain(movedTo);
     proxy.clear();
     const rerun = await run(args);
     expect(rerun.code, rerun.stderr).toBe(0);
     // Never left with the moving tag moved and the archive tag missing.
-    expect((await headManifest(reg, signing, moving))!.digest).toBe(target.digest);
-    expect((await headManifest(reg, signing, archive))!.digest).toBe(target.digest);
+    expect((await headManifest(reg, repository, moving))!.digest).toBe(target.digest);
+    expect((await headManifest(reg, repository, archive))!.digest).toBe(target.digest);
   });
 
   it('never writes a manifest whose bytes do not match the source digest', async () => {
     const { prior, moving, archive, args } = await fresh();
-    const tagsBefore = await listTags(reg, signing);
+    const tagsBefore = await listTags(reg, repository);
     proxy.add({ method: 'GET', path: /manifests\/sha256:/, fault: { kind: 'replace-body', body: '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}' }, times: Infinity });
     expectOneCleanError(await run(args), 1, /does not match its digest/);
-    expect((await headManifest(reg, signing, moving))!.digest).toBe(prior.digest);
-    expect(await headManifest(reg, signing, archive)).toBeNull();
-    expect(await listTags(reg, signing)).toEqual(tagsBefore);
+    expect((await headManifest(reg, repository, moving))!.digest).toBe(prior.digest);
+    expect(await headManifest(reg, repository, archive)).toBeNull();
+    expect(await listTags(reg, repository)).toEqual(tagsBefore);
   });
 });
 

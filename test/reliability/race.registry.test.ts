@@ -1,13 +1,10 @@
 // Two promotions of the same moving tag started together: exactly one wins, the other exits 3
 // and changes nothing, and the pushlog shows one deploy. The Queue's atomic createTask is the
 // arbiter: promote task ids are keyed on (tag, digest at plan time, attempt).
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { headManifest, listTags } from '../support/fixtures.js';
-import type { RunningRegistry } from '../support/registry.js';
+import { makeTempDir, type RunningRegistry } from '../support/registry.js';
 import { submitterScopes } from '../support/clients.js';
 import { startSeededStack, type SeededStack } from '../support/stacks.js';
 import { P, now, signing, type SeededHistory } from '../support/scenario.js';
@@ -51,7 +48,7 @@ describe('racing promotions', () => {
     // The winner's promote task runs, as a worker would run it.
     const promote = [...tc.tasks.values()].map((t) => t.task as unknown as { tags: { kind: string }; payload: { command: string[]; env: Record<string, string> } }).find((t) => t.tags.kind === 'promote')!;
     const [, ...args] = promote.payload.command;
-    const ran = await runCli([...args, '--registry', reg.url], { ...env(), ...promote.payload.env, TC_PROMOTE_ARTIFACTS: mkdtempSync(join(tmpdir(), 'tcp-race-')) });
+    const ran = await runCli([...args, '--registry', reg.url], { ...env(), ...promote.payload.env, TC_PROMOTE_ARTIFACTS: makeTempDir('tcp-race-') });
     expect(ran.code).toBe(0);
     const wantDigest = a.code === 0 ? seeded.images.img4b!.digest : seeded.images.img4!.digest;
     expect((await headManifest(reg, signing, 'production'))!.digest).toBe(wantDigest);

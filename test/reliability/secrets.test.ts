@@ -19,6 +19,7 @@ import { runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { archiveTag, buildImage } from '../support/fixtures.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
+import { json, startHostileServer, type HostileServer } from '../support/hostile-server.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
 import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
@@ -53,7 +54,39 @@ let githubProxy: FaultProxy;
 /** A promote task's proxy: only secrets:get of the deploy secret. */
 let taskProxy: TaskProxy;
 let out: string;
+// Malicious registries that echo the Authorization header they are sent (issue 12, item 6).
+type EchoMode = 'error-body' | 'tag-names' | 'digest-header' | 'bearer';
+const echo: Partial<Record<EchoMode, HostileServer>> = {};
+let echoDocker = '';
+/** Bearer tokens the echoing token service issued: they must not appear either. */
+const issuedTokens: string[] = [];
 const docker: Record<'passwords' | 'identity' | 'wrong', string> = { passwords: '', identity: '', wrong: '' };
+
+/** A registry that asks for Basic (or Bearer) credentials, then puts the Authorization header it got into its answers. */
+function echoRegistry(mode: EchoMode): Promise<HostileServer> {
+  return startHostileServer((req, res) => {
+    const url = req.url ?? '/';
+    const auth = req.headers.authorization;
+    if (mode === 'bearer' && url.startsWith('/token')) {
+      const token = `echoTOKEN-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+      issuedTokens.push(token);
+      return json(res, 200, { token, expires_in: 300 });
+    }
+    if (!auth) {
+      const challenge = mode === 'bearer' ? `Bearer realm="http://${req.headers.host}/token",service="echo"` : 'Basic realm="echo"';
+      return json(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'www-authenticate': challenge });
+    }
+    const said = `header ${auth}`;
+    if (mode === 'tag-names' && url.includes('/tags/list')) return json(res, 200, { name: signing, tags: [auth, auth.split(' ')[1]!, `production-20210101000000-${auth}`] });
+    if (mode === 'tag-names') return json(res, 404, { errors: [{ code: 'MANIFEST_UNKNOWN', message: said }] });
+    if (mode === 'digest-header' && url.includes('/tags/list')) return json(res, 200, { name: signing, tags: ['production'] });
+    if (mode === 'digest-header') {
+      res.writeHead(200, { 'docker-content-digest': auth, 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'x-echo': auth });
+      return void res.end();
+    }
+    json(res, 403, { errors: [{ code: 'DENIED', message: said, detail: { authorization: auth } }] }, { 'x-echo': auth, warning: `199 - "${said}"` });
+  });
+}
 let decisionTaskId: string;
 let revA: string;
 let revB: string;
@@ -135,9 +168,13 @@ beforeAll(async () => {
     payload: { image: 'mozillareleases/skopeo:latest', maxRunTime: 1800, env: { APP: 'signingscript', VCS_HEAD_REV: rerunRevision, DOCKER_REPO: signing, DOCKER_TAG: 'production', PUSH_DOCKER_IMAGE: '1' } },
     metadata: { name: 'push-image-signingscript' },
   });
+
+  for (const mode of ['error-body', 'tag-names', 'digest-header', 'bearer'] as const) echo[mode] = await echoRegistry(mode);
+  echoDocker = dockerConfig('echo', { [basicReg.host]: basicAuth, ...Object.fromEntries(Object.values(echo).map((server) => [server!.host, basicAuth])) });
 }, 180_000);
 
 afterAll(async () => {
+  await Promise.all(Object.values(echo).map((server) => server?.stop()));
   await githubProxy?.stop();
   await gh?.stop();
   repo?.cleanup();
@@ -239,6 +276,13 @@ const runs: Run[] = [
   { name: 'submit, the Queue answering 401 --debug', argv: () => ['submit', 'signingscript', '--reason', 'secrets test', '--attempt', '3', '--debug', ...at('basic')], faults: taskclusterFault(401), code: 1, process: true },
   { name: 'submit, the Queue answering 500', argv: () => ['submit', 'signingscript', '--reason', 'secrets test', '--attempt', '4', ...at('basic')], faults: taskclusterFault(500), code: 1 },
 
+  // Registries that echo the Authorization header back: in an error body, in tag names, in a digest header, and a bearer token.
+  ...(['error-body', 'tag-names', 'digest-header', 'bearer'] as const).flatMap((mode): Run[] => [
+    { name: `history against a registry echoing Authorization in its ${mode} --debug`, argv: () => ['history', 'signingscript', '--debug', '--registry', echo[mode]!.url], env: () => ({ ...baseEnv(), DOCKER_CONFIG: echoDocker }), code: mode === 'tag-names' ? 0 : 'failure', process: mode === 'error-body' },
+    { name: `history --json against a registry echoing Authorization in its ${mode}`, argv: () => ['history', 'signingscript', '--json', '--registry', echo[mode]!.url], env: () => ({ ...baseEnv(), DOCKER_CONFIG: echoDocker }), code: mode === 'tag-names' ? 0 : 'failure' },
+    { name: `copy onto a registry echoing Authorization in its ${mode} --debug`, argv: () => ['copy', `${basicReg.host}/${signing}:production`, `${echo[mode]!.host}/${signing}:production`, '--debug'], env: () => ({ ...baseEnv(), DOCKER_CONFIG: echoDocker }), code: 'failure' },
+  ]),
+
   // trigger, then action-callback in the action task it made
   { name: 'trigger', argv: () => ['trigger', '--decision-task-id', decisionTaskId, '--input', input, '--json'], code: 0 },
   { name: 'trigger, the Queue answering 401 --debug', argv: () => ['trigger', '--decision-task-id', decisionTaskId, '--input', input, '--debug'], faults: taskclusterFault(401), code: 1 },
@@ -335,6 +379,7 @@ function needles(): [string, string][] {
     list.push([name, value]);
     for (const form of encodings(value)) list.push([`${name} (base64)`, form]);
   }
+  for (const token of issuedTokens) list.push(['a bearer token the echoing registry issued', token]);
   for (const password of [secrets.basicPassword, secrets.tokenPassword, secrets.wrongPassword]) {
     const pair = `${username}:${password}`;
     list.push([`${username}:password`, pair], [`base64 of ${username}:password`, b64(pair)], [`base64url of ${username}:password`, Buffer.from(pair).toString('base64url')]);

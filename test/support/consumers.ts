@@ -2,8 +2,7 @@
 // real files in ../shared/reference/ in a temporary folder, patched with `git apply`; and the
 // in-tree action hook fxci-config generates, rebuilt for the patched .taskcluster.yml.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import { hookIdFor } from '../../src/graph/actions.js';
@@ -11,6 +10,7 @@ import { repositoryRoot } from './reference.js';
 import { referencePath } from './reference.js';
 import { fxciRoles, grantFiles, loadProjects } from './fxci-grants.js';
 import type { Roles } from './roles.js';
+import { makeTempDir, removeTempDir } from './registry.js';
 
 export const consumersDir = path.join(repositoryRoot, 'consumers');
 export const fxciPatches = ['actions.yml.patch', 'scriptworker-grants.patch'].map((f) => path.join(consumersDir, 'fxci-config', f));
@@ -33,7 +33,7 @@ export function gitApply(dir: string, patches: string[], check = false): void {
 }
 
 export function applyConsumerPatches(): PatchedCopies {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tc-promote-consumers-'));
+  const root = makeTempDir('consumers-');
   const fxciDir = path.join(root, 'fxci-config');
   cpSync(referencePath('fxci-config'), fxciDir, { recursive: true });
   const consumer = path.join(root, 'scriptworker-scripts');
@@ -44,7 +44,7 @@ export function applyConsumerPatches(): PatchedCopies {
   chmodSync(root, 0o755);
   gitApply(fxciDir, fxciPatches);
   gitApply(consumer, [taskclusterYmlPatch]);
-  return { fxciDir, taskclusterYmlPath: path.join(consumer, '.taskcluster.yml'), cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  return { fxciDir, taskclusterYmlPath: path.join(consumer, '.taskcluster.yml'), cleanup: () => removeTempDir(root) };
 }
 
 export interface HookDefinitionFile {

@@ -15,6 +15,12 @@ export type Fault =
   | { kind: 'replace-body'; body: Buffer | string }
   /** Forward the request (the upstream acts on it), then reset the client's connection: an answer lost on the way back. */
   | { kind: 'reset-after' }
+  /** Forward the request (the upstream acts on it), then answer this status instead of the upstream's: an applied write reported as failed. */
+  | { kind: 'status-after'; status: number; body?: string }
+  /** Forward, then send the upstream's body a byte every `intervalMs` (a server trickling its answer). */
+  | { kind: 'trickle'; intervalMs: number }
+  /** Answer the status line and headers, then never finish the body (the connection stays open). */
+  | { kind: 'hang-body'; status?: number; headers?: Record<string, string> }
   /** Forward the request to another path (e.g. drop `?mount=` so the registry opens an upload instead of mounting). */
   | { kind: 'rewrite'; path: (path: string) => string };
 
@@ -25,6 +31,8 @@ export interface FaultRule {
   fault: Fault;
   /** How many matching requests get the fault (default 1; Infinity for a persistent fault). */
   times?: number;
+  /** Only while this holds (checked per request), e.g. "after the write was seen". */
+  when?: () => boolean;
 }
 
 export interface ProxiedRequest {
@@ -32,6 +40,9 @@ export interface ProxiedRequest {
   path: string;
   status: number | 'reset' | 'stalled';
   faulted: boolean;
+  /** When the proxy received the request and when it finished answering (ms, performance.now()). */
+  startedAt: number;
+  endedAt: number;
 }
 
 export interface FaultProxyOptions {
@@ -42,6 +53,12 @@ export interface FaultProxyOptions {
    * documented pagination in front of its real tag list.
    */
   paginateTags?: boolean;
+  /**
+   * Hold every forwarded answer this many milliseconds before sending it, as a registry this far
+   * away would: requests sent together overlap, requests sent one after another do not, so
+   * `roundTrips()` counts what the client waited for in sequence.
+   */
+  delayMs?: number;
 }
 
 export interface FaultProxy {
@@ -50,17 +67,47 @@ export interface FaultProxy {
   add(rule: FaultRule): void;
   clear(): void;
   requests(): ProxiedRequest[];
+  /** Sequential round trips among the requests so far: requests in flight at once count as one. */
+  roundTrips(): number;
   stop(): Promise<void>;
+}
+
+/** Requests grouped into rounds: a round ends when every request in it has been answered. */
+export function countRoundTrips(requests: readonly Pick<ProxiedRequest, 'startedAt' | 'endedAt'>[]): number {
+  const sorted = [...requests].sort((a, b) => a.startedAt - b.startedAt);
+  let rounds = 0;
+  let roundEnd = -Infinity;
+  for (const r of sorted) {
+    if (r.startedAt >= roundEnd) {
+      rounds++;
+      roundEnd = r.endedAt;
+    } else roundEnd = Math.max(roundEnd, r.endedAt);
+  }
+  return rounds;
 }
 
 export async function startFaultProxy(upstream: string, options: FaultProxyOptions = {}): Promise<FaultProxy> {
   const target = new URL(upstream);
   let rules: (FaultRule & { left: number })[] = [];
-  const log: ProxiedRequest[] = [];
+  const entries: ProxiedRequest[] = [];
+  const hold = (send: () => void): void => {
+    if (options.delayMs) setTimeout(send, options.delayMs);
+    else send();
+  };
   const server = http.createServer((req, res) => {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    const rule = rules.find((r) => r.left > 0 && (!r.method || r.method === method) && r.path.test(path));
+    const startedAt = performance.now();
+    // Every entry is completed with its timings when the answer has gone out.
+    const log = {
+      push(entry: Omit<ProxiedRequest, 'startedAt' | 'endedAt'>): void {
+        const full: ProxiedRequest = { ...entry, startedAt, endedAt: performance.now() };
+        entries.push(full);
+        res.once('finish', () => (full.endedAt = performance.now()));
+        res.once('close', () => (full.endedAt = Math.max(full.endedAt, performance.now())));
+      },
+    };
+    const rule = rules.find((r) => r.left > 0 && (!r.method || r.method === method) && r.path.test(path) && (r.when?.() ?? true));
     if (rule) rule.left--;
     const fault = rule?.fault;
     if (fault?.kind === 'status') {
@@ -81,6 +128,13 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
       req.socket.on('close', () => clearTimeout(timer));
       return;
     }
+    if (fault?.kind === 'hang-body') {
+      log.push({ method, path, status: fault.status ?? 200, faulted: true });
+      req.resume();
+      res.writeHead(fault.status ?? 200, { 'content-type': 'application/json', 'content-length': '100000', ...fault.headers });
+      res.write('{"ref": "refs/heads/');
+      return;
+    }
     const tagsList = options.paginateTags && method === 'GET' ? /^\/v2\/(.+)\/tags\/list(?:\?(.*))?$/.exec(path) : null;
     if (tagsList) {
       void paginate(tagsList[1]!, new URLSearchParams(tagsList[2] ?? ''), req, res, fault).then((status) => log.push({ method, path, status, faulted: Boolean(fault) }));
@@ -89,11 +143,38 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
     const upstreamPath = fault?.kind === 'rewrite' ? fault.path(path) : path;
     const upstreamReq = http.request(
       { host: target.hostname, port: target.port, method, path: upstreamPath, headers: { ...req.headers, host: target.host, 'x-forwarded-host': req.headers['x-forwarded-host'] ?? req.headers.host ?? '' } },
-      (upstreamRes) => {
+      (upstreamRes) => hold(() => {
         log.push({ method, path, status: upstreamRes.statusCode ?? 0, faulted: Boolean(fault) });
         const headers = { ...upstreamRes.headers };
         // Rewrite absolute Location headers that point at the upstream so clients stay behind the proxy.
         if (typeof headers.location === 'string' && headers.location.startsWith(upstream)) headers.location = headers.location.replace(upstream, proxyUrl);
+        if (fault?.kind === 'trickle') {
+          const chunks: Buffer[] = [];
+          upstreamRes.on('data', (c: Buffer) => chunks.push(c));
+          upstreamRes.on('end', () => {
+            const body = Buffer.concat(chunks);
+            res.writeHead(upstreamRes.statusCode ?? 502, headers);
+            let i = 0;
+            const timer = setInterval(() => {
+              if (res.destroyed || i >= body.length) {
+                clearInterval(timer);
+                if (!res.destroyed) res.end();
+                return;
+              }
+              res.write(body.subarray(i, ++i));
+            }, fault.intervalMs);
+            res.on('close', () => clearInterval(timer));
+          });
+          return;
+        }
+        if (fault?.kind === 'status-after') {
+          upstreamRes.resume();
+          upstreamRes.on('end', () => {
+            res.writeHead(fault.status, { 'content-type': 'application/json' });
+            res.end(fault.body ?? JSON.stringify({ message: 'Server Error' }));
+          });
+          return;
+        }
         if (fault?.kind === 'reset-after') {
           upstreamRes.resume();
           upstreamRes.on('end', () => req.socket.destroy());
@@ -120,7 +201,7 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
         }
         res.writeHead(upstreamRes.statusCode ?? 502, headers);
         upstreamRes.pipe(res);
-      },
+      }),
     );
     upstreamReq.on('error', () => res.destroy());
     req.pipe(upstreamReq);
@@ -162,9 +243,10 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
     add: (rule) => rules.push({ ...rule, left: rule.times ?? 1 }),
     clear: () => {
       rules = [];
-      log.length = 0;
+      entries.length = 0;
     },
-    requests: () => [...log],
+    requests: () => [...entries],
+    roundTrips: () => countRoundTrips(entries),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -9,9 +9,9 @@
 //   repo.cleanup()      // also done at process exit
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { makeTempDir } from './registry.js';
 
 export interface GitFixtureOptions {
   /** Scripts that get production-<script> and dev-<script> branches (default signingscript, beetmoverscript). */
@@ -50,7 +50,7 @@ export function createGitFixture(options: GitFixtureOptions = {}): GitFixture {
   const defaultBranch = options.defaultBranch ?? 'master';
   const productionAt = options.productionAt ?? 1;
   const devAt = options.devAt ?? count - 2;
-  const root = mkdtempSync(path.join(os.tmpdir(), 'tc-promote-git-'));
+  const root = makeTempDir('tc-promote-git-');
   folders.add(root);
   if (!exitHook) {
     exitHook = true;

@@ -24,12 +24,12 @@
 //     as `public/logs/live.log`, as docker-worker publishes them;
 //   - the run's state: exit 0 completed, another exit code failed, killed exception.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { binPath } from './cli.js';
 import type { TaskclusterEmulator } from './taskcluster-emulator.js';
 import { startTaskProxy } from './task-proxy.js';
+import { makeTempDir, removeTempDir } from './registry.js';
 
 export interface TaskRun {
   taskId: string;
@@ -157,13 +157,13 @@ export class LocalTaskRunner {
   }
 
   private tempDir(prefix: string): string {
-    const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+    const dir = makeTempDir(prefix);
     this.folders.push(dir);
     return dir;
   }
 
   private removeFolders(): void {
-    for (const dir of this.folders.splice(0)) rmSync(dir, { recursive: true, force: true });
+    for (const dir of this.folders.splice(0)) removeTempDir(dir);
   }
 }
 

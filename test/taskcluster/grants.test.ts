@@ -1,7 +1,6 @@
 // `tc-promote grants`: every scope the graph's creator needs, read off the rendered tasks as
 // the Queue's createTask reads them, and `--check` decided by taskcluster-lib-scopes.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -10,10 +9,11 @@ import { checkGrants, createTaskExpression, createTaskScopes, requiredGrants } f
 import { runCli } from '../support/cli.js';
 import { examplePlan } from '../support/plans.js';
 import scopes from 'taskcluster-lib-scopes';
+import { makeTempDir, removeTempDir } from '../support/registry.js';
 
 const config = loadConfig();
-const dir = mkdtempSync(path.join(os.tmpdir(), 'tc-promote-grants-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = makeTempDir('grants-');
+afterAll(() => removeTempDir(dir));
 
 describe('requiredGrants', () => {
   const grants = requiredGrants(config);

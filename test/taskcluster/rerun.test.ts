@@ -2,8 +2,7 @@
 // the index, its group listed page by page, the script's push task rerun before its deadline
 // or retriggered as a clone after it; and the rerun task of a graph doing that from its own
 // command line.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import taskcluster from 'taskcluster-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { submitGraph } from '../../src/taskcluster/submit.js';
 import { runCli } from '../support/cli.js';
 import { submitterScopes } from '../support/clients.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+import { makeTempDir } from '../support/registry.js';
 
 const config = loadConfig();
 const now = '2024-05-06T07:08:09.000Z';
@@ -275,7 +275,7 @@ describe('rerun', () => {
     const [task] = graph.tasks;
     const [program, ...args] = task!.task.payload.command;
     expect(program).toBe('tc-promote');
-    const artifacts = mkdtempSync(path.join(os.tmpdir(), 'tcp-rerun-'));
+    const artifacts = makeTempDir('tcp-rerun-');
     // With the rerun task's own credentials: its scopes, nothing more.
     const credentials = tc.taskCredentials(task!.taskId);
     const r = await runCli(args, { ...task!.task.payload.env, TC_PROMOTE_ARTIFACTS: artifacts, TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: credentials.clientId, TASKCLUSTER_ACCESS_TOKEN: credentials.accessToken, TC_PROMOTE_NOW: now });
