@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { submitterScopes } from '../support/clients.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
@@ -27,6 +28,8 @@ beforeAll(async () => {
   gh = await startGitHubEmulator({ gitDir: repo.gitDir, repository });
   proxy = await startFaultProxy(gh.url);
   stack = await startSeededStack();
+  // A release engineer with exactly the scopes `tc-promote grants` lists.
+  stack.tc.addClient('releng', submitterScopes(), 'lease-token');
 }, 120_000);
 afterAll(async () => {
   await proxy?.stop();
