@@ -37,6 +37,23 @@ describe('the patches', () => {
     ]);
   });
 
+  it('remove no line they do not replace: the fxci-config ones only add, the .taskcluster.yml one replaces only the image line', () => {
+    const removed = (file: string) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('-') && !line.startsWith('--- '));
+    for (const patch of fxciPatches) expect(removed(patch), path.basename(patch)).toEqual([]);
+    expect(removed(taskclusterYmlPatch).map((line) => line.trim())).toEqual([expect.stringMatching(/^-\s*image: mozillareleases\/taskgraph:decision-/)]);
+    // Every comment line of the reference files is still there after the patches.
+    const comments = (text: string) => text.split('\n').filter((line) => line.trimStart().startsWith('#'));
+    for (const file of ['actions.yml', 'grants.d/scriptworker.yml']) {
+      const after = comments(readFileSync(path.join(copies.fxciDir, file), 'utf8'));
+      for (const line of comments(readFileSync(referencePath('fxci-config', file), 'utf8'))) expect(after, file).toContain(line);
+    }
+    const after = comments(patchedTcyml);
+    for (const line of comments(referenceTcyml)) expect(after, '.taskcluster.yml').toContain(line);
+  });
+
   it('apply with patch -p1 too, to fresh copies of the reference files', () => {
     const dir = makeTempDir('patch-p1-');
     try {
