@@ -143,7 +143,7 @@ describe("fxci-config: the hook it generates and the roles its grants make", () 
 describe("scriptworker-scripts' patched .taskcluster.yml", () => {
   const config = loadConfig(consumerConfigPath);
   const hook = () => hookFor(patchedTcyml);
-  const fire = (tcymlText: string, cbName: string, actionNameText = actionName) => {
+  const fire = (tcymlText: string, cbName: string, actionNameText = actionName, permission = 'release-promotion') => {
     const decisionTaskId = 'Cv1d8fPHRzWvO3MZbI1e3A';
     const action = buildAction(config, { taskGroupId: decisionTaskId, repositoryUrl, level: 3, revision: 'a'.repeat(40), branch: 'master', owner: 'releng@mozilla.com' }, tcymlText);
     const payload = renderJsone(action.hookPayload, { taskGroupId: decisionTaskId, taskId: decisionTaskId, input: { script: 'signingscript', environment: 'production', reason: 'r' } }, 'hookPayload') as { decision: { action: Record<string, string> } };
@@ -151,7 +151,7 @@ describe("scriptworker-scripts' patched .taskcluster.yml", () => {
     payload.decision.action.name = actionNameText;
     const taskId = 'fUAi2wXRRdGZcxKDrDiRZw';
     const now = new Date('2026-11-30T12:00:00.000Z');
-    return fireHookTask(inTreeActionHookTemplate(parseTaskclusterYml(tcymlText, 'tcyml')), { firedBy: 'triggerHook', payload }, taskId, now)!;
+    return fireHookTask(inTreeActionHookTemplate(parseTaskclusterYml(tcymlText, 'tcyml'), { actionPermission: permission }), { firedBy: 'triggerHook', payload }, taskId, now)!;
   };
 
   it("runs tc-promote action-callback in the configuration's pinned image for tc-promote's callback", () => {
@@ -179,6 +179,16 @@ describe("scriptworker-scripts' patched .taskcluster.yml", () => {
     const strip = (tasks: { taskId: string; task: Record<string, unknown> }[]) => tasks.map(({ taskId, task }) => JSON.parse(JSON.stringify(task).replaceAll(taskId, 'OWN-TASK-ID')) as unknown);
     expect(strip(renderForGithub(after, 'github-push', push, 'patched', now))).toEqual(strip(renderForGithub(before, 'github-push', push, 'reference', now)));
     expect(strip(renderForGithub(after, 'github-pull-request', pr, 'patched', now))).toEqual(strip(renderForGithub(before, 'github-pull-request', pr, 'reference', now)));
+  });
+
+  it("runs tc-promote only under the release-promotion hook: tc-promote's callback fired through another hook (generic) renders what it rendered before", () => {
+    // fxci-config generates a hook per action permission around the same file; a holder of the
+    // (wider) generic hook's trigger scope must not get tc-promote run with the generic role.
+    // taskgraph refuses the same (sanity_check_task_scope); the file then runs taskgraph.
+    for (const permission of ['generic', 'retrigger-decision']) {
+      expect(fire(patchedTcyml, callbackName, actionName, permission)).toEqual(fire(referenceTcyml, callbackName, actionName, permission));
+    }
+    expect((fire(patchedTcyml, callbackName, actionName, 'release-promotion') as { payload: { image: string } }).payload.image).toBe(config.taskcluster.image);
   });
 
   it('is the hook fxci-config would generate for it, with a new hook id', () => {
