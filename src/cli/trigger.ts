@@ -18,7 +18,14 @@ that the decision task's scopes (expanded by the auth service) satisfy
 in-tree:hook-action:<hookGroupId>/<hookId> (exit 2 naming the scope otherwise: a level-1
 push cannot fire a level-3 hook), and calls hooks.triggerHook. Prints the id of the action
 task the hook created; that task plans, renders and submits the promotion
-(tc-promote action-callback). Your credentials need hooks:trigger-hook:<hookGroupId>/<hookId>.
+(tc-promote action-callback).
+
+Credentials: TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN (e.g.
+from taskcluster signin), holding hooks:trigger-hook:<hookGroupId>/<hookId>; fxci-config grants
+hooks:trigger-hook:project-<trust domain>/in-tree-action-<level>-release-promotion/* to those
+who may roll production back. Exit 2: bad input, or a decision task that may not fire the
+hook; 4: no such decision task, actions.json or hook (fxci-config has not generated it);
+1: Taskcluster refused (your scopes, or the hook's role), with the scope that is missing.
 
 Input fields: script, environment, reason (required); target (previous, an archive tag, a
 revision, sha256:DIGEST or another environment), route (auto, retag, rebuild, rerun),

@@ -99,18 +99,38 @@ export function taskclusterError(error: unknown, doing: string): PromoteError {
  * in the first code block (what is missing, or the whole requirement for an anonymous call).
  */
 function insufficientScopes(message: string): string {
-  const block = /```\n([\s\S]*?)\n```/.exec(message)?.[1];
   const head = firstLine(message).replace(/:$/, '');
-  if (block === undefined) return head;
-  // The block is a scope, or a JSON expression; show its scopes one after another.
-  let listed: string[];
+  const listed = missingScopes(message);
+  return listed === undefined ? head : `${head}: ${listed}`;
+}
+
+/**
+ * The scopes of the first code block of an InsufficientScopes message (lib-api writes what
+ * is missing there, as a scope or a JSON scope expression): `a, b, one of c | d`.
+ */
+export function missingScopes(message: string): string | undefined {
+  const block = /```\n([\s\S]*?)\n```/.exec(message)?.[1];
+  if (block === undefined) return undefined;
+  let items: string[];
   try {
-    listed = [...new Set(JSON.stringify(JSON.parse(block)).match(/"[^"{}[\]]+"/g)?.map((s) => JSON.parse(s) as string).filter((s) => s !== 'AllOf' && s !== 'AnyOf') ?? [])];
+    items = describeExpression(JSON.parse(block) as unknown);
   } catch {
-    listed = block.split('\n').map((l) => l.trim()).filter(Boolean);
+    items = block.split('\n').map((l) => l.trim()).filter(Boolean);
   }
-  const shown = listed.slice(0, 20).join(', ') + (listed.length > 20 ? `, … (${listed.length - 20} more)` : '');
-  return `${head}: ${shown}`;
+  const unique = [...new Set(items)];
+  return unique.slice(0, 20).join(', ') + (unique.length > 20 ? `, … (${unique.length - 20} more)` : '');
+}
+
+/** A scope expression as a list: AllOf flattened, AnyOf as `one of a | b`. */
+function describeExpression(node: unknown): string[] {
+  if (typeof node === 'string') return [node];
+  const n = node as { AllOf?: unknown[]; AnyOf?: unknown[] } | null;
+  if (n && Array.isArray(n.AllOf)) return n.AllOf.flatMap(describeExpression);
+  if (n && Array.isArray(n.AnyOf)) {
+    const choices = n.AnyOf.map((c) => describeExpression(c).join(' and '));
+    return choices.length === 1 ? choices : [`one of ${choices.join(' | ')}`];
+  }
+  throw new Error('not a scope expression');
 }
 
 function firstLine(text: string): string {

@@ -15,7 +15,7 @@ import { actionName, findHookAction, parseActionsFile } from '../graph/actions.j
 import { renderJsone } from '../graph/taskcluster-yml.js';
 import { compileSchema, describeSchemaErrors } from '../util/validate.js';
 import type { ActionsFile } from './actions-schema.js';
-import { taskclusterError } from './clients.js';
+import { missingScopes, taskclusterError } from './clients.js';
 
 export const actionsArtifact = 'public/actions.json';
 
@@ -142,11 +142,40 @@ export async function triggerAction(clients: { queue: Queue; hooks: Hooks; auth:
         { cause: error },
       );
     }
-    throw taskclusterError(error, `triggerHook ${action.hookGroupId}/${action.hookId}`);
+    throw triggerRefusal(error, action.hookGroupId, action.hookId) ?? taskclusterError(error, `triggerHook ${action.hookGroupId}/${action.hookId}`);
   }
   const taskId = response?.taskId ?? response?.status?.taskId;
   if (typeof taskId !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(taskId)) throw new RemoteError(`triggerHook ${action.hookGroupId}/${action.hookId}: the hook created no task`);
   return { taskId, taskGroupId, hookGroupId: action.hookGroupId, hookId: action.hookId };
+}
+
+/**
+ * triggerHook's scope refusals, with the way out: the caller lacks the trigger scope (or gave
+ * no credentials), or the hook fired but its role may not create the rendered task (the
+ * hooks service's "The role `hook-id:…` does not have sufficient scopes" answer).
+ */
+function triggerRefusal(error: unknown, hookGroupId: string, hookId: string): RemoteError | undefined {
+  const e = error as { statusCode?: unknown; code?: unknown; message?: unknown };
+  if (e?.statusCode !== 403 || e.code !== 'InsufficientScopes' || typeof e.message !== 'string') return undefined;
+  const where = `triggerHook ${hookGroupId}/${hookId}`;
+  const missing = missingScopes(e.message);
+  // The grant covers every hash of the hook: each .taskcluster.yml change makes a new hook id.
+  const grant = `hooks:trigger-hook:${hookGroupId}/${hookId.replace(/\/[^/]*$/, '/*')}`;
+  const role = /^The role `hook-id:([^`]+)`/.exec(e.message)?.[1];
+  if (role !== undefined) {
+    return new RemoteError(
+      `${where}: the hook's role hook-id:${role} lacks ${missing ?? 'scopes'} to create the action task; fxci-config's in-tree action role and the grants of the repository's action roles decide it (tc-promote grants --check compares a role with what the graph needs; see tc-promote's consumers/README.md); the action task was not created`,
+      { cause: error },
+    );
+  }
+  if (e.message.startsWith('This request requires Taskcluster credentials')) {
+    return new RemoteError(`${where}: no Taskcluster credentials: set TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN (e.g. from taskcluster signin) of someone holding ${grant}; nothing was triggered`, { cause: error });
+  }
+  const client = /^Client ID (\S+) does not have sufficient scopes/.exec(e.message)?.[1] ?? 'the client';
+  return new RemoteError(
+    `${where}: client ${client} lacks ${missing ?? grant}; fxci-config grants ${grant} to the group that may roll production back (tc-promote's consumers/README.md): ask for it, or trigger with credentials that hold it; nothing was triggered`,
+    { cause: error },
+  );
 }
 
 /** The level a decision task ran at, from its schedulerId (`<trust domain>-level-<n>`), or "?". */

@@ -11,7 +11,8 @@
 //     (../shared/reference/taskcluster/api-references/<service>/v1/api.json, rendered with the
 //     request's parameters as taskcluster-lib-api renders it) and is checked with
 //     taskcluster-lib-scopes; a shortfall is a 403 InsufficientScopes whose message lists the
-//     missing scopes and the required expression, in lib-api's words.
+//     missing scopes and the required expression, in lib-api's words (with its trailer:
+//     method, errorCode, statusCode, time).
 // queue.createTask also enforces its documented rules:
 //   - the body validates against the published create-task-request schema (and, since every
 //     tc-promote task is a docker-worker task, the docker-worker payload schema);
@@ -313,7 +314,8 @@ export class TaskclusterEmulator {
     } catch (error) {
       if (error instanceof ApiError) {
         status = error.status;
-        body = { code: error.code, message: error.message, requestInfo: { method: call.name, params: {}, payload: {}, time: new Date(this.now()).toISOString() } };
+        const time = new Date(this.now()).toISOString();
+        body = { code: error.code, message: `${error.message}${errorTrailer(call.name, error.code, error.status, time)}`, requestInfo: { method: call.name, params: {}, payload: {}, time } };
       } else {
         status = 500;
         body = { code: 'InternalServerError', message: String((error as Error)?.stack ?? error) };
@@ -580,7 +582,9 @@ export class TaskclusterEmulator {
       this.createTask(taskId, task, role);
     } catch (error) {
       if (error instanceof ApiError && error.code === 'InsufficientScopes') {
-        throw new ApiError(403, 'InsufficientScopes', `The role \`hook-id:${hookGroupId}/${hookId}\` does not have sufficient scopes to create the task:\n\n${error.message}`);
+        // The Queue's answer came over HTTP to the hooks service: its message with lib-api's trailer.
+        const queueMessage = `${error.message}${errorTrailer('createTask', error.code, error.status, new Date(this.now()).toISOString())}`;
+        throw new ApiError(403, 'InsufficientScopes', `The role \`hook-id:${hookGroupId}/${hookId}\` does not have sufficient scopes to create the task:\n\n${queueMessage}`);
       }
       throw error;
     }
@@ -611,6 +615,11 @@ export class TaskclusterEmulator {
       runs: stored.runs.map((r) => ({ ...r })),
     };
   }
+}
+
+/** What taskcluster-lib-api appends to every error message (middleware/express-error.js). */
+function errorTrailer(method: string, code: string, status: number, time: string): string {
+  return ['\n\n---\n', `* method:     ${method}`, `* errorCode:  ${code}`, `* statusCode: ${status}`, `* time:       ${time}`].join('\n');
 }
 
 const slugidPattern = /^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$/;

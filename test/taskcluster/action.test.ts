@@ -138,5 +138,42 @@ describe('trigger, then action-callback', () => {
     tc.putArtifact(other, 'public/actions.json', JSON.stringify({ ...mergeAction(undefined, buildAction(config, decision, tcymlText)), variables: { input: { script: 'treescript' } } }));
     await expect(triggerAction(clients, { decisionTaskId: other, input })).rejects.toThrow('variables "input" would replace the action\'s context; nothing was triggered');
   });
+  it("names the way out when the caller may not fire the hook, or the hook's role may not create the action task", async () => {
+    const input = { script: 'beetmoverscript', environment: 'production', reason: 'r' };
+    const as = (credentials?: { clientId: string; accessToken: string }) => {
+      const options = { rootUrl: tc.rootUrl, ...(credentials && { credentials }), retries: 0 };
+      return { queue: new taskcluster.Queue(options), hooks: new taskcluster.Hooks(options), auth: new taskcluster.Auth(options) };
+    };
+    const refusal = (c: ReturnType<typeof as>) => triggerAction(c, { decisionTaskId, input }).then(() => new Error('triggered') as Error & { exitCode?: number }, (e: unknown) => e as Error & { exitCode: number });
+    const before = tc.tasks.size;
+    // Someone without the trigger scope: the scope to ask for, and where it is granted.
+    const nobody = await refusal(as(tc.addClient('on-call-without-grant', [])));
+    expect(nobody).toMatchObject({ exitCode: 1 });
+    expect(nobody.message).toContain('triggerHook project-scriptworker/in-tree-action-3-release-promotion/');
+    expect(nobody.message).toContain('client on-call-without-grant lacks hooks:trigger-hook:project-scriptworker/in-tree-action-3-release-promotion/');
+    expect(nobody.message).toContain('fxci-config grants hooks:trigger-hook:project-scriptworker/in-tree-action-3-release-promotion/* to the group that may roll production back');
+    expect(nobody.message).toContain('nothing was triggered');
+    expect(nobody.message).not.toContain("check the credentials' scopes");
+    // No credentials at all: how to give them.
+    const anonymous = await refusal(as());
+    expect(anonymous).toMatchObject({ exitCode: 1 });
+    expect(anonymous.message).toContain('no Taskcluster credentials: set TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN');
+    expect(anonymous.message).toContain('nothing was triggered');
+    // The hook fired, but its role cannot create the task: fxci-config's roles, not the caller's.
+    const roleId = 'hook-id:project-scriptworker/in-tree-action-3-release-promotion/*';
+    const held = tc.roles[roleId]!;
+    tc.defineRole(roleId, []);
+    try {
+      const role = await refusal(clients);
+      expect(role).toMatchObject({ exitCode: 1 });
+      expect(role.message).toContain("the hook's role hook-id:project-scriptworker/in-tree-action-3-release-promotion/");
+      expect(role.message).toContain('lacks assume:repo:github.com/mozilla-releng/tc-promote:action:release-promotion, queue:scheduler-id:scriptworker-level-3, one of queue:create-task:highest:scriptworker-3/decision');
+      expect(role.message).toContain("fxci-config's in-tree action role and the grants of the repository's action roles decide it");
+      expect(role.message).toContain('the action task was not created');
+      expect(role.message).not.toContain("check the credentials' scopes");
+    } finally {
+      tc.defineRole(roleId, held);
+    }
+    expect(tc.tasks.size).toBe(before);
+  });
 });
-
