@@ -16,18 +16,22 @@ most 5 days after created, expires not before the deadline). Builds the actions.
 renders the project's .taskcluster.yml for github-push, github-pull-request and the promotion
 action (the hook payload wrapped as the in-tree action hooks do), checking ACTION_CALLBACK
 and ACTION_INPUT. Every problem is printed as "template: script/env/route: path: message";
-exit 2 when there is any. At level 3 it warns (exit 0) when taskcluster.image carries no digest.
+exit 2 when there is any. At level 3 it warns (exit 0) when taskcluster.image carries no digest,
+and always when the action task runs another image than taskcluster.image.
 
 Options:
   --root-url URL         also validate against that deployment's published schemas
                          (<URL>/schemas/queue/v1/create-task-request.json, docker-worker payload,
                          actions.json); only when given as a flag
   --templates DIR        the task templates (default: the installed taskcluster/)
-  --taskcluster-yml FILE the .taskcluster.yml (default: the project's own)
+  --taskcluster-yml FILE the configured repository's .taskcluster.yml (github.repository, pushed
+                         to its default branch; its decision tasks are held to the published
+                         schema only, with --root-url); default: tc-promote's own
 
 Examples:
   tc-promote validate
   tc-promote validate --root-url https://firefox-ci-tc.services.mozilla.com
+  tc-promote validate --config taskcluster/tc-promote.yml --taskcluster-yml .taskcluster.yml
 
 ${globalHelp}`;
 

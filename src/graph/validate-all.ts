@@ -104,8 +104,9 @@ export function validateEverything(config: Config, options: ValidateOptions = {}
       }
     }
   }
-  const tcyml = checkTaskclusterYml(config, options, problems, nowMs);
-  return { problems: problems.list(), warnings: imageWarnings(config), graphs, tasks, taskclusterYml: tcyml };
+  const warnings = imageWarnings(config);
+  const tcyml = checkTaskclusterYml(config, options, problems, warnings, nowMs);
+  return { problems: problems.list(), warnings, graphs, tasks, taskclusterYml: tcyml };
 }
 
 /**
@@ -116,7 +117,9 @@ export function validateEverything(config: Config, options: ValidateOptions = {}
 export function imageWarnings(config: Config): string[] {
   const { image, level } = config.taskcluster;
   if (level < 3) return [];
-  const digest = /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
+  const given = /@([^@]*)$/.exec(image)?.[1];
+  if (given !== undefined && !/^sha256:[0-9a-f]{64}$/.test(given)) return [`taskcluster.image: ${JSON.stringify(image)}: ${JSON.stringify(`@${given}`)} is not a sha256 digest (64 hex); pin it as <image>:<version>@sha256:<digest> (the digest the release task publishes)`];
+  const digest = given;
   if (digest === undefined) return [`taskcluster.image: ${JSON.stringify(image)} carries no digest; at level ${level} pin it as <image>:<version>@sha256:<digest> (the digest the release task publishes)`];
   if (/^sha256:0{64}$/.test(digest)) return [`taskcluster.image: ${JSON.stringify(image)} has the placeholder digest sha256:000…; put the digest the release task publishes`];
   return [];
@@ -129,17 +132,27 @@ function recordError(problems: Problems, error: unknown, combination: string): v
   else throw error;
 }
 
-function checkTask(problems: Problems, where: string, task: unknown, reference: ReferenceValidators | undefined): void {
+/** `own`: held to tc-promote's task schema too (a consumer's decision task need not be). */
+function checkTask(problems: Problems, where: string, task: unknown, reference: ReferenceValidators | undefined, own = true): void {
   const validateTask = taskValidator();
-  if (!validateTask(task)) {
+  if (own && !validateTask(task)) {
     for (const line of describeSchemaErrors('', validateTask.errors, task).split('\n')) problems.add(where, '', line.replace(/^: /, ''));
   }
   if (reference) for (const line of checkTaskAgainstReference(reference, task, '')) problems.add(`${where} (published schema)`, '', line.replace(/^: /, ''));
 }
 
-/** The actions.json, and `.taskcluster.yml` for github-push, github-pull-request and the action. */
-function checkTaskclusterYml(config: Config, options: ValidateOptions, problems: Problems, nowMs: number): string[] {
+/**
+ * The actions.json, and `.taskcluster.yml` for github-push, github-pull-request and the action:
+ * tc-promote's own by default; with `--taskcluster-yml`, the configured repository's
+ * (`github.repository`, pushed to its default branch), whose decision tasks are held to the
+ * published schema only. The action task must run tc-promote's callback in taskcluster.image.
+ */
+function checkTaskclusterYml(config: Config, options: ValidateOptions, problems: Problems, warnings: string[], nowMs: number): string[] {
   const file = options.taskclusterYmlPath ?? defaultTaskclusterYmlPath;
+  const own = file === defaultTaskclusterYmlPath;
+  const repositoryUrl = own ? projectRepositoryUrl : `https://github.com/${config.github.repository}`;
+  const [owner, name] = new URL(repositoryUrl).pathname.slice(1).split('/') as [string, string];
+  const branch = own ? 'main' : config.github.defaultBranch;
   const where = displayPath(file);
   const rendered: string[] = [];
   let text: string;
@@ -154,18 +167,18 @@ function checkTaskclusterYml(config: Config, options: ValidateOptions, problems:
     return rendered;
   }
   const now = new Date(nowMs).toISOString();
-  const repo = { html_url: projectRepositoryUrl, clone_url: `${projectRepositoryUrl}.git`, name: 'tc-promote', full_name: 'mozilla-releng/tc-promote' };
+  const repo = { html_url: repositoryUrl, clone_url: `${repositoryUrl}.git`, name, full_name: `${owner}/${name}` };
   const head = fakeRevision('head');
   const base = fakeRevision('base');
   const events = {
-    'github-push': { ref: 'refs/heads/main', before: base, after: head, repository: repo, pusher: { name: 'validate', email: 'validate@example.com' } },
+    'github-push': { ref: `refs/heads/${branch}`, before: base, after: head, repository: repo, pusher: { name: 'validate', email: 'validate@example.com' } },
     'github-pull-request': {
       action: 'opened',
       number: 1,
       pull_request: {
         number: 1,
-        head: { ref: 'topic', sha: head, repo: { ...repo, html_url: 'https://github.com/contributor/tc-promote' } },
-        base: { ref: 'main', sha: base, repo },
+        head: { ref: 'topic', sha: head, repo: { ...repo, html_url: `https://github.com/contributor/${name}` } },
+        base: { ref: branch, sha: base, repo },
         user: { login: 'contributor' },
       },
     },
@@ -174,7 +187,7 @@ function checkTaskclusterYml(config: Config, options: ValidateOptions, problems:
     try {
       const tasks = renderForGithub(tcyml, tasksFor, event, where, now);
       if (tasks.length === 0) problems.add(where, tasksFor, 'renders no task');
-      for (const [i, { task }] of tasks.entries()) checkTask(problems, `${where}: ${tasksFor}: task ${i}`, task, options.reference);
+      for (const [i, { task }] of tasks.entries()) checkTask(problems, `${where}: ${tasksFor}: task ${i}`, task, options.reference, own);
       if (tasks.length) rendered.push(tasksFor);
     } catch (error) {
       problems.add(where, tasksFor, error instanceof PromoteError ? error.message : String(error));
@@ -182,7 +195,7 @@ function checkTaskclusterYml(config: Config, options: ValidateOptions, problems:
   }
   // actions.json as a decision task of this repository would publish it.
   const decisionTaskId = niceSlugid();
-  const action = buildAction(config, { taskGroupId: decisionTaskId, repositoryUrl: projectRepositoryUrl, level: config.taskcluster.level, revision: head, baseRevision: base, branch: 'main', owner: 'validate@example.com' }, text);
+  const action = buildAction(config, { taskGroupId: decisionTaskId, repositoryUrl, level: config.taskcluster.level, revision: head, baseRevision: base, branch, owner: 'validate@example.com' }, text);
   try {
     const actionsFile = parseActionsFile(mergeAction(undefined, action), 'actions.json');
     if (options.reference) for (const line of options.reference.actions(actionsFile, 'actions.json (published schema)')) problems.add('actions.json', '', line);
@@ -199,8 +212,13 @@ function checkTaskclusterYml(config: Config, options: ValidateOptions, problems:
     const task = renderHookTask(inTreeActionHookTemplate(tcyml), payload, actionTaskId, `${where} (action hook)`, now);
     if (!task) problems.add(where, 'action', 'renders no task');
     else {
-      checkTask(problems, `${where}: action`, task, options.reference);
-      const env = ((task.payload ?? {}) as { env?: Record<string, unknown> }).env ?? {};
+      checkTask(problems, `${where}: action`, task, options.reference, own);
+      const taskPayload = (task.payload ?? {}) as { env?: Record<string, unknown>; image?: unknown };
+      const env = taskPayload.env ?? {};
+      // The action task plans with the tc-promote it runs; the tasks it creates run taskcluster.image.
+      if (env.ACTION_CALLBACK === callbackName && taskPayload.image !== config.taskcluster.image) {
+        warnings.push(`${where}: action: /payload/image: ${JSON.stringify(taskPayload.image)} is not taskcluster.image ${JSON.stringify(config.taskcluster.image)}: the action task and the tasks it creates would run different tc-promote images; pin the same reference in both`);
+      }
       if (env.ACTION_CALLBACK !== callbackName) problems.add(where, 'action', `/payload/env/ACTION_CALLBACK: ${JSON.stringify(env.ACTION_CALLBACK)} is not the action's cb_name ${JSON.stringify(callbackName)}`);
       if (typeof env.ACTION_INPUT !== 'string' || !isDeepStrictEqual(JSON.parse(env.ACTION_INPUT), input)) problems.add(where, 'action', `/payload/env/ACTION_INPUT: ${JSON.stringify(env.ACTION_INPUT)} is not the action's input`);
       if (task.taskGroupId !== decisionTaskId) problems.add(where, 'action', `/taskGroupId: ${JSON.stringify(task.taskGroupId)} is not the decision's task group`);

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { defaultTemplatesDir } from '../../src/graph/templates.js';
 import { validateEverything } from '../../src/graph/validate-all.js';
+import { applyConsumerPatches, consumerConfigPath } from '../support/consumers.js';
 import { makeTempDir } from '../support/registry.js';
 
 const config = loadConfig();
@@ -57,5 +58,29 @@ describe('the image the tasks run in', () => {
     expect(imageWarnings(withImage(`mozillareleases/tc-promote:0.1.0@sha256:${'0'.repeat(64)}`))).toEqual([expect.stringContaining('placeholder digest')]);
     expect(imageWarnings(withImage(`mozillareleases/tc-promote:0.1.0@sha256:${'a1'.repeat(32)}`))).toEqual([]);
     expect(imageWarnings(withImage('mozillareleases/tc-promote:latest', 1))).toEqual([]);
+    // A digest that is not one is named as such, not as a missing one.
+    expect(imageWarnings(withImage('mozillareleases/tc-promote:0.1.0@sha256:1234'))).toEqual([expect.stringContaining('"@sha256:1234" is not a sha256 digest (64 hex)')]);
+  });
+
+  it("warns when the consumer's .taskcluster.yml runs the action task in another image than taskcluster.image (one of the two pins not updated)", () => {
+    const copies = applyConsumerPatches();
+    try {
+      const consumer = loadConfig(consumerConfigPath);
+      const pinned = `mozillareleases/tc-promote:0.1.0@sha256:${'a1'.repeat(32)}`;
+      // Both still hold the placeholder: only that is said.
+      const before = validateEverything(consumer, { taskclusterYmlPath: copies.taskclusterYmlPath });
+      expect(before.problems).toEqual([]);
+      expect(before.warnings).toEqual([expect.stringContaining('placeholder digest')]);
+      // The configuration got the published digest, .taskcluster.yml did not.
+      const half = validateEverything({ ...consumer, taskcluster: { ...consumer.taskcluster, image: pinned } }, { taskclusterYmlPath: copies.taskclusterYmlPath });
+      expect(half.warnings).toEqual([
+        `${copies.taskclusterYmlPath}: action: /payload/image: "mozillareleases/tc-promote:0.1.0@sha256:${'0'.repeat(64)}" is not taskcluster.image "${pinned}": the action task and the tasks it creates would run different tc-promote images; pin the same reference in both`,
+      ]);
+      // Both updated: nothing to say.
+      writeFileSync(copies.taskclusterYmlPath, readFileSync(copies.taskclusterYmlPath, 'utf8').replace(`@sha256:${'0'.repeat(64)}`, `@sha256:${'a1'.repeat(32)}`));
+      expect(validateEverything({ ...consumer, taskcluster: { ...consumer.taskcluster, image: pinned } }, { taskclusterYmlPath: copies.taskclusterYmlPath }).warnings).toEqual([]);
+    } finally {
+      copies.cleanup();
+    }
   });
 });
