@@ -31,6 +31,7 @@ ${globalHelp}`;
 
 /** A scope list from JSON or YAML (a list, or `{scopes: [...]}`); every entry must be a scope. */
 export function parseScopeList(text: string, source: string, parseYaml: (text: string) => unknown): string[] {
+  if (text.trim() === '') throw new UsageError(`${source}: is empty; did the request that wrote it fail? (curl -f says why)`);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -40,6 +41,12 @@ export function parseScopeList(text: string, source: string, parseYaml: (text: s
     } catch (error) {
       throw new UsageError(`${source}: neither JSON nor YAML: ${(error as Error).message.split('\n')[0]}`);
     }
+  }
+  const answer = data as { code?: unknown; message?: unknown } | null;
+  if (answer !== null && typeof answer === 'object' && !Array.isArray(answer) && !('scopes' in answer) && typeof answer.code === 'string' && typeof answer.message === 'string') {
+    // taskcluster-lib-api's error body: {code, message, requestInfo}.
+    const line = answer.message.split('\n').find((l) => l.trim() !== '') ?? '';
+    throw new UsageError(`${source}: is an error answer from Taskcluster (${quote(answer.code, 60).slice(1, -1)}: ${quote(line, 200).slice(1, -1)}), not a scope list; check the request that wrote it (consumers/README.md, "Checking a deployment")`);
   }
   const list = data !== null && typeof data === 'object' && !Array.isArray(data) && 'scopes' in data ? (data as { scopes: unknown }).scopes : data;
   if (!Array.isArray(list)) throw new UsageError(`${source}: must be a list of scopes (or an object with a "scopes" list), got ${quote(data, 60)}`);

@@ -92,4 +92,17 @@ describe('tc-promote grants', () => {
     expect((await runCli(['grants', '--check', bad])).stderr).toContain('/1: "bad\\u0007" is not a scope');
     expect((await runCli(['grants', '--check', path.join(dir, 'none')])).code).toBe(2);
   });
+
+  it('says so when the file is an error answer of the auth service or empty (the curl that wrote it failed)', async () => {
+    const answer = path.join(dir, 'answer.json');
+    // What /api/auth/v1/scopes/expand answers to a body it refuses (taskcluster-lib-api's shape).
+    writeFileSync(answer, JSON.stringify({ code: 'InputValidationError', message: 'Input failed schema validation\n\n---\n\n* method:     expandScopes\n* errorCode:  InputValidationError', requestInfo: { method: 'expandScopes', params: {}, payload: {}, time: '2026-12-01T00:00:00.000Z' } }));
+    const error = await runCli(['grants', '--check', answer]);
+    expect(error.code).toBe(2);
+    expect(error.stderr).toContain(`--check ${answer}: is an error answer from Taskcluster (InputValidationError: Input failed schema validation), not a scope list`);
+    writeFileSync(answer, '');
+    const empty = await runCli(['grants', '--check', answer]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain(`--check ${answer}: is empty`);
+  });
 });
