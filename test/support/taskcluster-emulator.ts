@@ -20,8 +20,10 @@
 //     `queue:create-task:<priority or higher>:<taskQueueId>`;
 //   - every dependency exists already;
 //   - one schedulerId per task group;
-//   - `created` within 15 minutes of now, `deadline` not past and at most 5 days ahead,
-//     `expires` not before `deadline`;
+//   - `provisionerId/workerType` and `taskQueueId` agree when both are given;
+//   - `created` within 15 minutes of now and not after `deadline`, `deadline` not past and
+//     at most 5 days (and 15 minutes of drift) ahead, `expires` not before `deadline`;
+//   - every dependency outlives the task's deadline;
 //   - the same taskId with the same definition is accepted again (idempotent), with another
 //     definition refused with 409;
 // and rerunTask refused past the task's deadline. Endpoints: queue createTask, task, status,
@@ -477,6 +479,11 @@ export class TaskclusterEmulator {
     const problems = this.validatePayload ? checkTaskAgainstReference(this.validators, body, 'task') : this.validators.createTask(body, 'task');
     if (problems.length) throw new ApiError(400, 'InputValidationError', `Schema Validation Failed:\n${problems.join('\n')}`);
     const definition = body as Record<string, unknown>;
+    // services/queue/src/api.js: both forms of the worker pool must agree (or one is given).
+    if (definition.provisionerId && definition.workerType && definition.taskQueueId && `${definition.provisionerId}/${definition.workerType}` !== definition.taskQueueId) {
+      throw new ApiError(400, 'InputError', 'taskQueueId must match "provisionerId/workerType"');
+    }
+    if (!definition.taskQueueId && !(definition.provisionerId && definition.workerType)) throw new ApiError(400, 'InputError', 'at least a provisionerId and a workerType or a taskQueueId must be provided"');
     if (caller) {
       // services/queue/src/api.js authorizeTaskCreation: the priority and every higher one.
       const [provisionerId, workerType] = String(definition.taskQueueId ?? `${definition.provisionerId}/${definition.workerType}`).split('/');
@@ -507,11 +514,16 @@ export class TaskclusterEmulator {
       throw new ApiError(409, 'RequestConflict', `taskId ${taskId} already used by another task`);
     }
     if (Math.abs(created - now) > fifteenMinutes) throw new ApiError(400, 'InputError', `created ${task.created} is not within 15 minutes of now (${new Date(now).toISOString()})`);
+    if (created > deadline) throw new ApiError(400, 'InputError', '`deadline` cannot be later than `created`');
     if (deadline < now) throw new ApiError(400, 'InputError', `deadline ${task.deadline} is in the past`);
-    if (deadline > now + fiveDays) throw new ApiError(400, 'InputError', 'Deadline cannot be more than 5 days into the future');
+    // maxTaskDeadlineDays (5) with the Queue's 15 minutes of drift.
+    if (deadline > now + fiveDays + fifteenMinutes) throw new ApiError(400, 'InputError', 'Deadline cannot be more than 5 days into the future');
     if (expires < deadline) throw new ApiError(400, 'InputError', `expires ${task.expires} is before the deadline ${task.deadline}`);
     const missing = task.dependencies.filter((d) => !this.tasks.has(d));
     if (missing.length) throw new ApiError(400, 'InputError', `task.dependencies references non-existing tasks: ${missing.join(', ')}`);
+    // dependencytracker.js: a dependency must outlive this task's deadline.
+    const expiring = task.dependencies.filter((d) => Date.parse(this.tasks.get(d)!.task.expires) < deadline);
+    if (expiring.length) throw new ApiError(400, 'InputError', `\`task.dependencies\` references tasks that expires\nbefore \`task.deadline\` this is not allowed, see tasks: \n${expiring.map((d) => ` * ${d},`).join('\n')}`);
     const sameGroup = [...this.tasks.values()].find((t) => t.task.taskGroupId === task.taskGroupId);
     if (sameGroup && sameGroup.task.schedulerId !== task.schedulerId) {
       throw new ApiError(409, 'RequestConflict', `taskGroupId ${task.taskGroupId} contains tasks with schedulerId ${sameGroup.task.schedulerId}; a task group has one schedulerId`);

@@ -63,6 +63,27 @@ describe('queue.createTask rules', () => {
     expect([error.statusCode, error.message.split('\n')[0]]).toEqual([400, `task.dependencies references non-existing tasks: ${missing}`]);
   });
 
+  it('holds the rest of createTask as services/queue does: provisionerId/workerType against taskQueueId, created before deadline, 15 minutes of drift on the deadline, dependencies that outlive the deadline', async () => {
+    const now = Date.now();
+    const { taskQueueId, ...rest } = task() as { taskQueueId: string } & Record<string, unknown>;
+    const [provisionerId, workerType] = taskQueueId.split('/');
+    // Both forms, agreeing, are taken; disagreeing, refused.
+    await queue.createTask(niceSlugid(), { ...rest, taskQueueId, provisionerId, workerType });
+    const split = await refusal(queue.createTask(niceSlugid(), { ...rest, taskQueueId, provisionerId, workerType: 'other' }));
+    expect([split.statusCode, split.message.split('\n')[0]]).toEqual([400, 'taskQueueId must match "provisionerId/workerType"']);
+    // created after the deadline.
+    const late = await refusal(queue.createTask(niceSlugid(), task({ created: new Date(now + 10 * 60_000).toISOString(), deadline: new Date(now + 5 * 60_000).toISOString() })));
+    expect([late.statusCode, late.message.split('\n')[0]]).toEqual([400, '`deadline` cannot be later than `created`']);
+    // A deadline 5 days and 10 minutes ahead is within the Queue's drift; 5 days and 20 minutes is not.
+    await queue.createTask(niceSlugid(), task({ deadline: new Date(now + 5 * 86_400_000 + 10 * 60_000).toISOString(), expires: new Date(now + 30 * 86_400_000).toISOString() }));
+    expect((await refusal(queue.createTask(niceSlugid(), task({ deadline: new Date(now + 5 * 86_400_000 + 20 * 60_000).toISOString(), expires: new Date(now + 30 * 86_400_000).toISOString() })))).statusCode).toBe(400);
+    // A dependency that expires before this task's deadline.
+    const shortLived = niceSlugid();
+    await queue.createTask(shortLived, task({ deadline: new Date(now + 3_600_000).toISOString(), expires: new Date(now + 2 * 3_600_000).toISOString() }));
+    const expiring = await refusal(queue.createTask(niceSlugid(), task({ dependencies: [shortLived], deadline: new Date(now + 86_400_000).toISOString() })));
+    expect([expiring.statusCode, expiring.message]).toEqual([400, expect.stringContaining('`task.dependencies` references tasks that expires\nbefore `task.deadline`')]);
+  });
+
   it('refuses a second schedulerId in one task group', async () => {
     const group = niceSlugid();
     await queue.createTask(niceSlugid(), task({ taskGroupId: group }));
@@ -74,8 +95,8 @@ describe('queue.createTask rules', () => {
     const at = (ms: number): string => new Date(Date.now() + ms).toISOString();
     expect((await refusal(queue.createTask(niceSlugid(), task({ created: at(-16 * 60_000) })))).message).toMatch(/not within 15 minutes/);
     expect((await refusal(queue.createTask(niceSlugid(), task({ created: at(16 * 60_000) })))).message).toMatch(/not within 15 minutes/);
-    expect((await refusal(queue.createTask(niceSlugid(), task({ deadline: at(-60_000) })))).message).toMatch(/in the past/);
-    expect((await refusal(queue.createTask(niceSlugid(), task({ deadline: at(5 * 86_400_000 + 60_000) })))).message).toMatch(/more than 5 days/);
+    expect((await refusal(queue.createTask(niceSlugid(), task({ created: at(-5 * 60_000), deadline: at(-60_000) })))).message).toMatch(/in the past/);
+    expect((await refusal(queue.createTask(niceSlugid(), task({ deadline: at(5 * 86_400_000 + 16 * 60_000) })))).message).toMatch(/more than 5 days/);
     expect((await refusal(queue.createTask(niceSlugid(), task({ expires: at(3600_000) })))).message).toMatch(/before the deadline/);
   });
 });
