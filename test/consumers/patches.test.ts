@@ -137,6 +137,14 @@ describe("fxci-config: the hook it generates and the roles its grants make", () 
     const after = fxciDeploymentRoles(copies.fxciDir);
     const changed = Object.keys(after).filter((role) => JSON.stringify(after[role]) !== JSON.stringify(before[role]));
     expect(changed).toEqual(['repo:github.com/mozilla-releng/scriptworker-scripts:action:release-promotion']);
+    // What the action role gains, expanded (the deploy-branch roles included): exactly the grant.
+    const gained = expandScopes([actionRole], after).filter((s) => !expandScopes([actionRole], before).includes(s));
+    expect(gained.sort()).toEqual([
+      'assume:repo:github.com/mozilla-releng/scriptworker-scripts:branch:dev-*',
+      'assume:repo:github.com/mozilla-releng/scriptworker-scripts:branch:production-*',
+      'queue:route:notify.email.release+scriptworker-scripts@mozilla.com.*',
+      'secrets:get:project/releng/scriptworker-scripts/deploy',
+    ]);
   });
 });
 
