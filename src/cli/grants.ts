@@ -25,7 +25,11 @@ Options:
 Examples:
   tc-promote grants
   tc-promote grants --json
-  tc-promote grants --check role-scopes.yml
+  # The action role's scopes as the auth service expands them (Firefox-CI lets anyone ask):
+  curl -sSf -X POST -H 'content-type: application/json' \\
+    -d '{"scopes": ["assume:repo:github.com/<repository>:action:release-promotion", "assume:anonymous"]}' \\
+    "$TASKCLUSTER_ROOT_URL/api/auth/v1/scopes/expand" > role-scopes.json
+  tc-promote grants --check role-scopes.json
 
 ${globalHelp}`;
 
