@@ -5,6 +5,7 @@
  * `.taskcluster.yml` for pushes, pull requests and the action. Problems are collected, not
  * thrown, as `where: script/env/route: path: message`.
  */
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/load.js';
 import { PromoteError } from '../errors.js';
@@ -149,7 +150,7 @@ function checkTask(problems: Problems, where: string, task: unknown, reference: 
  */
 function checkTaskclusterYml(config: Config, options: ValidateOptions, problems: Problems, warnings: string[], nowMs: number): string[] {
   const file = options.taskclusterYmlPath ?? defaultTaskclusterYmlPath;
-  const own = file === defaultTaskclusterYmlPath;
+  const own = resolve(file) === defaultTaskclusterYmlPath;
   const repositoryUrl = own ? projectRepositoryUrl : `https://github.com/${config.github.repository}`;
   const [owner, name] = new URL(repositoryUrl).pathname.slice(1).split('/') as [string, string];
   const branch = own ? 'main' : config.github.defaultBranch;
