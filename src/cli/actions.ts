@@ -2,6 +2,7 @@
 import { loadConfig } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import { buildAction, mergeAction, parseActionsFile, type DecisionInfo } from '../graph/actions.js';
+import { taskgraphActionModule } from '../graph/taskgraph-module.js';
 import { validateBranchName } from '../github/names.js';
 import { isSlugid } from '../taskcluster/slugid.js';
 import { fs } from '../util/builtins.js';
@@ -12,6 +13,7 @@ import { globalHelp, parseCommandArgs, positiveInteger, type Io } from './common
 const { existsSync } = fs;
 
 export const help = `Usage: tc-promote actions [--output FILE] [--merge FILE] [decision flags]
+       tc-promote actions --taskgraph-module [--output FILE]
 
 Writes public/actions.json (version 1) with one hook action, promote-image: hookGroupId
 project-<trust domain>, hookId in-tree-action-<level>-release-promotion/<first 10 hex of the
@@ -23,9 +25,15 @@ writes the result back to that file unless --output says otherwise.
 The decision values default to the environment of a decision task (TASK_ID and the
 TC_PROMOTE_* variables the project's .taskcluster.yml sets).
 
+A repository whose decision task runs taskgraph (Python, no Node) publishes the action through
+taskgraph instead: --taskgraph-module writes a Python module that registers it with
+taskgraph's register_callback_action (the same hookId, hookPayload and input schema), to be
+imported by the repository's taskgraph register() (see consumers/README.md).
+
 Options:
   --output FILE             where to write (default: the --merge file, else stdout)
   --merge FILE              an actions.json to add the action to
+  --taskgraph-module        write the taskgraph registration of the action (Python) instead
   --taskcluster-yml FILE    the repository's .taskcluster.yml, hashed into the hookId (default ./.taskcluster.yml)
   --decision-task-id ID     the decision task (= its task group)   [$TASK_ID]
   --repository-url URL      the repository                         [$TC_PROMOTE_HEAD_REPOSITORY, else the configured GitHub repository]
@@ -39,6 +47,8 @@ Options:
 Examples:
   tc-promote actions --output /builds/worker/artifacts/actions.json
   tc-promote actions --merge artifacts/actions.json --decision-task-id "$TASK_ID" --revision "$HEAD_REV"
+  tc-promote actions --taskgraph-module --config taskcluster/tc-promote.yml \\
+    --output taskcluster/scriptworker_taskgraph/actions.py
 
 ${globalHelp}`;
 
@@ -54,6 +64,7 @@ const options = {
   branch: { type: 'string' },
   owner: { type: 'string' },
   level: { type: 'string' },
+  'taskgraph-module': { type: 'boolean' },
 } as const;
 
 /** `https://host[:port]/owner/name[.git]`: the characters repository URLs have, nothing a shell or template acts on. */
@@ -66,6 +77,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommandArgs('actions', argv, options, false);
   if (values.help) return io.stdout(help + '\n'), 0;
   const config = loadConfig(values.config);
+  if (values['taskgraph-module']) {
+    const decisionFlags = (['merge', 'taskcluster-yml', 'decision-task-id', 'repository-url', 'base-repository-url', 'revision', 'base-revision', 'branch', 'owner', 'level'] as const).filter((f) => values[f] !== undefined);
+    if (decisionFlags.length) throw new UsageError(`--taskgraph-module: takes no decision values (taskgraph fills them in), got --${decisionFlags.join(', --')}`);
+    writeOutput(io, values.output, taskgraphActionModule(config), 'the taskgraph registration of promote-image');
+    return 0;
+  }
   const env = io.env;
   const tcymlPath = values['taskcluster-yml'] ?? '.taskcluster.yml';
   if (!existsSync(tcymlPath)) throw new UsageError(`--taskcluster-yml: ${quote(tcymlPath)} does not exist; the hookId names the hash of the repository's .taskcluster.yml`);
@@ -94,18 +111,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const existing = values.merge !== undefined ? parseActionsFile(parseJson(readInputFile(values.merge, '--merge'), values.merge), values.merge) : undefined;
   const file = mergeAction(existing, buildAction(config, decision, tcyml));
   const text = `${JSON.stringify(file, null, 2)}\n`;
-  const output = values.output ?? values.merge;
-  if (output === undefined) io.stdout(text);
-  else {
-    try {
-      // Whole or not at all: a full disk must not cut the decision task's actions.json short.
-      writeFileWhole(output, text);
-    } catch (error) {
-      throw new UsageError(`--output: cannot write ${quote(output)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
-    io.stderr(`wrote ${output}: ${file.actions.length} action(s)\n`);
-  }
+  writeOutput(io, values.output ?? values.merge, text, `${file.actions.length} action(s)`);
   return 0;
+}
+
+function writeOutput(io: Io, output: string | undefined, text: string, what: string): void {
+  if (output === undefined) return io.stdout(text);
+  try {
+    // Whole or not at all: a full disk must not cut the decision task's actions.json short.
+    writeFileWhole(output, text);
+  } catch (error) {
+    throw new UsageError(`--output: cannot write ${quote(output)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  io.stderr(`wrote ${output}: ${what}\n`);
 }
 
 /** Who pushed: an email or a name, on one line. */

@@ -21,6 +21,12 @@ export const actionName = 'promote-image';
 export const actionPermission = 'release-promotion';
 /** `ACTION_CALLBACK` in the action task. */
 export const callbackName = 'promote_image';
+export const actionTitle = 'Promote image';
+/** The Treeherder symbol of the action task. */
+export const actionSymbol = 'promote';
+export const actionDescription =
+  "Point an environment's moving tag at an exact image the registry already holds (by default the previous-known-good deploy: a rollback), " +
+  'or rebuild or rerun it. See [tc-promote](https://github.com/mozilla-releng/tc-promote).';
 
 export const actionInputBaseSchema = {
   type: 'object',
@@ -145,10 +151,8 @@ export function buildAction(config: Config, decision: DecisionInfo, taskclusterY
   return {
     name: actionName,
     kind: 'hook',
-    title: 'Promote image',
-    description:
-      'Point an environment\'s moving tag at an exact image the registry already holds (by default the previous-known-good deploy: a rollback), ' +
-      'or rebuild or rerun it. See [tc-promote](https://github.com/mozilla-releng/tc-promote).',
+    title: actionTitle,
+    description: actionDescription,
     context: [],
     schema: actionInputSchema(config),
     hookGroupId: `project-${config.taskcluster.trustDomain}`,
@@ -156,12 +160,13 @@ export function buildAction(config: Config, decision: DecisionInfo, taskclusterY
     hookPayload: {
       decision: {
         action: {
+          // What taskgraph's register_callback_action writes for the same registration.
           name: actionName,
-          title: 'Promote image',
-          description: 'Promote (or roll back) a container image with tc-promote',
+          title: actionTitle,
+          description: actionDescription,
           taskGroupId: decision.taskGroupId,
           cb_name: callbackName,
-          symbol: 'promote',
+          symbol: actionSymbol,
         },
         repository: {
           url: decision.repositoryUrl,

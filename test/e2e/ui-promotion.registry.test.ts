@@ -115,7 +115,9 @@ function commitFile(fixture: GitFixture, file: string, text: string): string {
 }
 
 /**
- * A decision task with the actions.json taskgraph wrote and tc-promote's action merged in:
+ * A decision task with the actions.json taskgraph wrote and tc-promote's action merged in
+ * (taskgraph, which cannot run here, writes the same entry from the registration in
+ * consumers/scriptworker-scripts/actions.py: test/consumers/taskgraph-module.test.ts):
  * a push to the default branch (level 3), or a pull request's (level 1) whose actions.json
  * names the level-3 hook anyway (its author controls that file).
  */
