@@ -31,17 +31,23 @@ const stamp = '(\\d{14})';
 const hex40 = '([0-9a-f]{40})';
 const version = '(\\d+(?:\\.\\d+){0,3}(?:[a-z]+\\d*)?)';
 
+const daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** YYYYMMDDHHMMSS (UTC) as ISO 8601 and epoch ms; undefined for anything that is not a real time. */
 export function parseTimestamp(text: string): { iso: string; epochMs: number } | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const epochMs = Date.UTC(year, month - 1, day, hour, minute, second);
-  const date = new Date(epochMs);
-  // Date.UTC rolls month 13 into next year; an impossible date does not survive the round trip.
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || date.getUTCHours() !== hour || date.getUTCMinutes() !== minute || date.getUTCSeconds() !== second) {
-    return undefined;
-  }
-  return { iso: date.toISOString().replace('.000Z', 'Z'), epochMs };
+  if (text.length !== 14 || !/^\d{14}$/.test(text)) return undefined;
+  const digit = (i: number): number => text.charCodeAt(i) - 48;
+  const year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  const month = digit(4) * 10 + digit(5);
+  const day = digit(6) * 10 + digit(7);
+  const hour = digit(8) * 10 + digit(9);
+  const minute = digit(10) * 10 + digit(11);
+  const second = digit(12) * 10 + digit(13);
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  // Years before 100 are not a date Date.UTC keeps (it maps them to 19xx).
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth[month - 1]! + (month === 2 && leap ? 1 : 0) || hour > 23 || minute > 59 || second > 59) return undefined;
+  const iso = `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}T${text.slice(8, 10)}:${text.slice(10, 12)}:${text.slice(12, 14)}Z`;
+  return { iso, epochMs: Date.UTC(year, month - 1, day, hour, minute, second) };
 }
 
 export interface TagGrammar {
@@ -64,34 +70,63 @@ export function grammarFor(config: Config, nowMs: number): TagGrammar {
   };
 }
 
-export function classifyTag(tag: string, grammar: TagGrammar): ArchiveTag | IgnoredTag {
-  const ignored = (reason: string): IgnoredTag => ({ kind: 'ignored', tag, reason });
-  if (grammar.movingTags.includes(tag)) return ignored('moving tag, not an archive of a deploy');
-  // Longest prefix first so that `dev` does not claim `devel-…`.
-  const prefix = [...grammar.prefixes].sort((a, b) => b.length - a.length).find((p) => tag.startsWith(`${p}-`));
-  if (!prefix) {
-    return ignored(`does not start with an environment prefix (${grammar.prefixes.map((p) => `${p}-`).join(', ')})`);
+interface CompiledGrammar {
+  movingTags: ReadonlySet<string>;
+  /** Longest first, so that `dev` does not claim `devel-…`. */
+  prefixes: readonly string[];
+  prefixList: string;
+}
+
+const compiled = new WeakMap<TagGrammar, CompiledGrammar>();
+const currentForm = new RegExp(`^${stamp}-${hex40}$`);
+const currentTest = /^\d{14}-[0-9a-f]{40}$/;
+const gapForm = new RegExp(`^${stamp}-$`);
+const oldestForm = new RegExp(`^${version}-${stamp}-${hex40}$`);
+
+/** The grammar's sets and sorted prefixes, built once per grammar (history classifies every tag of a repository). */
+function compile(grammar: TagGrammar): CompiledGrammar {
+  let c = compiled.get(grammar);
+  if (!c) {
+    c = {
+      movingTags: new Set(grammar.movingTags),
+      prefixes: [...grammar.prefixes].sort((a, b) => b.length - a.length),
+      prefixList: grammar.prefixes.map((p) => `${p}-`).join(', '),
+    };
+    compiled.set(grammar, c);
   }
+  return c;
+}
+
+function ignored(tag: string, reason: string): IgnoredTag {
+  return { kind: 'ignored', tag, reason };
+}
+
+export function classifyTag(tag: string, grammar: TagGrammar): ArchiveTag | IgnoredTag {
+  const g = compile(grammar);
+  if (g.movingTags.has(tag)) return ignored(tag, 'moving tag, not an archive of a deploy');
+  let prefix: string | undefined;
+  for (const p of g.prefixes) {
+    if (tag.length > p.length && tag.charCodeAt(p.length) === 45 /* - */ && tag.startsWith(p)) {
+      prefix = p;
+      break;
+    }
+  }
+  if (!prefix) return ignored(tag, `does not start with an environment prefix (${g.prefixList})`);
   const rest = tag.slice(prefix.length + 1);
   let match: RegExpExecArray | null;
   let parsed: { era: Era; stamp: string; revision: string | null; version?: string } | undefined;
-  if ((match = new RegExp(`^${stamp}-${hex40}$`).exec(rest))) parsed = { era: 'current', stamp: match[1]!, revision: match[2]! };
-  else if ((match = new RegExp(`^${stamp}-$`).exec(rest))) parsed = { era: 'gap', stamp: match[1]!, revision: null };
-  else if ((match = new RegExp(`^${version}-${stamp}-${hex40}$`).exec(rest))) parsed = { era: 'oldest', version: match[1]!, stamp: match[2]!, revision: match[3]! };
-  if (!parsed) return ignored(explainMismatch(rest));
+  // The common form first, without capture groups: history classifies every tag of a repository.
+  if (rest.length === 55 && currentTest.test(rest)) parsed = { era: 'current', stamp: rest.slice(0, 14), revision: rest.slice(15) };
+  else if ((match = currentForm.exec(rest))) parsed = { era: 'current', stamp: match[1]!, revision: match[2]! };
+  else if ((match = gapForm.exec(rest))) parsed = { era: 'gap', stamp: match[1]!, revision: null };
+  else if ((match = oldestForm.exec(rest))) parsed = { era: 'oldest', version: match[1]!, stamp: match[2]!, revision: match[3]! };
+  if (!parsed) return ignored(tag, explainMismatch(rest));
   const time = parseTimestamp(parsed.stamp);
-  if (!time) return ignored(`impossible date ${parsed.stamp} (YYYYMMDDHHMMSS, UTC)`);
-  if (grammar.notAfterMs !== undefined && time.epochMs > grammar.notAfterMs) return ignored(`date ${time.iso} is in the future`);
-  return {
-    kind: 'archive',
-    tag,
-    env: prefix,
-    era: parsed.era,
-    date: time.iso,
-    epochMs: time.epochMs,
-    revision: parsed.revision,
-    ...(parsed.version !== undefined && { version: parsed.version }),
-  };
+  if (!time) return ignored(tag, `impossible date ${parsed.stamp} (YYYYMMDDHHMMSS, UTC)`);
+  if (grammar.notAfterMs !== undefined && time.epochMs > grammar.notAfterMs) return ignored(tag, `date ${time.iso} is in the future`);
+  const archive: ArchiveTag = { kind: 'archive', tag, env: prefix, era: parsed.era, date: time.iso, epochMs: time.epochMs, revision: parsed.revision };
+  if (parsed.version !== undefined) archive.version = parsed.version;
+  return archive;
 }
 
 function explainMismatch(rest: string): string {
