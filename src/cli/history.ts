@@ -4,8 +4,8 @@ import type { Deploy } from '../history/analyse.js';
 import { readHistory, type HistoryDeploy, type HistoryReadOptions, type HistoryResult } from '../history/history.js';
 import { resolveConnection } from '../taskcluster/clients.js';
 import { formatDuration } from '../util/duration.js';
-import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
-import { shortDigest, shortRevision, table } from './table.js';
+import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';
+import { columnWidths, shortDigest, shortRevision, tableLine } from './table.js';
 
 export const help = `Usage: tc-promote history <script> [--env E] [--limit N] [--records | --no-records] [--json]
 
@@ -57,8 +57,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const result = await readHistory(runtime, positionals[0], values.env, options);
   result.records.notes.unshift(...notes);
-  if (values.json) printJson(io, result);
-  else io.stdout(renderHistory(result, wanted));
+  if (values.json) writeHistoryJson(io, result);
+  else writeHistory(io, result, wanted);
   return 0;
 }
 
@@ -85,16 +85,51 @@ function oneLine(text: string): string {
   return line.length > 80 ? `${line.slice(0, 80)}…` : line;
 }
 
+const chunk = 2000;
+
+/**
+ * `history --json`, written as it is built: the envelope pretty-printed, each deploy and
+ * ignored tag as one line, in chunks, so a repository of 200,000 tags is never one string.
+ */
+export function writeHistoryJson(io: Pick<Io, 'stdout'>, result: HistoryResult): void {
+  const entries = Object.entries(result);
+  io.stdout('{\n');
+  entries.forEach(([key, value], i) => {
+    const end = i === entries.length - 1 ? '\n' : ',\n';
+    if ((key === 'deploys' || key === 'ignored') && Array.isArray(value)) {
+      if (value.length === 0) return io.stdout(`  ${JSON.stringify(key)}: []${end}`);
+      io.stdout(`  ${JSON.stringify(key)}: [\n`);
+      for (let start = 0; start < value.length; start += chunk) {
+        const last = start + chunk >= value.length;
+        io.stdout(`${value.slice(start, start + chunk).map((item) => `    ${JSON.stringify(item)}`).join(',\n')}${last ? '\n' : ',\n'}`);
+      }
+      io.stdout(`  ]${end}`);
+    } else {
+      io.stdout(`  ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).replace(/\n/g, '\n  ')}${end}`);
+    }
+  });
+  io.stdout('}\n');
+}
+
+const headers = ['DATE (UTC)', 'REVISION', 'DIGEST', 'LIVE', 'TAG', 'NOTES'];
+
 export function renderHistory(result: HistoryResult, recordsAsked = true): string {
-  const lines = [
-    `${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${result.movingDigest ?? '(missing)'}`,
-    '',
-    table(
-      ['DATE (UTC)', 'REVISION', 'DIGEST', 'LIVE', 'TAG', 'NOTES'],
-      result.deploys.map((d) => [d.date, shortRevision(d.revision), shortDigest(d.digest), formatLive(d), d.tag, notes(d, result)]),
-    ),
-  ];
-  lines.push('');
+  let out = '';
+  writeHistory({ stdout: (text) => void (out += text) }, result, recordsAsked);
+  return out;
+}
+
+/** The table, written in chunks of rows. */
+export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, recordsAsked = true): void {
+  const cells = (d: HistoryDeploy): string[] => [d.date, shortRevision(d.revision), shortDigest(d.digest), formatLive(d), d.tag, notes(d, result)];
+  const widths = columnWidths(headers, (function* () {
+    for (const d of result.deploys) yield cells(d);
+  })());
+  io.stdout(`${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${result.movingDigest ?? '(missing)'}\n\n${tableLine(headers, widths)}\n`);
+  for (let start = 0; start < result.deploys.length; start += chunk) {
+    io.stdout(result.deploys.slice(start, start + chunk).map((d) => `${tableLine(cells(d), widths)}\n`).join(''));
+  }
+  const lines = [''];
   const target = result.rollbackTarget;
   if (target) {
     const passed = target.passedOver;
@@ -110,5 +145,5 @@ export function renderHistory(result: HistoryResult, recordsAsked = true): strin
   for (const n of result.records.notes) lines.push(`note: ${n}`);
   if (result.ignored.length) lines.push(`${result.ignored.length} tag(s) ignored (not deploys); --json lists them with reasons`);
   for (const w of result.warnings) lines.push(`warning: ${w}`);
-  return lines.join('\n') + '\n';
+  io.stdout(lines.join('\n') + '\n');
 }

@@ -77,18 +77,19 @@ export interface EnvironmentAnalysis {
   /** Whether the moving tag's state was given (another environment's may not have been read). */
   movingKnown: boolean;
   movedBack: MovedBack | null;
-  /** Indexes of deploys by revision (newest first); gap-era deploys under ''. */
-  byRevision: ReadonlyMap<string, readonly number[]>;
-  /** Index of each deploy's tag. */
-  indexOf: ReadonlyMap<string, number>;
+  /** Indexes of the gap-era deploys (no revision), newest first. */
+  gapIndexes: readonly number[];
+  /** Index of a deploy by its tag, -1 when it is not one of this environment's. */
+  indexOfTag(tag: string): number;
 }
 
 export interface RepositoryAnalysis {
+  /** Each environment's analysis, built when first asked for (history of one environment builds one). */
   envs: ReadonlyMap<string, EnvironmentAnalysis>;
-  /** Every deploy of a digest, any environment, oldest first. */
-  byDigest: ReadonlyMap<string, readonly Deploy[]>;
-  /** Every deploy of a revision, any environment, newest first; gap-era deploys under ''. */
-  byRevision: { get(revision: string): readonly Deploy[] | undefined };
+  /** Every deploy of a digest, any environment, newest first. */
+  deploysOfDigest(digest: string): Deploy[];
+  /** Every deploy of a revision ('' for the gap era), any environment, newest first. */
+  byRevision: { get(revision: string): Deploy[] | undefined };
   /** The image is gone: listed, no manifest. */
   isGone(tag: string): boolean;
   /** The digest has not been looked up. */
@@ -106,65 +107,112 @@ export function sameImage(a: Pick<Deploy, 'revision' | 'digest'>, b: Pick<Deploy
 
 const seconds = (ms: number): number => Math.max(0, Math.round(ms / 1000));
 
-interface EnvironmentIndex {
+export interface EnvironmentIndex {
   env: string;
   /** Positions in the repository's order of this environment's deploys, newest first. */
   positions: Int32Array;
   /** Index (in this environment) of the nearest older deploy of the same revision, -1: none. */
   olderOfRevision: Int32Array;
-  byRevision: Map<string, number[]>;
-  indexOf: Map<string, number>;
-  gapCount: number;
+  gapIndexes: number[];
 }
 
-/** What the tags alone say, built once per tag list: environments, orders, revision groups. */
+/** What the tags alone say, built once per tag list: environments, orders, revision chains. */
 export interface RepositoryIndex {
   tags: readonly ArchiveTag[];
   envs: ReadonlyMap<string, EnvironmentIndex>;
   /** Index within its environment of each position. */
   indexInEnv: Int32Array;
-  /** A small integer per revision (gap era: 0), for counting without string keys. */
-  revisionId: Int32Array;
-  revisionCount: number;
-  /** Positions of every deploy of a revision ('' for the gap era), newest first. */
-  byRevision: Map<string, number[]>;
+  /** Position of the nearest older deploy of the same revision, any environment (-1: none; gap era: none). */
+  olderOfRevision: Int32Array;
+  /** Position of the newest deploy of each revision ('' : the newest gap-era deploy). */
+  newestOfRevision: Map<string, number>;
+  /** Position of the nearest older gap-era deploy (chain of the gap era). */
+  olderGap: Int32Array;
 }
 
 /** Index a repository's archive tags (every environment), newest first (compareNewestFirst). */
 export function indexRepository(tags: readonly ArchiveTag[]): RepositoryIndex {
   const n = tags.length;
   const indexInEnv = new Int32Array(n);
-  const revisionId = new Int32Array(n);
-  const ids = new Map<string, number>([['', 0]]);
-  const byRevision = new Map<string, number[]>();
-  const building = new Map<string, { positions: number[]; byRevision: Map<string, number[]>; indexOf: Map<string, number>; gapCount: number }>();
+  const olderOfRevision = new Int32Array(n).fill(-1);
+  const olderGap = new Int32Array(n).fill(-1);
+  const newestOfRevision = new Map<string, number>();
+  const building = new Map<string, { positions: number[]; gapIndexes: number[]; olderOfRevision: number[]; last: Map<string, number> }>();
+  // Oldest first: every chain link points at the deploy seen just before.
+  const lastGlobal = new Map<string, number>();
+  let lastGap = -1;
+  for (let k = n - 1; k >= 0; k--) {
+    const t = tags[k]!;
+    if (t.revision === null) {
+      olderGap[k] = lastGap;
+      lastGap = k;
+    } else {
+      const older = lastGlobal.get(t.revision);
+      if (older !== undefined) olderOfRevision[k] = older;
+      lastGlobal.set(t.revision, k);
+    }
+  }
+  for (const [revision, k] of lastGlobal) newestOfRevision.set(revision, k);
+  if (lastGap >= 0) newestOfRevision.set('', lastGap);
   for (let k = 0; k < n; k++) {
     const t = tags[k]!;
     let e = building.get(t.env);
-    if (!e) building.set(t.env, (e = { positions: [], byRevision: new Map(), indexOf: new Map(), gapCount: 0 }));
-    const i = e.positions.length;
+    if (!e) building.set(t.env, (e = { positions: [], gapIndexes: [], olderOfRevision: [], last: new Map() }));
+    indexInEnv[k] = e.positions.length;
     e.positions.push(k);
-    e.indexOf.set(t.tag, i);
-    indexInEnv[k] = i;
-    const key = t.revision ?? '';
-    if (t.revision === null) e.gapCount++;
-    let id = ids.get(key);
-    if (id === undefined) ids.set(key, (id = ids.size));
-    revisionId[k] = id;
-    let all = byRevision.get(key);
-    if (!all) byRevision.set(key, (all = []));
-    all.push(k);
-    let own = e.byRevision.get(key);
-    if (!own) e.byRevision.set(key, (own = []));
-    own.push(i);
+    if (t.revision === null) e.gapIndexes.push(indexInEnv[k]!);
   }
   const envs = new Map<string, EnvironmentIndex>();
   for (const [env, e] of building) {
-    const olderOfRevision = new Int32Array(e.positions.length).fill(-1);
-    for (const [key, list] of e.byRevision) if (key !== '') for (let j = 0; j + 1 < list.length; j++) olderOfRevision[list[j]!] = list[j + 1]!;
-    envs.set(env, { env, positions: Int32Array.from(e.positions), olderOfRevision, byRevision: e.byRevision, indexOf: e.indexOf, gapCount: e.gapCount });
+    // Within the environment: follow the repository chain to the next deploy of this environment.
+    const older = new Int32Array(e.positions.length).fill(-1);
+    const lastInEnv = new Map<string, number>();
+    for (let i = e.positions.length - 1; i >= 0; i--) {
+      const revision = tags[e.positions[i]!]!.revision;
+      if (revision === null) continue;
+      const j = lastInEnv.get(revision);
+      if (j !== undefined) older[i] = j;
+      lastInEnv.set(revision, i);
+    }
+    envs.set(env, { env, positions: Int32Array.from(e.positions), olderOfRevision: older, gapIndexes: e.gapIndexes });
   }
-  return { tags, envs, indexInEnv, revisionId, revisionCount: ids.size, byRevision };
+  return { tags, envs, indexInEnv, olderOfRevision, newestOfRevision, olderGap };
+}
+
+/** Environments analysed on first use. */
+class LazyEnvironments implements ReadonlyMap<string, EnvironmentAnalysis> {
+  private readonly built = new Map<string, EnvironmentAnalysis>();
+  constructor(
+    private readonly names: readonly string[],
+    private readonly build: (env: string) => EnvironmentAnalysis,
+  ) {}
+  get size(): number {
+    return this.names.length;
+  }
+  has(env: string): boolean {
+    return this.names.includes(env);
+  }
+  get(env: string): EnvironmentAnalysis | undefined {
+    if (!this.names.includes(env)) return undefined;
+    let e = this.built.get(env);
+    if (!e) this.built.set(env, (e = this.build(env)));
+    return e;
+  }
+  *entries(): MapIterator<[string, EnvironmentAnalysis]> {
+    for (const env of this.names) yield [env, this.get(env)!];
+  }
+  *keys(): MapIterator<string> {
+    yield* this.names;
+  }
+  *values(): MapIterator<EnvironmentAnalysis> {
+    for (const env of this.names) yield this.get(env)!;
+  }
+  [Symbol.iterator](): MapIterator<[string, EnvironmentAnalysis]> {
+    return this.entries();
+  }
+  forEach(fn: (value: EnvironmentAnalysis, key: string, map: ReadonlyMap<string, EnvironmentAnalysis>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
 }
 
 /**
@@ -175,59 +223,65 @@ export function analyseRepository(source: RepositoryIndex | readonly ArchiveTag[
   const index = 'envs' in source ? source : indexRepository(source);
   const { tags } = index;
   const n = tags.length;
-  // One lookup per tag: null gone, undefined not looked up.
-  const digests = new Array<string | null | undefined>(n);
-  for (let k = 0; k < n; k++) digests[k] = digestOf(tags[k]!.tag);
-  const envs = new Map<string, EnvironmentAnalysis>();
-  for (const [env, e] of index.envs) envs.set(env, analyseEnvironment(index, e, digests, moving.get(env), nowMs));
-  const deployAt = (k: number): Deploy => envs.get(tags[k]!.env)!.deploys[index.indexInEnv[k]!]!;
-  // Across environments, oldest first: the nearest older deploy of each digest; rebuilds.
-  const lastOfDigest = new Map<string, Deploy>();
-  const byDigest = new Map<string, Deploy[]>();
-  const unknownOfRevision = new Int32Array(index.revisionCount);
+  // Across environments, oldest first, over the digests known: the nearest older deploy of
+  // each digest (a promotion), and rebuilds. Only positions with a known digest are visited.
+  // Oldest first: the positions with a known digest, and whether every older deploy of each
+  // one's revision has been looked up (a rebuild is claimed only then).
+  const known: number[] = [];
+  const olderLookedUp = new Uint8Array(n);
   for (let k = n - 1; k >= 0; k--) {
-    const digest = digests[k];
-    const revision = index.revisionId[k]!;
-    if (typeof digest === 'string') {
-      const d = deployAt(k);
-      const earlier = lastOfDigest.get(digest);
-      lastOfDigest.set(digest, d);
-      let same = byDigest.get(digest);
-      if (!same) byDigest.set(digest, (same = []));
-      same.push(d);
-      if (earlier) d.promotedFrom = earlier.tag;
-      else if (revision !== 0 && unknownOfRevision[revision] === 0) {
-        const e = index.envs.get(d.env)!;
-        const older = e.olderOfRevision[index.indexInEnv[k]!]!;
-        if (older >= 0) d.rebuildOf = tags[e.positions[older]!]!.tag;
-      }
-    } else if (digest === undefined && revision !== 0) unknownOfRevision[revision]!++;
+    const looked = digestOf(tags[k]!.tag);
+    const j = index.olderOfRevision[k]!;
+    olderLookedUp[k] = j < 0 || (digestOf(tags[j]!.tag) !== undefined && olderLookedUp[j] === 1) ? 1 : 0;
+    if (typeof looked === 'string') known.push(k);
   }
-  const byTag = (tag: string): number | undefined => {
-    const t = index.envs;
-    for (const e of t.values()) {
-      const i = e.indexOf.get(tag);
-      if (i !== undefined) return e.positions[i];
+  const promotedFrom = new Map<number, number>();
+  const rebuildOf = new Map<number, number>();
+  const byDigest = new Map<string, number[]>();
+  const lastOfDigest = new Map<string, number>();
+  for (const k of known) {
+    const digest = digestOf(tags[k]!.tag) as string;
+    const earlier = lastOfDigest.get(digest);
+    lastOfDigest.set(digest, k);
+    let same = byDigest.get(digest);
+    if (!same) byDigest.set(digest, (same = []));
+    same.push(k);
+    if (earlier !== undefined) promotedFrom.set(k, earlier);
+    else if (tags[k]!.revision !== null) {
+      // A new digest of a revision deployed before in this environment, when every older deploy of the revision is known.
+      const e = index.envs.get(tags[k]!.env)!;
+      const older = e.olderOfRevision[index.indexInEnv[k]!]!;
+      if (olderLookedUp[k] === 1 && older >= 0) rebuildOf.set(k, e.positions[older]!);
     }
-    return undefined;
-  };
+  }
+  const links = { promotedFrom, rebuildOf };
+  const envs = new LazyEnvironments([...index.envs.keys()], (env) => analyseEnvironment(index, index.envs.get(env)!, digestOf, moving.get(env), nowMs, links));
+  const deployAt = (k: number): Deploy => envs.get(tags[k]!.env)!.deploys[index.indexInEnv[k]!]!;
   return {
     envs,
-    byDigest,
-    byRevision: { get: (revision) => index.byRevision.get(revision)?.map(deployAt) },
-    isGone: (tag) => {
-      const k = byTag(tag);
-      return k !== undefined && digests[k] === null;
+    deploysOfDigest: (digest) => (byDigest.get(digest) ?? []).map(deployAt).reverse(),
+    byRevision: {
+      get: (revision) => {
+        const out: Deploy[] = [];
+        const chain = revision === '' ? index.olderGap : index.olderOfRevision;
+        for (let k = index.newestOfRevision.get(revision) ?? -1; k >= 0; k = chain[k]!) out.push(deployAt(k));
+        return out.length ? out : undefined;
+      },
     },
-    isUnknown: (tag) => {
-      const k = byTag(tag);
-      return k !== undefined && digests[k] === undefined;
-    },
+    isGone: (tag) => digestOf(tag) === null,
+    isUnknown: (tag) => digestOf(tag) === undefined,
     nowMs,
   };
 }
 
-function analyseEnvironment(index: RepositoryIndex, e: EnvironmentIndex, digests: readonly (string | null | undefined)[], moving: MovingState | undefined, nowMs: number): EnvironmentAnalysis {
+function analyseEnvironment(
+  index: RepositoryIndex,
+  e: EnvironmentIndex,
+  digestOf: DigestOf,
+  moving: MovingState | undefined,
+  nowMs: number,
+  links: { promotedFrom: ReadonlyMap<number, number>; rebuildOf: ReadonlyMap<number, number> },
+): EnvironmentAnalysis {
   const { tags } = index;
   const positions = e.positions;
   const n = positions.length;
@@ -238,8 +292,10 @@ function analyseEnvironment(index: RepositoryIndex, e: EnvironmentIndex, digests
   for (let i = 0; i < n; i++) {
     const k = positions[i]!;
     const t = tags[k]!;
-    const looked = digests[k];
+    const looked = digestOf(t.tag);
     const digest = typeof looked === 'string' ? looked : undefined;
+    const from = digest !== undefined ? links.promotedFrom.get(k) : undefined;
+    const rebuilt = digest !== undefined ? links.rebuildOf.get(k) : undefined;
     // One shape for every deploy (absent fields undefined: JSON leaves them out).
     deploys[i] = {
       tag: t.tag,
@@ -254,8 +310,8 @@ function analyseEnvironment(index: RepositoryIndex, e: EnvironmentIndex, digests
       current: false,
       rolledBack: false,
       redeployOf: null,
-      promotedFrom: null,
-      rebuildOf: null,
+      promotedFrom: from !== undefined ? tags[from]!.tag : null,
+      rebuildOf: rebuilt !== undefined ? tags[rebuilt]!.tag : null,
     };
     newerMs = t.epochMs;
     // Current is the newest match: decided only while every newer deploy's digest is known.
@@ -285,8 +341,9 @@ function analyseEnvironment(index: RepositoryIndex, e: EnvironmentIndex, digests
   // redeployOf: the nearest older deploy of the revision (indexed once), or, where a gap-era
   // deploy is involved, of the digest (oldest first, over the known digests).
   const redeployIndex = new Int32Array(n);
-  const lastGapOfDigest = e.gapCount > 0 ? new Map<string, number>() : undefined;
-  const lastOfDigest = e.gapCount > 0 ? new Map<string, number>() : undefined;
+  const gapEra = e.gapIndexes.length > 0;
+  const lastGapOfDigest = gapEra ? new Map<string, number>() : undefined;
+  const lastOfDigest = gapEra ? new Map<string, number>() : undefined;
   for (let i = n - 1; i >= 0; i--) {
     const d = deploys[i]!;
     let nearest = -1;
@@ -313,7 +370,19 @@ function analyseEnvironment(index: RepositoryIndex, e: EnvironmentIndex, digests
     const back = { revision: deploys[currentIndex]!.revision, digest: moving!.digest ?? undefined };
     deploys[0]!.rolledBack = !sameImage(back, deploys[0]!);
   }
-  return { env: e.env, deploys, currentIndex, movingKnown: moving !== undefined, movedBack, byRevision: e.byRevision, indexOf: e.indexOf };
+  let byTag: Map<string, number> | undefined;
+  return {
+    env: e.env,
+    deploys,
+    currentIndex,
+    movingKnown: moving !== undefined,
+    movedBack,
+    gapIndexes: e.gapIndexes,
+    indexOfTag: (tag) => {
+      byTag ??= new Map(deploys.map((d, i) => [d.tag, i]));
+      return byTag.get(tag) ?? -1;
+    },
+  };
 }
 
 export interface ImageLive {
@@ -329,10 +398,12 @@ export interface ImageLive {
 
 /** The image's live time: every deploy of the digest in every environment, and moved-back stints. */
 export function imageLive(analysis: RepositoryAnalysis, digest: string): ImageLive {
-  const deploys = analysis.byDigest.get(digest) ?? [];
-  const parts = [...deploys].reverse().map((d) => ({ tag: d.tag, env: d.env, seconds: d.liveSeconds, current: d.current && analysis.envs.get(d.env)?.currentIndex === 0 }));
+  const deploys = analysis.deploysOfDigest(digest);
+  const parts = deploys.map((d) => ({ tag: d.tag, env: d.env, seconds: d.liveSeconds, current: d.current && analysis.envs.get(d.env)?.currentIndex === 0 }));
   const movedBack: ImageLive['movedBack'] = [];
-  for (const [env, e] of analysis.envs) {
+  // A moving tag moved back to the image: in an environment where one of its deploys is current.
+  for (const env of new Set(deploys.map((d) => d.env))) {
+    const e = analysis.envs.get(env)!;
     const current = e.deploys[e.currentIndex];
     if (e.movedBack && current?.digest === digest) movedBack.push({ env, seconds: e.movedBack.sinceSeconds });
   }

@@ -191,7 +191,8 @@ export class EnvironmentHistory {
   /** The first batch, then newest-first batches until current is found or the lookup limit. */
   async findCurrent(): Promise<void> {
     const moving = await this.repository.readMoving(this.view);
-    await this.lookUp(firstBatch(this.analysis, this.prefix, { window: this.options.window, perRevision: 3, max: 48 }));
+    const source = this.repository.source;
+    await this.lookUp(firstBatch(this.repository.index, this.prefix, (tag) => source.knownDigest(tag) === undefined, { window: this.options.window, perRevision: 3, max: 48 }));
     while (moving.digest !== null && this.currentIndex < 0) {
       const analysis = this.analysis;
       const next = this.deploys
@@ -269,7 +270,7 @@ export class EnvironmentHistory {
 }
 
 function emptyEnvironment(env: string): EnvironmentAnalysis {
-  return { env, deploys: [], currentIndex: -1, movingKnown: false, movedBack: null, byRevision: new Map(), indexOf: new Map() };
+  return { env, deploys: [], currentIndex: -1, movingKnown: false, movedBack: null, gapIndexes: [], indexOfTag: () => -1 };
 }
 
 const repositories = new WeakMap<Runtime, Map<string, Promise<RepositoryHistory>>>();

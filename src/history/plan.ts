@@ -302,7 +302,7 @@ async function targetFromArchive(history: EnvironmentHistory, tag: string, env: 
     warnings.push(`target ${tag} is a deploy of ${env}, not ${history.view.env}: the image built for ${env} would be promoted to ${history.view.env}`);
   }
   const analysis = history.analysis.envs.get(env)!;
-  return toTarget(history, analysis.deploys[analysis.indexOf.get(tag)!]!, chosenBy);
+  return toTarget(history, analysis.deploys[analysis.indexOfTag(tag)]!, chosenBy);
 }
 
 async function resolveFromEnvironment(runtime: Runtime, view: ReturnType<typeof openEnvironment>, warnings: string[]): Promise<TargetDeploy> {

@@ -6,7 +6,8 @@
  */
 import { UsageError, quote } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
-import { imageLive, type Deploy, type EnvironmentAnalysis, type RepositoryAnalysis } from './analyse.js';
+import { imageLive, type Deploy, type EnvironmentAnalysis, type RepositoryAnalysis, type RepositoryIndex } from './analyse.js';
+import type { ArchiveTag } from './tags.js';
 
 /** A `--skip` value: a tag (exact), a revision prefix of 7+ hex (any case) or a digest (exact). */
 export interface SkipValue {
@@ -78,7 +79,7 @@ function needsOf(analysis: RepositoryAnalysis, env: EnvironmentAnalysis, i: numb
   const newer = env.deploys[i - 1];
   if (newer && newer.revision === null) {
     want(newer.tag);
-    for (const j of env.byRevision.get('') ?? []) if (j >= i) want(env.deploys[j]!.tag);
+    for (const j of env.gapIndexes) if (j >= i) want(env.deploys[j]!.tag);
   }
   if (criteria.minLiveSeconds !== undefined) {
     // The image's live time: every deploy of its revision (a digest is one revision's image).
@@ -146,32 +147,44 @@ export function selectPrevious(analysis: RepositoryAnalysis, envName: string, cr
 }
 
 /**
- * The tags a first lookup batch should hold for an environment, from its tags alone: the
- * newest `window` deploys (current is usually the newest), what judging the likely default
- * target needs (assuming current is the newest), and, for the newest rows, the older deploys
- * of their revisions (promotions and rebuilds are told apart by digest).
+ * The tags a first lookup batch should hold for an environment, from its tags alone (no
+ * analysis is built before the batch): the newest `window` deploys (current is usually the
+ * newest), what judging the likely default target needs (assuming current is the newest),
+ * and, for the newest rows, the older deploys of their revisions in any environment
+ * (promotions and rebuilds are told apart by digest).
  */
-export function firstBatch(analysis: RepositoryAnalysis, envName: string, options: { window: number; perRevision: number; max: number }): string[] {
-  const env = analysis.envs.get(envName);
-  if (!env || env.deploys.length === 0) return [];
+export function firstBatch(index: RepositoryIndex, envName: string, isUnknown: (tag: string) => boolean, options: { window: number; perRevision: number; max: number }): string[] {
+  const e = index.envs.get(envName);
+  if (!e || e.positions.length === 0) return [];
+  const { tags } = index;
+  const n = e.positions.length;
+  const at = (i: number): ArchiveTag => tags[e.positions[i]!]!;
   const out = new Set<string>();
   const add = (tag: string): void => {
-    if (out.size < options.max && analysis.isUnknown(tag)) out.add(tag);
+    if (out.size < options.max && isUnknown(tag)) out.add(tag);
   };
-  const rows = env.deploys.slice(0, options.window);
-  for (const d of rows) add(d.tag);
-  // The likely default target: past deploys of current's revision and tag-only rollbacks.
-  const head = env.deploys[0]!;
-  for (let i = 1; i < env.deploys.length && out.size < options.max; i++) {
-    const d = env.deploys[i]!;
-    for (const t of needsOf(analysis, env, i, { skip: [] }).tags) add(t);
-    const passed = (d.revision !== null && d.revision === head.revision) || (d.rolledBack && d.revision !== null && env.deploys[i - 1]!.revision !== null);
-    if (!passed) break;
+  for (let i = 0; i < Math.min(n, options.window); i++) add(at(i).tag);
+  // The likely default target: past deploys of the newest one's revision and rollbacks the tags show.
+  const head = at(0);
+  for (let i = 1; i < n && out.size < options.max; i++) {
+    const t = at(i);
+    const newer = at(i - 1);
+    add(t.tag);
+    if (newer.revision === null) {
+      add(newer.tag);
+      for (const j of e.gapIndexes) if (j >= i) add(at(j).tag);
+    }
+    const rolledBack = newer.revision !== null && t.revision !== null && e.olderOfRevision[i - 1]! > i;
+    if (!((t.revision !== null && t.revision === head.revision) || rolledBack)) break;
   }
-  for (const d of [head, ...rows]) {
-    const same = analysis.byRevision.get(d.revision ?? '') ?? [];
-    const start = same.indexOf(d);
-    for (const older of same.slice(start + 1, start + 1 + options.perRevision)) add(older.tag);
+  // Older deploys of the newest rows' revisions, nearest first.
+  for (let i = 0; i < Math.min(n, options.window); i++) {
+    let k = e.positions[i]!;
+    for (let taken = 0; taken < options.perRevision; taken++) {
+      k = index.olderOfRevision[k]!;
+      if (k < 0) break;
+      add(tags[k]!.tag);
+    }
   }
   return [...out];
 }
