@@ -5,14 +5,14 @@
 // registry's access log; round trips through a proxy that adds 25 ms to every request.
 // Targets: 5,000 tags within 2× of the floor; 50,000 tags under 1 s and 200 MiB; round trips:
 // the tag list and the moving tag's HEAD at once, then the digests in one batch.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFaultProxy } from '../test/support/fault-proxy.js';
 import { startLatencyProxy } from '../test/support/latency-proxy.js';
 import { startRegistry, type RunningRegistry } from '../test/support/registry.js';
 import { seedScaleHistory } from '../test/support/scale-history.js';
-import { median, printTable, repoRoot, timeCli, timeProcess } from './common.js';
+import { median, printTable, repoRoot, timeCli, timeNode } from './common.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 7);
 const sizes = (process.env.BENCH_HISTORY_SIZES ?? '5000,50000').split(',').map(Number);
@@ -64,22 +64,26 @@ async function measure(reg: RunningRegistry, script: string, repository: string,
   const file = path.join(tmpdir(), `tcp-floor-${process.pid}-${size}.txt`);
   writeFileSync(file, heads.join('\n'));
   const out: (string | number)[][] = [];
-  for (const output of ['--json', 'table'] as const) {
-    const tc: number[] = [];
-    const floor: number[] = [];
-    const bare: number[] = [];
-    const rss: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const run = await timeCli(output === '--json' ? [...args, '--json'] : args);
-      if (run.code !== 0) throw new Error(`history failed: ${run.stderr}`);
-      tc.push(run.ms);
-      rss.push(run.maxRssKb ?? 0);
-      const f = await timeProcess(process.execPath, [floorPath, reg.url, repository, 'production', file]);
-      if (f.code !== 0) throw new Error(`floor failed: ${f.stderr}`);
-      floor.push(f.ms);
-      bare.push((await timeProcess(process.execPath, ['-e', '0'])).ms);
+  try {
+    for (const output of ['--json', 'table'] as const) {
+      const tc: number[] = [];
+      const floor: number[] = [];
+      const bare: number[] = [];
+      const rss: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        const run = await timeCli(output === '--json' ? [...args, '--json'] : args);
+        if (run.code !== 0) throw new Error(`history failed: ${run.stderr}`);
+        tc.push(run.ms);
+        rss.push(run.maxRssKb ?? 0);
+        const f = await timeNode([floorPath, reg.url, repository, 'production', file]);
+        if (f.code !== 0) throw new Error(`floor failed: ${f.stderr}`);
+        floor.push(f.ms);
+        bare.push((await timeNode(['-e', '0'])).ms);
+      }
+      out.push([size, output, ms(tc), ms(floor), (median(tc) / median(floor)).toFixed(2), ms(bare), `${(median(rss) / 1024).toFixed(0)} MiB`, `${total} (${pages} + ${total - pages})`]);
     }
-    out.push([size, output, ms(tc), ms(floor), (median(tc) / median(floor)).toFixed(2), ms(bare), `${(median(rss) / 1024).toFixed(0)} MiB`, `${total} (${pages} + ${total - pages})`]);
+  } finally {
+    rmSync(file, { force: true });
   }
   // Tag pages as the OCI spec serves them (1,000 a page), for the smaller size.
   if (size <= 10_000) {
@@ -111,7 +115,8 @@ async function measureRoundTrips(reg: RunningRegistry, script: string, repositor
     const file = path.join(tmpdir(), `tcp-floor-trips-${process.pid}-${size}.txt`);
     writeFileSync(file, heads.join('\n'));
     proxy.clear();
-    const floor = await timeProcess(process.execPath, [floorPath, proxy.url, repository, 'production', file]);
+    const floor = await timeNode([floorPath, proxy.url, repository, 'production', file]);
+    rmSync(file, { force: true });
     return [
       [size, 'tc-promote history --json', tcRequests, tcTrips, `${run.ms.toFixed(0)} ms`],
       [size, 'floor', proxy.requests().length, proxy.roundTrips(), `${floor.ms.toFixed(0)} ms`],

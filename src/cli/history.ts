@@ -101,7 +101,10 @@ export function writeHistoryJson(io: Pick<Io, 'stdout'>, result: HistoryResult):
       io.stdout(`  ${JSON.stringify(key)}: [\n`);
       for (let start = 0; start < value.length; start += chunk) {
         const last = start + chunk >= value.length;
-        io.stdout(`${value.slice(start, start + chunk).map((item) => `    ${JSON.stringify(item)}`).join(',\n')}${last ? '\n' : ',\n'}`);
+        // One native stringify per chunk, then a line per item: every item is an object whose first key is "tag",
+        // and inside a JSON string a quote is escaped, so `},{"tag"` only ever joins two items.
+        const text = JSON.stringify(value.slice(start, start + chunk));
+        io.stdout(`    ${text.slice(1, -1).replace(/\},\{"tag"/g, '},\n    {"tag"')}${last ? '\n' : ',\n'}`);
       }
       io.stdout(`  ]${end}`);
     } else {

@@ -96,8 +96,7 @@ function compile(grammar: TagGrammar): CompiledGrammar {
   return c;
 }
 
-const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+const currentShape = /\d{14}-[0-9a-f]{40}$/y;
 
 /**
  * The common form, <env>-<YYYYMMDDHHMMSS>-<40 hex>, read from the tag's characters without
@@ -106,23 +105,25 @@ const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 1
  */
 function currentEra(tag: string, prefix: string, grammar: TagGrammar): ArchiveTag | undefined {
   const p = prefix.length + 1;
-  if (tag.length !== p + 55 || tag.charCodeAt(p + 14) !== 45) return undefined;
-  for (let i = p; i < p + 14; i++) if (!isDigit(tag.charCodeAt(i))) return undefined;
-  for (let i = p + 15; i < p + 55; i++) if (!isHex(tag.charCodeAt(i))) return undefined;
-  const d = (i: number): number => tag.charCodeAt(p + i) - 48;
-  const year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
-  const month = d(4) * 10 + d(5);
-  const day = d(6) * 10 + d(7);
-  const hour = d(8) * 10 + d(9);
-  const minute = d(10) * 10 + d(11);
-  const second = d(12) * 10 + d(13);
+  // A regular expression, not a loop over characters: it runs as native code in a cold process.
+  currentShape.lastIndex = p;
+  if (tag.length !== p + 55 || !currentShape.test(tag)) return undefined;
+  const y0 = tag.charCodeAt(p), y1 = tag.charCodeAt(p + 1), y2 = tag.charCodeAt(p + 2), y3 = tag.charCodeAt(p + 3);
+  const mo0 = tag.charCodeAt(p + 4), mo1 = tag.charCodeAt(p + 5), d0 = tag.charCodeAt(p + 6), d1 = tag.charCodeAt(p + 7);
+  const h0 = tag.charCodeAt(p + 8), h1 = tag.charCodeAt(p + 9), mi0 = tag.charCodeAt(p + 10), mi1 = tag.charCodeAt(p + 11);
+  const s0 = tag.charCodeAt(p + 12), s1 = tag.charCodeAt(p + 13);
+  const year = (y0 - 48) * 1000 + (y1 - 48) * 100 + (y2 - 48) * 10 + (y3 - 48);
+  const month = (mo0 - 48) * 10 + (mo1 - 48);
+  const day = (d0 - 48) * 10 + (d1 - 48);
+  const hour = (h0 - 48) * 10 + (h1 - 48);
+  const minute = (mi0 - 48) * 10 + (mi1 - 48);
+  const second = (s0 - 48) * 10 + (s1 - 48);
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth[month - 1]! + (month === 2 && leap ? 1 : 0) || hour > 23 || minute > 59 || second > 59) return undefined;
   const epochMs = Date.UTC(year, month - 1, day, hour, minute, second);
   if (grammar.notAfterMs !== undefined && epochMs > grammar.notAfterMs) return undefined;
-  const c = (i: number): number => tag.charCodeAt(p + i);
   // YYYY-MM-DDTHH:MM:SSZ in one string.
-  const date = String.fromCharCode(c(0), c(1), c(2), c(3), 45, c(4), c(5), 45, c(6), c(7), 84, c(8), c(9), 58, c(10), c(11), 58, c(12), c(13), 90);
+  const date = String.fromCharCode(y0, y1, y2, y3, 45, mo0, mo1, 45, d0, d1, 84, h0, h1, 58, mi0, mi1, 58, s0, s1, 90);
   return { kind: 'archive', tag, env: prefix, era: 'current', date, epochMs, revision: tag.slice(p + 15) };
 }
 
