@@ -171,6 +171,8 @@ export function renderPlan(plan: Plan, next?: NextSteps): string {
     `  current:   ${describe(plan.current)}${plan.current && deployFlags(plan.current) ? `\n             ${deployFlags(plan.current)}` : ''}`,
     `  target:    ${describe(target)}`,
   ];
+  const flags = target.tag !== null ? deployFlags({ ...target, tag: target.tag, date: target.date ?? '', era: target.era ?? 'current', liveSeconds: target.liveSeconds, promotedFrom: target.promotedFrom ?? null, rebuildOf: target.rebuildOf ?? null }) : '';
+  if (flags) lines.push(`             ${flags}`);
   const live = target.imageLive;
   if (live) {
     const parts = live.parts.length + live.movedBack.length;

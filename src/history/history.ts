@@ -220,6 +220,12 @@ export class EnvironmentHistory {
       this.warnings.push(
         `moving tag ${movingTag} points at ${moving.digest}, which none of ${scope} records: its archive tag push may have failed, or the tag was moved outside tc-promote; current is unknown`,
       );
+    } else if (env.movedBack && env.deploys.slice(0, index).every((d) => d.date === env.deploys[index]!.date)) {
+      // Pushed in the same second: ties are ordered by tag name, and the moving tag names the one pushed last.
+      const current = env.deploys[index]!;
+      this.warnings.push(
+        `moving tag ${movingTag} points at ${current.tag}, which has the same timestamp as ${index} archive tag(s) sorted before it by name (${env.deploys[0]!.tag}${index > 1 ? ', …' : ''}): they were pushed in the same second, and ties are ordered by tag name; ${env.deploys[0]!.tag} counts as newer, its live time unknown`,
+      );
     } else if (env.movedBack) {
       const back = env.movedBack;
       const current = env.deploys[index]!;

@@ -107,6 +107,12 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
       ...(asked === 'retag' && { existingOnly: true }),
     };
     ({ target, passedOver } = await resolvePreviousKnownGood(history, criteria));
+    for (const value of skip) {
+      const matched = history.deploys.map((d, i) => (skipMatches(value, d) ? i : -1)).filter((i) => i >= 0);
+      if (matched.length && matched.every((i) => i <= history.currentIndex)) {
+        warnings.push(`--skip ${value.text} matches only ${history.deploys[matched[0]!]!.tag}${matched.length > 1 ? ` and ${matched.length - 1} other(s)` : ''}, current or newer: no candidate is older, so it changes nothing`);
+      }
+    }
     if (!target.available && asked === undefined) {
       const alternative = await history.selectPrevious({ ...criteria, existingOnly: true });
       const other = alternative.index >= 0 ? history.deploys[alternative.index]!.tag : null;
@@ -283,8 +289,17 @@ async function resolveNamedTarget(history: EnvironmentHistory, to: string, warni
       }
       throw new NotFoundError(`--to: no archive tag in ${where} records revision ${quote(to)}`);
     }
-    // The newest deploy of it.
-    return targetFromArchive(history, own[0]!.tag, own[0]!.env, 'revision', warnings);
+    const elsewhere = [...new Set(history.allArchive.filter((t) => t.env !== view.settings.archivePrefix && t.revision?.startsWith(prefix) && t.revision !== revisions[0]).map((t) => `${t.revision} (${t.env})`))];
+    if (elsewhere.length) warnings.push(`--to ${to}: the prefix also matches ${elsewhere.slice(0, 3).join(', ')} in another environment; it resolves in ${view.env} only, to ${revisions[0]}`);
+    // The newest deploy of it; say so when the revision has other images here (a rebuild, say).
+    await history.lookUp(own.map((d) => d.tag));
+    const deploys = history.deploys.filter((d) => d.revision === revisions[0]);
+    const images = [...new Set(deploys.map((d) => d.digest ?? '(gone)'))];
+    if (images.length > 1) {
+      const others = deploys.filter((d) => d.digest !== deploys[0]!.digest).slice(0, 3).map((d) => `${d.tag} (${d.digest ?? 'image gone'})`);
+      warnings.push(`--to ${to}: revision ${revisions[0]} has ${images.length} images in ${view.env}; the newest deploy of it, ${deploys[0]!.tag}, was chosen; the other image(s): ${others.join(', ')}: name one with --to TAG`);
+    }
+    return targetFromArchive(history, deploys[0]!.tag, deploys[0]!.env, 'revision', warnings);
   }
   if (/^[0-9A-Fa-f]{1,6}$/.test(to)) throw new UsageError(`--to: revision prefix ${quote(to)} is too short; give at least 7 hex characters`);
   throw new UsageError(`--to: ${quote(to)} is not an archive tag${classified.kind === 'ignored' && to.includes('-') ? ` (${classified.reason})` : ''}, a revision (7 to 40 hex) or a digest (sha256:…)`);

@@ -137,6 +137,40 @@ describe('--to REVISION resolves in the environment being promoted only', () => 
   });
 });
 
+describe('no quiet choice left', () => {
+  it('says when a revision asked for has several images, and which one was chosen', async () => {
+    const p = await plan('--to', rev.r04!.slice(0, 8));
+    expect(p.target).toMatchObject({ tag: P.mar1Rebuild, rebuildOf: P.feb2 });
+    expect(p.warnings.join('\n')).toContain(`revision ${rev.r04} has 2 images in production; the newest deploy of it, ${P.mar1Rebuild}, was chosen; the other image(s): ${P.feb2} (${seeded.digestOf(P.feb2)})`);
+    // The table says the target is a rebuild.
+    expect((await cli('plan', 'signingscript', '--to', P.mar1Rebuild)).stdout).toMatch(new RegExp(`target:    ${P.mar1Rebuild}\\n(.*\\n){2}\\s+rebuild of ${P.feb2}`));
+  });
+
+  it('warns that a --skip matching only current changes nothing', async () => {
+    const p = await plan('--skip', P.may3);
+    expect(p.target.tag).toBe(P.may2Rollback);
+    expect(p.warnings).toContain(`--skip ${P.may3} matches only ${P.may3}, current or newer: no candidate is older, so it changes nothing`);
+  });
+
+  it('tells archive tags pushed in the same second from a moving tag moved back', async () => {
+    const repo = 'mozilla/releng-bouncerscript';
+    const { buildImage } = await import('../support/fixtures.js');
+    const a = `production-20210520000000-${'1'.repeat(40)}`;
+    const b = `production-20210525000000-${'2'.repeat(40)}`;
+    const c = `production-20210525000000-${'3'.repeat(40)}`;
+    await buildImage(reg, { repository: repo, commit: '1'.repeat(40), tags: [a] });
+    await buildImage(reg, { repository: repo, commit: '3'.repeat(40), tags: [c] });
+    // Ties sort by tag name, descending: c before b; b was pushed last, so production points at b.
+    await buildImage(reg, { repository: repo, commit: '2'.repeat(40), tags: [b] });
+    await tagExisting(reg, repo, (await headManifest(reg, repo, b))!.digest, 'production');
+    const h = (await runCli(['history', 'bouncerscript', '--registry', reg.url, '--json'], env())).json();
+    expect(h.deploys.map((d: { tag: string }) => d.tag)).toEqual([c, b, a]);
+    expect(h.current.tag).toBe(b);
+    expect(h.warnings.join('\n')).toContain(`moving tag production points at ${b}, which has the same timestamp as 1 archive tag(s) sorted before it by name (${c})`);
+    expect(h.warnings.join('\n')).not.toMatch(/moved back without an archive tag/);
+  });
+});
+
 describe('plan explains itself and says what to run next', () => {
   it('prints the passed-over deploys, the choice, the next command, the step by hand and the undo', async () => {
     const result = await cli('plan', 'signingscript', '--min-live', '25d');
