@@ -127,7 +127,8 @@ export function nextSteps(plan: Plan, config: Config, values: { config?: string;
     for (const destination of plan.destinations) {
       const cas = destination === primary ? ` --expect-current ${plan.movingDigest ?? 'none'}` : '';
       const archive = target.revision !== null ? ` --archive-tag ${prefix}-${now}-${target.revision}` : '';
-      byHand.push(`tc-promote copy ${target.source}@${target.digest} ${destination}${cas}${archive}${g}${cas ? '' : '   # its digest was not read: no compare-and-swap'}`);
+      const notes = [!cas && 'its digest was not read: no compare-and-swap', !archive && 'the target records no revision: no archive tag records this promotion'].filter(Boolean);
+      byHand.push(`tc-promote copy ${target.source}@${target.digest} ${destination}${cas}${archive}${g}${notes.length ? `   # ${notes.join('; ')}` : ''}`);
     }
   } else if (plan.route === 'rebuild' && target.revision !== null) {
     const lease = plan.deployBranch?.state === 'checked' && plan.deployBranch.head ? ` --expect ${plan.deployBranch.head}` : '';

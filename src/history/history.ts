@@ -203,10 +203,27 @@ export class EnvironmentHistory {
       if (!next.length) break;
       await this.lookUp(next);
     }
-    this.describeState(moving);
+    const elsewhere = moving.digest !== null && this.currentIndex < 0 ? await this.findInOtherEnvironments(moving.digest, this.options.window) : undefined;
+    this.describeState(moving, elsewhere);
   }
 
-  private describeState(moving: MovingState): void {
+  /**
+   * A deploy of another environment (in the same repository) with this digest, looking up the
+   * newest `limit` deploys of each other environment: the image a hand copy or a promotion may
+   * have come from.
+   */
+  async findInOtherEnvironments(digest: string, limit: number): Promise<Deploy | undefined> {
+    const others = [...this.analysis.envs.keys()].filter((e) => e !== this.prefix);
+    const wanted = others.flatMap((e) => this.analysis.envs.get(e)!.deploys.slice(0, limit).map((d) => d.tag));
+    await this.lookUp(wanted.filter((t) => this.analysis.isUnknown(t)));
+    for (const e of others) {
+      const found = this.analysis.envs.get(e)!.deploys.slice(0, limit).find((d) => d.digest === digest);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private describeState(moving: MovingState, elsewhere?: Deploy): void {
     const { movingTag } = this.view.settings;
     const where = formatReference(this.view.repo);
     const env = this.environment;
@@ -217,8 +234,9 @@ export class EnvironmentHistory {
       const total = env.deploys.length;
       const checked = env.deploys.slice(0, this.options.lookupLimit).filter((d) => !this.analysis.isUnknown(d.tag)).length;
       const scope = checked < total ? `the newest ${checked} of its ${total} archive tags` : `its ${total} archive tag(s)`;
+      const from = elsewhere ? `; it is the image of ${elsewhere.tag}, a deploy of ${elsewhere.env} (copied here without an archive tag?)` : '';
       this.warnings.push(
-        `moving tag ${movingTag} points at ${moving.digest}, which none of ${scope} records: its archive tag push may have failed, or the tag was moved outside tc-promote; current is unknown`,
+        `moving tag ${movingTag} points at ${moving.digest}, which none of ${scope} records: its archive tag push may have failed, or the tag was moved outside tc-promote${from}; current is unknown`,
       );
     } else if (env.movedBack && env.deploys.slice(0, index).every((d) => d.date === env.deploys[index]!.date)) {
       // Pushed in the same second: ties are ordered by tag name, and the moving tag names the one pushed last.

@@ -261,6 +261,9 @@ async function resolveNamedTarget(history: EnvironmentHistory, to: string, warni
       index = find();
     }
     if (index >= 0) return toTarget(history, history.deploys[index]!, 'digest');
+    // Another environment's image (a build for dev, say): say which, and promote it as that deploy.
+    const other = await history.findInOtherEnvironments(to, history.options.lookupLimit);
+    if (other) return targetFromArchive(history, other.tag, other.env, 'digest', warnings);
     warnings.push(`no archive tag of ${view.env} (newest ${Math.min(history.lookedUpCount, history.deploys.length)} checked) records ${to}: its revision and deploy date are unknown`);
     return { tag: null, env: view.env, era: null, date: null, revision: null, digest: to, liveSeconds: null, current: false, rolledBack: false, redeployOf: null, available: true, source: where, chosenBy: 'digest' };
   }

@@ -146,6 +146,14 @@ describe('no quiet choice left', () => {
     expect((await cli('plan', 'signingscript', '--to', P.mar1Rebuild)).stdout).toMatch(new RegExp(`target:    ${P.mar1Rebuild}\\n(.*\\n){2}\\s+rebuild of ${P.feb2}`));
   });
 
+  it('names the deploy of another environment a digest asked for belongs to', async () => {
+    const p = await plan('--to', seeded.digestOf(D.d4));
+    expect(p.target).toMatchObject({ tag: D.d4, env: 'dev', revision: rev.r15, chosenBy: 'digest' });
+    expect(p.warnings.join('\n')).toContain(`target ${D.d4} is a deploy of dev, not production`);
+    // With its revision known, the step by hand records the promotion with an archive tag.
+    expect(p.next.byHand[0]).toContain(`--archive-tag production-$(date -u +%Y%m%d%H%M%S)-${rev.r15}`);
+  });
+
   it('warns that a --skip matching only current changes nothing', async () => {
     const p = await plan('--skip', P.may3);
     expect(p.target.tag).toBe(P.may2Rollback);
@@ -259,6 +267,20 @@ describe('a moving tag moved back by hand, without an archive tag', () => {
     const table = (await runCli(['history', script, '--registry', reg.url], env())).stdout;
     expect(table).toMatch(new RegExp(`\\?≤10d14h\\s+${P.may3}\\s+rolled back`));
     expect(table).toMatch(new RegExp(`${P.may2Rollback}\\s+CURRENT, promoted from ${P.may1}`));
+  });
+
+  it('names the other environment\'s deploy when the moving tag was copied from dev by hand', async () => {
+    const repo = 'mozilla/releng-shipitscript';
+    const own = await seedThreeAm(reg, repo);
+    await tagExisting(reg, repo, own.digestOf(D.d4), 'production');
+    const result = await runCli(['history', 'shipitscript', '--registry', reg.url, '--json'], env());
+    expect(result.code).toBe(0);
+    const h = result.json();
+    expect(h.current).toBeNull();
+    expect(h.warnings.join('\n')).toContain(`it is the image of ${D.d4}, a deploy of dev (copied here without an archive tag?); current is unknown`);
+    const refused = await runCli(['plan', 'shipitscript', '--registry', reg.url], env());
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/Name a target with --to/);
   });
 
   it('plan passes over the deploy the tag was moved back past, and counts no live time for it', async () => {
