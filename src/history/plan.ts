@@ -290,7 +290,7 @@ async function resolveNamedTarget(history: EnvironmentHistory, to: string, warni
           `--to: no deploy of ${view.env} records revision ${quote(to)}; ${newest.env} has it (${newest.tag}, an image built for ${newest.env}): pass --to ${newest.tag} to promote that image, or --from-env ${envNameOf(runtime, newest.env)} to promote what ${newest.env} runs now`,
         );
       }
-      throw new NotFoundError(`--to: no archive tag in ${where} records revision ${quote(to)}`);
+      throw new NotFoundError(`--to: no archive tag in ${where} records revision ${quote(to)}; tc-promote history ${view.script} --env ${view.env} lists the deploys`);
     }
     const elsewhere = [...new Set(history.allArchive.filter((t) => t.env !== view.settings.archivePrefix && t.revision?.startsWith(prefix) && t.revision !== revisions[0]).map((t) => `${t.revision} (${t.env})`))];
     if (elsewhere.length) warnings.push(`--to ${to}: the prefix also matches ${elsewhere.slice(0, 3).join(', ')} in another environment; it resolves in ${view.env} only, to ${revisions[0]}`);
@@ -375,7 +375,7 @@ async function describeTarget(history: EnvironmentHistory, target: TargetDeploy,
   await Promise.all([...envs].filter((e) => !history.analysis.envs.get(e)?.movingKnown).map((e) => history.readMovingOf(e)));
   const live = imageLive(history.analysis, target.digest);
   target.imageLive = live;
-  const total = `${live.atLeast ? 'at least ' : ''}${formatDuration(live.seconds)}`;
+  const total = live.atLeast && live.seconds === 0 ? 'for an unknown time' : `${live.atLeast ? 'at least ' : ''}${formatDuration(live.seconds)}`;
   requireLive(live.seconds, `${total} in total (${describeParts(live)})`);
   if (live.seconds >= oneDay) return;
   const onlyCurrent = live.parts.length === 1 && live.parts[0]!.current && live.movedBack.length === 0;
@@ -383,7 +383,7 @@ async function describeTarget(history: EnvironmentHistory, target: TargetDeploy,
     const p = live.parts[0]!;
     warnings.push(`target ${name} has been live in ${p.env} for ${formatDuration(p.seconds ?? 0)}, still current there: under 24 hours, not proven`);
   } else {
-    warnings.push(`target ${name} was live ${total} in total over the ${live.parts.length} deploy(s) of its image (${describeParts(live)}): under 24 hours, not proven`);
+    warnings.push(`target ${name} was live ${total}${total.startsWith('for') ? '' : ' in total'} over the ${live.parts.length} deploy(s) of its image (${describeParts(live)}): under 24 hours, not proven`);
   }
 }
 

@@ -197,6 +197,14 @@ describe('plan explains itself and says what to run next', () => {
     );
   });
 
+  it('says the target and why on stderr when render or submit choose it', async () => {
+    const result = await cli('submit', 'signingscript', '--reason', 'signing broke', '--dry-run');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`target: ${P.may2Rollback}, route retag: previous-known-good; passed over ${P.may3} (current)\n`);
+    const dev = await cli('render', 'signingscript', '--from-env', 'dev');
+    expect(dev.stderr).toContain(`target: ${D.d4} (a deploy of dev), route retag: asked for (--from-env)`);
+  });
+
   it('gives the same in --json: passedOver[] and next', async () => {
     const p = await plan();
     expect(p.next.submit).toContain(`--to ${P.may2Rollback}`);
@@ -301,7 +309,7 @@ describe('a moving tag moved back by hand, without an archive tag', () => {
     // --to the newer deploy: its live time is unknown, so not proven.
     const newer = (await runCli(['plan', script, '--registry', reg.url, '--to', P.may3, '--json'], env())).json();
     expect(newer.target.liveSeconds).toBeNull();
-    expect(newer.warnings.join('\n')).toMatch(new RegExp(`target ${P.may3} was live at least 0s in total .*${P.may3}: unknown.*not proven`));
+    expect(newer.warnings.join('\n')).toMatch(new RegExp(`target ${P.may3} was live for an unknown time over the 1 deploy\\(s\\) of its image \\(${P.may3}: unknown.*not proven`));
   });
 });
 
