@@ -74,7 +74,7 @@ export function formatLive(d: Pick<Deploy, 'liveSeconds' | 'liveSecondsAtMost'>)
 
 function notes(d: HistoryDeploy, result: HistoryResult): string {
   const parts = [deployFlags(d)];
-  if (result.rollbackTarget?.tag === d.tag) parts.push('default rollback target');
+  if (result.rollbackTarget?.tag === d.tag) parts.push(d.gone ? 'default rollback target (image gone: plan rebuilds it)' : 'default rollback target');
   const p = d.promotion;
   if (p) parts.push(`promotion by ${p.requester ?? '?'}: ${p.reason !== null ? JSON.stringify(oneLine(p.reason)) : '(no reason recorded)'}, task group ${p.taskGroupId ?? '?'}`);
   return parts.filter(Boolean).join(', ');
@@ -124,7 +124,7 @@ export function renderHistory(result: HistoryResult, recordsAsked = true): strin
 
 /** The table, written in chunks of rows. */
 export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, recordsAsked = true): void {
-  const cells = (d: HistoryDeploy): string[] => [d.date, shortRevision(d.revision), shortDigest(d.digest), formatLive(d), d.tag, notes(d, result)];
+  const cells = (d: HistoryDeploy): string[] => [d.date, shortRevision(d.revision), d.gone ? '(image gone)' : shortDigest(d.digest), formatLive(d), d.tag, notes(d, result)];
   const widths = columnWidths(headers, (function* () {
     for (const d of result.deploys) yield cells(d);
   })());

@@ -177,7 +177,10 @@ export function renderPlan(plan: Plan, next?: NextSteps): string {
   const live = target.imageLive;
   if (live) {
     const parts = live.parts.length + live.movedBack.length;
-    lines.push(`             image live ${live.atLeast ? 'at least ' : ''}${formatDuration(live.seconds)}${parts > 1 ? ` over ${live.parts.length} deploy(s)${live.movedBack.length ? ' and a moved-back moving tag' : ''}` : ''}${live.parts.some((p) => p.current) ? `, still current in ${live.parts.find((p) => p.current)!.env}` : ''}`);
+    // Per environment when it lived in more than one: a dev deploy's days are not production's.
+    const envs = [...new Set(live.parts.map((p) => p.env))];
+    const byEnv = envs.length > 1 ? `: ${envs.map((e) => `${formatDuration(live.parts.filter((p) => p.env === e).reduce((sum, p) => sum + (p.seconds ?? 0), 0))} in ${e}`).join(', ')}` : '';
+    lines.push(`             image live ${live.atLeast ? 'at least ' : ''}${formatDuration(live.seconds)}${parts > 1 ? ` over ${live.parts.length} deploy(s)${live.movedBack.length ? ' and a moved-back moving tag' : ''}` : ''}${byEnv}${live.parts.some((p) => p.current) ? `, still current in ${live.parts.find((p) => p.current)!.env}` : ''}`);
   }
   if (target.chosenBy) lines.push(`  chosen:    ${choices[target.chosenBy]}`);
   const archivePrefix = plan.archivePrefix ?? plan.env;

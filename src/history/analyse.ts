@@ -37,6 +37,8 @@ export interface Deploy {
   version?: string;
   /** Present once looked up (absent when not looked up, or when the image is gone). */
   digest?: string;
+  /** The tag lists but its manifest does not resolve: the image is gone (absent: not known to be). */
+  gone?: true;
   /** null: it stopped being live at an unknown time (the moving tag was moved without an archive tag). */
   liveSeconds: number | null;
   /** With liveSeconds null: the most it can have been live (until now). */
@@ -305,6 +307,7 @@ function analyseEnvironment(
       revision: t.revision,
       version: t.version,
       digest,
+      gone: looked === null ? true : undefined,
       liveSeconds: i > 0 ? seconds(newerMs - t.epochMs) : null,
       liveSecondsAtMost: undefined,
       current: false,

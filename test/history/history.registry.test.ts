@@ -58,6 +58,16 @@ describe('history', () => {
     expect(h.current.tag).toBe(D.D4);
   });
 
+  it('marks an image that is gone, also when it is the default rollback target', async () => {
+    const h = (await cli('history', 'beetmoverscript', '--json')).json();
+    const gone = h.deploys.find((d: { tag: string }) => d.tag === B.B2);
+    expect(gone).toMatchObject({ gone: true });
+    expect(gone.digest).toBeUndefined();
+    expect(h.rollbackTarget.tag).toBe(B.B2);
+    const table = (await cli('history', 'beetmoverscript')).stdout;
+    expect(table).toMatch(new RegExp(`\\(image gone\\)\\s+\\S+\\s+${B.B2}\\s+default rollback target \\(image gone: plan rebuilds it\\)`));
+  });
+
   it('reports a moving tag whose digest no archive tag has, without guessing', async () => {
     const result = await cli('history', 'beetmoverscript', '--env', 'dev', '--json');
     expect(result.code).toBe(0);
