@@ -189,10 +189,11 @@ export class EnvironmentHistory {
   }
 
   /** The first batch, then newest-first batches until current is found or the lookup limit. */
-  async findCurrent(): Promise<void> {
+  async findCurrent(early: Promise<unknown> = Promise.resolve()): Promise<void> {
     const moving = await this.repository.readMoving(this.view);
     const source = this.repository.source;
-    await this.lookUp(firstBatch(this.repository.index, this.prefix, (tag) => source.knownDigest(tag) === undefined, { window: this.options.window, perRevision: 3, max: 48 }));
+    // The rest of the first batch joins the lookups already in flight (a tag is never asked twice).
+    await Promise.all([early, this.lookUp(firstBatch(this.repository.index, this.prefix, (tag) => source.knownDigest(tag) === undefined, { window: this.options.window, perRevision: 3, max: 48 }))]);
     while (moving.digest !== null && this.currentIndex < 0) {
       const analysis = this.analysis;
       const next = this.deploys
@@ -299,8 +300,33 @@ function emptyEnvironment(env: string): EnvironmentAnalysis {
 
 const repositories = new WeakMap<Runtime, Map<string, Promise<RepositoryHistory>>>();
 
+/**
+ * The newest `count` tags of the common form `<prefix>-<YYYYMMDDHHMMSS>-<40 hex>`, by a quick
+ * look at their stamps (ties by tag name, descending, as deploys are ordered), before the
+ * tags are classified: their digests are asked for while the rest of the list is read. A tag
+ * the grammar later refuses (an impossible date, say) only cost a HEAD.
+ */
+export function newestByStamp(tags: readonly string[], prefix: string, count: number): string[] {
+  const p = prefix.length + 1;
+  const top: string[] = [];
+  const newer = (a: string, b: string): boolean => {
+    const sa = a.slice(p, p + 14);
+    const sb = b.slice(p, p + 14);
+    return sa !== sb ? sa > sb : a > b;
+  };
+  for (const tag of tags) {
+    if (tag.length !== p + 55 || tag.charCodeAt(p - 1) !== 45 || !tag.startsWith(prefix) || tag.charCodeAt(p + 14) !== 45) continue;
+    if (top.length === count && !newer(tag, top[count - 1]!)) continue;
+    let i = top.length;
+    while (i > 0 && newer(tag, top[i - 1]!)) i--;
+    top.splice(i, 0, tag);
+    if (top.length > count) top.pop();
+  }
+  return top;
+}
+
 /** The repository's tags, listed and classified once per run (environments in one repository share them). */
-export function loadRepository(runtime: Runtime, view: EnvironmentView): Promise<RepositoryHistory> {
+export function loadRepository(runtime: Runtime, view: EnvironmentView, onTags?: (tags: readonly string[]) => void): Promise<RepositoryHistory> {
   let perRuntime = repositories.get(runtime);
   if (!perRuntime) repositories.set(runtime, (perRuntime = new Map()));
   const key = formatReference(view.repo);
@@ -308,6 +334,7 @@ export function loadRepository(runtime: Runtime, view: EnvironmentView): Promise
   if (!loading) {
     loading = (async () => {
       const tags = await view.source.listTags();
+      onTags?.(tags);
       const grammar = grammarFor(runtime.config, runtime.nowMs);
       const archive: ArchiveTag[] = [];
       const ignored: IgnoredEntry[] = [];
@@ -326,11 +353,19 @@ export function loadRepository(runtime: Runtime, view: EnvironmentView): Promise
 }
 
 export async function loadHistory(runtime: Runtime, view: EnvironmentView, options: HistoryOptions = {}): Promise<EnvironmentHistory> {
-  // The tag list and the moving tag's HEAD at once.
-  const [repository, movingDigest] = await Promise.all([loadRepository(runtime, view), view.source.liveDigest(view.settings.movingTag)]);
+  // The tag list and the moving tag's HEAD at once; the newest deploys' digests as soon as the list is in.
+  const window = options.window ?? defaults.window;
+  let early: Promise<unknown> = Promise.resolve();
+  const [repository, movingDigest] = await Promise.all([
+    loadRepository(runtime, view, (tags) => {
+      early = view.source.digestsOf(newestByStamp(tags, view.settings.archivePrefix, window));
+      early.catch(() => undefined);
+    }),
+    view.source.liveDigest(view.settings.movingTag),
+  ]);
   repository.recordMoving(view, movingDigest);
   const history = new EnvironmentHistory(repository, view, options);
-  await history.findCurrent();
+  await history.findCurrent(early);
   return history;
 }
 

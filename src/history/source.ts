@@ -67,16 +67,26 @@ export class TagSource {
     return this.listed.get(tag)?.pushedAtMs;
   }
 
-  /** Digests of these tags (null: the tag is gone), fetched where not yet known, all at once. */
+  /** Digests of these tags (null: the tag is gone), fetched where not yet known, all at once; a tag in flight is not asked twice. */
   async digestsOf(tags: readonly string[]): Promise<Map<string, string | null>> {
-    const missing = [...new Set(tags.filter((t) => !this.digests.has(t)))];
-    await mapLimit(missing, this.concurrency, async (tag) => {
+    const missing = [...new Set(tags.filter((t) => !this.digests.has(t) && !this.inFlight.has(t)))];
+    const waiting = [...new Set(tags.filter((t) => this.inFlight.has(t)))].map((t) => this.inFlight.get(t)!);
+    const batch = mapLimit(missing, this.concurrency, async (tag) => {
       const head = await this.client.headManifest({ ...this.repo, tag });
       this.digests.set(tag, head?.digest ?? null);
       this.version++;
     });
+    const settled = batch.then(() => undefined);
+    for (const tag of missing) this.inFlight.set(tag, settled);
+    try {
+      await Promise.all([batch, ...waiting]);
+    } finally {
+      for (const tag of missing) this.inFlight.delete(tag);
+    }
     return new Map(tags.map((t) => [t, this.digests.get(t) ?? null]));
   }
+
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   async digestOf(tag: string): Promise<string | null> {
     return (await this.digestsOf([tag])).get(tag) ?? null;
