@@ -430,7 +430,4 @@ export function toResult(history: EnvironmentHistory, limit?: number, rollbackTa
   };
 }
 
-export function range(start: number, end: number): number[] {
-  return Array.from({ length: Math.max(0, end - start) }, (_, i) => start + i);
-}
 
