@@ -125,8 +125,9 @@ export function renderHistory(result: HistoryResult, recordsAsked = true): strin
 /** The table, written in chunks of rows. */
 export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, recordsAsked = true): void {
   const cells = (d: HistoryDeploy): string[] => [d.date, shortRevision(d.revision), d.gone ? '(image gone)' : shortDigest(d.digest), formatLive(d), d.tag, notes(d, result)];
+  // NOTES is the last column (never padded): the widths pass skips it.
   const widths = columnWidths(headers, (function* () {
-    for (const d of result.deploys) yield cells(d);
+    for (const d of result.deploys) yield [d.date, shortRevision(d.revision), d.gone ? '(image gone)' : shortDigest(d.digest), formatLive(d), d.tag];
   })());
   io.stdout(`${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${result.movingDigest ?? '(missing)'}\n\n${tableLine(headers, widths)}\n`);
   for (let start = 0; start < result.deploys.length; start += chunk) {
