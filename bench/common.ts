@@ -32,6 +32,11 @@ export function timeProcess(command: string, args: string[], env: Record<string,
   });
 }
 
+/** Any Node.js program as a process, with the same RSS preload tc-promote gets (comparisons stay fair). */
+export function timeNode(args: string[], env: Record<string, string | undefined> = {}): Promise<Timed> {
+  return timeProcess(process.execPath, ['--import', rssPreload, ...args], env);
+}
+
 /** tc-promote as a process, with its peak RSS reported. */
 export function timeCli(args: string[], env: Record<string, string | undefined> = {}): Promise<Timed> {
   return timeProcess(process.execPath, ['--import', rssPreload, binPath, ...args], env);

@@ -124,6 +124,13 @@ export async function planAndBuildGraph(values: GraphValues, script: string | un
 }
 
 export function printWarnings(io: Io, plan: Plan, graph: TaskGraph): void {
+  // The choice is said before anything is created: what the target is and why.
+  const target = plan.target;
+  if (target.chosenBy) {
+    const passed = plan.passedOver ?? [];
+    const why = target.chosenBy === 'previous-known-good' ? `previous-known-good${passed.length ? `; passed over ${passed.map((p) => `${p.tag} (${p.reason})`).slice(0, 5).join(', ')}${passed.length > 5 ? `, … ${passed.length - 5} more` : ''}` : ''}` : `asked for (${target.chosenBy === 'from-env' ? '--from-env' : '--to'})`;
+    io.stderr(`target: ${target.tag ?? target.digest ?? '?'}${target.env !== plan.env && target.env !== plan.archivePrefix ? ` (a deploy of ${target.env})` : ''}, route ${plan.route}: ${why}\n`);
+  }
   for (const w of [...plan.warnings, ...graph.warnings]) io.stderr(`warning: ${w}\n`);
 }
 

@@ -1,53 +1,153 @@
 /** `tc-promote history <script>`: the pushlog the registry's archive tags hold. */
 import { UsageError } from '../errors.js';
 import type { Deploy } from '../history/analyse.js';
-import { readHistory, type HistoryResult } from '../history/history.js';
+import { readHistory, type HistoryDeploy, type HistoryReadOptions, type HistoryResult } from '../history/history.js';
+import { resolveConnection } from '../taskcluster/clients.js';
 import { formatDuration } from '../util/duration.js';
-import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
-import { shortDigest, shortRevision, table } from './table.js';
+import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';
+import { columnWidths, shortDigest, shortRevision, tableLine } from './table.js';
 
-export const help = `Usage: tc-promote history <script> [--env E] [--limit N] [--json]
+export const help = `Usage: tc-promote history <script> [--env E] [--limit N] [--records | --no-records] [--json]
 
 Reads the archive tags of the script's repository (<env>-<YYYYMMDDHHMMSS>-<revision> and older
 forms) as a pushlog, newest first, and marks the deploy the moving tag points at (current),
-deploys that were rolled back, and redeploys of an earlier revision. Tags that are not deploys
-are listed as ignored with the reason (with --json).
+deploys that were rolled back, promotions (the digest an older deploy had: "promoted from",
+also from another environment), rebuilds (an older revision with a new digest: "rebuild of")
+and the default rollback target (what plan picks without --to, --skip or --min-live). Tags
+that are not deploys are listed as ignored with the reason (with --json).
+
+Digests are looked up for the newest deploys and what the answer needs (one batch of HEAD
+requests); older rows link deploys by revision only.
+
+Promotion records: with TASKCLUSTER_ROOT_URL or TASKCLUSTER_PROXY_URL set (or --root-url, or
+--records), the newest rows made by a tc-promote promotion show its record from the Taskcluster
+index (reason, requester, task group). An index that cannot be reached is a note, not an error.
+Without them history never contacts Taskcluster.
 
 Options:
   --env E        environment (default production)
   --limit N      show the newest N deploys only
+  --records      read promotion records from the Taskcluster index (the configuration's root
+                 URL unless TASKCLUSTER_ROOT_URL or --root-url says otherwise)
+  --no-records   do not, even with TASKCLUSTER_ROOT_URL set
 
-Example:
+Examples:
   tc-promote history signingscript --env production --limit 10
+  TASKCLUSTER_ROOT_URL=https://firefox-ci-tc.services.mozilla.com tc-promote history signingscript --limit 20
 
 ${globalHelp}`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs('history', argv, { env: { type: 'string' }, limit: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs('history', argv, { env: { type: 'string' }, limit: { type: 'string' }, records: { type: 'boolean' }, 'no-records': { type: 'boolean' } });
   if (values.help) return io.stdout(help + '\n'), 0;
   if (positionals.length > 1) throw new UsageError(`history: takes one script, got ${positionals.length} arguments`);
+  if (values.records && values['no-records']) throw new UsageError('--records and --no-records: give one');
   const runtime = buildRuntime(values, io);
-  const limit = positiveInteger(values.limit, '--limit');
-  const result = await readHistory(runtime, positionals[0], values.env, limit !== undefined ? { limit } : {});
-  if (values.json) printJson(io, result);
-  else io.stdout(renderHistory(result));
+  const limit = positiveInteger(values.limit, '--limit', 10_000_000);
+  const options: HistoryReadOptions = limit !== undefined ? { limit } : {};
+  const notes: string[] = [];
+  // Taskcluster is asked only when the run says where it is: offline and fast otherwise.
+  const wanted = !values['no-records'] && (values.records || values['root-url'] !== undefined || Boolean(io.env.TASKCLUSTER_ROOT_URL) || Boolean(io.env.TASKCLUSTER_PROXY_URL));
+  if (wanted) {
+    try {
+      options.records = { connection: resolveConnection(io.env, values['root-url'], runtime.config.taskcluster.rootUrl) };
+    } catch (error) {
+      notes.push(`promotion records not read: ${(error as Error).message}`);
+    }
+  }
+  const result = await readHistory(runtime, positionals[0], values.env, options);
+  result.records.notes.unshift(...notes);
+  if (values.json) writeHistoryJson(io, result);
+  else writeHistory(io, result, wanted);
   return 0;
 }
 
+/** CURRENT, rolled back and how the deploy relates to older ones (plan's current line uses it too). */
 export function deployFlags(d: Deploy): string {
-  return [d.current && 'CURRENT', d.rolledBack && 'rolled-back', d.redeployOf && `redeploy of ${d.redeployOf}`].filter(Boolean).join(', ');
+  const link = d.promotedFrom ? `promoted from ${d.promotedFrom}` : d.rebuildOf ? `rebuild of ${d.rebuildOf}` : d.redeployOf ? `redeploy of ${d.redeployOf}` : null;
+  return [d.current && 'CURRENT', d.rolledBack && 'rolled back', link].filter(Boolean).join(', ');
 }
 
-export function renderHistory(result: HistoryResult): string {
-  const lines = [
-    `${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${result.movingDigest ?? '(missing)'}`,
-    '',
-    table(
-      ['DATE (UTC)', 'REVISION', 'DIGEST', 'LIVE', 'TAG', 'NOTES'],
-      result.deploys.map((d) => [d.date, shortRevision(d.revision), shortDigest(d.digest), formatDuration(d.liveSeconds), d.tag, deployFlags(d)]),
-    ),
-  ];
-  if (result.ignored.length) lines.push('', `${result.ignored.length} tag(s) ignored (not deploys); --json lists them with reasons`);
+export function formatLive(d: Pick<Deploy, 'liveSeconds' | 'liveSecondsAtMost'>): string {
+  return d.liveSeconds !== null ? formatDuration(d.liveSeconds) : `?≤${formatDuration(d.liveSecondsAtMost ?? 0)}`;
+}
+
+function notes(d: HistoryDeploy, result: HistoryResult): string {
+  const parts = [deployFlags(d)];
+  if (result.rollbackTarget?.tag === d.tag) parts.push(d.gone ? 'default rollback target (image gone: plan rebuilds it)' : 'default rollback target');
+  const p = d.promotion;
+  if (p) parts.push(`promotion by ${p.requester ?? '?'}: ${p.reason !== null ? JSON.stringify(oneLine(p.reason)) : '(no reason recorded)'}, task group ${p.taskGroupId ?? '?'}`);
+  return parts.filter(Boolean).join(', ');
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 80 ? `${line.slice(0, 80)}…` : line;
+}
+
+const chunk = 2000;
+
+/**
+ * `history --json`, written as it is built: the envelope pretty-printed, each deploy and
+ * ignored tag as one line, in chunks, so a repository of 200,000 tags is never one string.
+ */
+export function writeHistoryJson(io: Pick<Io, 'stdout'>, result: HistoryResult): void {
+  const entries = Object.entries(result);
+  io.stdout('{\n');
+  entries.forEach(([key, value], i) => {
+    const end = i === entries.length - 1 ? '\n' : ',\n';
+    if ((key === 'deploys' || key === 'ignored') && Array.isArray(value)) {
+      if (value.length === 0) return io.stdout(`  ${JSON.stringify(key)}: []${end}`);
+      io.stdout(`  ${JSON.stringify(key)}: [\n`);
+      for (let start = 0; start < value.length; start += chunk) {
+        const last = start + chunk >= value.length;
+        // One native stringify per chunk, then a line per item: every item is an object whose first key is "tag",
+        // and inside a JSON string a quote is escaped, so `},{"tag"` only ever joins two items.
+        const text = JSON.stringify(value.slice(start, start + chunk));
+        io.stdout(`    ${text.slice(1, -1).replace(/\},\{"tag"/g, '},\n    {"tag"')}${last ? '\n' : ',\n'}`);
+      }
+      io.stdout(`  ]${end}`);
+    } else {
+      io.stdout(`  ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).replace(/\n/g, '\n  ')}${end}`);
+    }
+  });
+  io.stdout('}\n');
+}
+
+const headers = ['DATE (UTC)', 'REVISION', 'DIGEST', 'LIVE', 'TAG', 'NOTES'];
+
+export function renderHistory(result: HistoryResult, recordsAsked = true): string {
+  let out = '';
+  writeHistory({ stdout: (text) => void (out += text) }, result, recordsAsked);
+  return out;
+}
+
+/** The table, written in chunks of rows. */
+export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, recordsAsked = true): void {
+  const cells = (d: HistoryDeploy): string[] => [d.date, shortRevision(d.revision), d.gone ? '(image gone)' : shortDigest(d.digest), formatLive(d), d.tag, notes(d, result)];
+  // NOTES is the last column (never padded): the widths pass skips it.
+  const widths = columnWidths(headers, (function* () {
+    for (const d of result.deploys) yield [d.date, shortRevision(d.revision), d.gone ? '(image gone)' : shortDigest(d.digest), formatLive(d), d.tag];
+  })());
+  io.stdout(`${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${result.movingDigest ?? '(missing)'}\n\n${tableLine(headers, widths)}\n`);
+  for (let start = 0; start < result.deploys.length; start += chunk) {
+    io.stdout(result.deploys.slice(start, start + chunk).map((d) => `${tableLine(cells(d), widths)}\n`).join(''));
+  }
+  const lines = [''];
+  const target = result.rollbackTarget;
+  if (target) {
+    const passed = target.passedOver;
+    lines.push(`default rollback target: ${target.tag}${passed.length ? ` (passed over: ${passed.slice(0, 6).map((p) => `${p.tag} ${p.reason}`).join('; ')}${passed.length > 6 ? `; … ${passed.length - 6} more` : ''})` : ''}`);
+  } else {
+    lines.push(`default rollback target: none${result.current ? ' (no older deploy qualifies)' : ' (current is unknown)'}`);
+  }
+  const shown = result.deploys.length;
+  if (result.lookedUp < shown) lines.push(`digests looked up for the newest ${result.lookedUp} deploy(s) and what the answer needs; older rows link deploys by revision only`);
+  if (result.deploys.some((d) => d.promotedFrom) && result.records.state === 'not-asked' && !recordsAsked) {
+    lines.push('promotion records not read (set TASKCLUSTER_ROOT_URL, or pass --records, to show reason and requester from the Taskcluster index)');
+  }
+  for (const n of result.records.notes) lines.push(`note: ${n}`);
+  if (result.ignored.length) lines.push(`${result.ignored.length} tag(s) ignored (not deploys); --json lists them with reasons`);
   for (const w of result.warnings) lines.push(`warning: ${w}`);
-  return lines.join('\n') + '\n';
+  io.stdout(lines.join('\n') + '\n');
 }

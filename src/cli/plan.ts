@@ -1,4 +1,5 @@
 /** `tc-promote plan <script>`: what a promotion would do, and why. */
+import { expandPattern, type Config } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import { buildGraph, describeTasks } from '../graph/build.js';
 import { planPromotion, type Plan, type PlanRequest } from '../history/plan.js';
@@ -6,7 +7,7 @@ import { isDigest, isValidTag } from '../registry/reference.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { branchCheckHelp, branchCheckOptions, deployBranchChecker } from './branch-check.js';
 import { buildRuntime, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
-import { deployFlags } from './history.js';
+import { deployFlags, formatLive } from './history.js';
 
 export const planOptions = {
   env: { type: 'string' },
@@ -19,18 +20,27 @@ export const planOptions = {
 } as const;
 
 export const planOptionsHelp = `  --env E          environment to promote (default production)
-  --to T           target: an archive tag, a revision (7+ hex, its newest deploy) or sha256:DIGEST
+  --to T           target: an archive tag (also another environment's: labelled as such), a
+                   revision (7+ hex, the newest deploy of it in the environment promoted; exit 4
+                   naming the tag when only another environment has it) or sha256:DIGEST
   --from-env E2    target: the image live now in environment E2 (promote dev to production)
-  --route R        retag (default when the image exists), rebuild (force-push the revision), rerun
-  --min-live D     previous-known-good must have lived at least D (90s, 30m, 12h, 3d, 2w)
-  --skip T         pass over this tag, revision or digest (repeat, or comma-separate)
+  --route R        retag (default when the image exists), rebuild (force-push the revision), rerun;
+                   with retag the previous-known-good passes over deploys whose image is gone
+  --min-live D     previous-known-good's image must have lived at least D over all its deploys
+                   (90s, 30m, 12h, 3d, 2w); with --to or --from-env, a requirement (exit 4 if not)
+  --skip T         pass over this tag (exact), revision (7+ hex, any case) or digest; repeat or
+                   comma-separate; a value that matches no deploy of the environment is exit 2
 ${branchCheckHelp}`;
 
 export const help = `Usage: tc-promote plan <script> [--env E] [--to T | --from-env E2] [--route R] [--min-live D] [--skip T]… [--json]
 
 Finds the deploy the moving tag points at (current) and the target: by default the
 previous-known-good, the newest older deploy with another revision and digest that was not
-rolled back and is not skipped. Chooses the route and prints every warning. Reads only.
+rolled back and is not skipped. Every newer deploy it passed over is listed with the reason
+(current, same image as current, same revision as current, rolled back, skipped, lived less
+than --min-live, image gone). A target that lived under 24 hours, counted over every deploy
+of its image, is "not proven". Chooses the route, prints every warning, and ends with what to
+run next (submit, or the step by hand) and how to undo it. Reads only.
 
 With GitHub configured (GITHUB_TOKEN or GITHUB_API_URL, or inside a task) it also reads the
 environment's deploy branch of the script (production-<script>): when the branch is newer
@@ -45,6 +55,7 @@ Examples:
   tc-promote plan signingscript                       # roll production back to previous-known-good
   tc-promote plan signingscript --min-live 3d --skip 7995c5b
   tc-promote plan beetmoverscript --from-env dev      # promote what runs in dev to production
+  tc-promote plan signingscript --to dev-20210205000000-8888888888888888888888888888888888888888
 
 ${globalHelp}`;
 
@@ -79,20 +90,108 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const graph = buildGraph(runtime.config, plan, { nowMs: runtime.nowMs });
   plan.tasks = describeTasks(graph);
   plan.warnings.push(...graph.warnings);
-  if (values.json) printJson(io, { script: plan.script, env: plan.env, route: plan.route, current: plan.current, target: plan.target, warnings: plan.warnings, tasks: plan.tasks, movingTag: plan.movingTag, movingDigest: plan.movingDigest, repository: plan.repository, destinations: plan.destinations, provenance: plan.provenance, deployBranch: plan.deployBranch ?? null });
-  else io.stdout(renderPlan(plan));
+  const next = nextSteps(plan, runtime.config, values);
+  if (values.json) printJson(io, { script: plan.script, env: plan.env, route: plan.route, current: plan.current, target: plan.target, passedOver: plan.passedOver ?? [], warnings: plan.warnings, tasks: plan.tasks, movingTag: plan.movingTag, movingDigest: plan.movingDigest, repository: plan.repository, destinations: plan.destinations, provenance: plan.provenance, deployBranch: plan.deployBranch ?? null, next });
+  else io.stdout(renderPlan(plan, next));
   return 0;
 }
 
-export function renderPlan(plan: Plan): string {
-  const describe = (d: { tag: string | null; date: string | null; revision: string | null; digest?: string; liveSeconds: number | null } | null): string =>
-    d ? `${d.tag ?? '(no archive tag)'}\n             date ${d.date ?? '?'}  revision ${d.revision ?? '?'}\n             digest ${d.digest ?? '?'}${d.liveSeconds !== null ? `  live ${formatDuration(d.liveSeconds)}` : ''}` : '(unknown)';
+/** What to run next, the same step by hand, and how to undo it: exact commands. */
+export interface NextSteps {
+  /** The submit line, pinned to this target. */
+  submit: string;
+  /** The step the tasks would run, by hand (the copy with --expect-current and --archive-tag, or force-push, or rerun). */
+  byHand: string[];
+  /** How to put back what is live now. */
+  undo: string[];
+}
+
+const now = '$(date -u +%Y%m%d%H%M%S)';
+
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+export function nextSteps(plan: Plan, config: Config, values: { config?: string; registry?: string; 'root-url'?: string }): NextSteps {
+  const global = [values.config !== undefined && `--config ${shellQuote(values.config)}`, values.registry !== undefined && `--registry ${shellQuote(values.registry)}`].filter(Boolean).join(' ');
+  const g = global ? ` ${global}` : '';
+  const target = plan.target;
+  const prefix = plan.archivePrefix ?? plan.env;
+  const pinned = target.tag ?? target.digest ?? '?';
+  const submit = `tc-promote submit ${plan.script} --env ${plan.env} --to ${pinned} --route ${plan.route} --reason 'WHY'${g}`;
+  const primary = `${plan.repository}:${plan.movingTag}`;
+  const byHand: string[] = [];
+  const settings = config.environments[plan.env];
+  const branch = settings ? expandPattern(settings.deployBranch, plan.script) : `${plan.env}-${plan.script}`;
+  if (plan.route === 'retag' && target.digest !== undefined) {
+    for (const destination of plan.destinations) {
+      const cas = destination === primary ? ` --expect-current ${plan.movingDigest ?? 'none'}` : '';
+      const archive = target.revision !== null ? ` --archive-tag ${prefix}-${now}-${target.revision}` : '';
+      const notes = [!cas && 'its digest was not read: no compare-and-swap', !archive && 'the target records no revision: no archive tag records this promotion'].filter(Boolean);
+      byHand.push(`tc-promote copy ${target.source}@${target.digest} ${destination}${cas}${archive}${g}${notes.length ? `   # ${notes.join('; ')}` : ''}`);
+    }
+  } else if (plan.route === 'rebuild' && target.revision !== null) {
+    const lease = plan.deployBranch?.state === 'checked' && plan.deployBranch.head ? ` --expect ${plan.deployBranch.head}` : '';
+    byHand.push(`tc-promote force-push --branch ${branch} --revision ${target.revision}${lease}`);
+  } else if (plan.route === 'rerun' && target.revision !== null) {
+    byHand.push(`tc-promote rerun --script ${plan.script} --env ${plan.env} --revision ${target.revision}${g}`);
+  }
+  const undo: string[] = [];
+  const current = plan.current;
+  if (plan.movingDigest === null) {
+    undo.push(`${plan.movingTag} did not exist before: to undo, delete ${primary} in the registry (tc-promote never deletes tags)`);
+  } else {
+    undo.push(`tc-promote submit ${plan.script} --env ${plan.env} --to ${current?.tag ?? plan.movingDigest} --route retag --reason 'undo: WHY'${g}`);
+    if (plan.route === 'retag' && target.digest !== undefined) {
+      const archive = current?.revision ? ` --archive-tag ${prefix}-${now}-${current.revision}` : '';
+      undo.push(`tc-promote copy ${plan.repository}@${plan.movingDigest} ${primary} --expect-current ${target.digest}${archive}${g}${archive ? '' : '   # current has no known revision: no archive tag records the undo'}`);
+    }
+    if (plan.route === 'rebuild' && plan.deployBranch?.state === 'checked' && plan.deployBranch.head && target.revision !== null) {
+      undo.push(`tc-promote force-push --branch ${branch} --revision ${plan.deployBranch.head} --expect ${target.revision}   # the branch back where it was`);
+    }
+  }
+  return { submit, byHand, undo };
+}
+
+const choices: Record<string, string> = {
+  'previous-known-good': 'previous-known-good: the newest deploy older than current with another revision and digest, not rolled back',
+  tag: 'the archive tag asked for (--to)',
+  revision: 'the newest deploy of the revision asked for (--to), in this environment',
+  digest: 'the digest asked for (--to)',
+  'from-env': 'the image live now in the environment asked for (--from-env)',
+};
+
+export function renderPlan(plan: Plan, next?: NextSteps): string {
+  const describe = (d: { tag: string | null; date: string | null; revision: string | null; digest?: string; liveSeconds: number | null; liveSecondsAtMost?: number } | null): string =>
+    d
+      ? `${d.tag ?? '(no archive tag)'}\n             date ${d.date ?? '?'}  revision ${d.revision ?? '?'}\n             digest ${d.digest ?? '?'}${d.liveSeconds !== null ? `  live ${formatDuration(d.liveSeconds)}` : d.liveSecondsAtMost !== undefined ? `  live ${formatLive({ liveSeconds: null, liveSecondsAtMost: d.liveSecondsAtMost })}` : ''}`
+      : '(unknown)';
+  const target = plan.target;
   const lines = [
     `plan: ${plan.script} ${plan.env} (${plan.repository}:${plan.movingTag})`,
     `  current:   ${describe(plan.current)}${plan.current && deployFlags(plan.current) ? `\n             ${deployFlags(plan.current)}` : ''}`,
-    `  target:    ${describe(plan.target)}`,
-    `  route:     ${plan.route}`,
+    `  target:    ${describe(target)}`,
   ];
+  const flags = target.tag !== null ? deployFlags({ ...target, tag: target.tag, date: target.date ?? '', era: target.era ?? 'current', liveSeconds: target.liveSeconds, promotedFrom: target.promotedFrom ?? null, rebuildOf: target.rebuildOf ?? null }) : '';
+  if (flags) lines.push(`             ${flags}`);
+  const live = target.imageLive;
+  if (live) {
+    const parts = live.parts.length + live.movedBack.length;
+    // Per environment when it lived in more than one: a dev deploy's days are not production's.
+    const envs = [...new Set(live.parts.map((p) => p.env))];
+    const byEnv = envs.length > 1 ? `: ${envs.map((e) => `${formatDuration(live.parts.filter((p) => p.env === e).reduce((sum, p) => sum + (p.seconds ?? 0), 0))} in ${e}`).join(', ')}` : '';
+    lines.push(`             image live ${live.atLeast ? 'at least ' : ''}${formatDuration(live.seconds)}${parts > 1 ? ` over ${live.parts.length} deploy(s)${live.movedBack.length ? ' and a moved-back moving tag' : ''}` : ''}${byEnv}${live.parts.some((p) => p.current) ? `, still current in ${live.parts.find((p) => p.current)!.env}` : ''}`);
+  }
+  if (target.chosenBy) lines.push(`  chosen:    ${choices[target.chosenBy]}`);
+  const archivePrefix = plan.archivePrefix ?? plan.env;
+  if (target.tag !== null && target.env !== archivePrefix && target.env !== plan.env) lines.push(`             a deploy of ${target.env}, another environment: the image built for ${target.env}`);
+  const passed = plan.passedOver ?? [];
+  if (passed.length) {
+    const width = Math.max(...passed.slice(0, 20).map((p) => p.tag.length));
+    passed.slice(0, 20).forEach((p, i) => lines.push(`${i === 0 ? '  passed over (newest first):\n' : ''}             ${p.tag.padEnd(width)}  ${p.reason}`));
+    if (passed.length > 20) lines.push(`             … ${passed.length - 20} more (--json lists them all)`);
+  }
+  lines.push(`  route:     ${plan.route}`);
   if (plan.route === 'retag') {
     lines.push(`  points:    ${plan.destinations.join(', ')}${plan.movingDigest ? ` (only if still at ${plan.movingDigest})` : ''}`);
   }
@@ -114,6 +213,11 @@ export function renderPlan(plan: Plan): string {
   }
   for (const [i, task] of (plan.tasks as ReturnType<typeof describeTasks>).entries()) {
     lines.push(`${i === 0 ? '  tasks:     ' : '             '}${task.label}${task.dependencies.length ? ` (after ${task.dependencies.join(', ')})` : ''}: ${task.name}`);
+  }
+  if (next) {
+    lines.push(`  next:      ${next.submit}`);
+    next.byHand.forEach((c, i) => lines.push(`${i === 0 ? '  by hand:   ' : '             '}${c}`));
+    next.undo.forEach((c, i) => lines.push(`${i === 0 ? '  undo:      ' : '             '}${c}`));
   }
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n') + '\n';

@@ -38,6 +38,10 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
     }
     return credential;
   };
+  // When each cached token was asked for: requests that failed together (history sends the tag
+  // list and a HEAD at once) renew it once, not once each.
+  const askedAt = new Map<string, number>();
+  let sequence = 0;
 
   // What each registry asked for. Unknown until its first 401: requests go out without
   // credentials and learn the challenge from the answer, so an anonymous registry costs no
@@ -52,10 +56,10 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
     return found ?? Promise.resolve(undefined);
   };
 
-  const tokenFor = async (registry: string, challenge: Challenge, scope: string | undefined, fresh: boolean): Promise<string> => {
+  const tokenFor = async (registry: string, challenge: Challenge, scope: string | undefined, fresh: boolean, sentAt = Infinity): Promise<string> => {
     const key = `${registry} ${scope ?? ''}`;
     const cached = tokens.get(key);
-    if (cached && !fresh) {
+    if (cached && (!fresh || (askedAt.get(key) ?? -1) > sentAt)) {
       const value = await cached.catch(() => undefined);
       if (value && value.expiresAt > now()) return value.token;
     }
@@ -65,11 +69,12 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
       return token;
     })();
     tokens.set(key, pending);
+    askedAt.set(key, ++sequence);
     pending.catch(() => tokens.delete(key));
     return (await pending).token;
   };
 
-  const authorize = async (req: RegistryRequest, registry: string, fresh: boolean): Promise<RegistryRequest> => {
+  const authorize = async (req: RegistryRequest, registry: string, fresh: boolean, sentAt?: number): Promise<RegistryRequest> => {
     const challenge = await challengeFor(registry, isReplayable(req));
     if (!challenge) return req;
     let authorization: string | undefined;
@@ -79,21 +84,23 @@ export function withAuth(next: Transport, options: AuthOptions): Transport {
         authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
       }
     } else {
-      authorization = `Bearer ${await tokenFor(registry, challenge, req.scope, fresh)}`;
+      authorization = `Bearer ${await tokenFor(registry, challenge, req.scope, fresh, sentAt)}`;
     }
     return authorization ? { ...req, headers: { ...req.headers, authorization } } : req;
   };
 
   return async (req) => {
     const registry = new URL(req.url).host;
-    const first = await next(await authorize(req, registry, false));
+    const authorized = await authorize(req, registry, false);
+    const sentAt = sequence;
+    const first = await next(authorized);
     if (first.status !== 401 || !isReplayable(req)) return first;
     // The cached token may have expired early or lacked a scope, or the registry began to
     // ask for auth after the ping: learn the challenge it sends now and try once more.
     const challenge = parseChallenge(first.headers['www-authenticate']);
     if (!challenge) return first;
     challenges.set(registry, Promise.resolve(challenge));
-    return next(await authorize(req, registry, true));
+    return next(await authorize(req, registry, true, sentAt));
   };
 }
 

@@ -85,8 +85,18 @@ declare module 'taskcluster-client' {
     currentScopes(): Promise<{ scopes: string[] }>;
   }
 
+  export interface IndexedTask {
+    namespace: string;
+    taskId: string;
+    rank: number;
+    data: unknown;
+    expires: string;
+  }
+
   export interface Index extends BaseClient {
-    findTask(indexPath: string): Promise<{ namespace: string; taskId: string; rank: number; data: unknown; expires: string }>;
+    findTask(indexPath: string): Promise<IndexedTask>;
+    /** The task at each index path (0 or 1 each), up to 1000 a page. */
+    findTasksAtIndex(payload: { indexes: string[] }, query?: { continuationToken?: string; limit?: number }): Promise<{ tasks: IndexedTask[]; continuationToken?: string }>;
   }
 
   export interface Secrets extends BaseClient {

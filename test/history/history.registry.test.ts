@@ -58,6 +58,16 @@ describe('history', () => {
     expect(h.current.tag).toBe(D.D4);
   });
 
+  it('marks an image that is gone, also when it is the default rollback target', async () => {
+    const h = (await cli('history', 'beetmoverscript', '--json')).json();
+    const gone = h.deploys.find((d: { tag: string }) => d.tag === B.B2);
+    expect(gone).toMatchObject({ gone: true });
+    expect(gone.digest).toBeUndefined();
+    expect(h.rollbackTarget.tag).toBe(B.B2);
+    const table = (await cli('history', 'beetmoverscript')).stdout;
+    expect(table).toMatch(new RegExp(`\\(image gone\\)\\s+\\S+\\s+${B.B2}\\s+default rollback target \\(image gone: plan rebuilds it\\)`));
+  });
+
   it('reports a moving tag whose digest no archive tag has, without guessing', async () => {
     const result = await cli('history', 'beetmoverscript', '--env', 'dev', '--json');
     expect(result.code).toBe(0);
@@ -73,7 +83,11 @@ describe('history', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(P.P10);
     expect(result.stdout).toContain('CURRENT');
-    expect(result.stdout).not.toContain(P.P7);
+    const rows = result.stdout.split('\n\n')[1]!;
+    expect(rows.split('\n')).toHaveLength(4);
+    expect(rows).not.toContain(P.P7);
+    // The default rollback target is named even when its row is not shown.
+    expect(result.stdout).toContain(`default rollback target: ${P.P7}`);
     expect(result.stdout).toMatch(/DATE \(UTC\)\s+REVISION/);
   });
 
@@ -142,7 +156,10 @@ describe('plan', () => {
     // The newest deploy of a revision: r4 was deployed by P5 and rebuilt by P7.
     expect((await plan('--to', rev.r4.slice(0, 7))).target.tag).toBe(P.P7);
     expect((await plan('--to', seeded.images.img1!.digest)).target).toMatchObject({ tag: P.P1, era: 'oldest', revision: rev.r1 });
-    expect((await plan('--to', rev.r8)).target).toMatchObject({ tag: D.D4, env: 'dev', digest: seeded.images.imgD4!.digest });
+    // Another environment's deploy only by its exact tag, and labelled (a revision resolves in production only).
+    const dev = await plan('--to', D.D4);
+    expect(dev.target).toMatchObject({ tag: D.D4, env: 'dev', digest: seeded.images.imgD4!.digest });
+    expect(dev.warnings.join('\n')).toContain(`target ${D.D4} is a deploy of dev, not production`);
     expect((await plan('--to', D.D2)).target).toMatchObject({ tag: D.D2, revision: rev.r6 });
   });
 
@@ -165,9 +182,20 @@ describe('plan', () => {
     expect(p.target).toMatchObject({ tag: B.B2, revision: rev.rb2, available: false });
     expect(p.route).toBe('rebuild');
     expect(p.warnings.join('\n')).toMatch(/gone/);
-    const retag = await cli('plan', 'beetmoverscript', '--route', 'retag');
-    expect(retag.code).toBe(4);
-    expect(retag.stderr).toMatch(/gone.*--route rebuild/);
+    // The warning names the way to an exact image instead.
+    expect(p.warnings.join('\n')).toContain(`--route retag would pass over it to ${B.B1}`);
+    // Asked for a retag, the selection passes over the gone image, and says so.
+    const retag = await cli('plan', 'beetmoverscript', '--route', 'retag', '--json');
+    expect(retag.code).toBe(0);
+    expect(retag.json().target).toMatchObject({ tag: B.B1, available: true });
+    expect(retag.json().passedOver).toEqual([
+      { tag: B.B3, reason: 'current' },
+      { tag: B.B2, reason: 'image gone' },
+    ]);
+    // A gone image named with --to cannot be retagged: exit 4 with the way out.
+    const named = await cli('plan', 'beetmoverscript', '--to', B.B2, '--route', 'retag');
+    expect(named.code).toBe(4);
+    expect(named.stderr).toMatch(/gone.*--route rebuild/);
   });
 
   it('refuses to guess a previous-known-good when current is unknown', async () => {

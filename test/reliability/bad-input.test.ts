@@ -285,7 +285,7 @@ const rows: Row[] = [
   // -- revisions -------------------------------------------------------------------------------
   { name: 'an ambiguous revision prefix', argv: () => ['plan', 'signingscript', '--to', 'abcdef1', ...registry()], env: registryEnv, code: 2, says: ['--to: revision prefix "abcdef1" is ambiguous', rev.r2, rev.r3] },
   { name: 'a revision prefix too short', argv: () => ['plan', 'signingscript', '--to', 'abc', ...registry()], env: registryEnv, code: 2, says: ['--to: revision prefix "abc" is too short'] },
-  { name: 'a revision that is not hex', argv: () => ['plan', 'signingscript', '--to', 'ggggggg', ...registry()], env: registryEnv, code: 2, says: ['--to: "ggggggg" is not an archive tag, a revision (7 to 40 lowercase hex) or a digest'] },
+  { name: 'a revision that is not hex', argv: () => ['plan', 'signingscript', '--to', 'ggggggg', ...registry()], env: registryEnv, code: 2, says: ['--to: "ggggggg" is not an archive tag, a revision (7 to 40 hex) or a digest'] },
   { name: 'a revision no deploy records', argv: () => ['plan', 'signingscript', '--to', '1234567', ...registry()], env: registryEnv, code: 4, says: ['--to: no archive tag in', 'records revision "1234567"'] },
   { name: 'an archive tag that does not exist', argv: () => ['plan', 'signingscript', '--to', `production-20210101000000-${'f'.repeat(40)}`, ...registry()], env: registryEnv, code: 4, says: [`--to: archive tag "production-20210101000000-${'f'.repeat(40)}" does not exist`] },
   { name: 'a force-push revision that is not hex', argv: () => ['force-push', '--branch', 'production-signingscript', '--revision', 'g'.repeat(40)], env: githubEnv, code: 2, says: [`--revision: "${'g'.repeat(40)}" is not a full commit id`] },

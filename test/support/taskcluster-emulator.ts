@@ -28,7 +28,8 @@
 //     definition refused with 409;
 // and rerunTask refused past the task's deadline. Endpoints: queue createTask, task, status,
 // rerunTask, listTaskGroup (in pages of at most `listTaskGroupPageSize`), getLatestArtifact /
-// latestArtifact (+ the artifact bytes); index findTask; hooks triggerHook (as the hooks
+// latestArtifact (+ the artifact bytes); index findTask, findTasksAtIndex, listTasks,
+// listNamespaces, findArtifactFromTask; hooks triggerHook (as the hooks
 // service fires a hook: the trigger schema, the task template rendered with json-e and
 // {payload, firedBy, clientId, taskId, now}, `created`/`deadline`/`expires`/`taskGroupId`
 // filled in when missing, and the task created with only the role `hook-id:<group>/<id>`);
@@ -38,6 +39,7 @@
 // from `addClient`; tasks reach it through a per-task proxy (./task-proxy.ts).
 
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -48,7 +50,6 @@ import scopes, { type ScopeExpression } from 'taskcluster-lib-scopes';
 import { fireHookTask } from '../../src/graph/taskcluster-yml.js';
 import { checkTaskAgainstReference, loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster/reference-schemas.js';
 import { niceSlugid } from '../../src/taskcluster/slugid.js';
-import { readFileSync } from 'node:fs';
 import { fxciRoles, grantFiles, loadProjects } from './fxci-grants.js';
 import { expandScopes, type Roles } from './roles.js';
 import { sharedReferenceDir } from './reference.js';
@@ -432,6 +433,19 @@ export class TaskclusterEmulator {
         return redirect ? { status: 303, body: { storageType: 's3', url: location }, headers: { location } } : { status: 200, body: { storageType: 's3', url: location } };
       }
     }
+    if (call.service === 'index' && s[0] !== 'task') return this.indexListing(call, method, s, body, query, caller);
+    if (is('GET', 'index', /^task\u0000[^\u0000]+\u0000artifacts\u0000.+$/)) {
+      // findArtifactFromTask: redirect to the artifact of the indexed task's latest run.
+      named('findArtifactFromTask');
+      const artifactName = s.slice(3).join('/');
+      // As the index service does: public artifacts need no scope.
+      if (!artifactName.startsWith('public/')) this.authorize('index', 'findArtifactFromTask', caller, { indexPath: s[1], name: artifactName });
+      const entry = this.index.get(s[1]!);
+      if (!entry) throw new ApiError(404, 'ResourceNotFound', `Indexed task not found: ${s[1]}`);
+      const name = s.slice(3).join('/');
+      const location = `${this.rootUrl}/api/queue/v1/task/${encodeURIComponent(entry.taskId)}/artifacts/${name.split('/').map(encodeURIComponent).join('/')}`;
+      return { status: 303, body: { url: location }, headers: { location } };
+    }
     if (is('GET', 'index', /^task\u0000[^\u0000]+$/)) {
       named('findTask');
       this.authorize('index', 'findTask', caller, { indexPath: s[1] });
@@ -464,6 +478,87 @@ export class TaskclusterEmulator {
     }
     throw new ApiError(404, 'ResourceNotFound', `no such endpoint ${method} /api/${call.service}/v1/${s.join('/')}`);
   }
+
+  /**
+   * The index's listings, as services/index implements them: findTasksAtIndex (POST
+   * /tasks/indexes: 0 or 1 task per index path, input and output checked against the published
+   * schemas), listTasks (GET /tasks/<namespace>: tasks immediately under it) and listNamespaces
+   * (GET /namespaces/<namespace>: namespaces immediately under it); up to `limit` (at most
+   * 1000) a page, with a continuationToken while more remain.
+   */
+  private indexListing(call: EmulatorCall, method: string, s: string[], body: unknown, query: URLSearchParams, caller: Caller): { status: number; body: unknown } {
+    const limitText = query.get('limit');
+    const limit = limitText === null ? 1000 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError(400, 'InputError', `limit ${limitText} must be an integer from 1 to 1000`);
+    const start = Number(query.get('continuationToken') ?? 0) || 0;
+    const page = <T>(items: T[]): { items: T[]; continuationToken?: string } => ({ items: items.slice(start, start + limit), ...(start + limit < items.length && { continuationToken: String(start + limit) }) });
+    const task = (namespace: string, e: { taskId: string; rank: number; data: unknown; expires: string }) => ({ namespace, taskId: e.taskId, rank: e.rank, data: e.data, expires: e.expires });
+    let answer: Record<string, unknown>;
+    let schema: string;
+    if (method === 'POST' && s.length === 2 && s[0] === 'tasks' && s[1] === 'indexes') {
+      call.name = 'findTasksAtIndex';
+      const problems = this.indexSchemas.check('list-tasks-at-index.json', body ?? {});
+      if (problems.length) throw new ApiError(400, 'InputValidationError', `Schema Validation Failed:\n${problems.join('\n')}`);
+      this.authorize('index', 'findTasksAtIndex', caller, { indexPaths: (body as { indexes?: string[] } | undefined)?.indexes ?? [] });
+      const indexes = ((body as { indexes?: string[] } | undefined)?.indexes ?? []).filter((path) => this.index.has(path));
+      const { items, continuationToken } = page(indexes);
+      answer = { tasks: items.map((path) => task(path, this.index.get(path)!)), ...(continuationToken && { continuationToken }) };
+      schema = 'list-tasks-response.json';
+    } else if (method === 'GET' && (s[0] === 'tasks' || s[0] === 'namespaces') && s.length <= 2) {
+      const parent = s[1] ?? '';
+      const under = (key: string): string | undefined => {
+        if (parent !== '' && !key.startsWith(`${parent}.`)) return undefined;
+        return key.slice(parent === '' ? 0 : parent.length + 1);
+      };
+      if (s[0] === 'tasks') {
+        call.name = 'listTasks';
+        this.authorize('index', 'listTasks', caller, { namespace: parent });
+        const names = [...this.index.keys()].filter((key) => under(key) !== undefined && !under(key)!.includes('.')).sort();
+        const { items, continuationToken } = page(names);
+        answer = { tasks: items.map((key) => task(key, this.index.get(key)!)), ...(continuationToken && { continuationToken }) };
+        schema = 'list-tasks-response.json';
+      } else {
+        call.name = 'listNamespaces';
+        this.authorize('index', 'listNamespaces', caller, { namespace: parent });
+        const children = new Map<string, string>();
+        for (const [key, entry] of this.index) {
+          const rest = under(key);
+          if (rest === undefined || !rest.includes('.')) continue;
+          const name = rest.split('.')[0]!;
+          const expires = children.get(name);
+          if (expires === undefined || expires < entry.expires) children.set(name, entry.expires);
+        }
+        const { items, continuationToken } = page([...children.keys()].sort());
+        answer = { namespaces: items.map((name) => ({ namespace: parent ? `${parent}.${name}` : name, name, expires: children.get(name)! })), ...(continuationToken && { continuationToken }) };
+        schema = 'list-namespaces-response.json';
+      }
+    } else {
+      throw new ApiError(404, 'ResourceNotFound', `no such endpoint ${method} /api/index/v1/${s.join('/')}`);
+    }
+    // The emulator's own answers keep to the published response schemas.
+    const wrong = this.indexSchemas.check(schema, answer);
+    if (wrong.length) throw new Error(`emulator answer breaks ${schema}: ${wrong.join('; ')}`);
+    return { status: 200, body: answer };
+  }
+
+  private get indexSchemas(): { check: (file: string, data: unknown) => string[] } {
+    this.indexValidators ??= new Map();
+    const validators = this.indexValidators;
+    return {
+      check: (file, data) => {
+        let validate = validators.get(file);
+        if (!validate) {
+          const schema = JSON.parse(readFileSync(path.join(this.schemasDir, 'index', 'v1', file), 'utf8')) as Record<string, unknown>;
+          delete schema.$schema;
+          validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+          validators.set(file, validate);
+        }
+        return validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
+      },
+    };
+  }
+
+  private indexValidators: Map<string, import('ajv').ValidateFunction> | undefined;
 
   private existing(taskId: string): StoredTask {
     const stored = this.tasks.get(taskId);

@@ -1,0 +1,108 @@
+// history shows each promotion's record (reason, requester, task group) from the Taskcluster
+// index, where a promote task of the graph indexed itself under
+// <trust domain>.v2.<project>.promotion.<script>.<env>.<YYYY>.<MM>.<DD>.<stamp> and published
+// public/promotion.json. The real registry, the Taskcluster emulator for the index and queue.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { runCli } from '../support/cli.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+import { P, now, seedThreeAm } from '../support/three-am.js';
+
+let reg: RunningRegistry;
+let tc: TaskclusterEmulator;
+const taskId = niceSlugid();
+const taskGroupId = niceSlugid();
+const namespace = 'scriptworker.v2.scriptworker-scripts.promotion.signingscript.production';
+
+beforeAll(async () => {
+  reg = await startRegistry({ auth: 'anonymous' });
+  await seedThreeAm(reg);
+  tc = await startTaskclusterEmulator({ now: () => Date.parse(now) });
+  // The promote task of the rollback that wrote P.may2Rollback, completed and indexed.
+  tc.insertTask(
+    taskId,
+    {
+      taskGroupId,
+      schedulerId: 'scriptworker-level-3',
+      taskQueueId: 'scriptworker-3/images',
+      created: '2021-05-21T12:00:00.000Z',
+      deadline: '2021-05-22T12:00:00.000Z',
+      expires: '2022-05-21T12:00:01.000Z',
+      routes: [`index.${namespace}.latest`, `index.${namespace}.2021.05.21.20210521120000`],
+      payload: {},
+      metadata: { name: 'promote', description: '', owner: 'relengineer@mozilla.com', source: 'https://github.com/mozilla-releng/tc-promote' },
+    },
+    'completed',
+  );
+  tc.putArtifact(
+    taskId,
+    'public/promotion.json',
+    JSON.stringify({ script: 'signingscript', env: 'production', from: P.may2, to: P.may1, reason: 'signing fails since r12\nsee bug 1712345', requester: 'mozilla-auth0/ad|Mozilla-LDAP|relengineer', taskGroupId, time: '2021-05-21T12:01:07.000Z', outcome: 'written' }),
+  );
+});
+afterAll(async () => {
+  await tc?.close();
+  await reg?.stop();
+});
+
+const env = (extra: Record<string, string> = {}) => ({ TC_PROMOTE_NOW: now, DOCKER_CONFIG: reg.dockerConfigDir, ...extra });
+
+describe('promotion records from the Taskcluster index', () => {
+  it('shows the record of a promotion row: reason, requester, task group', async () => {
+    tc.calls.length = 0;
+    const result = await runCli(['history', 'signingscript', '--registry', reg.url, '--json'], env({ TASKCLUSTER_ROOT_URL: tc.rootUrl }));
+    expect(result.code).toBe(0);
+    const h = result.json();
+    expect(h.records).toEqual({ state: 'read', notes: [] });
+    const row = h.deploys.find((d: { tag: string }) => d.tag === P.may2Rollback);
+    expect(row).toMatchObject({ promotedFrom: P.may1, promotion: { taskId, taskGroupId, reason: 'signing fails since r12\nsee bug 1712345', requester: 'mozilla-auth0/ad|Mozilla-LDAP|relengineer', from: P.may2, to: P.may1 } });
+    expect(h.deploys.filter((d: { promotion?: unknown }) => d.promotion)).toHaveLength(1);
+    // One index request for every row asked about, then the record of each task found.
+    expect(tc.callsOf('findTasksAtIndex')).toHaveLength(1);
+    expect(tc.callsOf('latestArtifact')).toHaveLength(1);
+    const table = (await runCli(['history', 'signingscript', '--registry', reg.url], env({ TASKCLUSTER_ROOT_URL: tc.rootUrl }))).stdout;
+    expect(table).toContain(`promoted from ${P.may1}, default rollback target, promotion by mozilla-auth0/ad|Mozilla-LDAP|relengineer: "signing fails since r12 see bug 1712345", task group ${taskGroupId}`);
+  });
+
+  it('reads through the task proxy inside a task', async () => {
+    const result = await runCli(['history', 'signingscript', '--registry', reg.url, '--json'], env({ TASKCLUSTER_PROXY_URL: tc.rootUrl }));
+    expect(result.json().deploys.find((d: { tag: string }) => d.tag === P.may2Rollback).promotion.taskGroupId).toBe(taskGroupId);
+  });
+
+  it('never asks Taskcluster without TASKCLUSTER_ROOT_URL, a proxy, --root-url or --records; --no-records turns it off', async () => {
+    tc.calls.length = 0;
+    const plain = await runCli(['history', 'signingscript', '--registry', reg.url, '--json'], env());
+    expect(plain.json().records.state).toBe('not-asked');
+    const off = await runCli(['history', 'signingscript', '--registry', reg.url, '--no-records', '--json'], env({ TASKCLUSTER_ROOT_URL: tc.rootUrl }));
+    expect(off.json().records.state).toBe('not-asked');
+    expect(tc.calls).toEqual([]);
+    const flag = await runCli(['history', 'signingscript', '--registry', reg.url, '--root-url', tc.rootUrl, '--json'], env());
+    expect(flag.json().records.state).toBe('read');
+  });
+
+  it('makes an unreachable index a note, never a failure', async () => {
+    const started = Date.now();
+    const result = await runCli(['history', 'signingscript', '--registry', reg.url], env({ TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9' }));
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/note: promotion records: the Taskcluster index \(http:\/\/127\.0\.0\.1:9\) could not be read \(.*\); rows show no reason or requester/);
+    expect(result.stdout).toContain('CURRENT');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const json = (await runCli(['history', 'signingscript', '--registry', reg.url, '--json'], env({ TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9' }))).json();
+    expect(json.records.state).toBe('unreachable');
+  });
+
+  it('notes a record that cannot be read, and half-set credentials, without failing', async () => {
+    const lost = niceSlugid();
+    tc.insertTask(lost, { taskGroupId: lost, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/images', created: now, deadline: now, expires: '2022-06-01T00:00:00.000Z', routes: [`index.${namespace}.2021.05.21.20210521120015`], payload: {}, metadata: { name: 'p', description: '', owner: 'a@b.c', source: 'https://x.test' } }, 'completed');
+    const result = await runCli(['history', 'signingscript', '--registry', reg.url, '--json'], env({ TASKCLUSTER_ROOT_URL: tc.rootUrl }));
+    expect(result.code).toBe(0);
+    const h = result.json();
+    expect(h.records.notes.join('\n')).toMatch(new RegExp(`public/promotion.json of ${lost} .* could not be read`));
+    expect(h.deploys[0].promotion).toMatchObject({ taskId: lost, reason: null, requester: null });
+    const half = await runCli(['history', 'signingscript', '--registry', reg.url, '--json'], env({ TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: 'someone' }));
+    expect(half.code).toBe(0);
+    expect(half.json().records.notes.join('\n')).toMatch(/promotion records not read: TASKCLUSTER_ACCESS_TOKEN: missing/);
+  });
+});
