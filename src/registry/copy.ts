@@ -49,6 +49,11 @@ export interface CopyOptions {
   settle?: Partial<SettleBounds>;
   /** The destination is an archive tag: it is written only if it does not exist (or already holds the source). */
   neverRewrite?: boolean;
+  /**
+   * Tags of the destination repository of which one must point at the source already (the
+   * moving tag whose deploy a new archive tag given as the destination records).
+   */
+  liveTags?: readonly string[];
   /** The clock and the wait (tests). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -105,10 +110,11 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
   };
 
   // Round 1: the source, the archive tag, and the destination unless checks must come first.
-  const [manifest, archiveBefore, early] = await Promise.all([
+  const [manifest, archiveBefore, early, live] = await Promise.all([
     client.getManifest(src),
     archive ? client.headManifest(archive) : Promise.resolve(undefined),
     options.check ? Promise.resolve(undefined) : readDestination(),
+    Promise.all((options.liveTags ?? []).map((tag) => client.headManifest({ ...target, tag }))),
   ]);
   if (!manifest) throw new NotFoundError(`<src>: ${formatReference(src)} does not exist`);
   if (archive && archiveBefore && archiveBefore.digest !== manifest.digest) {
@@ -138,6 +144,21 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     throw new ConflictError(`${where} points at ${seen ?? 'nothing'}, not ${options.expectCurrent} as planned: it moved since the plan; nothing was written`);
   };
   compareAndSwap(previous);
+  // An archive tag that exists already records an earlier deploy of this image: reusing it
+  // for a move now would leave this deploy unrecorded (the pushlog would say the tag was
+  // pointed back after the newer entries). Only a rerun that finds the move done may reuse it.
+  if (archive && archiveBefore && previous !== manifest.digest) {
+    throw new ConflictError(
+      `archive tag ${formatReference(archive)} already records ${manifest.digest} (an earlier deploy), but ${where} points at ${previous ?? 'nothing'} now: moving it would be a new deploy that archive tag does not record; give a new archive tag dated now (--archive-tag ${archive.tag!.replace(/-\d{14}-/, '-<YYYYMMDDHHMMSS now, UTC>-')}); nothing was written`,
+    );
+  }
+  // <dst> is a new archive tag: the deploy it records must be live (the moving tag points at the image).
+  if (options.liveTags?.length && previous !== manifest.digest && !live.some((head) => head?.digest === manifest.digest)) {
+    const seen = options.liveTags.map((tag, i) => `${formatReference({ ...target, tag })} points at ${live[i]?.digest ?? 'nothing'}`).join(', ');
+    throw new ConflictError(
+      `${where} would record a deploy of ${manifest.digest}, but ${seen}: an archive tag records a deploy that happened; copy onto the moving tag with --archive-tag ${target.tag} instead (it moves the tag, then records it); nothing was written`,
+    );
+  }
   if (options.dryRun) return result;
 
   if (previous !== manifest.digest) {
@@ -146,7 +167,14 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     }
     // Blobs copied, or checks slow: read again, so that the gap between the read and the write stays short.
     if (now() - readAt > Math.max(50, 4 * readRtt)) compareAndSwap((await readDestination())?.digest ?? null);
-    await putManifest(client, target, manifest, { verify: false });
+    const put = await putTag(client, target, manifest);
+    if (put.failed) {
+      const state =
+        put.readBack === undefined
+          ? `reading it back failed too, so ${where} points at either ${previous ?? 'nothing'} (nothing moved) or ${manifest.digest} (the write landed); run the same command again: it finishes the step or changes nothing`
+          : `read back, ${where} points at ${put.readBack ?? 'nothing'}: the write did not land`;
+      throw withNote(put.failed, `${state}${archive ? `; the archive tag ${archive.tag} was not written` : ''}`);
+    }
     result.tag = 'written';
     const gap = now() - readAt;
     // A copy with a compare-and-swap or a pushlog entry waits for a racer's write to land,
@@ -172,11 +200,8 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     }
   }
   if (archive && !archiveBefore) {
-    try {
-      await putManifest(client, archive, manifest, { verify: false });
-    } catch (error) {
-      throw afterMove(error, where, manifest.digest, archive.tag!, result.tag === 'written');
-    }
+    const put = await putTag(client, archive, manifest);
+    if (put.failed) throw afterMove(put.failed, where, manifest.digest, archive.tag!, result.tag === 'written', put.readBack === undefined);
     result.archiveTag = { tag: archive.tag!, outcome: 'written' };
     const [archiveAfter, movingAfter] = await Promise.all([client.headManifest(archive), client.headManifest(target)]);
     if (archiveAfter?.digest !== manifest.digest) {
@@ -192,13 +217,45 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
   return result;
 }
 
-/** An error after the moving tag moved says so, and how a rerun finishes the step. */
-function afterMove(error: unknown, where: string, digest: string, archiveTag: string, moved = true): unknown {
-  const note = `${where} ${moved ? 'now points at' : 'already pointed at'} ${digest}${moved ? ' (this run moved it)' : ''}, but the archive tag ${archiveTag} was not written: run the same command again, it leaves ${where} as it is and writes the archive tag`;
-  if (error instanceof PromoteError) {
-    const Kind = error.constructor as new (message: string) => PromoteError;
-    return new Kind(`${error.message}; ${note}`);
+interface TagPut {
+  /** Why the PUT failed, unless it landed (answered, or read back at the digest). */
+  failed?: RemoteError;
+  /** After a failed PUT: what the tag points at (null: nothing), undefined when that read failed too. */
+  readBack?: string | null;
+}
+
+/**
+ * PUT a tag. A failed PUT (an error status, an answer lost after the registry acted) says
+ * nothing about the tag: read it back. At the digest, the write landed and its answer was
+ * lost; otherwise the caller says what is known.
+ */
+async function putTag(client: RegistryClient, ref: ImageReference, manifest: Manifest): Promise<TagPut> {
+  try {
+    await putManifest(client, ref, manifest, { verify: false });
+    return {};
+  } catch (error) {
+    if (!(error instanceof RemoteError)) throw error;
+    let readBack: string | null | undefined;
+    try {
+      readBack = (await client.headManifest(ref))?.digest ?? null;
+    } catch {
+      readBack = undefined;
+    }
+    return readBack === manifest.digest ? {} : { failed: error, readBack };
   }
+}
+
+/** The same kind of error (its exit code), with what is known about the registry's state after it. */
+function withNote(error: PromoteError, note: string): PromoteError {
+  const Kind = error instanceof ConflictError ? ConflictError : error instanceof NotFoundError ? NotFoundError : error instanceof UsageError ? UsageError : RemoteError;
+  return new Kind(`${error.message}; ${note}`, { cause: error });
+}
+
+/** An error after the moving tag moved says so, and how a rerun finishes the step. */
+function afterMove(error: unknown, where: string, digest: string, archiveTag: string, moved = true, unknown = false): unknown {
+  const archive = unknown ? `the archive tag ${archiveTag} may not have been written (reading it back failed too)` : `the archive tag ${archiveTag} was not written`;
+  const note = `${where} ${moved ? 'now points at' : 'already pointed at'} ${digest}${moved ? ' (this run moved it)' : ''}, but ${archive}: run the same command again, it leaves ${where} as it is and writes the archive tag`;
+  if (error instanceof PromoteError) return withNote(error, note);
   return new RemoteError(`${(error as Error)?.message ?? String(error)}; ${note}`, { cause: error });
 }
 

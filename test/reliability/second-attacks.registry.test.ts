@@ -1,0 +1,195 @@
+// A second attack round on the promote step (issue 12, in its spirit), against the real
+// registry: an archive tag reused from an earlier deploy, a new archive tag given as <dst> for
+// an image that is not live, a <dst> that only looks like an archive tag, and a moving-tag or
+// archive-tag PUT whose answer is an error although the registry kept the write. Each refusal
+// changes nothing; each write the registry kept is found by reading it back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../support/cli.js';
+import { copyTestConfig } from '../support/copy-config.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { archiveTag, buildImage, headManifest, listTags, randomCommit, tagExisting, type BuiltImage } from '../support/fixtures.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+let reg: RunningRegistry;
+let proxy: FaultProxy;
+const conf = copyTestConfig();
+const now = new Date('2026-11-26T09:00:00Z');
+const env = () => ({ DOCKER_CONFIG: reg.dockerConfigDir, TC_PROMOTE_RETRY_BASE_MS: '5', TC_PROMOTE_NOW: now.toISOString() });
+const copy = (args: string[]) => runCli(['copy', ...args, ...conf.args], env());
+const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
+
+beforeAll(async () => {
+  reg = await startRegistry({ auth: 'anonymous' });
+  proxy = await startFaultProxy(reg.url);
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await reg?.stop();
+});
+
+interface World {
+  repository: string;
+  target: BuiltImage & { commit: string };
+  prior: BuiltImage & { commit: string };
+  at: string;
+}
+
+async function world(): Promise<World> {
+  const repository = conf.nextRepository();
+  const commit = randomCommit();
+  const target = { commit, ...(await buildImage(reg, { repository, commit, tags: ['target'], layers: 2 })) };
+  const priorCommit = randomCommit();
+  const prior = { commit: priorCommit, ...(await buildImage(reg, { repository, commit: priorCommit, tags: ['production', archiveTag('production', at(-86_400_000 * 3), priorCommit)] })) };
+  return { repository, target, prior, at: `${reg.host}/${repository}` };
+}
+
+async function expectUnchanged(w: World, production: string, tagsBefore: string[], result: CliResult): Promise<void> {
+  expect((await headManifest(reg, w.repository, 'production'))!.digest).toBe(production);
+  expect((await listTags(reg, w.repository)).sort()).toEqual(tagsBefore);
+  const writes = (await reg.accessLog()).filter((e) => e.method === 'PUT' || e.method === 'POST' || e.method === 'PATCH' || e.method === 'DELETE');
+  expect(writes, result.stderr).toEqual([]);
+  expect(result.stdout).toBe('');
+}
+
+describe('an archive tag is never reused for a new deploy', () => {
+  it('refuses the morning’s archive tag after a rollback (a command from the shell history): exit 3, nothing written, the pushlog stays true', async () => {
+    const w = await world();
+    const morning = archiveTag('production', at(-3_600_000), w.target.commit);
+    const first = await copy([`${w.at}@${w.target.digest}`, `${w.at}:production`, '--expect-current', w.prior.digest, '--archive-tag', morning]);
+    expect(first.code, first.stderr).toBe(0);
+    const back = archiveTag('production', at(-1_800_000), w.prior.commit);
+    const rollback = await copy([`${w.at}@${w.prior.digest}`, `${w.at}:production`, '--expect-current', w.target.digest, '--archive-tag', back]);
+    expect(rollback.code, rollback.stderr).toBe(0);
+
+    // Forward again with the morning's command: the compare-and-swap holds (production is at prior).
+    const before = (await listTags(reg, w.repository)).sort();
+    reg.clearAccessLog();
+    const again = await copy([`${w.at}@${w.target.digest}`, `${w.at}:production`, '--expect-current', w.prior.digest, '--archive-tag', morning]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain(`archive tag ${w.at}:${morning} already records ${w.target.digest} (an earlier deploy), but ${w.at}:production points at ${w.prior.digest} now`);
+    expect(again.stderr).toContain('give a new archive tag dated now (--archive-tag production-<YYYYMMDDHHMMSS now, UTC>-');
+    expect(again.stderr.trim().split('\n')).toHaveLength(1);
+    await expectUnchanged(w, w.prior.digest, before, again);
+    // Also without a compare-and-swap, and in a dry run.
+    for (const extra of [[], ['--dry-run']]) {
+      const loose = await copy([`${w.at}@${w.target.digest}`, `${w.at}:production`, '--archive-tag', morning, ...extra]);
+      expect(loose.code, loose.stderr).toBe(3);
+    }
+    await expectUnchanged(w, w.prior.digest, before, { code: 0, stdout: '', stderr: '', json: () => null });
+
+    // The way out: a new archive tag dated now.
+    const fresh = archiveTag('production', now, w.target.commit);
+    const ok = await copy([`${w.at}@${w.target.digest}`, `${w.at}:production`, '--expect-current', w.prior.digest, '--archive-tag', fresh]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const history = await runCli(['history', `copy-${w.repository.split('-').pop()}`, '--registry', reg.url, '--json', ...conf.args], env());
+    expect(history.json().current.tag).toBe(fresh);
+  });
+
+  it('still reuses it when the move is done already (a rerun finishing the step)', async () => {
+    const w = await world();
+    const tag = archiveTag('production', now, w.target.commit);
+    await tagExisting(reg, w.repository, w.target.digest, 'production');
+    await tagExisting(reg, w.repository, w.target.digest, tag);
+    const rerun = await copy([`${w.at}@${w.target.digest}`, `${w.at}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag, '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.json()).toMatchObject({ tag: 'unchanged', archiveTag: { tag, outcome: 'unchanged' } });
+  });
+});
+
+describe('an archive tag given as <dst> records a deploy that happened', () => {
+  it.each([
+    ['production', 'production'],
+    ['dev', 'dev'],
+  ])('refuses a new %s archive tag for an image its moving tag does not hold: exit 3, nothing written', async (env, moving) => {
+    const w = await world();
+    const tag = archiveTag(env, now, w.target.commit);
+    const before = (await listTags(reg, w.repository)).sort();
+    reg.clearAccessLog();
+    const result = await copy([`${w.at}:target`, `${w.at}:${tag}`]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(
+      `${w.at}:${tag} would record a deploy of ${w.target.digest}, but ${w.at}:${moving} points at ${moving === 'production' ? w.prior.digest : 'nothing'}: an archive tag records a deploy that happened; copy onto the moving tag with --archive-tag ${tag} instead`,
+    );
+    await expectUnchanged(w, w.prior.digest, before, result);
+  });
+
+  it.each([
+    ['an impossible date', (rev: string) => `production-20261399000000-${rev}`, /impossible date 20261399000000/],
+    ['an uppercase revision', (rev: string) => `production-20261126090000-${rev.toUpperCase()}`, /is not lowercase hex/],
+    ['a short revision', (rev: string) => `dev-20261126090000-${rev.slice(0, 12)}`, /revision .* is not 40 hex characters/],
+  ])('refuses a <dst> that looks like an archive tag but has %s (history would ignore it): exit 2, nothing written', async (_name, make, reason) => {
+    const w = await world();
+    const tag = make(w.target.commit);
+    const before = (await listTags(reg, w.repository)).sort();
+    reg.clearAccessLog();
+    const result = await copy([`${w.at}:target`, `${w.at}:${tag}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`<dst>: "${tag}" looks like an archive tag but is not one (`);
+    expect(result.stderr).toMatch(reason);
+    expect(result.stderr).toContain('an archive tag is <env>-<YYYYMMDDHHMMSS>-<40 lowercase hex revision>');
+    await expectUnchanged(w, w.prior.digest, before, result);
+  });
+});
+
+describe('a PUT answered with an error is read back', () => {
+  const onProxy = (w: World) => `${proxy.host}/${w.repository}`;
+
+  it.each([
+    ['HTTP 500 after the registry kept it', { kind: 'status-after', status: 500 } as const],
+    ['the answer lost after the registry kept it', { kind: 'reset-after' } as const],
+  ])('the moving tag PUT: %s, every attempt: the write is found, the archive tag written, exit 0', async (_name, fault) => {
+    const w = await world();
+    const tag = archiveTag('production', now, w.target.commit);
+    proxy.clear();
+    proxy.add({ method: 'PUT', path: /manifests\/production$/, fault, times: Infinity });
+    const result = await copy([`${onProxy(w)}@${w.target.digest}`, `${onProxy(w)}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag, '--json']);
+    proxy.clear();
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json()).toMatchObject({ tag: 'written', archiveTag: { tag, outcome: 'written' } });
+    expect((await headManifest(reg, w.repository, 'production'))!.digest).toBe(w.target.digest);
+    expect((await headManifest(reg, w.repository, tag))!.digest).toBe(w.target.digest);
+  });
+
+  it('the archive tag PUT: HTTP 500 after the registry kept it, every attempt: found, exit 0', async () => {
+    const w = await world();
+    const tag = archiveTag('production', now, w.target.commit);
+    proxy.clear();
+    proxy.add({ method: 'PUT', path: /manifests\/production-/, fault: { kind: 'status-after', status: 500 }, times: Infinity });
+    const result = await copy([`${onProxy(w)}@${w.target.digest}`, `${onProxy(w)}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag]);
+    proxy.clear();
+    expect(result.code, result.stderr).toBe(0);
+    expect((await headManifest(reg, w.repository, tag))!.digest).toBe(w.target.digest);
+  });
+
+  it('the moving tag PUT refused (nothing kept): says production did not move, exit 1', async () => {
+    const w = await world();
+    const tag = archiveTag('production', now, w.target.commit);
+    proxy.clear();
+    proxy.add({ method: 'PUT', path: /manifests\/production$/, fault: { kind: 'status', status: 500 }, times: Infinity });
+    const result = await copy([`${onProxy(w)}@${w.target.digest}`, `${onProxy(w)}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag]);
+    proxy.clear();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`HTTP 500 UNAVAILABLE: injected fault; read back, ${onProxy(w)}:production points at ${w.prior.digest}: the write did not land; the archive tag ${tag} was not written`);
+    expect((await headManifest(reg, w.repository, 'production'))!.digest).toBe(w.prior.digest);
+  });
+
+  it('the moving tag PUT answered 500 and the read-back fails too: both possible states and "run the same command again"; the rerun converges', async () => {
+    const w = await world();
+    const tag = archiveTag('production', now, w.target.commit);
+    let put = false;
+    proxy.clear();
+    proxy.add({ method: 'PUT', path: /manifests\/production$/, fault: { kind: 'status-after', status: 500 }, times: Infinity });
+    proxy.add({ method: 'HEAD', path: /manifests\/production$/, fault: { kind: 'status', status: 503 }, times: Infinity, when: () => (put ||= proxy.requests().some((r) => r.method === 'PUT')) });
+    const args = [`${onProxy(w)}@${w.target.digest}`, `${onProxy(w)}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag];
+    const result = await copy(args);
+    proxy.clear();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `reading it back failed too, so ${onProxy(w)}:production points at either ${w.prior.digest} (nothing moved) or ${w.target.digest} (the write landed); run the same command again: it finishes the step or changes nothing; the archive tag ${tag} was not written`,
+    );
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    const rerun = await copy([...args, '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.json()).toMatchObject({ tag: 'unchanged', archiveTag: { outcome: 'written' } });
+  });
+});
