@@ -183,7 +183,10 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
       result.settleMs = Math.round(Math.min(settle.maxMs, Math.max(settle.minMs, 2 * gap)));
       await sleep(result.settleMs);
     }
-    const [after, archiveNow] = await Promise.all([client.headManifest(target), archive && !archiveBefore ? client.headManifest(archive) : Promise.resolve(undefined)]);
+    const [after, archiveNow] = await readBack(
+      Promise.all([client.headManifest(target), archive && !archiveBefore ? client.headManifest(archive) : Promise.resolve(undefined)]),
+      `${where} now points at ${manifest.digest} (this run moved it), but reading it back (to see that no other copy wrote after it) failed${archive && !archiveBefore ? `, so the archive tag ${archive.tag} was not written` : ''}: run the same command again, it leaves ${where} as it is${archive && !archiveBefore ? ' and writes the archive tag' : ''}`,
+    );
     if (after?.digest !== manifest.digest) {
       throw new RacedError(
         `raced: ${where} now points at ${after?.digest ?? 'nothing'}, not at ${manifest.digest}, which this run wrote ${result.settleMs} ms before: another promotion wrote after it (or the registry did not keep this write), and the tag holds that one${archive ? `; the archive tag ${archive.tag} was not written` : ''}. Nothing else was written; check what ${where} should point at before running again`,
@@ -203,7 +206,10 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     const put = await putTag(client, archive, manifest);
     if (put.failed) throw afterMove(put.failed, where, manifest.digest, archive.tag!, result.tag === 'written', put.readBack === undefined);
     result.archiveTag = { tag: archive.tag!, outcome: 'written' };
-    const [archiveAfter, movingAfter] = await Promise.all([client.headManifest(archive), client.headManifest(target)]);
+    const [archiveAfter, movingAfter] = await readBack(
+      Promise.all([client.headManifest(archive), client.headManifest(target)]),
+      `${where} and the archive tag ${archive.tag} were written (${manifest.digest}), but reading them back failed: run the same command again, it changes nothing when both are in place`,
+    );
     if (archiveAfter?.digest !== manifest.digest) {
       throw new ConflictError(`${formatReference(archive)}: after the write it points at ${archiveAfter?.digest ?? 'nothing'}, not ${manifest.digest}: another promotion may have raced this one`);
     }
@@ -242,6 +248,15 @@ async function putTag(client: RegistryClient, ref: ImageReference, manifest: Man
       readBack = undefined;
     }
     return readBack === manifest.digest ? {} : { failed: error, readBack };
+  }
+}
+
+/** Reads after a write: a failure says what was written before it, and how a rerun finishes. */
+async function readBack<T>(reads: Promise<T>, note: string): Promise<T> {
+  try {
+    return await reads;
+  } catch (error) {
+    throw error instanceof PromoteError ? withNote(error, note) : new RemoteError(`${(error as Error)?.message ?? String(error)}; ${note}`, { cause: error });
   }
 }
 

@@ -173,6 +173,43 @@ describe('a PUT answered with an error is read back', () => {
     expect((await headManifest(reg, w.repository, 'production'))!.digest).toBe(w.prior.digest);
   });
 
+  it.each([
+    ['keeps answering 503', { kind: 'status', status: 503 } as const, {}],
+    ['stalls past the command deadline', { kind: 'stall', ms: 30_000 } as const, { TC_PROMOTE_COMMAND_TIMEOUT_MS: '2500' }],
+  ])('the verifying read after the move %s: says production moved and the archive tag was not written, exit 1; the rerun converges', async (_name, fault, extra) => {
+    const w = await world();
+    const tag = archiveTag('production', now, w.target.commit);
+    proxy.clear();
+    proxy.add({ method: 'HEAD', path: /manifests\/production$/, fault, times: Infinity, when: () => proxy.requests().some((r) => r.method === 'PUT') });
+    const args = [`${onProxy(w)}@${w.target.digest}`, `${onProxy(w)}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag];
+    const result = await runCli(['copy', ...args, ...conf.args], { ...env(), ...extra });
+    proxy.clear();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${onProxy(w)}:production now points at ${w.target.digest} (this run moved it), but reading it back (to see that no other copy wrote after it) failed, so the archive tag ${tag} was not written: run the same command again`,
+    );
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await headManifest(reg, w.repository, tag)).toBeNull();
+    const rerun = await copy(args);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect((await headManifest(reg, w.repository, tag))!.digest).toBe(w.target.digest);
+  });
+
+  it('the last read, after both writes, keeps failing: says both were written, exit 1; the rerun changes nothing', async () => {
+    const w = await world();
+    const tag = archiveTag('production', now, w.target.commit);
+    proxy.clear();
+    proxy.add({ method: 'HEAD', path: /manifests\/production-/, fault: { kind: 'status', status: 503 }, times: Infinity, when: () => proxy.requests().some((r) => r.method === 'PUT' && /manifests\/production-/.test(r.path)) });
+    const args = [`${onProxy(w)}@${w.target.digest}`, `${onProxy(w)}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag];
+    const result = await copy(args);
+    proxy.clear();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${onProxy(w)}:production and the archive tag ${tag} were written (${w.target.digest}), but reading them back failed: run the same command again, it changes nothing when both are in place`);
+    const rerun = await copy([...args, '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.json()).toMatchObject({ tag: 'unchanged', archiveTag: { outcome: 'unchanged' } });
+  });
+
   it('the moving tag PUT answered 500 and the read-back fails too: both possible states and "run the same command again"; the rerun converges', async () => {
     const w = await world();
     const tag = archiveTag('production', now, w.target.commit);
