@@ -3,12 +3,15 @@
 // an image that is not live, a <dst> that only looks like an archive tag, and a moving-tag or
 // archive-tag PUT whose answer is an error although the registry kept the write. Each refusal
 // changes nothing; each write the registry kept is found by reading it back.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../support/cli.js';
+import { binPath, runCli, type CliResult } from '../support/cli.js';
 import { copyTestConfig } from '../support/copy-config.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { archiveTag, buildImage, headManifest, listTags, randomCommit, tagExisting, type BuiltImage } from '../support/fixtures.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
 
 let reg: RunningRegistry;
 let proxy: FaultProxy;
@@ -228,5 +231,40 @@ describe('a PUT answered with an error is read back', () => {
     const rerun = await copy([...args, '--json']);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.json()).toMatchObject({ tag: 'unchanged', archiveTag: { outcome: 'written' } });
+  });
+});
+
+describe('SIGTERM or SIGINT between the writes (a cancelled task, Ctrl-C)', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s: the process says production moved and the archive tag may not be written, records it, and the rerun converges', async (signal) => {
+    const w = await world();
+    const at = `${proxy.host}/${w.repository}`;
+    const tag = archiveTag('production', now, w.target.commit);
+    proxy.clear();
+    proxy.add({ method: 'PUT', path: /manifests\/production-/, fault: { kind: 'stall', ms: 30_000 } });
+    const artifacts = makeTempDir('signal-artifacts-');
+    const args = ['copy', `${at}@${w.target.digest}`, `${at}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag, ...conf.args];
+    const child = spawn(process.execPath, [binPath, ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env(), TC_PROMOTE_ARTIFACTS: artifacts, TC_PROMOTE_PROMOTION: JSON.stringify({ script: 'x' }) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const deadline = performance.now() + 15_000;
+    while (!proxy.requests().some((r) => r.faulted) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const sent = performance.now();
+    child.kill(signal);
+    const code = await closed;
+    expect(performance.now() - sent).toBeLessThan(2_500);
+    proxy.clear();
+    expect(code).toBe(1);
+    const said = `${at}:production now points at ${w.target.digest} (this run moved it), but the archive tag ${tag} may not have been written (reading it back failed too): run the same command again`;
+    expect(stderr).toContain(`stopped: ${signal} received`);
+    expect(stderr).toContain(said);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(readFileSync(path.join(artifacts, 'promotion.json'), 'utf8'))).toMatchObject({ outcome: 'failed', error: expect.stringContaining(said) });
+    const rerun = await runCli(args, env());
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect((await headManifest(reg, w.repository, tag))!.digest).toBe(w.target.digest);
   });
 });
