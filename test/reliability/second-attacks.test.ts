@@ -2,7 +2,7 @@
 // error text escapes the credential it echoes (so the raw text does not hold it, while the
 // message built from the decoded, shortened string would), and a credential helper still
 // running when the command deadline passes.
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, runCliProcess } from '../support/cli.js';
@@ -84,5 +84,27 @@ describe('the command deadline ends a credential helper still running', () => {
     expect(performance.now() - start).toBeLessThan(3_400);
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe(`tc-promote history: error: credential helper docker-credential-stuck for ${server.host} was stopped: the command deadline of 1500 ms passed (TC_PROMOTE_COMMAND_TIMEOUT_MS)`);
+  });
+});
+
+describe('half a task setup is refused, never taken for "outside a task"', () => {
+  const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const copyArgs = ['copy', `127.0.0.1:9/mozilla/releng-signingscript@sha256:${'a'.repeat(64)}`, '127.0.0.1:9/mozilla/releng-signingscript:production', '--expect-current', 'none', '--archive-tag', `production-${stamp}-${'b'.repeat(40)}`];
+  const record = JSON.stringify({ script: 'signingscript' });
+  it.each([
+    ['TC_PROMOTE_ARTIFACTS empty (promotion.json would land in the working directory)', { TC_PROMOTE_ARTIFACTS: '', TC_PROMOTE_PROMOTION: record }, 'TC_PROMOTE_ARTIFACTS: set but empty; inside a task the graph sets it (with TC_PROMOTE_PROMOTION); outside a task unset both'],
+    ['TC_PROMOTE_PROMOTION empty', { TC_PROMOTE_ARTIFACTS: '/tmp/x', TC_PROMOTE_PROMOTION: '' }, 'TC_PROMOTE_PROMOTION: set but empty'],
+    ['TC_PROMOTE_PROMOTION without its folder (nothing would be recorded)', { TC_PROMOTE_PROMOTION: record }, 'TC_PROMOTE_PROMOTION is set but TC_PROMOTE_ARTIFACTS is not: inside a task the graph sets both (the record and its folder); set both, or unset TC_PROMOTE_PROMOTION outside a task'],
+    ['TC_PROMOTE_ARTIFACTS without the record', { TC_PROMOTE_ARTIFACTS: '/tmp/x' }, 'TC_PROMOTE_ARTIFACTS is set but TC_PROMOTE_PROMOTION is not'],
+  ])('%s: exit 2 before any request', async (_name, env, message) => {
+    const server = await hostile((_req, res) => json(res, 500, {}));
+    const args = copyArgs.map((a) => a.replace('127.0.0.1:9', server.host));
+    for (const argv of [args, ['force-push', '--branch', 'production-signingscript', '--revision', 'c'.repeat(40)]]) {
+      const result = await runCli(argv, { ...env, GITHUB_TOKEN: 'ghp_unused000000000000', GITHUB_API_URL: server.url });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(message);
+    }
+    expect(server.requests()).toEqual([]);
+    expect(existsSync('promotion.json')).toBe(false);
   });
 });
