@@ -118,7 +118,7 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
   ]);
   if (!manifest) throw new NotFoundError(`<src>: ${formatReference(src)} does not exist`);
   if (archive && archiveBefore && archiveBefore.digest !== manifest.digest) {
-    throw new ConflictError(`archive tag ${formatReference(archive)} already records ${archiveBefore.digest}, not ${manifest.digest}; archive tags are never rewritten; nothing was written`);
+    throw new ConflictError(`archive tag ${formatReference(archive)} already records ${archiveBefore.digest}, not ${manifest.digest}; archive tags are never rewritten; nothing was written; give a new archive tag dated now`);
   }
   // Round 2: the checks on the image, beside the compare-and-swap read.
   let before = early;
@@ -139,9 +139,9 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
   };
   const compareAndSwap = (seen: string | null): void => {
     if (seen === manifest.digest) return;
-    if (options.neverRewrite && seen !== null) throw new ConflictError(`${where} is an archive tag and already records ${seen}, not ${manifest.digest}; archive tags are never rewritten; nothing was written`);
+    if (options.neverRewrite && seen !== null) throw new ConflictError(`${where} is an archive tag and already records ${seen}, not ${manifest.digest}; archive tags are never rewritten; nothing was written; give a new archive tag dated now`);
     if (options.expectCurrent === undefined || (seen ?? 'none') === options.expectCurrent) return;
-    throw new ConflictError(`${where} points at ${seen ?? 'nothing'}, not ${options.expectCurrent} as planned: it moved since the plan; nothing was written`);
+    throw new ConflictError(`${where} points at ${seen ?? 'nothing'}, not ${options.expectCurrent} as planned: it moved since the plan; nothing was written; look at what it points at now (tc-promote history) and plan again`);
   };
   compareAndSwap(previous);
   // An archive tag that exists already records an earlier deploy of this image: reusing it
