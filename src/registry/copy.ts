@@ -15,8 +15,10 @@
  * The registry API has no conditional write. Two copies that both read the expected digest
  * both write; the one that wrote first finds out in step 4, when the settle has let the other
  * write land: it exits 3 ("raced") and writes no archive tag for a digest that is not live.
- * The settle is twice this run's own read-to-write gap (about two round trips), so a racer as
- * quick as this one is seen; one much slower than that may still be missed (docs/security.md).
+ * The settle is the re-read threshold (50 ms, or four read round trips) plus this run's own
+ * read-to-write gap, at least twice that gap: every copy reads again before writing when its
+ * read is older than the threshold, so a racer whose read came before this write landed has
+ * written by then, unless its network is much slower than this one's (docs/security.md).
  */
 import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -109,6 +111,9 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     return head;
   };
 
+  // A copy whose read is older than this when it is about to write reads again first.
+  const rereadAfterMs = (): number => Math.max(50, 4 * readRtt);
+
   // Round 1: the source, the archive tag, and the destination unless checks must come first.
   const [manifest, archiveBefore, early, live] = await Promise.all([
     client.getManifest(src),
@@ -166,7 +171,7 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
       await copyContent(client, src, dst, manifest, result, options.concurrency ?? 4);
     }
     // Blobs copied, or checks slow: read again, so that the gap between the read and the write stays short.
-    if (now() - readAt > Math.max(50, 4 * readRtt)) compareAndSwap((await readDestination())?.digest ?? null);
+    if (now() - readAt > rereadAfterMs()) compareAndSwap((await readDestination())?.digest ?? null);
     const put = await putTag(client, target, manifest);
     if (put.failed) {
       const state =
@@ -180,7 +185,9 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     // A copy with a compare-and-swap or a pushlog entry waits for a racer's write to land,
     // then reads: a plain retag needs no settle.
     if (options.expectCurrent !== undefined || options.neverRewrite || archive) {
-      result.settleMs = Math.round(Math.min(settle.maxMs, Math.max(settle.minMs, 2 * gap)));
+      // A racer as quick as this one writes within that gap of its read; any copy writes within
+      // the re-read threshold (and its PUT) of its read, which came before this write landed.
+      result.settleMs = Math.round(Math.min(settle.maxMs, Math.max(settle.minMs, 2 * gap, rereadAfterMs() + gap)));
       await sleep(result.settleMs);
     }
     const [after, archiveNow] = await readBack(
