@@ -151,6 +151,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       ...(archiveTag !== undefined && { archiveTag }),
       ...(check && { check }),
       ...(dstArchive && { neverRewrite: true, liveTags }),
+      ...(io.signal && { signal: io.signal }),
       dryRun,
     });
   } catch (error) {

@@ -59,6 +59,8 @@ export interface CopyOptions {
   /** The clock and the wait (tests). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** The command's stop (its deadline, a signal): it ends the settle too, which then says what moved. */
+  signal?: AbortSignal;
 }
 
 export type TagOutcome = 'written' | 'unchanged' | 'would-write';
@@ -94,7 +96,7 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     throw new UsageError(`--expect-current: ${JSON.stringify(options.expectCurrent)} is not a sha256 digest (or none)`);
   }
   const now = options.now ?? (() => performance.now());
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => stoppableSleep(ms, options.signal));
   const settle = { ...defaultSettle, ...options.settle };
   const target: ImageReference = { registry: dst.registry, repository: dst.repository, tag: dst.tag };
   const archive: ImageReference | null = options.archiveTag !== undefined ? { registry: dst.registry, repository: dst.repository, tag: options.archiveTag } : null;
@@ -184,15 +186,16 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     const gap = now() - readAt;
     // A copy with a compare-and-swap or a pushlog entry waits for a racer's write to land,
     // then reads: a plain retag needs no settle.
-    if (options.expectCurrent !== undefined || options.neverRewrite || archive) {
-      // A racer as quick as this one writes within that gap of its read; any copy writes within
-      // the re-read threshold (and its PUT) of its read, which came before this write landed.
-      result.settleMs = Math.round(Math.min(settle.maxMs, Math.max(settle.minMs, 2 * gap, rereadAfterMs() + gap)));
-      await sleep(result.settleMs);
-    }
+    const settled = options.expectCurrent !== undefined || options.neverRewrite || archive !== null;
+    // A racer as quick as this one writes within that gap of its read; any copy writes within
+    // the re-read threshold (and its PUT) of its read, which came before this write landed.
+    if (settled) result.settleMs = Math.round(Math.min(settle.maxMs, Math.max(settle.minMs, 2 * gap, rereadAfterMs() + gap)));
     const [after, archiveNow] = await readBack(
-      Promise.all([client.headManifest(target), archive && !archiveBefore ? client.headManifest(archive) : Promise.resolve(undefined)]),
-      `${where} now points at ${manifest.digest} (this run moved it), but reading it back (to see that no other copy wrote after it) failed${archive && !archiveBefore ? `, so the archive tag ${archive.tag} was not written` : ''}: run the same command again, it leaves ${where} as it is${archive && !archiveBefore ? ' and writes the archive tag' : ''}`,
+      (async () => {
+        if (settled) await sleep(result.settleMs);
+        return Promise.all([client.headManifest(target), archive && !archiveBefore ? client.headManifest(archive) : Promise.resolve(undefined)]);
+      })(),
+      `${where} now points at ${manifest.digest} (this run moved it), but the read that checks no other copy wrote after it did not complete${archive && !archiveBefore ? `, so the archive tag ${archive.tag} was not written` : ''}: run the same command again, it leaves ${where} as it is${archive && !archiveBefore ? ' and writes the archive tag' : ''}`,
     );
     if (after?.digest !== manifest.digest) {
       throw new RacedError(
@@ -256,6 +259,23 @@ async function putTag(client: RegistryClient, ref: ImageReference, manifest: Man
     }
     return readBack === manifest.digest ? {} : { failed: error, readBack };
   }
+}
+
+/** The settle's wait, ended early by the command's stop (as every request is). */
+function stoppableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const stopped = (): void => {
+      clearTimeout(timer);
+      const reason: unknown = signal?.reason;
+      reject(new RemoteError(`the settle before the verifying read was stopped: ${reason instanceof Error ? reason.message : 'the command was stopped'}`));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stopped);
+      resolve();
+    }, ms);
+    if (signal?.aborted) stopped();
+    else signal?.addEventListener('abort', stopped, { once: true });
+  });
 }
 
 /** Reads after a write: a failure says what was written before it, and how a rerun finishes. */

@@ -189,13 +189,32 @@ describe('a PUT answered with an error is read back', () => {
     proxy.clear();
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      `${onProxy(w)}:production now points at ${w.target.digest} (this run moved it), but reading it back (to see that no other copy wrote after it) failed, so the archive tag ${tag} was not written: run the same command again`,
+      `${onProxy(w)}:production now points at ${w.target.digest} (this run moved it), but the read that checks no other copy wrote after it did not complete, so the archive tag ${tag} was not written: run the same command again`,
     );
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(await headManifest(reg, w.repository, tag)).toBeNull();
     const rerun = await copy(args);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect((await headManifest(reg, w.repository, tag))!.digest).toBe(w.target.digest);
+  });
+
+  it('the command deadline during the settle (a registry 1.2 s away, a settle of seconds): stopped at once, says production moved', async () => {
+    const w = await world();
+    const far = await startFaultProxy(reg.url, { delayMs: 1_200 });
+    try {
+      const at = `${far.host}/${w.repository}`;
+      const tag = archiveTag('production', now, w.target.commit);
+      const start = performance.now();
+      // GET ‖ HEAD, layer ‖ HEAD, PUT: about 3.6 s; then a settle of over 2 s, which the deadline cuts.
+      const result = await runCli(['copy', `${at}@${w.target.digest}`, `${at}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag, ...conf.args], { ...env(), TC_PROMOTE_COMMAND_TIMEOUT_MS: '5000' });
+      expect(performance.now() - start).toBeLessThan(6_500);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('the settle before the verifying read was stopped: the command deadline of 5000 ms passed (TC_PROMOTE_COMMAND_TIMEOUT_MS)');
+      expect(result.stderr).toContain(`${at}:production now points at ${w.target.digest} (this run moved it), but the read that checks no other copy wrote after it did not complete, so the archive tag ${tag} was not written: run the same command again`);
+      expect((await headManifest(reg, w.repository, 'production'))!.digest).toBe(w.target.digest);
+    } finally {
+      await far.stop();
+    }
   });
 
   it('the last read, after both writes, keeps failing: says both were written, exit 1; the rerun changes nothing', async () => {
