@@ -221,7 +221,11 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
       `${where} and the archive tag ${archive.tag} were written (${manifest.digest}), but reading them back failed: run the same command again, it changes nothing when both are in place`,
     );
     if (archiveAfter?.digest !== manifest.digest) {
-      throw new ConflictError(`${formatReference(archive)}: after the write it points at ${archiveAfter?.digest ?? 'nothing'}, not ${manifest.digest}: another promotion may have raced this one`);
+      // Someone else's archive tag of the same name (a conflict), or none at all: the registry did not keep the write.
+      const kept = archiveAfter
+        ? new ConflictError(`${formatReference(archive)}: after the write it points at ${archiveAfter.digest}, not ${manifest.digest}: another promotion may have raced this one`)
+        : new RemoteError(`${formatReference(archive)}: the registry accepted the write but does not hold the tag when read back`);
+      throw afterMove(kept, where, manifest.digest, archive.tag!, result.tag === 'written');
     }
     if (movingAfter?.digest !== manifest.digest) {
       throw new RacedError(

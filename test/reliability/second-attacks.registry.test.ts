@@ -217,6 +217,21 @@ describe('a PUT answered with an error is read back', () => {
     }
   });
 
+  it('a registry that answers 201 to the archive tag PUT and keeps nothing: says production moved and the archive tag is missing, exit 1; the rerun writes it', async () => {
+    const w = await world();
+    const tag = archiveTag('production', now, w.target.commit);
+    proxy.clear();
+    proxy.add({ method: 'PUT', path: /manifests\/production-/, fault: { kind: 'status', status: 201, body: '' } });
+    const args = [`${onProxy(w)}@${w.target.digest}`, `${onProxy(w)}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag];
+    const result = await copy(args);
+    proxy.clear();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${onProxy(w)}:production-${tag.slice('production-'.length)}: the registry accepted the write but does not hold the tag when read back; ${onProxy(w)}:production now points at ${w.target.digest} (this run moved it), but the archive tag ${tag} was not written: run the same command again`);
+    const rerun = await copy(args);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect((await headManifest(reg, w.repository, tag))!.digest).toBe(w.target.digest);
+  });
+
   it('the last read, after both writes, keeps failing: says both were written, exit 1; the rerun changes nothing', async () => {
     const w = await world();
     const tag = archiveTag('production', now, w.target.commit);
