@@ -5,7 +5,7 @@ import module from 'node:module';
 
 module.enableCompileCache?.();
 const { main, commandDeadlinePassed } = await import('../dist/cli/main.js');
-process.exitCode = await main(process.argv.slice(2));
-// Past its deadline a command may leave a request that ignores the stop (a library's own
-// socket): the process ends now rather than wait for it.
+process.exitCode = await main(process.argv.slice(2), undefined, { signals: true });
+// Past its deadline (or stopped by SIGINT/SIGTERM) a command may leave a request that ignores
+// the stop (a library's own socket): the process ends now rather than wait for it.
 if (commandDeadlinePassed()) process.exit(process.exitCode);

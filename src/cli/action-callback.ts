@@ -59,6 +59,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { plan, graph, result } = await runActionCallback(config, action, {
     ...deps,
     queue,
+    ...(io.signal && { submitOptions: { signal: io.signal } }),
     beforeSubmit: (g: TaskGraph) => {
       for (const w of g.warnings) io.stderr(`warning: ${w}\n`);
       if (!artifacts) return;

@@ -102,7 +102,7 @@ export function buildRuntime(values: GlobalValues, io: Io, config: Config = load
       configSecret: config.taskcluster.secrets.registry,
       rootUrl: config.taskcluster.rootUrl,
       flagRootUrl: values['root-url'],
-      dockerConfig: dockerConfigCredentials(io.env),
+      dockerConfig: dockerConfigCredentials(io.env, io.signal),
     }),
     plainHttpHosts: new Set(override?.plainHttp ? [override.registry] : []),
     ...(timeoutMs !== undefined && { timeoutMs }),

@@ -27,9 +27,16 @@ Everything is checked before the first write; a refusal changes nothing:
     dated now: not in the future (5 minutes of clock skew), not older than a day (a promote
     task's deadline); exit 2. An archive tag that exists with another digest: exit 3.
   - <dst> an archive tag of a configured environment is written only new (never rewritten),
-    under the same rules, and only when /app/version.json shows the revision it names.
+    under the same rules, only when /app/version.json shows the revision it names, and only
+    when the environment's moving tag in that repository points at the image already (it
+    records a deploy that happened: the repair of a missing pushlog entry); exit 3 otherwise.
+    A <dst> that looks like an archive tag but is not one (an impossible date, a revision
+    that is not 40 lowercase hex) is refused (exit 2).
+  - an --archive-tag that exists already (same image) is reused only when <dst> points at the
+    image already (a rerun finishing the step); otherwise it records an earlier deploy, exit 3.
   - with --expect-current or --archive-tag the moving tag is read again after a short settle
-    (twice this run's read-to-write time): if another copy wrote after this one, exit 3
+    (50 ms or four read round trips, plus this run's read-to-write time): if another copy
+    wrote after this one, exit 3
     "raced: now points at …" and no archive tag is written.
   - onto a moving tag without --expect-current or --archive-tag it warns, and prints the
     command with both.
@@ -87,6 +94,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (srcTag?.kind === 'archive' && srcTag.revision) claims.push(['<src>', srcTag.revision]);
   // <dst> an archive tag of a configured environment: a new pushlog entry, never a rewrite.
   const dstArchive = dstTag.kind === 'archive' ? checkNewArchiveTag(dst.tag, { config, nowMs, prefixes: [dstTag.env], field: '<dst>' }) : null;
+  // A tag in an environment's archive namespace, dated, that history would not read as one: a typo, refused.
+  if (dstTag.kind === 'ignored' && grammar.prefixes.some((p) => dst.tag!.startsWith(`${p}-`)) && /\d{14}/.test(dst.tag)) {
+    throw new UsageError(`<dst>: ${quote(dst.tag)} looks like an archive tag but is not one (${dstTag.reason}): history would ignore it; an archive tag is <env>-<YYYYMMDDHHMMSS>-<40 lowercase hex revision>`);
+  }
+  // The moving tags whose deploy a new archive tag as <dst> records: one must hold the image already.
+  const liveTags = dstArchive ? [...new Set(Object.values(config.environments).filter((e) => e.archivePrefix === dstArchive.env).map((e) => e.movingTag))] : [];
   if (dstArchive) {
     if (archiveFlag !== undefined) throw new UsageError(`--archive-tag: <dst> ${quote(dst.tag)} is an archive tag itself; give one or the other`);
     if (expectCurrent !== undefined && expectCurrent !== 'none') throw new UsageError(`--expect-current: <dst> ${quote(dst.tag)} is an archive tag, which is only ever written new (--expect-current none, or nothing)`);
@@ -137,7 +150,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       ...(expectCurrent !== undefined && { expectCurrent }),
       ...(archiveTag !== undefined && { archiveTag }),
       ...(check && { check }),
-      ...(dstArchive && { neverRewrite: true }),
+      ...(dstArchive && { neverRewrite: true, liveTags }),
+      ...(io.signal && { signal: io.signal }),
       dryRun,
     });
   } catch (error) {

@@ -24,7 +24,8 @@ A branch already at the revision is left alone (exit 0).
 Options:
   --branch B       the deploy branch to move
   --revision SHA   the full 40-hex commit to move it to
-  --expect SHA     the lease: the head the branch must still have (refuse with exit 3 otherwise)
+  --expect SHA     the lease: the head the branch must still have (refuse with exit 3 otherwise);
+                   without it the branch is moved from whatever it holds, with a warning
   --dry-run        do every read, write nothing, and say what would happen
 
 Credentials: GITHUB_TOKEN, or inside a task (TASKCLUSTER_PROXY_URL set) the field
@@ -82,6 +83,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (verbose) io.stderr(`${message}\n`);
     },
   });
+  // A forced update without a lease replaces whatever the branch holds: say so (the graph's
+  // task description says it too).
+  if (expect === undefined && result.oldHead !== result.revision) {
+    io.stderr(
+      `warning: no lease (--expect): ${branch} ${result.dryRun ? 'would be moved' : 'was moved'} from ${result.oldHead} without checking that it is the head seen when the move was planned; its old head ${result.dryRun ? 'would be' : 'is'} kept as ${result.backupRef ?? 'a backup ref'}\n`,
+    );
+  }
   if (!result.dryRun) {
     const { oldHead, backupRef, moved } = result;
     finishPromotionRecord(io, { outcome: moved ? 'force-pushed' : 'already-there', branch: result.branch, revision: result.revision, oldHead, backupRef, moved }, nowMs, `${result.branch} is at ${result.revision}`);

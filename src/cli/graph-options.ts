@@ -80,6 +80,8 @@ export async function planAndBuildGraph(values: GraphValues, script: string | un
   if (values.reason !== undefined) checkReason(values.reason, '--reason');
   const taskGroupId = values['task-group-id'];
   if (taskGroupId !== undefined && !isSlugid(taskGroupId)) throw new UsageError(`--task-group-id: ${quote(taskGroupId)} is not a task id (a 22-character slugid)`);
+  // Checked before the plan reads anything (a registry that is down must not hide a typo).
+  const attempt = positiveInteger(values.attempt, '--attempt', 1000);
   let plan: Plan;
   let compareAndSwap = true;
   if (values.offline) {
@@ -104,7 +106,6 @@ export async function planAndBuildGraph(values: GraphValues, script: string | un
     if (checker) runtime.checkDeployBranch = checker;
     plan = await planPromotion(runtime, planRequestFrom(values, script));
   }
-  const attempt = positiveInteger(values.attempt, '--attempt', 1000);
   const graph = buildGraph(config, plan, {
     ...(taskGroupId !== undefined && { taskGroupId }),
     ...(attempt !== undefined && { attempt }),

@@ -65,7 +65,7 @@ export const defaultCommandTimeoutMs = 20 * 60_000;
 const stopGraceMs = 2_000;
 
 let deadlinePassed = false;
-/** Whether a command of this process ran into its deadline (bin/tc-promote.js then exits at once). */
+/** Whether a command of this process ran into its deadline or was stopped by a signal (bin/tc-promote.js then exits at once). */
 export function commandDeadlinePassed(): boolean {
   return deadlinePassed;
 }
@@ -107,7 +107,16 @@ async function within(run: Promise<number>, ms: number): Promise<number | undefi
   }
 }
 
-export async function main(argv: string[], rawIo: Io = defaultIo()): Promise<number> {
+export interface MainOptions {
+  /**
+   * Stop on SIGINT and SIGTERM as at the deadline (bin/tc-promote.js): every request ends, the
+   * command says where it stopped ("the moving tag moved, the archive tag was not written");
+   * a second signal, or the command still running after a moment, ends the process.
+   */
+  signals?: boolean;
+}
+
+export async function main(argv: string[], rawIo: Io = defaultIo(), options: MainOptions = {}): Promise<number> {
   // Whatever a command prints (a registry's error text, a commit from an image's
   // version.json) loses every credential the run knows of or sent, and reaches the terminal
   // with control and invisible characters escaped.
@@ -126,6 +135,17 @@ export async function main(argv: string[], rawIo: Io = defaultIo()): Promise<num
     io.stderr(`tc-promote: unknown command ${quote(name, 60)}\n\n${usage()}`);
     return ExitCode.usage;
   }
+  const stopOnSignal = (signal: NodeJS.Signals): void => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (controller.signal.aborted) process.exit(code);
+    deadlinePassed = true;
+    controller.abort(new Error(`${signal} received`));
+    setTimeout(() => {
+      rawIo.stderr(`tc-promote ${name}: error: stopped by ${signal} before it could say where it stopped\n`);
+      process.exit(code);
+    }, stopGraceMs).unref();
+  };
+  if (options.signals) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stopOnSignal);
   try {
     const timeoutMs = commandTimeoutMs(io.env);
     return await underDeadline(
@@ -143,5 +163,7 @@ export async function main(argv: string[], rawIo: Io = defaultIo()): Promise<num
     io.stderr(`tc-promote ${name}: internal error: ${(error as Error)?.message ?? String(error)}\n`);
     if (debug && (error as Error)?.stack) io.stderr(`${(error as Error).stack}\n`);
     return ExitCode.operational;
+  } finally {
+    if (options.signals) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeListener(signal, stopOnSignal);
   }
 }

@@ -13,7 +13,17 @@ import type { Io } from './common.js';
 /** The record as the graph passed it; null outside a task. Checked before the step does anything. */
 export function readPromotionRecord(io: Io): Record<string, unknown> | null {
   const text = io.env.TC_PROMOTE_PROMOTION;
-  if (text === undefined || io.env.TC_PROMOTE_ARTIFACTS === undefined) return null;
+  const dir = io.env.TC_PROMOTE_ARTIFACTS;
+  // Half a task's setup is a mistake, not "outside a task": an empty folder name would put
+  // promotion.json in the working directory, a lone variable would silently write nothing.
+  for (const [name, value] of [['TC_PROMOTE_ARTIFACTS', dir], ['TC_PROMOTE_PROMOTION', text]] as const) {
+    if (value === '') throw new UsageError(`${name}: set but empty; inside a task the graph sets it (with ${name === 'TC_PROMOTE_ARTIFACTS' ? 'TC_PROMOTE_PROMOTION' : 'TC_PROMOTE_ARTIFACTS'}); outside a task unset both`);
+  }
+  if ((text === undefined) !== (dir === undefined)) {
+    const [set, unset] = text === undefined ? ['TC_PROMOTE_ARTIFACTS', 'TC_PROMOTE_PROMOTION'] : ['TC_PROMOTE_PROMOTION', 'TC_PROMOTE_ARTIFACTS'];
+    throw new UsageError(`${set} is set but ${unset} is not: inside a task the graph sets both (the record and its folder); set both, or unset ${set} outside a task`);
+  }
+  if (text === undefined) return null;
   let record: unknown;
   try {
     record = JSON.parse(text);

@@ -5,7 +5,7 @@ import { isSlugid } from '../taskcluster/slugid.js';
 import { createClients, resolveConnection, taskGroupUrl, taskUrl } from '../taskcluster/clients.js';
 import { checkRerunRequest, rerunPushTask, type RerunRequest, type RerunResult } from '../taskcluster/rerun.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
-import { readPromotionRecord, writePromotionRecord } from './promotion-record.js';
+import { finishPromotionRecord, readPromotionRecord, writePromotionRecord } from './promotion-record.js';
 import { table } from './table.js';
 
 export const help = `Usage: tc-promote rerun --script S --revision SHA [--env E] [--task-group-id ID] [--dry-run] [--json]
@@ -44,7 +44,9 @@ Credentials: TASKCLUSTER_ROOT_URL with TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACC
 TASKCLUSTER_PROXY_URL inside a task. Rerunning needs queue:rerun-task:<schedulerId>/<group>/<task>;
 a clone needs the scopes and routes of the original (assume:repo:github.com/<repository>:branch:<branch>).
 Inside a task (TC_PROMOTE_PROMOTION and TC_PROMOTE_ARTIFACTS set) it writes promotion.json
-with the action, the push task and the clone.
+first (outcome started: a folder that cannot be written to stops the step before the Queue is
+asked anything, exit 1), then with the action, the push task and the clone (failing to write
+that last version is a warning: the rerun happened).
 
 Output: a table, or with --json {script, env, revision, indexPath, decisionTaskId,
 taskGroupId, decisionBranch, pushTask, action, taskId, clone, dryRun, warnings[]}.
@@ -86,6 +88,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   };
   checkRerunRequest(request);
   readPromotionRecord(io);
+  // Inside the rerun route's task the folder must take the record before the Queue is asked to do anything.
+  if (!request.dryRun) writePromotionRecord(io, { outcome: 'started' }, request.nowMs);
   const verbose = io.isTty || values.debug === true;
   const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
   const { queue, index } = await createClients(connection);
@@ -98,9 +102,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
       },
     },
     request,
-  );
+  ).catch((error: unknown) => {
+    // The record says how the step ended (best effort: the error is what matters).
+    if (!request.dryRun && error instanceof Error) finishPromotionRecord(io, { outcome: 'failed', error: error.message }, request.nowMs, 'the rerun failed');
+    throw error;
+  });
   if (!result.dryRun) {
-    writePromotionRecord(io, { outcome: result.action, pushTask: { taskId: result.pushTask.taskId, label: result.pushTask.label, archiveTag: result.pushTask.archiveTag }, taskId: result.taskId, clone: result.clone, decisionTaskId: result.decisionTaskId, warnings: result.warnings }, request.nowMs);
+    // The Queue acted: failing to record it is a warning, not a failed step.
+    const done = result.action === 'none' ? `${result.pushTask.taskId} is ${result.pushTask.state} already` : `${result.action === 'rerun' ? 'reran' : 'retriggered'} ${result.pushTask.taskId}`;
+    finishPromotionRecord(io, { outcome: result.action, pushTask: { taskId: result.pushTask.taskId, label: result.pushTask.label, archiveTag: result.pushTask.archiveTag }, taskId: result.taskId, clone: result.clone, decisionTaskId: result.decisionTaskId, warnings: result.warnings }, request.nowMs, done);
   }
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   if (values.json) printJson(io, result);

@@ -53,6 +53,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { queue } = await createClients(connection);
   const result = await submitGraph(queue, graph, {
     concurrency,
+    ...(io.signal && { signal: io.signal }),
     onCreated: (t) => {
       if (io.isTty) io.stderr(`created ${t.label} ${t.taskId}\n`);
     },

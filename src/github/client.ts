@@ -137,7 +137,8 @@ export class GitHubClient {
       // Anything but a ref object (an HTML page from a proxy, an empty body) says nothing about
       // the ref: never "missing", which would drop the force-push lease.
       if (data === null || typeof data !== 'object' || typeof (data as { ref?: unknown }).ref !== 'string') throw malformed(what, headers['content-type']);
-      if (data.ref !== ref) return null;
+      // An answer about another ref (a proxy's cache, say) says nothing about this one either.
+      if (data.ref !== ref) throw new RemoteError(`${what}: GitHub answered about ${quote(data.ref)}, not ${ref}`);
       return refFrom(data, what);
     } catch (error) {
       const failure = httpFailure(error);

@@ -15,8 +15,10 @@
  * The registry API has no conditional write. Two copies that both read the expected digest
  * both write; the one that wrote first finds out in step 4, when the settle has let the other
  * write land: it exits 3 ("raced") and writes no archive tag for a digest that is not live.
- * The settle is twice this run's own read-to-write gap (about two round trips), so a racer as
- * quick as this one is seen; one much slower than that may still be missed (docs/security.md).
+ * The settle is the re-read threshold (50 ms, or four read round trips) plus this run's own
+ * read-to-write gap, at least twice that gap: every copy reads again before writing when its
+ * read is older than the threshold, so a racer whose read came before this write landed has
+ * written by then, unless its network is much slower than this one's (docs/security.md).
  */
 import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -49,9 +51,16 @@ export interface CopyOptions {
   settle?: Partial<SettleBounds>;
   /** The destination is an archive tag: it is written only if it does not exist (or already holds the source). */
   neverRewrite?: boolean;
+  /**
+   * Tags of the destination repository of which one must point at the source already (the
+   * moving tag whose deploy a new archive tag given as the destination records).
+   */
+  liveTags?: readonly string[];
   /** The clock and the wait (tests). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** The command's stop (its deadline, a signal): it ends the settle too, which then says what moved. */
+  signal?: AbortSignal;
 }
 
 export type TagOutcome = 'written' | 'unchanged' | 'would-write';
@@ -87,7 +96,7 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     throw new UsageError(`--expect-current: ${JSON.stringify(options.expectCurrent)} is not a sha256 digest (or none)`);
   }
   const now = options.now ?? (() => performance.now());
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => stoppableSleep(ms, options.signal));
   const settle = { ...defaultSettle, ...options.settle };
   const target: ImageReference = { registry: dst.registry, repository: dst.repository, tag: dst.tag };
   const archive: ImageReference | null = options.archiveTag !== undefined ? { registry: dst.registry, repository: dst.repository, tag: options.archiveTag } : null;
@@ -104,15 +113,19 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     return head;
   };
 
+  // A copy whose read is older than this when it is about to write reads again first.
+  const rereadAfterMs = (): number => Math.max(50, 4 * readRtt);
+
   // Round 1: the source, the archive tag, and the destination unless checks must come first.
-  const [manifest, archiveBefore, early] = await Promise.all([
+  const [manifest, archiveBefore, early, live] = await Promise.all([
     client.getManifest(src),
     archive ? client.headManifest(archive) : Promise.resolve(undefined),
     options.check ? Promise.resolve(undefined) : readDestination(),
+    Promise.all((options.liveTags ?? []).map((tag) => client.headManifest({ ...target, tag }))),
   ]);
   if (!manifest) throw new NotFoundError(`<src>: ${formatReference(src)} does not exist`);
   if (archive && archiveBefore && archiveBefore.digest !== manifest.digest) {
-    throw new ConflictError(`archive tag ${formatReference(archive)} already records ${archiveBefore.digest}, not ${manifest.digest}; archive tags are never rewritten; nothing was written`);
+    throw new ConflictError(`archive tag ${formatReference(archive)} already records ${archiveBefore.digest}, not ${manifest.digest}; archive tags are never rewritten; nothing was written; give a new archive tag dated now`);
   }
   // Round 2: the checks on the image, beside the compare-and-swap read.
   let before = early;
@@ -133,11 +146,26 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
   };
   const compareAndSwap = (seen: string | null): void => {
     if (seen === manifest.digest) return;
-    if (options.neverRewrite && seen !== null) throw new ConflictError(`${where} is an archive tag and already records ${seen}, not ${manifest.digest}; archive tags are never rewritten; nothing was written`);
+    if (options.neverRewrite && seen !== null) throw new ConflictError(`${where} is an archive tag and already records ${seen}, not ${manifest.digest}; archive tags are never rewritten; nothing was written; give a new archive tag dated now`);
     if (options.expectCurrent === undefined || (seen ?? 'none') === options.expectCurrent) return;
-    throw new ConflictError(`${where} points at ${seen ?? 'nothing'}, not ${options.expectCurrent} as planned: it moved since the plan; nothing was written`);
+    throw new ConflictError(`${where} points at ${seen ?? 'nothing'}, not ${options.expectCurrent} as planned: it moved since the plan; nothing was written; look at what it points at now (tc-promote history) and plan again`);
   };
   compareAndSwap(previous);
+  // An archive tag that exists already records an earlier deploy of this image: reusing it
+  // for a move now would leave this deploy unrecorded (the pushlog would say the tag was
+  // pointed back after the newer entries). Only a rerun that finds the move done may reuse it.
+  if (archive && archiveBefore && previous !== manifest.digest) {
+    throw new ConflictError(
+      `archive tag ${formatReference(archive)} already records ${manifest.digest} (an earlier deploy), but ${where} points at ${previous ?? 'nothing'} now: moving it would be a new deploy that archive tag does not record; give a new archive tag dated now (--archive-tag ${archive.tag!.replace(/-\d{14}-/, '-<YYYYMMDDHHMMSS now, UTC>-')}); nothing was written`,
+    );
+  }
+  // <dst> is a new archive tag: the deploy it records must be live (the moving tag points at the image).
+  if (options.liveTags?.length && previous !== manifest.digest && !live.some((head) => head?.digest === manifest.digest)) {
+    const seen = options.liveTags.map((tag, i) => `${formatReference({ ...target, tag })} points at ${live[i]?.digest ?? 'nothing'}`).join(', ');
+    throw new ConflictError(
+      `${where} would record a deploy of ${manifest.digest}, but ${seen}: an archive tag records a deploy that happened; copy onto the moving tag with --archive-tag ${target.tag} instead (it moves the tag, then records it); nothing was written`,
+    );
+  }
   if (options.dryRun) return result;
 
   if (previous !== manifest.digest) {
@@ -145,17 +173,30 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
       await copyContent(client, src, dst, manifest, result, options.concurrency ?? 4);
     }
     // Blobs copied, or checks slow: read again, so that the gap between the read and the write stays short.
-    if (now() - readAt > Math.max(50, 4 * readRtt)) compareAndSwap((await readDestination())?.digest ?? null);
-    await putManifest(client, target, manifest, { verify: false });
+    if (now() - readAt > rereadAfterMs()) compareAndSwap((await readDestination())?.digest ?? null);
+    const put = await putTag(client, target, manifest);
+    if (put.failed) {
+      const state =
+        put.readBack === undefined
+          ? `reading it back failed too, so ${where} points at either ${previous ?? 'nothing'} (nothing moved) or ${manifest.digest} (the write landed); run the same command again: it finishes the step or changes nothing`
+          : `read back, ${where} points at ${put.readBack ?? 'nothing'}: the write did not land`;
+      throw withNote(put.failed, `${state}${archive ? `; the archive tag ${archive.tag} was not written` : ''}`);
+    }
     result.tag = 'written';
     const gap = now() - readAt;
     // A copy with a compare-and-swap or a pushlog entry waits for a racer's write to land,
     // then reads: a plain retag needs no settle.
-    if (options.expectCurrent !== undefined || options.neverRewrite || archive) {
-      result.settleMs = Math.round(Math.min(settle.maxMs, Math.max(settle.minMs, 2 * gap)));
-      await sleep(result.settleMs);
-    }
-    const [after, archiveNow] = await Promise.all([client.headManifest(target), archive && !archiveBefore ? client.headManifest(archive) : Promise.resolve(undefined)]);
+    const settled = options.expectCurrent !== undefined || options.neverRewrite || archive !== null;
+    // A racer as quick as this one writes within that gap of its read; any copy writes within
+    // the re-read threshold (and its PUT) of its read, which came before this write landed.
+    if (settled) result.settleMs = Math.round(Math.min(settle.maxMs, Math.max(settle.minMs, 2 * gap, rereadAfterMs() + gap)));
+    const [after, archiveNow] = await readBack(
+      (async () => {
+        if (settled) await sleep(result.settleMs);
+        return Promise.all([client.headManifest(target), archive && !archiveBefore ? client.headManifest(archive) : Promise.resolve(undefined)]);
+      })(),
+      `${where} now points at ${manifest.digest} (this run moved it), but the read that checks no other copy wrote after it did not complete${archive && !archiveBefore ? `, so the archive tag ${archive.tag} was not written` : ''}: run the same command again, it leaves ${where} as it is${archive && !archiveBefore ? ' and writes the archive tag' : ''}`,
+    );
     if (after?.digest !== manifest.digest) {
       throw new RacedError(
         `raced: ${where} now points at ${after?.digest ?? 'nothing'}, not at ${manifest.digest}, which this run wrote ${result.settleMs} ms before: another promotion wrote after it (or the registry did not keep this write), and the tag holds that one${archive ? `; the archive tag ${archive.tag} was not written` : ''}. Nothing else was written; check what ${where} should point at before running again`,
@@ -172,15 +213,19 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     }
   }
   if (archive && !archiveBefore) {
-    try {
-      await putManifest(client, archive, manifest, { verify: false });
-    } catch (error) {
-      throw afterMove(error, where, manifest.digest, archive.tag!, result.tag === 'written');
-    }
+    const put = await putTag(client, archive, manifest);
+    if (put.failed) throw afterMove(put.failed, where, manifest.digest, archive.tag!, result.tag === 'written', put.readBack === undefined);
     result.archiveTag = { tag: archive.tag!, outcome: 'written' };
-    const [archiveAfter, movingAfter] = await Promise.all([client.headManifest(archive), client.headManifest(target)]);
+    const [archiveAfter, movingAfter] = await readBack(
+      Promise.all([client.headManifest(archive), client.headManifest(target)]),
+      `${where} and the archive tag ${archive.tag} were written (${manifest.digest}), but reading them back failed: run the same command again, it changes nothing when both are in place`,
+    );
     if (archiveAfter?.digest !== manifest.digest) {
-      throw new ConflictError(`${formatReference(archive)}: after the write it points at ${archiveAfter?.digest ?? 'nothing'}, not ${manifest.digest}: another promotion may have raced this one`);
+      // Someone else's archive tag of the same name (a conflict), or none at all: the registry did not keep the write.
+      const kept = archiveAfter
+        ? new ConflictError(`${formatReference(archive)}: after the write it points at ${archiveAfter.digest}, not ${manifest.digest}: another promotion may have raced this one`)
+        : new RemoteError(`${formatReference(archive)}: the registry accepted the write but does not hold the tag when read back`);
+      throw afterMove(kept, where, manifest.digest, archive.tag!, result.tag === 'written');
     }
     if (movingAfter?.digest !== manifest.digest) {
       throw new RacedError(
@@ -192,13 +237,71 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
   return result;
 }
 
-/** An error after the moving tag moved says so, and how a rerun finishes the step. */
-function afterMove(error: unknown, where: string, digest: string, archiveTag: string, moved = true): unknown {
-  const note = `${where} ${moved ? 'now points at' : 'already pointed at'} ${digest}${moved ? ' (this run moved it)' : ''}, but the archive tag ${archiveTag} was not written: run the same command again, it leaves ${where} as it is and writes the archive tag`;
-  if (error instanceof PromoteError) {
-    const Kind = error.constructor as new (message: string) => PromoteError;
-    return new Kind(`${error.message}; ${note}`);
+interface TagPut {
+  /** Why the PUT failed, unless it landed (answered, or read back at the digest). */
+  failed?: RemoteError;
+  /** After a failed PUT: what the tag points at (null: nothing), undefined when that read failed too. */
+  readBack?: string | null;
+}
+
+/**
+ * PUT a tag. A failed PUT (an error status, an answer lost after the registry acted) says
+ * nothing about the tag: read it back. At the digest, the write landed and its answer was
+ * lost; otherwise the caller says what is known.
+ */
+async function putTag(client: RegistryClient, ref: ImageReference, manifest: Manifest): Promise<TagPut> {
+  try {
+    await putManifest(client, ref, manifest, { verify: false });
+    return {};
+  } catch (error) {
+    if (!(error instanceof RemoteError)) throw error;
+    let readBack: string | null | undefined;
+    try {
+      readBack = (await client.headManifest(ref))?.digest ?? null;
+    } catch {
+      readBack = undefined;
+    }
+    return readBack === manifest.digest ? {} : { failed: error, readBack };
   }
+}
+
+/** The settle's wait, ended early by the command's stop (as every request is). */
+function stoppableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const stopped = (): void => {
+      clearTimeout(timer);
+      const reason: unknown = signal?.reason;
+      reject(new RemoteError(`the settle before the verifying read was stopped: ${reason instanceof Error ? reason.message : 'the command was stopped'}`));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stopped);
+      resolve();
+    }, ms);
+    if (signal?.aborted) stopped();
+    else signal?.addEventListener('abort', stopped, { once: true });
+  });
+}
+
+/** Reads after a write: a failure says what was written before it, and how a rerun finishes. */
+async function readBack<T>(reads: Promise<T>, note: string): Promise<T> {
+  try {
+    return await reads;
+  } catch (error) {
+    throw error instanceof PromoteError ? withNote(error, note) : new RemoteError(`${(error as Error)?.message ?? String(error)}; ${note}`, { cause: error });
+  }
+}
+
+/** The same kind of error (its exit code), with what is known about the registry's state after it. */
+function withNote(error: PromoteError, note: string): PromoteError {
+  const Kind = error instanceof ConflictError ? ConflictError : error instanceof NotFoundError ? NotFoundError : error instanceof UsageError ? UsageError : RemoteError;
+  return new Kind(`${error.message}; ${note}`, { cause: error });
+}
+
+/** An error after the moving tag moved says so, and how a rerun finishes the step. */
+function afterMove(error: unknown, where: string, digest: string, archiveTag: string, moved = true, unknown = false): unknown {
+  const archive = unknown ? `the archive tag ${archiveTag} may not have been written (reading it back failed too)` : `the archive tag ${archiveTag} was not written`;
+  const note = `${where} ${moved ? 'now points at' : 'already pointed at'} ${digest}${moved ? ' (this run moved it)' : ''}, but ${archive}: run the same command again, it leaves ${where} as it is and writes the archive tag`;
+  if (error instanceof PromoteError) return withNote(error, note);
   return new RemoteError(`${(error as Error)?.message ?? String(error)}; ${note}`, { cause: error });
 }
 

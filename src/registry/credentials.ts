@@ -58,28 +58,29 @@ function readDockerConfig(path: string): DockerConfig | undefined {
   }
 }
 
-export function dockerConfigCredentials(env: NodeJS.ProcessEnv = process.env): CredentialSource {
+/** `signal`: the command's stop (its deadline); a helper still running then is stopped with everything it started. */
+export function dockerConfigCredentials(env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): CredentialSource {
   const path = dockerConfigPath(env);
   const cache = new Map<string, Promise<Credential | undefined>>();
   return (registry) => {
     let found = cache.get(registry);
     if (!found) {
-      found = lookup(path, registry, env);
+      found = lookup(path, registry, env, signal);
       cache.set(registry, found);
     }
     return found;
   };
 }
 
-async function lookup(path: string, registry: string, env: NodeJS.ProcessEnv): Promise<Credential | undefined> {
+async function lookup(path: string, registry: string, env: NodeJS.ProcessEnv, signal: AbortSignal | undefined): Promise<Credential | undefined> {
   const config = readDockerConfig(path);
   if (!config) return undefined;
   const keys = keysFor(registry);
   const helper = keys.map((k) => config.credHelpers?.[k]).find((h) => h !== undefined);
-  if (helper) return fromHelper(helper, keys[0]!, env);
+  if (helper) return fromHelper(helper, keys[0]!, env, signal);
   const found = credentialFromAuths(config.auths ?? {}, registry, `docker configuration ${quote(path)}`);
   if (found) return found;
-  if (config.credsStore) return fromHelper(config.credsStore, keys[0]!, env);
+  if (config.credsStore) return fromHelper(config.credsStore, keys[0]!, env, signal);
   return undefined;
 }
 
@@ -110,7 +111,7 @@ function helperTimeoutMs(env: NodeJS.ProcessEnv): number {
   return Number(text);
 }
 
-function fromHelper(helper: string, serverUrl: string, env: NodeJS.ProcessEnv): Promise<Credential | undefined> {
+function fromHelper(helper: string, serverUrl: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<Credential | undefined> {
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) {
     return Promise.reject(new UsageError(`docker configuration: credential helper name ${quote(helper)} is not valid`));
   }
@@ -122,6 +123,11 @@ function fromHelper(helper: string, serverUrl: string, env: NodeJS.ProcessEnv): 
   }
   const { spawn } = loadChildProcess();
   const name = `docker-credential-${helper}`;
+  const stopped = (): PromoteError => {
+    const reason: unknown = signal?.reason;
+    return new PromoteError(`credential helper ${name} for ${serverUrl} was stopped: ${reason instanceof Error ? reason.message : 'the command was stopped'}`, ExitCode.operational);
+  };
+  if (signal?.aborted) return Promise.reject(stopped());
   return new Promise((resolve, reject) => {
     // Its own process group, so that a stuck helper is stopped with everything it started
     // (a shell's `sleep`, a keyring prompt) and nothing keeps its output open.
@@ -133,6 +139,8 @@ function fromHelper(helper: string, serverUrl: string, env: NodeJS.ProcessEnv): 
       if (finished) return;
       finished = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      process.removeListener('exit', stopGroup);
       outcome();
     };
     const stopGroup = (): void => {
@@ -143,6 +151,13 @@ function fromHelper(helper: string, serverUrl: string, env: NodeJS.ProcessEnv): 
       }
       child.stdout?.destroy();
     };
+    // The command's deadline, or the process ending, stops the helper's whole group too.
+    const onAbort = (): void => {
+      stopGroup();
+      finish(() => reject(stopped()));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    process.once('exit', stopGroup);
     const timer = setTimeout(() => {
       stopGroup();
       finish(() =>

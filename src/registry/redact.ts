@@ -84,7 +84,29 @@ export function withRedaction(next: Transport, redactor: Redactor): Transport {
     for (const [key, value] of Object.entries(response.headers)) headers[key] = redactor.redact(value);
     if (response.status >= 200 && response.status < 300) return { ...response, headers };
     const text = response.body.toString('utf8');
-    const clean = redactor.redact(text);
+    const clean = redactBody(text, redactor);
     return { ...response, headers, body: clean === text ? response.body : Buffer.from(clean) };
   };
+}
+
+/**
+ * Error text, redacted. A JSON body is redacted in its decoded strings too: a JSON encoder may
+ * escape a credential (`\/` for `/`, `\u0041` for `A`) so that the raw text does not hold it,
+ * while the message built from the decoded string (and cut short) would.
+ */
+export function redactBody(text: string, redactor: Redactor): string {
+  const raw = redactor.redact(text);
+  let changed = false;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(text, (_key, value: unknown) => {
+      if (typeof value !== 'string') return value;
+      const clean = redactor.redact(value);
+      if (clean !== value) changed = true;
+      return clean;
+    });
+  } catch {
+    return raw;
+  }
+  return changed ? redactor.redact(JSON.stringify(decoded)) : raw;
 }

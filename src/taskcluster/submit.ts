@@ -18,6 +18,11 @@ export interface SubmitOptions {
   /** Most createTask calls in flight (default 50). */
   concurrency?: number;
   onCreated?: (task: GraphTask) => void;
+  /**
+   * The command's stop (its deadline): no create starts after it, and one in flight is given
+   * up on (it may exist: submitting again completes the graph), so the error lists what was created.
+   */
+  signal?: AbortSignal;
 }
 
 export interface TaskRef {
@@ -67,6 +72,23 @@ function limiter(concurrency: number): <T>(fn: () => Promise<T>) => Promise<T> {
   };
 }
 
+/** `call`, unless `signal` stops first: not sent after the stop; given up on (it may have landed) when in flight. */
+async function untilStopped<T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return call();
+  const reason = (): string => (signal.reason instanceof Error ? signal.reason.message : 'the command was stopped');
+  if (signal.aborted) throw new RemoteError(`not sent: ${reason()}`);
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new RemoteError(`given up on: ${reason()}; it may have been created (submitting again is safe)`));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([call(), stopped]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
+
 export async function submitGraph(queue: TaskCreator, graph: Pick<TaskGraph, 'taskGroupId' | 'tasks'>, options: SubmitOptions = {}): Promise<SubmitResult> {
   const limit = limiter(Math.max(1, options.concurrency ?? defaultConcurrency));
   const result: SubmitResult = { taskGroupId: graph.taskGroupId, created: [], failed: [], notCreated: [] };
@@ -89,7 +111,7 @@ export async function submitGraph(queue: TaskCreator, graph: Pick<TaskGraph, 'ta
         }
         return limit(async () => {
           try {
-            const answer = await queue.createTask(taskId, task);
+            const answer = await untilStopped(() => queue.createTask(taskId, task), options.signal);
             // A create the Queue did not confirm is not counted as one (a proxy's HTML page, an empty 200).
             if ((answer as { status?: { taskId?: unknown } } | undefined)?.status?.taskId !== taskId) {
               throw new RemoteError(`createTask ${taskId}: the Queue's answer is not a task status for ${taskId}; the task may not exist (submitting again is safe)`);

@@ -33,9 +33,15 @@ export interface TriggerResult {
   hookId: string;
 }
 
+/** Largest actions.json read: taskgraph's are a few hundred KiB. */
+export const maxActionsJsonBytes = 16 * 1024 * 1024;
+
 export async function readActionsJson(queue: Queue, decisionTaskId: string): Promise<ActionsFile> {
   const { default: taskcluster } = await import('taskcluster-client');
   let chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  const where = `${actionsArtifact} of decision task ${decisionTaskId}`;
   try {
     await taskcluster.downloadArtifact({
       taskId: decisionTaskId,
@@ -44,8 +50,16 @@ export async function readActionsJson(queue: Queue, decisionTaskId: string): Pro
       retries: 2,
       streamFactory: () => {
         chunks = [];
+        size = 0;
         return new Writable({
           write(chunk: Buffer, _encoding, done) {
+            size += chunk.length;
+            // An artifact without end is refused at the limit, not read into memory.
+            if (size > maxActionsJsonBytes) {
+              tooLarge = true;
+              done(new Error('too large'));
+              return;
+            }
             chunks.push(chunk);
             done();
           },
@@ -53,7 +67,8 @@ export async function readActionsJson(queue: Queue, decisionTaskId: string): Pro
       },
     });
   } catch (error) {
-    throw taskclusterError(error, `${actionsArtifact} of decision task ${decisionTaskId}`);
+    if (tooLarge) throw new RemoteError(`${where}: larger than the limit of ${maxActionsJsonBytes / (1024 * 1024)} MiB (${maxActionsJsonBytes} bytes); refusing to read it; nothing was triggered`);
+    throw taskclusterError(error, where);
   }
   let data: unknown;
   try {

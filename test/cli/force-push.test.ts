@@ -89,6 +89,19 @@ describe('tc-promote force-push', () => {
     expect(table.stdout).toContain(`${branch} is already at ${target}; nothing was written.`);
   });
 
+  it('warns when it moves the branch without a lease (--expect), and says from where', async () => {
+    const [oldHead, target] = [repo.commits[1]!, repo.commits[3]!];
+    const backupRef = `refs/heads/tc-promote-backup/${branch}/20240506070809-${oldHead}`;
+    const dry = await run(fp('--branch', branch, '--revision', target, '--dry-run'));
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toBe(`warning: no lease (--expect): ${branch} would be moved from ${oldHead} without checking that it is the head seen when the move was planned; its old head would be kept as ${backupRef}\n`);
+    const moved = await run(fp('--branch', branch, '--revision', target));
+    expect(moved.code).toBe(0);
+    expect(moved.stderr).toBe(`warning: no lease (--expect): ${branch} was moved from ${oldHead} without checking that it is the head seen when the move was planned; its old head is kept as ${backupRef}\n`);
+    // Already there: nothing is replaced, nothing to warn about.
+    expect((await run(fp('--branch', branch, '--revision', target))).stderr).toBe('');
+  });
+
   it('exits 3 when the lease is broken, leaving the branch alone', async () => {
     const result = await run(fp('--branch', branch, '--revision', repo.commits[3]!, '--expect', repo.commits[2]!));
     expect(result.code).toBe(3);

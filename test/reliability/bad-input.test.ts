@@ -408,6 +408,8 @@ const rows: Row[] = [
     code: 2,
     says: ['TASK_GROUP_ID: "../x;id" is not a task group id'],
   },
+  // A typo in a flag is found before the plan reads anything: a registry that is down does not hide it.
+  { name: 'submit: an --attempt that is not a number, with the registry down', argv: () => ['submit', 'signingscript', '--registry', 'http://127.0.0.1:9', '--attempt', 'two'], env: queueEnv, code: 2, says: ['--attempt: "two" is not a whole number from 1 to 1000'] },
   { name: 'rerun: an unknown script', argv: () => ['rerun', '--script', 'signingscript\u0000', '--revision', sha], env: queueEnv, code: 2, says: ['"signingscript\\u0000"'] },
 ];
 

@@ -208,6 +208,40 @@ describe('submit', () => {
   });
 });
 
+describe('submit at its command deadline', () => {
+  let tc: TaskclusterEmulator;
+  let tcProxy: FaultProxy;
+  beforeAll(async () => {
+    tc = await startTaskclusterEmulator({ now: () => Date.parse(now) });
+    tc.addClient('releng', submitterScopes(), 'deadline-token');
+    tcProxy = await startFaultProxy(tc.rootUrl);
+  });
+  afterAll(async () => {
+    await tcProxy?.stop();
+    await tc?.close();
+  });
+
+  it('a createTask that never answers: the error lists what was created and what was not (never a bare "did not finish"); submitting again completes the graph', async () => {
+    const groupId = niceSlugid();
+    let creates = 0;
+    // The promote task is created; the fallback's createTask never answers.
+    tcProxy.add({ method: 'PUT', path: /\/api\/queue\/v1\/task\//, fault: { kind: 'stall', ms: 60_000 }, times: Infinity, when: () => ++creates > 1 });
+    const args = ['submit', 'signingscript', '--registry', reg.url, '--task-group-id', groupId, '--fallback', '--no-lease', '--reason', 'deadline'];
+    const tcEnv = { ...env(), TASKCLUSTER_ROOT_URL: tcProxy.url, TASKCLUSTER_CLIENT_ID: 'releng', TASKCLUSTER_ACCESS_TOKEN: 'deadline-token' };
+    const start = performance.now();
+    const failed = await runCli(args, { ...tcEnv, TC_PROMOTE_COMMAND_TIMEOUT_MS: '3000' });
+    expect(performance.now() - start).toBeLessThan(4_500);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('1 task(s) could not be created; 1 were:');
+    expect(failed.stderr).toMatch(/fallback-signingscript-production \(\S+\): given up on: the command deadline of 3000 ms passed \(TC_PROMOTE_COMMAND_TIMEOUT_MS\); it may have been created \(submitting again is safe\)/);
+    expect(failed.stderr).not.toContain('did not finish');
+    tcProxy.clear();
+    const again = await runCli([...args, '--json'], tcEnv);
+    expect(again.code, again.stderr).toBe(0);
+    expect([...tc.tasks.values()].filter((t) => (t.task as { taskGroupId: string }).taskGroupId === groupId)).toHaveLength(2);
+  });
+});
+
 describe('force-push', () => {
   let repo: GitFixture;
   let gh: GitHubEmulator;

@@ -124,6 +124,15 @@ describe('item 13: the lease is never dropped silently', () => {
     expect(json.deployBranch).toMatchObject({ state: 'unchecked', head: null });
   });
 
+  it('a JSON answer about another ref: "not checked", never "does not exist"', async () => {
+    const other = { ref: 'refs/heads/production-beetmoverscript', node_id: 'x', url: 'x', object: { sha: repo.commits[1], type: 'commit', url: 'x' } };
+    proxy.add({ method: 'GET', path: readRef, fault: { kind: 'status', status: 200, body: JSON.stringify(other) }, times: Infinity });
+    const json = (await runCli(['plan', 'signingscript', '--route', 'rebuild', '--to', P.P8, '--json', ...registry()], tcEnv())).json();
+    expect(json.deployBranch).toMatchObject({ state: 'unchecked', head: null, reason: `reading ${ref} of ${repository}: GitHub answered about "refs/heads/production-beetmoverscript", not ${ref}` });
+    expect(json.warnings.join('\n')).toContain('without a lease');
+    expect(json.warnings.join('\n')).not.toContain('does not exist');
+  });
+
   it('an answer that never finishes: "not checked" within the timeout', async () => {
     proxy.add({ method: 'GET', path: readRef, fault: { kind: 'hang-body' }, times: Infinity });
     const start = performance.now();

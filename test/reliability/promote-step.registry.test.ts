@@ -116,8 +116,10 @@ describe('item 2: archive tags are never rewritten as the destination', () => {
     await expectNothingChanged(w, before, lie);
   });
 
-  it('writes a new archive tag as <dst> when it does not exist and its revision is the image’s; a rerun converges', async () => {
+  it('writes a new archive tag as <dst> when it does not exist, its revision is the image’s and production holds it (a missing pushlog entry repaired); a rerun converges', async () => {
     const w = await world();
+    // The moving tag moved, its archive tag push failed: the deploy happened, the pushlog lacks it.
+    await tagExisting(reg, w.repository, w.target.digest, 'production');
     const fresh = archiveTag('production', at(-5_000), w.target.commit);
     const result = await copy([`${w.at}:target`, `${w.at}:${fresh}`, '--json']);
     expect(result.code, result.stderr).toBe(0);

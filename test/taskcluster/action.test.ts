@@ -114,6 +114,17 @@ describe('trigger, then action-callback', () => {
     expect(tc.callsOf('triggerHook').length).toBe(before);
   });
 
+  it('refuses an actions.json larger than 16 MiB at the limit (exit 1), and triggers nothing', async () => {
+    const other = niceSlugid();
+    tc.insertTask(other, { taskGroupId: other, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', scopes: [], created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
+    tc.putArtifact(other, 'public/actions.json', `{"version": 1, "pad": "${'x'.repeat(17 * 1024 * 1024)}"}`);
+    const before = tc.callsOf('triggerHook').length;
+    const error = await triggerAction(clients, { decisionTaskId: other, input: { script: 'beetmoverscript', environment: 'production', reason: 'r' } }).catch((e: unknown) => e as Error & { exitCode: number });
+    expect(error).toMatchObject({ exitCode: 1 });
+    expect((error as Error).message).toBe(`public/actions.json of decision task ${other}: larger than the limit of 16 MiB (16777216 bytes); refusing to read it; nothing was triggered`);
+    expect(tc.callsOf('triggerHook').length).toBe(before);
+  });
+
   it("renders hookPayload with the UI's context: the decision task, its definition, the input and actions.json variables", () => {
     const decision = { taskGroupId: 'G', scopes: ['s'], metadata: { name: 'Decision Task' } };
     const context = uiActionContext('D', decision, { script: 'x' }, { extra: { a: [1] }, task: { metadata: { owner: 'o' } } });

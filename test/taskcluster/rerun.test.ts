@@ -2,7 +2,8 @@
 // the index, its group listed page by page, the script's push task rerun before its deadline
 // or retriggered as a clone after it; and the rerun task of a graph doing that from its own
 // command line.
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import taskcluster from 'taskcluster-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -286,5 +287,51 @@ describe('rerun', () => {
     const record = JSON.parse(readFileSync(file, 'utf8'));
     expect(record).toMatchObject({ script: 'signingscript', env: 'production', route: 'rerun', revision: s.revision, outcome: 'retrigger', pushTask: { taskId: s.pushTaskId }, clone: { taskGroupId: graph.taskGroupId }, decisionTaskId: s.decisionTaskId });
     expect(tc.tasks.get(record.taskId)!.task.taskGroupId).toBe(graph.taskGroupId);
+  });
+
+  describe('its artifacts folder is checked before the Queue is asked anything (as the other steps do)', () => {
+    const record = { TC_PROMOTE_PROMOTION: JSON.stringify({ script: 'signingscript', env: 'production', route: 'rerun' }) };
+    const mounts: string[] = [];
+    /** A tmpfs of two 4 KiB pages with `free` of them left free. */
+    function smallDisk(free: number): string {
+      const point = makeTempDir('tmpfs-rerun-');
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8k', 'tmpfs', point]);
+      mounts.push(point);
+      mkdirSync(path.join(point, 'artifacts'));
+      if (free < 2) writeFileSync(path.join(point, 'filler'), Buffer.alloc((2 - free) * 4096));
+      return path.join(point, 'artifacts');
+    }
+    afterAll(() => {
+      for (const point of mounts) execFileSync('umount', ['-l', point]);
+    });
+
+    it.each([
+      ['a full disk', () => smallDisk(0), 'ENOSPC'],
+      ['a path through a file', () => {
+        const file = path.join(makeTempDir('tcp-rerun-file-'), 'x');
+        writeFileSync(file, 'not a folder');
+        return path.join(file, 'artifacts');
+      }, 'ENOTDIR'],
+    ])('on %s: exit 1, and no push task rerun or retriggered', async (_name, make, code) => {
+      const s = seedPush({ createdMs: nowMs - hour });
+      const dir = make();
+      const reruns = tc.callsOf('rerunTask').length;
+      const creates = tc.callsOf('createTask').length;
+      const r = await rerun(['--env', 'production', '--revision', s.revision], { ...record, TC_PROMOTE_ARTIFACTS: dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`TC_PROMOTE_ARTIFACTS: cannot write promotion.json in ${dir}: ${code}`);
+      expect(tc.callsOf('rerunTask').length).toBe(reruns);
+      expect(tc.callsOf('createTask').length).toBe(creates);
+    });
+
+    it('when the disk fills after the rerun: says the rerun happened, exits 0, and the first record stays whole', async () => {
+      const s = seedPush({ createdMs: nowMs - hour, pushState: 'failed' });
+      const dir = smallDisk(1);
+      const r = await rerun(['--env', 'production', '--revision', s.revision], { ...record, TC_PROMOTE_ARTIFACTS: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`warning: reran ${s.pushTaskId}, but TC_PROMOTE_ARTIFACTS: cannot write promotion.json in ${dir}: ENOSPC`);
+      expect(tc.callsOf('rerunTask').filter((c) => c.path.includes(s.pushTaskId))).toHaveLength(1);
+      expect(JSON.parse(readFileSync(path.join(dir, 'promotion.json'), 'utf8'))).toMatchObject({ outcome: 'started' });
+    });
   });
 });
