@@ -9,7 +9,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFaultProxy } from '../test/support/fault-proxy.js';
-import { startLatencyProxy } from '../test/support/latency-proxy.js';
+import { startDelayProxy } from '../test/support/delay-proxy.js';
 import { startRegistry, type RunningRegistry } from '../test/support/registry.js';
 import { seedScaleHistory } from '../test/support/scale-history.js';
 import { median, printTable, repoRoot, timeCli, timeNode } from './common.js';
@@ -101,7 +101,7 @@ async function measure(reg: RunningRegistry, script: string, repository: string,
 }
 
 async function measureRoundTrips(reg: RunningRegistry, script: string, repository: string, size: number): Promise<(string | number)[][]> {
-  const proxy = await startLatencyProxy(reg.url, delayMs);
+  const proxy = await startDelayProxy(reg.url, delayMs);
   try {
     const run = await timeCli(['history', script, '--registry', proxy.url, '--json']);
     if (run.code !== 0) throw new Error(`history through the proxy failed: ${run.stderr}`);

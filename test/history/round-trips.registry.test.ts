@@ -3,17 +3,17 @@
 // digests the answer needs go out in one concurrent batch: two round trips, whatever the size.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { startLatencyProxy, type LatencyProxy } from '../support/latency-proxy.js';
+import { startDelayProxy, type DelayProxy } from '../support/delay-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { now, seedThreeAm } from '../support/three-am.js';
 
 let reg: RunningRegistry;
-let proxy: LatencyProxy;
+let proxy: DelayProxy;
 
 beforeAll(async () => {
   reg = await startRegistry({ auth: 'anonymous' });
   await seedThreeAm(reg);
-  proxy = await startLatencyProxy(reg.url, 40);
+  proxy = await startDelayProxy(reg.url, 40);
 });
 afterAll(async () => {
   await proxy?.stop();
