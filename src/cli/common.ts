@@ -105,6 +105,7 @@ export function buildRuntime(values: GlobalValues, io: Io, config: Config = load
       dockerConfig: dockerConfigCredentials(io.env, io.signal),
     }),
     plainHttpHosts: new Set(override?.plainHttp ? [override.registry] : []),
+    httpsHosts: new Set(override && !override.plainHttp ? [override.registry] : []),
     ...(timeoutMs !== undefined && { timeoutMs }),
     ...(deadlineMs !== undefined && { deadlineMs }),
     ...(io.signal && { signal: io.signal }),

@@ -15,6 +15,8 @@ export interface RegistryClientOptions {
   credentials?: CredentialSource;
   /** Hosts reached over plain HTTP besides loopback ones (from `--registry http://…`). */
   plainHttpHosts?: ReadonlySet<string>;
+  /** Hosts reached over HTTPS even on loopback (from `--registry https://127.0.0.1:…`). */
+  httpsHosts?: ReadonlySet<string>;
   retry?: RetryOptions;
   /** Idle timeout: for the answer's head, and between body chunks. */
   timeoutMs?: number;
@@ -60,9 +62,11 @@ export class RegistryClient {
   readonly redactor: Redactor;
   readonly listing: ListingLimits;
   private readonly plainHttpHosts: ReadonlySet<string>;
+  private readonly httpsHosts: ReadonlySet<string>;
 
   constructor(options: RegistryClientOptions = {}) {
     this.plainHttpHosts = options.plainHttpHosts ?? new Set();
+    this.httpsHosts = options.httpsHosts ?? new Set();
     this.redactor = options.redactor ?? new Redactor();
     this.listing = { ...defaultListingLimits, ...options.listing };
     const base =
@@ -86,7 +90,7 @@ export class RegistryClient {
   }
 
   baseUrl(registry: string): string {
-    return registryBaseUrl(registry, this.plainHttpHosts);
+    return registryBaseUrl(registry, this.plainHttpHosts, this.httpsHosts);
   }
 
   repositoryUrl(ref: Pick<ImageReference, 'registry' | 'repository'>): string {

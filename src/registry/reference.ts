@@ -36,8 +36,13 @@ export function isInsecureRegistry(registry: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host ?? '');
 }
 
-export function registryBaseUrl(registry: string, plainHttpHosts: ReadonlySet<string> = new Set()): string {
-  return `${isInsecureRegistry(registry) || plainHttpHosts.has(registry) ? 'http' : 'https'}://${registry}`;
+/**
+ * Loopback registries are spoken to over plain HTTP, others over HTTPS, unless `--registry`
+ * said otherwise (`http://host` for a plain one, `https://127.0.0.1:5000` for a TLS one).
+ */
+export function registryBaseUrl(registry: string, plainHttpHosts: ReadonlySet<string> = new Set(), httpsHosts: ReadonlySet<string> = new Set()): string {
+  const plain = !httpsHosts.has(registry) && (isInsecureRegistry(registry) || plainHttpHosts.has(registry));
+  return `${plain ? 'http' : 'https'}://${registry}`;
 }
 
 export function isDigest(value: string): boolean {

@@ -25,6 +25,8 @@ describe('image references', () => {
     expect(registryBaseUrl('[::1]:5000')).toBe('http://[::1]:5000');
     expect(registryBaseUrl('registry-1.docker.io')).toBe('https://registry-1.docker.io');
     expect(registryBaseUrl('reg.internal:5000', new Set(['reg.internal:5000']))).toBe('http://reg.internal:5000');
+    // --registry https://127.0.0.1:5000 names a TLS registry on loopback: it is not downgraded.
+    expect(registryBaseUrl('127.0.0.1:5000', new Set(), new Set(['127.0.0.1:5000']))).toBe('https://127.0.0.1:5000');
   });
 
   it('parses --registry overrides', () => {

@@ -2,8 +2,8 @@
 // the node:http branch; these take the node:https one, which is loaded on the first https
 // request: a server with a self-signed certificate, trusted by a child process through
 // NODE_EXTRA_CA_CERTS (read only at start-up), and refused by this process, which does not trust it.
-import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpTransport, TransportError } from '../../src/registry/transport.js';
 import { makeTempDir } from '../support/registry.js';
+import { loopbackCertificate } from '../support/tls.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -22,12 +23,8 @@ describe('transport over https', () => {
 
   beforeAll(async () => {
     dir = makeTempDir('tc-promote-tls-');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (req, res) => {
+    const certificate = loopbackCertificate(dir);
+    server = https.createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain', 'docker-content-digest': 'sha256:x' });
       res.end(`${req.method} ${req.url}`);
     });

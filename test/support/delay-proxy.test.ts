@@ -49,3 +49,32 @@ describe('the delay proxy', () => {
     }
   });
 });
+
+describe('the delay proxy over TLS, in front of the real registry', () => {
+  it('is a TLS registry on loopback that tc-promote reaches with --registry https://, a handshake later', async () => {
+    const { startRegistry } = await import('./registry.js');
+    const { buildImage, randomCommit } = await import('./fixtures.js');
+    const { makeTempDir, removeTempDir } = await import('./registry.js');
+    const { loopbackCertificate } = await import('./tls.js');
+    const { runCliProcess } = await import('./cli.js');
+    const dir = makeTempDir('delay-tls-');
+    const reg = await startRegistry({ auth: 'anonymous' });
+    const certificate = loopbackCertificate(dir);
+    const secure = await startDelayProxy(reg.url, 20, { tls: certificate });
+    try {
+      const repo = 'mozilla/releng-signingscript';
+      const image = await buildImage(reg, { repository: repo, commit: randomCommit(), tags: ['a'] });
+      expect(secure.url).toMatch(/^https:/);
+      const result = await runCliProcess(['copy', `${secure.host}/${repo}@${image.digest}`, `${secure.host}/${repo}:staging`, '--registry', secure.url, '--json'], { NODE_EXTRA_CA_CERTS: certificate.certPath });
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ digest: image.digest, tag: 'written' });
+      // GET ‖ HEAD, PUT, HEAD: every request went over TLS through the proxy.
+      expect(secure.requests().map((r) => r.method)).toEqual(expect.arrayContaining(['GET', 'HEAD', 'PUT']));
+      expect(secure.roundTrips()).toBe(3);
+    } finally {
+      await secure.stop();
+      await reg.stop();
+      removeTempDir(dir);
+    }
+  });
+});

@@ -6,8 +6,11 @@
 // deepest request that had been answered when it arrived, so requests in flight together
 // count as one round trip and a request that waited for another counts as the next. The Host
 // header is forwarded as the client sent it, so a registry's Location headers name the proxy.
+// With `tls`, the proxy speaks HTTPS (as Docker Hub does), and a new connection also waits
+// delayMs for its TLS handshake (TLS 1.3: one round trip).
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
+import tls from 'node:tls';
 
 export interface DelayedRequest {
   method: string;
@@ -22,6 +25,8 @@ export interface DelayedRequest {
 export interface DelayProxyOptions {
   /** Delay before a new connection's first request is read (default: the answer delay). */
   connectDelayMs?: number;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 export interface DelayProxy {
@@ -71,17 +76,32 @@ export async function startDelayProxy(upstream: string, delayMs: number, options
   // Connections are accepted here and handed to the HTTP server after the handshake's delay
   // (pausing the socket would not do: the HTTP parser reads the handle directly).
   const sockets = new Set<Socket>();
+  const secureContext = options.tls ? tls.createSecureContext(options.tls) : undefined;
   const listener = net.createServer((socket) => {
     connections++;
-    connectedAt.set(socket, { depth: deepestAnswered + 1, at: performance.now() });
+    const connected = { depth: deepestAnswered + 1, at: performance.now() };
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    setTimeout(() => server.emit('connection', socket), connectDelay);
+    setTimeout(() => {
+      if (!secureContext) {
+        connectedAt.set(socket, connected);
+        server.emit('connection', socket);
+        return;
+      }
+      const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
+      secure.on('error', () => socket.destroy());
+      secure.once('secure', () =>
+        setTimeout(() => {
+          connectedAt.set(secure, connected);
+          server.emit('connection', secure);
+        }, connectDelay),
+      );
+    }, connectDelay);
   });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   const { port } = listener.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${secureContext ? 'https' : 'http'}://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     requests: () => [...log],
     roundTrips: () => deepest,
