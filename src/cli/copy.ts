@@ -50,6 +50,9 @@ Options:
   --archive-tag TAG         after the moving tag, write this archive tag (the pushlog entry);
                             a rerun writes it if an earlier run stopped before it
   --allow-revision-mismatch copy even when /app/version.json names another commit
+  --version-layer DIGEST    the layer plan found /app/version.json in (promote tasks pass it):
+                            read beside the manifest, a round trip sooner; used only when it is
+                            the image's newest layer, where the search starts anyway
   --dry-run                 read and check everything, write nothing
 
 Images are [registry/]repository[:tag|@digest]; docker.io is Docker Hub.
@@ -65,6 +68,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     'expect-current': { type: 'string' },
     'archive-tag': { type: 'string' },
     'allow-revision-mismatch': { type: 'boolean' },
+    'version-layer': { type: 'string' },
     'dry-run': { type: 'boolean' },
   });
   if (values.help) return io.stdout(help + '\n'), 0;
@@ -80,6 +84,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (expectCurrent !== undefined && expectCurrent !== 'none' && !isDigest(expectCurrent)) {
     throw new UsageError(`--expect-current: ${quote(expectCurrent)} is not a sha256 digest (or none)`);
   }
+  const versionLayer = values['version-layer'];
+  if (versionLayer !== undefined && !isDigest(versionLayer)) throw new UsageError(`--version-layer: ${quote(versionLayer)} is not a sha256 digest`);
   const archiveFlag = values['archive-tag'];
   const allowMismatch = Boolean(values['allow-revision-mismatch']);
   const dryRun = Boolean(values['dry-run']);
@@ -127,13 +133,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (!dryRun) writePromotionRecord(io, { outcome: 'started', destination: formatReference(dst), archiveTag: archiveTag ?? null }, nowMs);
 
   let provenance: Provenance | null = null;
-  // Read beside the compare-and-swap; loaded only when there is a revision to check.
+  // Loaded only when there is a revision to check; with --version-layer its layer is read
+  // beside the manifest, otherwise beside the compare-and-swap.
+  const provenanceModule = claimed === null ? undefined : await import('../registry/provenance.js');
+  const ahead = provenanceModule && versionLayer !== undefined ? provenanceModule.readLayerAhead(runtime.client, src, versionLayer) : undefined;
   const check =
-    claimed === null
+    claimed === null || provenanceModule === undefined
       ? undefined
       : async (manifest: Manifest): Promise<void> => {
-          const { readProvenance } = await import('../registry/provenance.js');
-          provenance = await readProvenance(runtime.client, src, claimed, manifest);
+          provenance = await provenanceModule.readProvenance(runtime.client, src, claimed, manifest, ahead);
           const commit = provenance.version?.commit;
           if (provenance.matches === false && !allowMismatch) {
             throw new ConflictError(
@@ -150,6 +158,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       ...(expectCurrent !== undefined && { expectCurrent }),
       ...(archiveTag !== undefined && { archiveTag }),
       ...(check && { check }),
+      ...(ahead && { checkReadsAhead: true }),
       ...(dstArchive && { neverRewrite: true, liveTags }),
       ...(io.signal && { signal: io.signal }),
       dryRun,
@@ -164,6 +173,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       }
     }
     throw error;
+  } finally {
+    ahead?.dispose();
   }
   const checked = provenance as Provenance | null;
   const warnings: string[] = [];

@@ -56,7 +56,7 @@ export interface PromotionContext {
   leaseNote: string;
   /** YYYYMMDDHHMMSS of the clock, UTC. */
   stamp: string;
-  target: { tag: string | null; revision: string | null; digest: string | null; date: string | null; source: string; env: string; image: string | null };
+  target: { tag: string | null; revision: string | null; digest: string | null; date: string | null; source: string; env: string; image: string | null; versionLayer: string | null };
   current: { tag: string; revision: string | null; digest: string | null } | null;
   destinations: Destination[];
   /** The promotion record (`public/promotion.json` without its time), as JSON. */
@@ -226,6 +226,8 @@ export function buildContext(config: Config, plan: Plan, options: ContextOptions
         source: target.source,
         env: target.env,
         image: target.digest !== undefined ? `${target.source}@${target.digest}` : null,
+        // Where plan found /app/version.json: the promote step reads it beside the manifest.
+        versionLayer: plan.provenance?.layer ?? null,
       },
       current,
       destinations,

@@ -12,6 +12,10 @@
  *   3. PUT the moving tag; 4. after a settle, HEAD it (and the archive tag) again;
  *   5. PUT the archive tag; 6. HEAD both again.
  *
+ * When the check's reads went out with round 1 (the layer holding /app/version.json, named by
+ * the plan and read ahead beside the manifest), round 2 is not needed: the destination HEAD
+ * joins round 1, and the full promote step takes 5 round trips.
+ *
  * The registry API has no conditional write. Two copies that both read the expected digest
  * both write; the one that wrote first finds out in step 4, when the settle has let the other
  * write land: it exits 3 ("raced") and writes no archive tag for a digest that is not live.
@@ -48,6 +52,11 @@ export interface CopyOptions {
    * its manifest (never fetched twice). They run beside the compare-and-swap read.
    */
   check?: (manifest: Manifest) => Promise<void>;
+  /**
+   * The check's own reads went out already (a layer read ahead): the compare-and-swap read
+   * joins the first round instead of waiting for the manifest, and the check needs no round.
+   */
+  checkReadsAhead?: boolean;
   settle?: Partial<SettleBounds>;
   /** The destination is an archive tag: it is written only if it does not exist (or already holds the source). */
   neverRewrite?: boolean;
@@ -120,7 +129,7 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
   const [manifest, archiveBefore, early, live] = await Promise.all([
     client.getManifest(src),
     archive ? client.headManifest(archive) : Promise.resolve(undefined),
-    options.check ? Promise.resolve(undefined) : readDestination(),
+    options.check && !options.checkReadsAhead ? Promise.resolve(undefined) : readDestination(),
     Promise.all((options.liveTags ?? []).map((tag) => client.headManifest({ ...target, tag }))),
   ]);
   if (!manifest) throw new NotFoundError(`<src>: ${formatReference(src)} does not exist`);
@@ -129,7 +138,8 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
   }
   // Round 2: the checks on the image, beside the compare-and-swap read.
   let before = early;
-  if (options.check) [, before] = await Promise.all([options.check(manifest), readDestination()]);
+  if (options.check && options.checkReadsAhead) await options.check(manifest);
+  else if (options.check) [, before] = await Promise.all([options.check(manifest), readDestination()]);
   const previous = before?.digest ?? null;
   const result: CopyResult = {
     source: formatReference({ registry: src.registry, repository: src.repository, digest: manifest.digest }),

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { RemoteError } from '../errors.js';
 import { loadZlib } from '../util/builtins.js';
 import { pullScope, expectOk, followRedirect, type RegistryClient } from './client.js';
+import type { RegistryResponse } from './transport.js';
 import type { Descriptor, Manifest } from './manifest.js';
 import { formatReference, type ImageReference } from './reference.js';
 import { findInTar, TarFormatError } from './tar.js';
@@ -32,9 +33,42 @@ export interface Provenance {
   /** The platform manifest read, for a multi-arch index. */
   checkedManifest: string;
   layersRead: number;
+  /** The layer /app/version.json was found in (a later copy may read it ahead: `--version-layer`). */
+  layer: string | null;
 }
 
-export async function readProvenance(client: RegistryClient, ref: ImageReference, expectedRevision: string | null, manifest?: Manifest): Promise<Provenance> {
+/**
+ * A layer read started before its manifest arrived: the layer that plan found /app/version.json
+ * in, read beside the source manifest to save a round trip. It is used only if it is the
+ * image's newest layer, where the search starts anyway; otherwise it is dropped unread.
+ */
+export interface LayerReadAhead {
+  digest: string;
+  /** The read, for the one search that uses it. */
+  take(): Promise<RegistryResponse>;
+  /** Stop the read if nothing took it. */
+  dispose(): void;
+}
+
+export function readLayerAhead(client: RegistryClient, ref: ImageReference, digest: string): LayerReadAhead {
+  let used = false;
+  const response = openLayer(client, ref, digest);
+  // Awaited later, or disposed: its failure is reported where it is used, or not at all.
+  response.catch(() => undefined);
+  return {
+    digest,
+    take: () => {
+      used = true;
+      return response;
+    },
+    dispose: () => {
+      if (!used) void response.then((r) => r.stream?.destroy(), () => undefined);
+      used = true;
+    },
+  };
+}
+
+export async function readProvenance(client: RegistryClient, ref: ImageReference, expectedRevision: string | null, manifest?: Manifest, ahead?: LayerReadAhead): Promise<Provenance> {
   let image = manifest ?? (await client.getManifest(ref));
   if (!image) throw new RemoteError(`${formatReference(ref)}: manifest not found while reading /app/version.json`);
   if (image.manifests.length) {
@@ -49,16 +83,21 @@ export async function readProvenance(client: RegistryClient, ref: ImageReference
   }
   let version: VersionInfo | null = null;
   let layersRead = 0;
-  for (const layer of [...image.layers].reverse()) {
+  let found: string | null = null;
+  const newestFirst = [...image.layers].reverse();
+  if (ahead && ahead.digest !== newestFirst[0]?.digest) ahead.dispose();
+  for (const [i, layer] of newestFirst.entries()) {
     layersRead++;
-    const content = await readFileFromLayer(client, ref, layer);
+    const opened = i === 0 && ahead?.digest === layer.digest ? ahead.take() : openLayer(client, ref, layer.digest);
+    const content = await searchLayer(await opened, layer, ref);
     if (content) {
       version = parseVersion(content, `${formatReference(ref)} /app/version.json`);
+      found = layer.digest;
       break;
     }
   }
   const matches = expectedRevision === null || version === null ? null : version.commit === expectedRevision;
-  return { version, expectedRevision, matches, checkedManifest: image.digest, layersRead };
+  return { version, expectedRevision, matches, checkedManifest: image.digest, layersRead, layer: found };
 }
 
 function parseVersion(content: Buffer, where: string): VersionInfo {
@@ -72,17 +111,23 @@ function parseVersion(content: Buffer, where: string): VersionInfo {
   return { commit: field('commit'), source: field('source'), build: field('build') };
 }
 
-async function readFileFromLayer(client: RegistryClient, ref: ImageReference, layer: Descriptor): Promise<Buffer | undefined> {
-  const where = `layer ${layer.digest} of ${formatReference(ref)}`;
-  let url = `${client.repositoryUrl(ref)}/blobs/${layer.digest}`;
+async function openLayer(client: RegistryClient, ref: ImageReference, digest: string): Promise<RegistryResponse> {
+  const where = `layer ${digest} of ${formatReference(ref)}`;
+  let url = `${client.repositoryUrl(ref)}/blobs/${digest}`;
   // Read only until the file is found, so the request deadline covers the body too: a layer
   // trickled a byte at a time (or a decompression bomb) ends at the deadline.
   let response = await client.request({ method: 'GET', url, scope: pullScope(ref), idempotent: true, stream: true, streamDeadline: true }, where);
   for (let hops = 0; response.status >= 300 && response.status < 400 && response.headers.location && hops < 5; hops++) {
+    response.stream?.destroy();
     url = followRedirect(response.headers.location, url, where);
     response = await client.request({ method: 'GET', url, idempotent: true, stream: true, streamDeadline: true }, where, { withoutAuth: true });
   }
   expectOk(response, where);
+  return response;
+}
+
+async function searchLayer(response: RegistryResponse, layer: Descriptor, ref: ImageReference): Promise<Buffer | undefined> {
+  const where = `layer ${layer.digest} of ${formatReference(ref)}`;
   if (!response.stream) return undefined;
   const source = response.stream;
   const stream = decompress(source, layer.mediaType);

@@ -26,6 +26,15 @@ describe('retag graph', () => {
     expect(graphDepth(graph)).toBe(1);
   });
 
+  it("passes the layer plan found /app/version.json in to the promote step, so it is read beside the manifest", () => {
+    expect(promote!.task.payload.command).not.toContain('--version-layer');
+    const layer = `sha256:${'c3'.repeat(32)}`;
+    const plan = { ...examplePlan(config, { nowMs: now }), provenance: { version: { commit: revision, source: null, build: null }, expectedRevision: revision, matches: true, checkedManifest: targetDigest, layersRead: 1, layer } };
+    const [withLayer] = buildGraph(config, plan, { nowMs: now, reason: 'bad deploy', requester: 'releng@mozilla.com' }).tasks;
+    const command = withLayer!.task.payload.command;
+    expect(command.slice(command.indexOf('--version-layer'), command.indexOf('--version-layer') + 2)).toEqual(['--version-layer', layer]);
+  });
+
   it('uses slugids, one task group and one schedulerId', () => {
     expect(isSlugid(graph.taskGroupId)).toBe(true);
     for (const t of graph.tasks) {

@@ -112,6 +112,41 @@ describe('copy within one repository', () => {
     expect(skopeoRaw(reg, `${r}:${tag}`).digest).toBe(a.digest);
   });
 
+  it('with --version-layer (the layer plan found /app/version.json in) the full promote step takes 5 round trips', async () => {
+    const r = conf.nextRepository();
+    const a = await image(reg, r, ['ahead-src'], 3);
+    const prior = await image(reg, r, ['production'], 1);
+    const tag = archiveTag('production', new Date(), a.commit);
+    const proxy = await startFaultProxy(reg.url, { delayMs: 30 });
+    try {
+      const result = await copy([`${proxy.host}/${r}@${a.digest}`, `${proxy.host}/${r}:production`, '--expect-current', prior.digest, '--archive-tag', tag, '--version-layer', a.layerDigests.at(-1)!, '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json()).toMatchObject({ tag: 'written', archiveTag: { tag, outcome: 'written' }, provenance: { matches: true, layersRead: 1, layer: a.layerDigests.at(-1) } });
+      const requests = proxy.requests().filter((e) => e.path !== '/v2/');
+      expect(requests.filter((e) => e.method === 'GET' && e.path.includes('/manifests/'))).toHaveLength(1);
+      expect(requests.filter((e) => e.method === 'GET' && e.path.includes('/blobs/'))).toHaveLength(1);
+      // 1 GET source ‖ the version.json layer ‖ HEAD archive tag ‖ HEAD destination; 2 PUT;
+      // 3 settle, HEAD destination ‖ archive tag; 4 PUT archive tag; 5 HEAD both.
+      expect(proxy.roundTrips()).toBe(5);
+    } finally {
+      await proxy.stop();
+    }
+    expect(skopeoRaw(reg, `${r}:production`).digest).toBe(a.digest);
+  });
+
+  it('a --version-layer that is not the newest layer is dropped, and the search reads the newest first', async () => {
+    const r = conf.nextRepository();
+    const a = await image(reg, r, ['stale-src'], 3);
+    const prior = await image(reg, r, ['production'], 1);
+    const result = await copy([`${reg.host}/${r}@${a.digest}`, `${reg.host}/${r}:production`, '--expect-current', prior.digest, '--archive-tag', archiveTag('production', new Date(), a.commit), '--version-layer', a.layerDigests[0]!, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json().provenance).toMatchObject({ matches: true, layersRead: 1, layer: a.layerDigests.at(-1) });
+    // A hint that is no layer of the image at all changes nothing either; a malformed one is bad input.
+    const bad = await copy([`${reg.host}/${r}@${a.digest}`, `${reg.host}/${r}:production`, '--version-layer', 'sha256:xyz']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--version-layer: "sha256:xyz" is not a sha256 digest');
+  });
+
   it('refuses when the tag moved since the plan: exit 3, nothing written', async () => {
     const r = conf.nextRepository();
     const a = await image(reg, r, ['cas-a'], 1);
