@@ -35,7 +35,7 @@ Everything is checked before the first write; a refusal changes nothing:
   - an --archive-tag that exists already (same image) is reused only when <dst> points at the
     image already (a rerun finishing the step); otherwise it records an earlier deploy, exit 3.
   - with --expect-current or --archive-tag the moving tag is read again after a short settle
-    (50 ms or four read round trips, plus this run's read-to-write time): if another copy
+    (50 ms, plus twice this run's PUT time): if another copy
     wrote after this one, exit 3
     "raced: now points at …" and no archive tag is written.
   - onto a moving tag without --expect-current or --archive-tag it warns, and prints the

@@ -19,10 +19,12 @@
  * The registry API has no conditional write. Two copies that both read the expected digest
  * both write; the one that wrote first finds out in step 4, when the settle has let the other
  * write land: it exits 3 ("raced") and writes no archive tag for a digest that is not live.
- * The settle is the re-read threshold (50 ms, or four read round trips) plus this run's own
- * read-to-write gap, at least twice that gap: every copy reads again before writing when its
- * read is older than the threshold, so a racer whose read came before this write landed has
- * written by then, unless its network is much slower than this one's (docs/security.md).
+ * The settle is the re-read threshold (50 ms) plus twice this run's PUT time: every copy reads
+ * again before writing when its read is older than the threshold, so a racer whose read came
+ * before this write landed has sent its write within the threshold and had it land within
+ * about a write's time, unless its network is much slower than this one's (docs/security.md).
+ * (The threshold is one number for every copy, not one measured from this run's reads: those
+ * include each new connection's handshakes, and a racer must be able to count on it.)
  */
 import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -110,20 +112,18 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
   const target: ImageReference = { registry: dst.registry, repository: dst.repository, tag: dst.tag };
   const archive: ImageReference | null = options.archiveTag !== undefined ? { registry: dst.registry, repository: dst.repository, tag: options.archiveTag } : null;
   const where = formatReference(target);
+  const rereadAfterMs = 50;
 
-  // The compare-and-swap read, timed: the settle is measured from it.
+  // The compare-and-swap read, timed: a write long after it reads again first.
   let readAt = 0;
-  let readRtt = 0;
   const readDestination = async (): Promise<ManifestHead | undefined> => {
-    const start = now();
     const head = await client.headManifest(target);
     readAt = now();
-    readRtt = readAt - start;
     return head;
   };
 
-  // A copy whose read is older than this when it is about to write reads again first.
-  const rereadAfterMs = (): number => Math.max(50, 4 * readRtt);
+  // A copy whose read is older than this when it is about to write reads again first: the
+  // same for every copy, so that each one's settle can count on it for the others.
 
   // Round 1: the source, the archive tag, and the destination unless checks must come first.
   const [manifest, archiveBefore, early, live] = await Promise.all([
@@ -183,8 +183,10 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
       await copyContent(client, src, dst, manifest, result, options.concurrency ?? 4);
     }
     // Blobs copied, or checks slow: read again, so that the gap between the read and the write stays short.
-    if (now() - readAt > rereadAfterMs()) compareAndSwap((await readDestination())?.digest ?? null);
+    if (now() - readAt > rereadAfterMs) compareAndSwap((await readDestination())?.digest ?? null);
+    const putStart = now();
     const put = await putTag(client, target, manifest);
+    const putMs = now() - putStart;
     if (put.failed) {
       const state =
         put.readBack === undefined
@@ -193,13 +195,13 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
       throw withNote(put.failed, `${state}${archive ? `; the archive tag ${archive.tag} was not written` : ''}`);
     }
     result.tag = 'written';
-    const gap = now() - readAt;
     // A copy with a compare-and-swap or a pushlog entry waits for a racer's write to land,
     // then reads: a plain retag needs no settle.
     const settled = options.expectCurrent !== undefined || options.neverRewrite || archive !== null;
-    // A racer as quick as this one writes within that gap of its read; any copy writes within
-    // the re-read threshold (and its PUT) of its read, which came before this write landed.
-    if (settled) result.settleMs = Math.round(Math.min(settle.maxMs, Math.max(settle.minMs, 2 * gap, rereadAfterMs() + gap)));
+    // A racer read before this write landed (else it would have seen it and refused); it sends
+    // its PUT within the re-read threshold of that read, and the PUT lands within about a
+    // write's time: twice this run's, for a racer up to twice as far away.
+    if (settled) result.settleMs = Math.round(Math.min(settle.maxMs, Math.max(settle.minMs, rereadAfterMs + 2 * putMs)));
     const [after, archiveNow] = await readBack(
       (async () => {
         if (settled) await sleep(result.settleMs);
