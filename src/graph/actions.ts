@@ -8,13 +8,12 @@ import type { Config } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import type { PlanRequest } from '../history/plan.js';
 import { actionsFileSchema, type ActionsFile, type HookAction } from '../taskcluster/actions-schema.js';
-import { crypto } from '../util/builtins.js';
+import { sha256Hex } from '../util/sha256.js';
 import { parseDuration } from '../util/duration.js';
 import type { FromSchema } from '../util/from-schema.js';
 import { validatorFor } from '../util/precompiled.js';
 import { compileSchema, describeSchemaErrors } from '../util/validate.js';
 
-const { createHash } = crypto;
 
 export const actionName = 'promote-image';
 /** The hook's permission: `in-tree-action-<level>-<permission>/<hash>`, `…:action:<permission>`. */
@@ -139,7 +138,7 @@ export interface DecisionInfo {
 
 /** First 10 hex of the sha256 of `.taskcluster.yml`, as the in-tree action hooks are named. */
 export function taskclusterYmlHash(text: string | Buffer): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 10);
+  return sha256Hex(text).slice(0, 10);
 }
 
 export function hookIdFor(level: number, taskclusterYml: string | Buffer): string {

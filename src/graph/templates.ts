@@ -6,11 +6,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsone from 'json-e';
 import { UsageError } from '../errors.js';
-import { crypto, fs } from '../util/builtins.js';
+import { fs } from '../util/builtins.js';
+import { sha256Hex } from '../util/sha256.js';
 import { loadYaml } from '../util/yaml.js';
 import type { TaskKind } from './context.js';
 
-const { createHash } = crypto;
 const { readFileSync } = fs;
 
 export const defaultTemplatesDir = fileURLToPath(new URL('../../taskcluster/', import.meta.url));
@@ -53,7 +53,7 @@ function parseTemplateText(text: string): unknown {
 }
 
 export function templateTextHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Hex(text);
 }
 
 export function loadTemplate(templatesDir: string, kind: TaskKind): unknown {

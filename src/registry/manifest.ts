@@ -1,8 +1,7 @@
 /** Manifest media types, and the digest check every manifest passes before use. */
 import { RemoteError } from '../errors.js';
-import { crypto } from '../util/builtins.js';
+import { sha256Hex } from '../util/sha256.js';
 
-const { createHash } = crypto;
 
 export const mediaTypes = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -36,7 +35,7 @@ export interface Manifest {
 }
 
 export function sha256Digest(bytes: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return `sha256:${sha256Hex(bytes)}`;
 }
 
 function isDescriptor(value: unknown): value is Descriptor {

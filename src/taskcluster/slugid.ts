@@ -3,14 +3,13 @@
  * first bit cleared, so an id never starts with `-`, in URL-safe base64 without padding).
  * Made here with node:crypto so that rendering never loads the HTTP client.
  */
-import { crypto } from '../util/builtins.js';
-
-const { createHash, randomUUID } = crypto;
+import { loadCrypto } from '../util/builtins.js';
+import { sha256Hex } from '../util/sha256.js';
 
 export const slugidPattern = /^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$/;
 
 export function niceSlugid(): string {
-  const bytes = Buffer.from(randomUUID().replaceAll('-', ''), 'hex');
+  const bytes = Buffer.from(loadCrypto().randomUUID().replaceAll('-', ''), 'hex');
   bytes[0] = bytes[0]! & 0x7f;
   return bytes.toString('base64url');
 }
@@ -26,7 +25,7 @@ export function isSlugid(value: unknown): value is string {
  * from the same digest, only the first creates its promote task; the other gets 409.
  */
 export function keyedSlugid(key: string): string {
-  const bytes = createHash('sha256').update(`tc-promote:${key}`).digest().subarray(0, 16);
+  const bytes = Buffer.from(sha256Hex(`tc-promote:${key}`), 'hex').subarray(0, 16);
   bytes[0] = bytes[0]! & 0x7f;
   bytes[6] = (bytes[6]! & 0x0f) | 0x40;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;

@@ -10,13 +10,14 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 // What nearly every command uses.
-export const crypto = require('node:crypto') as typeof import('node:crypto');
 export const fs = require('node:fs') as typeof import('node:fs');
 export const util = require('node:util') as typeof import('node:util');
 
 // Loaded on first use (require() caches them): registry commands need HTTP, only https
 // registries need TLS, only compressed layers read for provenance need zlib, and only
 // configurations naming a credential helper run a child process.
+// Loaded on first use too: ~6 ms here, and small inputs are hashed without it (util/sha256.ts).
+export const loadCrypto = (): typeof import('node:crypto') => require('node:crypto') as typeof import('node:crypto');
 export const loadHttp = (): typeof import('node:http') => require('node:http') as typeof import('node:http');
 export const loadHttps = (): typeof import('node:https') => require('node:https') as typeof import('node:https');
 export const loadZlib = (): typeof import('node:zlib') => require('node:zlib') as typeof import('node:zlib');

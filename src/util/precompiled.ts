@@ -7,10 +7,9 @@
  */
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
+import { sha256Hex } from './sha256.js';
 import { compileSchema } from './validate.js';
-import { crypto } from './builtins.js';
 
-const { createHash } = crypto;
 
 const require = createRequire(import.meta.url);
 
@@ -18,7 +17,7 @@ const require = createRequire(import.meta.url);
 export const precompiledDir = '../validators';
 
 export function schemaHash(schema: object): string {
-  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+  return sha256Hex(JSON.stringify(schema));
 }
 
 export function validatorFor<T>(name: string, schema: object): ValidateFunction<T> {
