@@ -17,7 +17,7 @@ import { binPath, median, printTable, repoRoot, timeProcess } from './common.js'
 const { loadConfig, parseConfig } = (await import(`${repoRoot}dist/config/load.js`)) as typeof import('../src/config/load.js');
 const { buildGraph, graphDepth } = (await import(`${repoRoot}dist/graph/build.js`)) as typeof import('../src/graph/build.js');
 const { createClients } = (await import(`${repoRoot}dist/taskcluster/clients.js`)) as typeof import('../src/taskcluster/clients.js');
-const { submitGraph } = (await import(`${repoRoot}dist/taskcluster/submit.js`)) as typeof import('../src/taskcluster/submit.js');
+const { submitGraph, defaultConcurrency } = (await import(`${repoRoot}dist/taskcluster/submit.js`)) as typeof import('../src/taskcluster/submit.js');
 type TaskCreator = import('../src/taskcluster/submit.js').TaskCreator;
 
 const runs = Number(process.env.BENCH_RUNS ?? 15);
@@ -157,7 +157,47 @@ export async function benchGraph(): Promise<void> {
     }
     const bound = 1.5 * (depth + 1) * latencyMs;
     const ms = median(times);
-    rows.push([`  scheduling only (${tasks} creates that just wait ${latencyMs} ms)`, `${ms.toFixed(0)} ms`, 'dependency order, 50 in flight', `≤ ${bound} ms`, ms <= bound ? 'yes' : 'NO']);
+    rows.push([`  scheduling only (${tasks} creates that just wait ${latencyMs} ms)`, `${ms.toFixed(0)} ms`, `dependency order, ${defaultConcurrency} in flight`, `≤ ${bound} ms`, ms <= bound ? 'yes' : 'NO']);
   }
   printTable(`task graph (median of ${runs} runs unless noted)`, ['measure', 'result', 'detail', 'target', 'met'], rows);
+  await benchSubmitAtDistance(queueFor, withWorker);
+}
+
+/**
+ * Submission at a realistic Queue latency: graphs of N tasks (N - 1 promote targets and the
+ * fallback: depth 1) at 100 ms a createTask, through taskcluster-client, to the rule-enforcing
+ * emulator and to a Queue that checks nothing. Target: (depth + 1) × latency up to N = 200.
+ */
+async function benchSubmitAtDistance(
+  queueFor: (rootUrl: string) => Promise<TaskCreator>,
+  withWorker: <T>(script: string, latency: number, use: (rootUrl: string, worker: Worker) => Promise<T>) => Promise<T>,
+): Promise<void> {
+  const latency = Number(process.env.BENCH_QUEUE_LATENCY_MS ?? 100);
+  const rounds = Number(process.env.BENCH_SUBMIT_RUNS ?? 11);
+  const text = readFileSync(`${repoRoot}config/scriptworker-scripts.yml`, 'utf8');
+  const line = "      - { registry: docker.io, repository: 'mozilla/releng-{script}', tag: production }";
+  const rows: (string | number)[][] = [];
+  let attempt = 1000;
+  for (const server of ['./emulator-worker.js', './null-queue-worker.js']) {
+    await withWorker(server, latency, async (rootUrl) => {
+      const queue = await queueFor(rootUrl);
+      for (const n of [10, 50, 100, 200]) {
+        const config = parseConfig(text.replace(line, Array.from({ length: n - 1 }, (_, i) => (i ? `      - { registry: registry${i}.example.com, repository: 'mozilla/releng-{script}', tag: production }` : line)).join('\n')), `bench-${n - 1}-targets.yml`);
+        const times: number[] = [];
+        let depth = 0;
+        for (let i = 0; i < rounds + 1; i++) {
+          const graph = buildGraph(config, examplePlan(config), { attempt: ++attempt });
+          depth = graphDepth(graph);
+          const started = performance.now();
+          await submitGraph(queue, graph);
+          // The first round opens the connections.
+          if (i > 0) times.push(performance.now() - started);
+        }
+        const ideal = (depth + 1) * latency;
+        const ms = median(times);
+        rows.push([server.includes('emulator') ? 'emulator (checks every rule)' : 'a Queue that checks nothing', n, depth, `${ms.toFixed(0)} ms (${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)})`, `${ideal} ms`, (ms / ideal).toFixed(2)]);
+      }
+    });
+  }
+  printTable(`submission at ${latency} ms a createTask (taskcluster-client; median (range) of ${rounds})`, ['Queue', 'tasks', 'depth', 'submit', '(depth + 1) × latency', 'ratio'], rows);
 }

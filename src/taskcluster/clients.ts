@@ -8,6 +8,14 @@
 import type { Auth, ClientError, ClientOptions, Credentials, Hooks, Index, Queue, Secrets } from 'taskcluster-client';
 import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quoteUrl } from '../errors.js';
 
+/**
+ * Most calls in flight, and sockets kept, per client. A promotion graph is wide and shallow
+ * (one promote task per target, then the fallback): at the Queue's latency (~100 ms a call) a
+ * limit below the graph's width makes submission take a round per batch instead of one per
+ * level (bench/graph.ts).
+ */
+export const maxConcurrentCalls = 200;
+
 export interface TaskclusterConnection {
   /** Where API calls go: the proxy inside a task, otherwise the deployment. */
   apiRootUrl: string;
@@ -59,8 +67,8 @@ export async function createClients(connection: TaskclusterConnection, overrides
   const options: ClientOptions = {
     rootUrl: connection.apiRootUrl,
     credentials: connection.credentials ?? {},
-    // Submissions run many creates at once: keep connections open between calls.
-    agent: { keepAlive: true, maxSockets: 64 },
+    // Submissions run many creates at once: as many sockets, kept open between calls.
+    agent: { keepAlive: true, maxSockets: maxConcurrentCalls },
     ...overrides,
   };
   return {

@@ -7,7 +7,7 @@
  */
 import { ExitCode, PromoteError, RemoteError } from '../errors.js';
 import type { GraphTask, TaskGraph } from '../graph/build.js';
-import { taskclusterError } from './clients.js';
+import { maxConcurrentCalls, taskclusterError } from './clients.js';
 
 /** What submission needs of a Queue client (taskcluster-client's Queue, or a fake). */
 export interface TaskCreator {
@@ -38,7 +38,8 @@ export interface SubmitResult {
   notCreated: (TaskRef & { blockedBy: string[] })[];
 }
 
-export const defaultConcurrency = 50;
+/** Most createTask calls in flight (as many as the client keeps sockets). */
+export const defaultConcurrency = maxConcurrentCalls;
 
 export class SubmitError extends PromoteError {
   constructor(

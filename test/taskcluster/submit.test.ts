@@ -84,6 +84,23 @@ describe('submit to the emulator', () => {
     expect(performance.now() - started).toBeLessThan(60);
   });
 
+  it('sends a 200-task graph in two rounds by default: every promote task at once, then the fallback', async () => {
+    const graph = buildGraph(wideConfig(199), examplePlan(wideConfig(199)), fresh());
+    expect(graph.tasks).toHaveLength(200);
+    let inFlight = 0;
+    let most = 0;
+    const waiting = {
+      createTask: async (taskId: string) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight--;
+        return { status: { taskId } };
+      },
+    };
+    await submitGraph(waiting, graph);
+    expect(most).toBe(199);
+  });
+
   it('does not create the dependents of a failed create, and lists them', async () => {
     const graph = buildGraph(wideConfig(3), examplePlan(wideConfig(3)), fresh());
     const [first, second, third, fallback] = graph.tasks;
