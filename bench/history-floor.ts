@@ -5,15 +5,16 @@
 // else: no configuration, no tag grammar, no analysis, no output. The history benchmark times
 // it as a process beside tc-promote, so the table shows what tc-promote adds to the requests.
 //
-// usage: node history-floor.js <registry base URL> <repository> <moving tag> <file: tags to HEAD, one a line>
+// usage: node history-floor.js <registry base URL (http or https)> <repository> <moving tag> <file: tags to HEAD, one a line>
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 // As tc-promote does: node:http imported as an ES module also loads Node's bundled undici.
-const http = require('node:http') as typeof import('node:http');
 const { readFileSync } = require('node:fs') as typeof import('node:fs');
 
 const [base, repository, movingTag, tagsFile] = process.argv.slice(2) as [string, string, string, string];
+// An https base (the TLS delay proxy) is trusted through NODE_EXTRA_CA_CERTS, as tc-promote is.
+const http = require(base.startsWith('https:') ? 'node:https' : 'node:http') as typeof import('node:https');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json';
 

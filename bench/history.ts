@@ -10,14 +10,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFaultProxy } from '../test/support/fault-proxy.js';
 import { startDelayProxy } from '../test/support/delay-proxy.js';
-import { startRegistry, type RunningRegistry } from '../test/support/registry.js';
+import { makeTempDir, removeTempDir, startRegistry, type RunningRegistry } from '../test/support/registry.js';
+import { loopbackCertificate } from '../test/support/tls.js';
 import { seedScaleHistory } from '../test/support/scale-history.js';
-import { median, printTable, repoRoot, timeCli, timeNode } from './common.js';
+import { median, printTable, repoRoot, timeCli, timeNode, timeProcess } from './common.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 7);
 const sizes = (process.env.BENCH_HISTORY_SIZES ?? '5000,50000').split(',').map(Number);
 const floorPath = `${repoRoot}.bench/bench/history-floor.js`;
 const delayMs = 25;
+const distanceRuns = Number(process.env.BENCH_DISTANCE_RUNS ?? 11);
 
 const ms = (values: number[]): string => `${median(values).toFixed(0)} ms (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
 
@@ -41,7 +43,7 @@ export async function benchHistory(): Promise<void> {
     await reg.stop();
   }
   printTable(`history, realistic pushlog (median and range of ${runs} alternating runs, every program as a process)`, ['tags', 'output', 'tc-promote', 'floor', 'ratio', 'node -e 0', 'peak RSS', 'requests (tag pages + HEADs)'], rows);
-  printTable(`round trips with ${delayMs} ms added to every request (loopback proxy; one run each)`, ['tags', 'program', 'requests', 'round trips', 'wall time'], trips);
+  printTable(`history ${delayMs} ms away (TLS delay proxy: answers and each connection's handshakes held ${delayMs} ms); median (range) of ${distanceRuns} alternating runs`, ['tags', 'program', 'requests', 'round trips', 'wall time', 'tc-promote ÷'], trips);
 }
 
 async function headsOf(reg: RunningRegistry, repository: string, movingTag: string): Promise<{ heads: string[]; pages: number; total: number }> {
@@ -101,27 +103,50 @@ async function measure(reg: RunningRegistry, script: string, repository: string,
 }
 
 async function measureRoundTrips(reg: RunningRegistry, script: string, repository: string, size: number): Promise<(string | number)[][]> {
-  const proxy = await startDelayProxy(reg.url, delayMs);
+  // HTTPS, as Docker Hub is: every new connection pays a TCP and a TLS handshake at the distance.
+  const dir = makeTempDir('bench-history-tls-');
+  const certificate = loopbackCertificate(dir);
+  const proxy = await startDelayProxy(reg.url, delayMs, { tls: certificate });
+  const trust = { NODE_EXTRA_CA_CERTS: certificate.certPath };
+  const file = path.join(dir, 'heads.txt');
   try {
-    const run = await timeCli(['history', script, '--registry', proxy.url, '--json']);
-    if (run.code !== 0) throw new Error(`history through the proxy failed: ${run.stderr}`);
-    const tcRequests = proxy.requests().length;
-    const tcTrips = proxy.roundTrips();
-    const heads = proxy
-      .requests()
-      .filter((r) => r.method === 'HEAD')
-      .map((r) => decodeURIComponent(r.path.split('/manifests/')[1]!))
-      .filter((t) => t !== 'production');
-    const file = path.join(tmpdir(), `tcp-floor-trips-${process.pid}-${size}.txt`);
-    writeFileSync(file, heads.join('\n'));
-    proxy.clear();
-    const floor = await timeNode([floorPath, proxy.url, repository, 'production', file]);
-    rmSync(file, { force: true });
+    const samples: Record<'tc' | 'floor' | 'skopeo', { ms: number; requests: number; trips: number }[]> = { tc: [], floor: [], skopeo: [] };
+    for (let r = 0; r < distanceRuns; r++) {
+      for (const program of ['tc', 'floor', 'skopeo'] as const) {
+        proxy.clear();
+        let ms: number;
+        if (program === 'tc') {
+          const run = await timeCli(['history', script, '--registry', proxy.url, '--json'], trust);
+          if (run.code !== 0) throw new Error(`history through the proxy failed: ${run.stderr}`);
+          ms = run.ms;
+          // The floor resolves what history resolved.
+          const heads = proxy.requests().filter((q) => q.method === 'HEAD').map((q) => decodeURIComponent(q.path.split('/manifests/')[1]!)).filter((t) => t !== 'production');
+          writeFileSync(file, heads.join('\n'));
+        } else if (program === 'floor') {
+          const run = await timeNode([floorPath, proxy.url, repository, 'production', file], trust);
+          if (run.code !== 0) throw new Error(`floor failed: ${run.stderr}`);
+          ms = run.ms;
+        } else {
+          // The reads skopeo offers for this: list the tags, inspect the moving tag (no digest per deploy).
+          const started = performance.now();
+          for (const args of [['list-tags', '--tls-verify=false', `docker://${proxy.host}/${repository}`], ['inspect', '--tls-verify=false', '--raw', `docker://${proxy.host}/${repository}:production`]]) {
+            const run = await timeProcess('skopeo', args);
+            if (run.code !== 0) throw new Error(`skopeo ${args[0]} failed: ${run.stderr}`);
+          }
+          ms = performance.now() - started;
+        }
+        samples[program].push({ ms, requests: proxy.requests().length, trips: proxy.roundTrips() });
+      }
+    }
+    const row = (label: string, s: { ms: number; requests: number; trips: number }[]): (string | number)[] => [size, label, median(s.map((x) => x.requests)), median(s.map((x) => x.trips)), ms(s.map((x) => x.ms))];
+    const tc = median(samples.tc.map((x) => x.ms));
     return [
-      [size, 'tc-promote history --json', tcRequests, tcTrips, `${run.ms.toFixed(0)} ms`],
-      [size, 'floor', proxy.requests().length, proxy.roundTrips(), `${floor.ms.toFixed(0)} ms`],
+      [...row('tc-promote history --json', samples.tc), ''],
+      [...row('floor (the same requests)', samples.floor), (tc / median(samples.floor.map((x) => x.ms))).toFixed(2)],
+      [...row('skopeo list-tags + inspect (no digests per deploy)', samples.skopeo), (tc / median(samples.skopeo.map((x) => x.ms))).toFixed(2)],
     ];
   } finally {
     await proxy.stop();
+    removeTempDir(dir);
   }
 }
