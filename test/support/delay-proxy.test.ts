@@ -70,7 +70,7 @@ describe('the delay proxy over TLS, in front of the real registry', () => {
       expect(JSON.parse(result.stdout)).toMatchObject({ digest: image.digest, tag: 'written' });
       // GET ‖ HEAD, PUT, HEAD: every request went over TLS through the proxy.
       expect(secure.requests().map((r) => r.method)).toEqual(expect.arrayContaining(['GET', 'HEAD', 'PUT']));
-      expect(secure.roundTrips()).toBe(3);
+      expect(secure.roundTrips(), JSON.stringify(secure.requests())).toBe(3);
     } finally {
       await secure.stop();
       await reg.stop();

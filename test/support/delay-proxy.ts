@@ -61,13 +61,15 @@ export async function startDelayProxy(upstream: string, delayMs: number, options
     const forward = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
       entry.status = answer.statusCode ?? 0;
       setTimeout(() => {
+        // Answered from the moment it is written: over TLS the client can read it and send the
+        // next request before this side's 'finish' fires.
+        deepestAnswered = Math.max(deepestAnswered, entry.depth);
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       }, delayMs);
     });
     res.on('finish', () => {
       entry.end = performance.now();
-      deepestAnswered = Math.max(deepestAnswered, entry.depth);
     });
     forward.on('error', () => res.destroy());
     req.pipe(forward);
