@@ -54,10 +54,13 @@ export function withRetry(next: Transport, options: RetryOptions = {}): Transpor
         reason = error.message;
       }
       options.onRetry?.({ attempt, delayMs: delay, reason, request: req });
+      // The command's stop, or this request's own, ends the wait for a retry.
+      const stops = [options.signal, req.signal].filter((s): s is AbortSignal => s !== undefined);
+      const stop = stops.length > 1 ? AbortSignal.any(stops) : stops[0];
       try {
-        await sleep(delay, undefined, options.signal && { signal: options.signal });
+        await sleep(delay, undefined, stop && { signal: stop });
       } catch {
-        throw new TransportError(`${req.method} ${redactUrl(req.url)}: not retried (${reason}): ${stopReason(options.signal!)}`, 'EABORTED');
+        throw new TransportError(`${req.method} ${redactUrl(req.url)}: not retried (${reason}): ${stopReason(stop!)}`, 'EABORTED');
       }
     }
   };
