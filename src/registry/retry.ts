@@ -18,7 +18,8 @@ export interface RetryOptions {
   onRetry?: (info: { attempt: number; delayMs: number; reason: string; request: RegistryRequest }) => void;
 }
 
-const retryableStatus = new Set([408, 429, 500, 502, 503, 504]);
+/** Answers a retry may change (also for callers that retry a write themselves, copy's guarded PUT). */
+export const retryableStatus: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
 export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
   if (!header) return undefined;
