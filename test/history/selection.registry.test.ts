@@ -2,7 +2,7 @@
 // target selection that refuses or explains, never guesses quietly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { headManifest, tagExisting } from '../support/fixtures.js';
+import { buildImage, headManifest, tagExisting } from '../support/fixtures.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { D, P, now, repository, rev, seedThreeAm, type ThreeAm } from '../support/three-am.js';
 
@@ -331,5 +331,39 @@ describe('the step by hand, run as printed', () => {
     expect((await headManifest(reg, repository, 'production'))!.digest).toBe(seeded.digestOf(P.may3));
     const back = (await runCli(['history', 'signingscript', '--registry', reg.url, '--json'], { ...env(), TC_PROMOTE_NOW: later })).json();
     expect(back.current).toMatchObject({ tag: `production-20210601030001-${rev.r13}`, promotedFrom: P.may3 });
+  });
+});
+
+describe('a target no archive tag names the revision of', () => {
+  it('takes the revision from the image\'s /app/version.json, so the promotion is recorded and the next plan knows current', async () => {
+    // dev moved forward by hand to a build nobody archived: promoting it used to write no
+    // archive tag, and production's next history had no current (no rollback target either).
+    const script = 'landoscript';
+    const repo = 'mozilla/releng-landoscript';
+    await seedThreeAm(reg, repo);
+    const commit = 'c0ffee'.repeat(6) + 'c0ff';
+    const unarchived = await buildImage(reg, { repository: repo, commit, tags: ['dev'] });
+    const result = await runCli(['plan', script, '--from-env', 'dev', '--registry', reg.url, '--json'], env());
+    expect(result.code, result.stderr).toBe(0);
+    const p = result.json();
+    expect(p.target).toMatchObject({ tag: null, digest: unarchived.digest, revision: commit, revisionFrom: 'version.json' });
+    expect(p.warnings).toContain(`target ${unarchived.digest}: no archive tag names its revision; its /app/version.json says ${commit}, and the promotion's archive tag records that (the promote step checks it against the image again)`);
+    expect(p.warnings.join('\n')).not.toMatch(/no archive tag will record this promotion/);
+    const promote = p.tasks.find((t: { label: string }) => t.label.startsWith('promote-'));
+    expect(promote).toBeDefined();
+    expect(p.next.byHand[0]).toContain(`--archive-tag production-$(date -u +%Y%m%d%H%M%S)-${commit}`);
+    // The step by hand, as printed: production moves, and history knows what is live.
+    const stamp = now.replace(/[-:TZ]/g, '').slice(0, 14);
+    const argv = p.next.byHand[0].replace('$(date -u +%Y%m%d%H%M%S)', stamp).replace(/\s+#.*$/, '').split(/\s+/).slice(1);
+    const done = await runCli(argv, env());
+    expect(done.code, done.stderr).toBe(0);
+    const after = (await runCli(['history', script, '--registry', reg.url, '--json'], env())).json();
+    expect(after.current).toMatchObject({ tag: `production-${stamp}-${commit}`, digest: unarchived.digest });
+    expect(after.warnings).toEqual([]);
+    // The graph's promote task writes the same archive tag.
+    const rendered = await runCli(['render', script, '--from-env', 'dev', '--registry', reg.url, '--format', 'json'], env());
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const command = JSON.parse(rendered.stdout).tasks.find((t: { label: string }) => t.label.startsWith('promote-')).task.payload.command as string[];
+    expect(command[command.indexOf('--archive-tag') + 1]).toMatch(new RegExp(`^production-\\d{14}-${commit}$`));
   });
 });
