@@ -205,6 +205,17 @@ describe('plan explains itself and says what to run next', () => {
     expect(dev.stderr).toContain(`target: ${D.d4} (a deploy of dev), route retag: asked for (--from-env)`);
   });
 
+  it('carries the Taskcluster and Docker Hub API the plan was told of into the submit lines', async () => {
+    // A plan made for another deployment (--root-url) must not print a submit that goes to the
+    // configuration's (Firefox-CI) when pasted.
+    const p = await plan('--root-url', 'https://tc.example.test');
+    for (const line of [p.next.submit, p.next.undo[0]]) expect(line).toMatch(/ --root-url https:\/\/tc\.example\.test( |$)/);
+    expect(p.next.byHand[0]).not.toContain('--root-url');
+    // rerun finds the push task in that Taskcluster too.
+    const rerun = await plan('--root-url', 'https://tc.example.test', '--route', 'rerun');
+    expect(rerun.next.byHand[0]).toMatch(/^tc-promote rerun .* --root-url https:\/\/tc\.example\.test$/);
+  });
+
   it('gives the same in --json: passedOver[] and next', async () => {
     const p = await plan();
     expect(p.next.submit).toContain(`--to ${P.may2Rollback}`);
