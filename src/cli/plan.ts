@@ -151,6 +151,9 @@ export function nextSteps(plan: Plan, config: Config, values: { config?: string;
     }
     if (plan.route === 'rebuild' && plan.deployBranch?.state === 'checked' && plan.deployBranch.head && target.revision !== null) {
       undo.push(`tc-promote force-push --branch ${branch} --revision ${plan.deployBranch.head} --expect ${target.revision}   # the branch back where it was`);
+    } else if (plan.route === 'rebuild' && target.revision !== null) {
+      // The head was not read: the force-push records it (its output, and the backup branch).
+      undo.push(`# the branch back where it was: tc-promote force-push --branch ${branch} --revision <old head> --expect ${target.revision} (the force-push prints the old head and keeps it as the branch tc-promote-backup/${branch}/<YYYYMMDDHHMMSS>-<old head>)`);
     }
   }
   return { submit, byHand, undo };
