@@ -382,3 +382,26 @@ describe('a target no archive tag names the revision of', () => {
     expect(command[command.indexOf('--archive-tag') + 1]).toMatch(new RegExp(`^production-\\d{14}-${commit}$`));
   });
 });
+
+describe('after a rollback was undone', () => {
+  it('says when the target image was rolled back at a later deploy of it', async () => {
+    // Roll back (may3 -> may1's image, a new archive tag), then undo it (back to may3's image):
+    // the rollback's deploy is rolled back, but the older deploy of the same image is not, and
+    // plan picks it again. It must say that this image's last time live ended in a rollback.
+    const script = 'treescript';
+    const repo = 'mozilla/releng-treescript';
+    const own = await seedThreeAm(reg, repo);
+    const at = (seconds: number) => ({ ...env(), TC_PROMOTE_NOW: new Date(Date.parse(now) + seconds * 1000).toISOString().replace('.000Z', 'Z') });
+    const stampAt = (seconds: number) => new Date(Date.parse(now) + seconds * 1000).toISOString().replace(/[-:TZ]|\.\d+/g, '').slice(0, 14);
+    const host = `${reg.host}/${repo}`;
+    const rollback = `production-${stampAt(0)}-${rev.r11}`;
+    expect((await runCli(['copy', `${host}@${own.digestOf(P.may1)}`, `${host}:production`, '--expect-current', own.digestOf(P.may3), '--archive-tag', rollback, '--registry', reg.url], at(0))).code).toBe(0);
+    expect((await runCli(['copy', `${host}@${own.digestOf(P.may3)}`, `${host}:production`, '--expect-current', own.digestOf(P.may1), '--archive-tag', `production-${stampAt(60)}-${rev.r13}`, '--registry', reg.url], at(60))).code).toBe(0);
+    const result = await runCli(['plan', script, '--registry', reg.url, '--json'], at(120));
+    expect(result.code, result.stderr).toBe(0);
+    const p = result.json();
+    expect(p.target.tag).toBe(P.may2Rollback);
+    expect(p.passedOver).toContainEqual({ tag: rollback, reason: 'rolled back' });
+    expect(p.warnings).toContain(`the image of target ${P.may2Rollback} was rolled back when it was deployed again, as ${rollback}: that deploy is passed over, this older one is not (SPEC section 3); look at why before promoting it again`);
+  });
+});
