@@ -46,6 +46,8 @@ export interface TargetDeploy extends Omit<Deploy, 'tag' | 'date' | 'era' | 'liv
   chosenBy?: TargetChoice;
   /** The image's live time over every deploy of its digest, any environment (absent: not known). */
   imageLive?: ImageLive;
+  /** Where `revision` came from when no archive tag names it: the image's /app/version.json. */
+  revisionFrom?: 'version.json';
 }
 
 export interface Plan {
@@ -143,6 +145,15 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
       warnings.push(`target image's /app/version.json says commit ${provenance.version?.commit ?? '?'}, but ${target.tag ?? 'its tag'} claims ${target.revision}: the promote step will refuse it`);
     } else if (provenance.version === null) {
       warnings.push(`target image has no /app/version.json: its revision cannot be checked`);
+    }
+    // No archive tag names the revision (a digest, a moving tag ahead of its archive tag, the
+    // gap era): the image says it. Without it the promotion would write no archive tag, and
+    // the environment's next history would not know what is live.
+    const commit = provenance.version?.commit;
+    if (target.revision === null && route === 'retag' && typeof commit === 'string' && /^[0-9a-f]{40}$/.test(commit)) {
+      target.revision = commit;
+      target.revisionFrom = 'version.json';
+      warnings.push(`target ${target.tag ?? target.digest}: no archive tag names its revision; its /app/version.json says ${commit}, and the promotion's archive tag records that (the promote step checks it against the image again)`);
     }
   }
   const deployBranch = await branchCheck;
@@ -375,6 +386,12 @@ async function describeTarget(history: EnvironmentHistory, target: TargetDeploy,
   await Promise.all([...envs].filter((e) => !history.analysis.envs.get(e)?.movingKnown).map((e) => history.readMovingOf(e)));
   const live = imageLive(history.analysis, target.digest);
   target.imageLive = live;
+  // SPEC section 3 judges "rolled back" per deploy: an older deploy of an image whose later
+  // deploy was rolled back (a rollback that was undone) still qualifies. Say so.
+  const rolledAgain = history.analysis.deploysOfDigest(target.digest).filter((d) => d.tag !== target.tag && d.rolledBack && d.env === history.prefix && target.date !== null && d.date >= target.date);
+  if (rolledAgain.length) {
+    warnings.push(`the image of target ${name} was rolled back when it was deployed again, as ${rolledAgain.map((d) => d.tag).join(', ')}: that deploy is passed over, this older one is not (SPEC section 3); look at why before promoting it again`);
+  }
   const total = live.atLeast && live.seconds === 0 ? 'for an unknown time' : `${live.atLeast ? 'at least ' : ''}${formatDuration(live.seconds)}`;
   requireLive(live.seconds, `${total} in total (${describeParts(live)})`);
   if (live.seconds >= oneDay) return;

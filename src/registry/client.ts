@@ -61,6 +61,8 @@ export class RegistryClient {
   readonly sendPlain: Transport;
   readonly redactor: Redactor;
   readonly listing: ListingLimits;
+  /** The retry layer's settings (copy's guarded PUT waits as the layer would between its own attempts). */
+  readonly retry: RetryOptions;
   private readonly plainHttpHosts: ReadonlySet<string>;
   private readonly httpsHosts: ReadonlySet<string>;
 
@@ -69,6 +71,7 @@ export class RegistryClient {
     this.httpsHosts = options.httpsHosts ?? new Set();
     this.redactor = options.redactor ?? new Redactor();
     this.listing = { ...defaultListingLimits, ...options.listing };
+    this.retry = { ...options.retry };
     const base =
       options.transport ??
       httpTransport({

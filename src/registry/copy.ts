@@ -31,6 +31,7 @@ import { mapLimit } from '../util/concurrency.js';
 import { transferBlob, type BlobTransfer } from './blobs.js';
 import { expectOk, pushScope, type ManifestHead, type RegistryClient } from './client.js';
 import { maxManifestBytes, type Manifest } from './manifest.js';
+import { retryableStatus } from './retry.js';
 import { formatReference, isDigest, type ImageReference } from './reference.js';
 
 export interface SettleBounds {
@@ -182,11 +183,23 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
     if (!sameRepository(src, dst)) {
       await copyContent(client, src, dst, manifest, result, options.concurrency ?? 4);
     }
-    // Blobs copied, or checks slow: read again, so that the gap between the read and the write stays short.
-    if (now() - readAt > rereadAfterMs) compareAndSwap((await readDestination())?.digest ?? null);
-    const putStart = now();
-    const put = await putTag(client, target, manifest);
-    const putMs = now() - putStart;
+    // A copy with a compare-and-swap or a pushlog entry waits for a racer's write to land,
+    // then reads: a plain retag needs no settle.
+    const settled = options.expectCurrent !== undefined || options.neverRewrite || archive !== null;
+    let put: TagPut;
+    let putMs = 0;
+    for (let attempt = 1; ; attempt++) {
+      // Blobs copied, checks slow, or a failed write's wait: read again, so that the gap between the read and the write stays short.
+      if (now() - readAt > rereadAfterMs) compareAndSwap((await readDestination())?.digest ?? null);
+      const putStart = now();
+      // A guarded write is never sent again by the retry layer after its wait: that write could
+      // land after a racer's settle (both would report success). It is retried here, after a
+      // fresh compare-and-swap read, only when the read-back shows it did not land.
+      put = await putTag(client, target, manifest, { retried: !settled });
+      putMs = now() - putStart;
+      if (!put.failed || !put.transient || put.readBack !== previous || attempt >= guardedPutAttempts) break;
+      await sleep(Math.min(8_000, (client.retry.baseDelayMs ?? 250) * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+    }
     if (put.failed) {
       const state =
         put.readBack === undefined
@@ -195,9 +208,6 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
       throw withNote(put.failed, `${state}${archive ? `; the archive tag ${archive.tag} was not written` : ''}`);
     }
     result.tag = 'written';
-    // A copy with a compare-and-swap or a pushlog entry waits for a racer's write to land,
-    // then reads: a plain retag needs no settle.
-    const settled = options.expectCurrent !== undefined || options.neverRewrite || archive !== null;
     // A racer read before this write landed (else it would have seen it and refused); it sends
     // its PUT within the re-read threshold of that read, and the PUT lands within about a
     // write's time: twice this run's, for a racer up to twice as far away.
@@ -252,18 +262,26 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
 interface TagPut {
   /** Why the PUT failed, unless it landed (answered, or read back at the digest). */
   failed?: RemoteError;
+  /** The failure is one a retry may fix (the retry layer's statuses, a network failure). */
+  transient?: boolean;
   /** After a failed PUT: what the tag points at (null: nothing), undefined when that read failed too. */
   readBack?: string | null;
 }
+
+/** Attempts of a guarded PUT (each after a fresh compare-and-swap read), as the retry layer's. */
+const guardedPutAttempts = 5;
+
+/** A write that failed in a way a retry may fix. */
+class TransientWriteError extends RemoteError {}
 
 /**
  * PUT a tag. A failed PUT (an error status, an answer lost after the registry acted) says
  * nothing about the tag: read it back. At the digest, the write landed and its answer was
  * lost; otherwise the caller says what is known.
  */
-async function putTag(client: RegistryClient, ref: ImageReference, manifest: Manifest): Promise<TagPut> {
+async function putTag(client: RegistryClient, ref: ImageReference, manifest: Manifest, options: { retried?: boolean } = {}): Promise<TagPut> {
   try {
-    await putManifest(client, ref, manifest, { verify: false });
+    await putManifest(client, ref, manifest, { verify: false, ...(options.retried === false && { retried: false }) });
     return {};
   } catch (error) {
     if (!(error instanceof RemoteError)) throw error;
@@ -273,7 +291,7 @@ async function putTag(client: RegistryClient, ref: ImageReference, manifest: Man
     } catch {
       readBack = undefined;
     }
-    return readBack === manifest.digest ? {} : { failed: error, readBack };
+    return readBack === manifest.digest ? {} : { failed: error, transient: error instanceof TransientWriteError, readBack };
   }
 }
 
@@ -343,20 +361,37 @@ async function copyBlobs(client: RegistryClient, src: ImageReference, dst: Image
  * PUT the exact bytes; the registry's digest must equal the manifest's, and (unless the caller
  * verifies, as copyImage does after its settle) a fresh HEAD of a tag too.
  */
-export async function putManifest(client: RegistryClient, ref: ImageReference, manifest: Manifest, options: { verify?: boolean } = {}): Promise<void> {
+export async function putManifest(client: RegistryClient, ref: ImageReference, manifest: Manifest, options: { verify?: boolean; retried?: boolean } = {}): Promise<void> {
   const where = formatReference(ref);
   if (manifest.bytes.length > maxManifestBytes) throw new RemoteError(`${where}: manifest larger than ${maxManifestBytes} bytes`);
-  const response = await client.request(
-    {
-      method: 'PUT',
-      url: client.manifestUrl(ref),
-      headers: { 'content-type': manifest.mediaType },
-      body: manifest.bytes,
-      scope: pushScope(ref),
-      idempotent: true,
-    },
-    where,
-  );
+  // retried: false: one attempt; a failure a retry may fix is a TransientWriteError, for the caller to retry.
+  const once = options.retried === false;
+  let response;
+  try {
+    response = await client.request(
+      {
+        method: 'PUT',
+        url: client.manifestUrl(ref),
+        headers: { 'content-type': manifest.mediaType },
+        body: manifest.bytes,
+        scope: pushScope(ref),
+        idempotent: !once,
+      },
+      where,
+    );
+  } catch (error) {
+    // A network failure (reset, timeout) reaches here as a RemoteError; the command's stop does not count.
+    const code = (error as { cause?: { code?: unknown } })?.cause?.code;
+    if (once && error instanceof RemoteError && typeof code === 'string' && code !== 'EABORTED') throw new TransientWriteError(error.message, { cause: error });
+    throw error;
+  }
+  if (once && retryableStatus.has(response.status)) {
+    try {
+      expectOk(response, `PUT ${where}`);
+    } catch (error) {
+      throw new TransientWriteError((error as Error).message, { cause: error });
+    }
+  }
   expectOk(response, `PUT ${where}`);
   const answered = response.headers['docker-content-digest'];
   if (answered !== undefined && answered !== manifest.digest) {

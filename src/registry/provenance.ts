@@ -52,7 +52,10 @@ export interface LayerReadAhead {
 
 export function readLayerAhead(client: RegistryClient, ref: ImageReference, digest: string): LayerReadAhead {
   let used = false;
-  const response = openLayer(client, ref, digest);
+  // A read nobody takes is stopped, however far it got: a server that never answers it (or
+  // answers slowly, or a huge body) must not keep the process alive after the step is done.
+  const stop = new AbortController();
+  const response = openLayer(client, ref, digest, stop.signal);
   // Awaited later, or disposed: its failure is reported where it is used, or not at all.
   response.catch(() => undefined);
   return {
@@ -62,7 +65,10 @@ export function readLayerAhead(client: RegistryClient, ref: ImageReference, dige
       return response;
     },
     dispose: () => {
-      if (!used) void response.then((r) => r.stream?.destroy(), () => undefined);
+      if (!used) {
+        stop.abort(new Error(`the read ahead of layer ${digest} was not used`));
+        void response.then((r) => r.stream?.destroy(), () => undefined);
+      }
       used = true;
     },
   };
@@ -111,16 +117,16 @@ function parseVersion(content: Buffer, where: string): VersionInfo {
   return { commit: field('commit'), source: field('source'), build: field('build') };
 }
 
-async function openLayer(client: RegistryClient, ref: ImageReference, digest: string): Promise<RegistryResponse> {
+async function openLayer(client: RegistryClient, ref: ImageReference, digest: string, signal?: AbortSignal): Promise<RegistryResponse> {
   const where = `layer ${digest} of ${formatReference(ref)}`;
   let url = `${client.repositoryUrl(ref)}/blobs/${digest}`;
   // Read only until the file is found, so the request deadline covers the body too: a layer
   // trickled a byte at a time (or a decompression bomb) ends at the deadline.
-  let response = await client.request({ method: 'GET', url, scope: pullScope(ref), idempotent: true, stream: true, streamDeadline: true }, where);
+  let response = await client.request({ method: 'GET', url, scope: pullScope(ref), idempotent: true, stream: true, streamDeadline: true, ...(signal && { signal }) }, where);
   for (let hops = 0; response.status >= 300 && response.status < 400 && response.headers.location && hops < 5; hops++) {
     response.stream?.destroy();
     url = followRedirect(response.headers.location, url, where);
-    response = await client.request({ method: 'GET', url, idempotent: true, stream: true, streamDeadline: true }, where, { withoutAuth: true });
+    response = await client.request({ method: 'GET', url, idempotent: true, stream: true, streamDeadline: true, ...(signal && { signal }) }, where, { withoutAuth: true });
   }
   expectOk(response, where);
   return response;

@@ -18,7 +18,8 @@ export interface RetryOptions {
   onRetry?: (info: { attempt: number; delayMs: number; reason: string; request: RegistryRequest }) => void;
 }
 
-const retryableStatus = new Set([408, 429, 500, 502, 503, 504]);
+/** Answers a retry may change (also for callers that retry a write themselves, copy's guarded PUT). */
+export const retryableStatus: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
 export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
   if (!header) return undefined;
@@ -54,10 +55,13 @@ export function withRetry(next: Transport, options: RetryOptions = {}): Transpor
         reason = error.message;
       }
       options.onRetry?.({ attempt, delayMs: delay, reason, request: req });
+      // The command's stop, or this request's own, ends the wait for a retry.
+      const stops = [options.signal, req.signal].filter((s): s is AbortSignal => s !== undefined);
+      const stop = stops.length > 1 ? AbortSignal.any(stops) : stops[0];
       try {
-        await sleep(delay, undefined, options.signal && { signal: options.signal });
+        await sleep(delay, undefined, stop && { signal: stop });
       } catch {
-        throw new TransportError(`${req.method} ${redactUrl(req.url)}: not retried (${reason}): ${stopReason(options.signal!)}`, 'EABORTED');
+        throw new TransportError(`${req.method} ${redactUrl(req.url)}: not retried (${reason}): ${stopReason(stop!)}`, 'EABORTED');
       }
     }
   };

@@ -23,6 +23,8 @@ export interface RegistryRequest {
   streamDeadline?: boolean;
   /** Largest body to read, in bytes, when not streaming. */
   maxBodyBytes?: number;
+  /** Stops this request alone (a read ahead nobody uses), as the command's signal stops every request. */
+  signal?: AbortSignal;
 }
 
 export interface RegistryResponse {
@@ -99,8 +101,9 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
   const userAgent = options.userAgent ?? 'tc-promote';
   return (req) =>
     new Promise<RegistryResponse>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new TransportError(`${req.method} ${redactUrl(req.url)}: not sent: ${stopReason(signal)}`, 'EABORTED'));
+      const stoppedBy = signal?.aborted ? signal : req.signal?.aborted ? req.signal : undefined;
+      if (stoppedBy) {
+        reject(new TransportError(`${req.method} ${redactUrl(req.url)}: not sent: ${stopReason(stoppedBy)}`, 'EABORTED'));
         return;
       }
       let url: URL;
@@ -125,10 +128,13 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
       };
       const deadlineTimer = setTimeout(() => stop(`no complete answer within ${deadline} ms (the request deadline, TC_PROMOTE_HTTP_DEADLINE_MS)`, 'EDEADLINE'), deadline);
       const onAbort = (): void => stop(`stopped: ${stopReason(signal!)}`, 'EABORTED');
+      const onRequestAbort = (): void => stop(`stopped: ${stopReason(req.signal!)}`, 'EABORTED');
       signal?.addEventListener('abort', onAbort, { once: true });
+      req.signal?.addEventListener('abort', onRequestAbort, { once: true });
       const done = (): void => {
         clearTimeout(deadlineTimer);
         signal?.removeEventListener('abort', onAbort);
+        req.signal?.removeEventListener('abort', onRequestAbort);
       };
       const fail = (error: unknown): void => {
         done();

@@ -136,8 +136,9 @@ describe('plan', () => {
 
   it('requires --min-live, reaching back to the gap era', async () => {
     const p = await plan('--min-live', '10d');
-    expect(p.target).toMatchObject({ tag: P.P2, era: 'gap', revision: null, digest: seeded.images.imgG!.digest });
-    // A gap-era tag claims no revision: nothing to compare, but the image still says what it is.
+    // A gap-era tag claims no revision: nothing to compare, but the image says what it is, and
+    // the promotion's archive tag records that revision (the promote step checks it again).
+    expect(p.target).toMatchObject({ tag: P.P2, era: 'gap', revision: rev.rG, revisionFrom: 'version.json', digest: seeded.images.imgG!.digest });
     expect(p.provenance).toMatchObject({ matches: null, version: { commit: rev.rG } });
     expect((await plan('--min-live', '9d')).target.tag).toBe(P.P7);
   });

@@ -146,6 +146,10 @@ export function generate(seed: number): History {
       moving[env] = `sha256:${hex(64)}`; // ahead of its archive tag (its push failed)
       movedAt[env] = later();
     } else moving[env] = null;
+    // A push time Docker Hub reports that cannot be the move: before the newest archive tag, or ahead of the clock.
+    const skew = rand();
+    if (movedAt[env] !== undefined && skew < 0.04) movedAt[env] = nowMs + (1 + Math.floor(rand() * 3600)) * 1000;
+    else if (movedAt[env] !== undefined && skew < 0.08) movedAt[env] = newestTime - (1 + Math.floor(rand() * 3600)) * 1000;
   }
   const live = new Set(Object.values(moving).filter((d): d is string => d !== null));
   const gone = [...new Set(tags.map((x) => x.digest))].filter((d) => !live.has(d) && rand() < 0.06);
@@ -263,7 +267,14 @@ class Model {
     return { seconds, atLeast };
   }
 
-  select(env: Env, criteria: SelectionCriteria): { result: string; passedOver: string[] } {
+  /** A --skip value as typed, read as SPEC section 3 says: a tag exactly, a digest exactly, a revision by a 7+ hex prefix in any case. */
+  skipMatches(text: string, d: ModelDeploy): boolean {
+    if (d.tag === text) return true;
+    if (/^sha256:[0-9a-f]{64}$/.test(text)) return d.digest === text;
+    return /^[0-9a-fA-F]{7,40}$/.test(text) && d.revision !== null && d.revision.startsWith(text.toLowerCase());
+  }
+
+  select(env: Env, criteria: ModelCriteria): { result: string; passedOver: string[] } {
     const ds = this.deploys(env);
     const c = this.current(env);
     if (c < 0) return { result: 'no current', passedOver: [] };
@@ -278,8 +289,8 @@ class Model {
       else if (d.revision !== null && d.revision === cur.revision) reason = 'same revision as current';
       else if (this.rolledBack(env, i)) reason = 'rolled back';
       else {
-        const skip = criteria.skip.find((s) => (s.kind === 'digest' ? d.digest === s.value : s.kind === 'revision' && d.revision !== null && d.revision.startsWith(s.value)) || d.tag === s.text);
-        if (skip) reason = `skipped (--skip ${skip.text})`;
+        const skip = criteria.skip.find((s) => this.skipMatches(s, d));
+        if (skip !== undefined) reason = `skipped (--skip ${skip})`;
         else if (criteria.minLiveSeconds !== undefined) {
           const live = d.digest !== null ? this.imageLive(d.digest) : { seconds: this.live(env, i) ?? 0, atLeast: this.live(env, i) === null };
           if (live.seconds < criteria.minLiveSeconds) reason = `lived ${live.atLeast ? 'at least ' : ''}${formatDuration(live.seconds)} < --min-live ${formatDuration(criteria.minLiveSeconds)}`;
@@ -293,10 +304,22 @@ class Model {
   }
 }
 
-function criteriaFor(h: History, seed: number): { name: string; criteria: SelectionCriteria }[] {
+/** Selection criteria as the user gives them: --skip values as typed (the model reads them itself). */
+interface ModelCriteria {
+  skip: string[];
+  minLiveSeconds?: number;
+  existingOnly?: boolean;
+}
+
+/** The same criteria for the real code, its --skip values parsed by the real parser. */
+function realCriteria(c: ModelCriteria): SelectionCriteria {
+  return { ...c, skip: c.skip.map(parseSkip) };
+}
+
+function criteriaFor(h: History, seed: number): { name: string; criteria: ModelCriteria }[] {
   const rand = mulberry32(seed ^ 0x5bd1e995);
   const prod = h.tags.filter((x) => x.env === 'production');
-  const list: { name: string; criteria: SelectionCriteria }[] = [
+  const list: { name: string; criteria: ModelCriteria }[] = [
     { name: 'default', criteria: { skip: [] } },
     { name: 'min-live 1h', criteria: { skip: [], minLiveSeconds: 3600 } },
     { name: 'min-live 3d', criteria: { skip: [], minLiveSeconds: 3 * 86400 } },
@@ -306,10 +329,13 @@ function criteriaFor(h: History, seed: number): { name: string; criteria: Select
     const a = prod[Math.floor(rand() * prod.length)]!;
     const b = prod[Math.floor(rand() * prod.length)]!;
     const skips = [a.tag];
-    if (b.revision) skips.push(rand() < 0.5 ? b.revision.slice(0, 7).toUpperCase() : b.revision.slice(0, 12));
+    // Revision prefixes as a tired person types them: 7 to 40 characters, any case.
+    const length = 7 + Math.floor(rand() * 34);
+    const caseOf = (text: string): string => (rand() < 0.5 ? text.toUpperCase() : text.replace(/[a-f]/g, (c) => (rand() < 0.5 ? c.toUpperCase() : c)));
+    if (b.revision) skips.push(rand() < 0.6 ? caseOf(b.revision.slice(0, length)) : b.revision.slice(0, length));
     if (!h.gone.includes(a.digest)) skips.push(a.digest);
-    list.push({ name: `skip ${skips.join(',')}`, criteria: { skip: skips.map(parseSkip) } });
-    list.push({ name: `skip ${skips[0]} + min-live 12h`, criteria: { skip: [parseSkip(skips[0]!)], minLiveSeconds: 12 * 3600, existingOnly: rand() < 0.5 } });
+    list.push({ name: `skip ${skips.join(',')}`, criteria: { skip: skips } });
+    list.push({ name: `skip ${skips[0]} + min-live 12h`, criteria: { skip: [skips[0]!], minLiveSeconds: 12 * 3600, existingOnly: rand() < 0.5 } });
   }
   return list;
 }
@@ -443,7 +469,7 @@ async function lazySelections(h: History, seed: number): Promise<{ selections: R
   for (const { name, criteria } of criteriaFor(h, seed)) {
     for (const env of envs) {
       const history = histories.get(env)!;
-      const selection = await history.selectPrevious(criteria);
+      const selection = await history.selectPrevious(realCriteria(criteria));
       const result =
         selection.index >= 0 ? history.deploys[selection.index]!.tag : 'reason' in selection && selection.reason === 'current is unknown' ? 'no current' : 'none';
       out.push({ criteria: `${env} ${name}`, result, passedOver: selection.passedOver.map((p) => `${p.tag}: ${p.reason}`) });

@@ -2,7 +2,7 @@
 // target selection that refuses or explains, never guesses quietly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { headManifest, tagExisting } from '../support/fixtures.js';
+import { buildImage, headManifest, tagExisting } from '../support/fixtures.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { D, P, now, repository, rev, seedThreeAm, type ThreeAm } from '../support/three-am.js';
 
@@ -205,6 +205,17 @@ describe('plan explains itself and says what to run next', () => {
     expect(dev.stderr).toContain(`target: ${D.d4} (a deploy of dev), route retag: asked for (--from-env)`);
   });
 
+  it('carries the Taskcluster and Docker Hub API the plan was told of into the submit lines', async () => {
+    // A plan made for another deployment (--root-url) must not print a submit that goes to the
+    // configuration's (Firefox-CI) when pasted.
+    const p = await plan('--root-url', 'https://tc.example.test');
+    for (const line of [p.next.submit, p.next.undo[0]]) expect(line).toMatch(/ --root-url https:\/\/tc\.example\.test( |$)/);
+    expect(p.next.byHand[0]).not.toContain('--root-url');
+    // rerun finds the push task in that Taskcluster too.
+    const rerun = await plan('--root-url', 'https://tc.example.test', '--route', 'rerun');
+    expect(rerun.next.byHand[0]).toMatch(/^tc-promote rerun .* --root-url https:\/\/tc\.example\.test$/);
+  });
+
   it('gives the same in --json: passedOver[] and next', async () => {
     const p = await plan();
     expect(p.next.submit).toContain(`--to ${P.may2Rollback}`);
@@ -212,6 +223,10 @@ describe('plan explains itself and says what to run next', () => {
     expect(p.next.undo).toHaveLength(2);
     const rebuild = await plan('--route', 'rebuild');
     expect(rebuild.next.byHand).toEqual([`tc-promote force-push --branch production-signingscript --revision ${rev.r11}`]);
+    // Without the branch head read at plan time, the undo still says how to put the branch back.
+    expect(rebuild.next.undo[1]).toBe(
+      `# the branch back where it was: tc-promote force-push --branch production-signingscript --revision <old head> --expect ${rev.r11} (the force-push prints the old head and keeps it as the branch tc-promote-backup/production-signingscript/<YYYYMMDDHHMMSS>-<old head>)`,
+    );
   });
 });
 
@@ -331,5 +346,62 @@ describe('the step by hand, run as printed', () => {
     expect((await headManifest(reg, repository, 'production'))!.digest).toBe(seeded.digestOf(P.may3));
     const back = (await runCli(['history', 'signingscript', '--registry', reg.url, '--json'], { ...env(), TC_PROMOTE_NOW: later })).json();
     expect(back.current).toMatchObject({ tag: `production-20210601030001-${rev.r13}`, promotedFrom: P.may3 });
+  });
+});
+
+describe('a target no archive tag names the revision of', () => {
+  it('takes the revision from the image\'s /app/version.json, so the promotion is recorded and the next plan knows current', async () => {
+    // dev moved forward by hand to a build nobody archived: promoting it used to write no
+    // archive tag, and production's next history had no current (no rollback target either).
+    const script = 'landoscript';
+    const repo = 'mozilla/releng-landoscript';
+    await seedThreeAm(reg, repo);
+    const commit = 'c0ffee'.repeat(6) + 'c0ff';
+    const unarchived = await buildImage(reg, { repository: repo, commit, tags: ['dev'] });
+    const result = await runCli(['plan', script, '--from-env', 'dev', '--registry', reg.url, '--json'], env());
+    expect(result.code, result.stderr).toBe(0);
+    const p = result.json();
+    expect(p.target).toMatchObject({ tag: null, digest: unarchived.digest, revision: commit, revisionFrom: 'version.json' });
+    expect(p.warnings).toContain(`target ${unarchived.digest}: no archive tag names its revision; its /app/version.json says ${commit}, and the promotion's archive tag records that (the promote step checks it against the image again)`);
+    expect(p.warnings.join('\n')).not.toMatch(/no archive tag will record this promotion/);
+    const promote = p.tasks.find((t: { label: string }) => t.label.startsWith('promote-'));
+    expect(promote).toBeDefined();
+    expect(p.next.byHand[0]).toContain(`--archive-tag production-$(date -u +%Y%m%d%H%M%S)-${commit}`);
+    // The step by hand, as printed: production moves, and history knows what is live.
+    const stamp = now.replace(/[-:TZ]/g, '').slice(0, 14);
+    const argv = p.next.byHand[0].replace('$(date -u +%Y%m%d%H%M%S)', stamp).replace(/\s+#.*$/, '').split(/\s+/).slice(1);
+    const done = await runCli(argv, env());
+    expect(done.code, done.stderr).toBe(0);
+    const after = (await runCli(['history', script, '--registry', reg.url, '--json'], env())).json();
+    expect(after.current).toMatchObject({ tag: `production-${stamp}-${commit}`, digest: unarchived.digest });
+    expect(after.warnings).toEqual([]);
+    // The graph's promote task writes the same archive tag.
+    const rendered = await runCli(['render', script, '--from-env', 'dev', '--registry', reg.url, '--format', 'json'], env());
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const command = JSON.parse(rendered.stdout).tasks.find((t: { label: string }) => t.label.startsWith('promote-')).task.payload.command as string[];
+    expect(command[command.indexOf('--archive-tag') + 1]).toMatch(new RegExp(`^production-\\d{14}-${commit}$`));
+  });
+});
+
+describe('after a rollback was undone', () => {
+  it('says when the target image was rolled back at a later deploy of it', async () => {
+    // Roll back (may3 -> may1's image, a new archive tag), then undo it (back to may3's image):
+    // the rollback's deploy is rolled back, but the older deploy of the same image is not, and
+    // plan picks it again. It must say that this image's last time live ended in a rollback.
+    const script = 'treescript';
+    const repo = 'mozilla/releng-treescript';
+    const own = await seedThreeAm(reg, repo);
+    const at = (seconds: number) => ({ ...env(), TC_PROMOTE_NOW: new Date(Date.parse(now) + seconds * 1000).toISOString().replace('.000Z', 'Z') });
+    const stampAt = (seconds: number) => new Date(Date.parse(now) + seconds * 1000).toISOString().replace(/[-:TZ]|\.\d+/g, '').slice(0, 14);
+    const host = `${reg.host}/${repo}`;
+    const rollback = `production-${stampAt(0)}-${rev.r11}`;
+    expect((await runCli(['copy', `${host}@${own.digestOf(P.may1)}`, `${host}:production`, '--expect-current', own.digestOf(P.may3), '--archive-tag', rollback, '--registry', reg.url], at(0))).code).toBe(0);
+    expect((await runCli(['copy', `${host}@${own.digestOf(P.may3)}`, `${host}:production`, '--expect-current', own.digestOf(P.may1), '--archive-tag', `production-${stampAt(60)}-${rev.r13}`, '--registry', reg.url], at(60))).code).toBe(0);
+    const result = await runCli(['plan', script, '--registry', reg.url, '--json'], at(120));
+    expect(result.code, result.stderr).toBe(0);
+    const p = result.json();
+    expect(p.target.tag).toBe(P.may2Rollback);
+    expect(p.passedOver).toContainEqual({ tag: rollback, reason: 'rolled back' });
+    expect(p.warnings).toContain(`the image of target ${P.may2Rollback} was rolled back when it was deployed again, as ${rollback}: that deploy is passed over, this older one is not (SPEC section 3); look at why before promoting it again`);
   });
 });

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli, runCliProcess } from '../support/cli.js';
 import { copyTestConfig } from '../support/copy-config.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { archiveTag, buildImage, buildIndex, headManifest, randomCommit, tagExisting } from '../support/fixtures.js';
@@ -145,6 +145,33 @@ describe('copy within one repository', () => {
     const bad = await copy([`${reg.host}/${r}@${a.digest}`, `${reg.host}/${r}:production`, '--version-layer', 'sha256:xyz']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--version-layer: "sha256:xyz" is not a sha256 digest');
+  });
+
+  it('a dropped --version-layer whose read never answers does not keep the process alive after the step', { timeout: 60_000 }, async () => {
+    // The hint names an older layer (a stale plan): it is dropped unread, but its GET went out
+    // with round 1. A registry that holds that answer (here 20 s, and again on every retry)
+    // must not keep the finished step's process waiting for it.
+    const r = conf.nextRepository();
+    const a = await image(reg, r, ['held-src'], 3);
+    const prior = await image(reg, r, ['production'], 1);
+    const proxy = await startFaultProxy(reg.url);
+    proxy.add({ method: 'GET', path: new RegExp(`/blobs/${a.layerDigests[0]!}`), fault: { kind: 'stall', ms: 20_000 }, times: Infinity });
+    try {
+      const started = performance.now();
+      const result = await runCliProcess(
+        ['copy', `${proxy.host}/${r}@${a.digest}`, `${proxy.host}/${r}:production`, '--expect-current', prior.digest, '--archive-tag', archiveTag('production', new Date(), a.commit), '--version-layer', a.layerDigests[0]!, '--json', ...conf.args],
+        env(),
+      );
+      const elapsed = performance.now() - started;
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json()).toMatchObject({ tag: 'written', provenance: { matches: true, layer: a.layerDigests.at(-1) } });
+      expect(elapsed).toBeLessThan(10_000);
+      // The held read was sent once and stopped, not retried.
+      expect(proxy.requests().filter((e) => e.path.includes(`/blobs/${a.layerDigests[0]!}`))).toHaveLength(1);
+    } finally {
+      await proxy.stop();
+    }
+    expect(skopeoRaw(reg, `${r}:production`).digest).toBe(a.digest);
   });
 
   it('refuses when the tag moved since the plan: exit 3, nothing written', async () => {

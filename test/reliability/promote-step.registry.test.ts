@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../support/cli.js';
+import { runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { copyTestConfig } from '../support/copy-config.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { archiveTag, buildImage, headManifest, listTags, randomCommit, tagExisting, type BuiltImage } from '../support/fixtures.js';
@@ -229,6 +229,77 @@ describe('item 4: racing manual copies', () => {
     expect(outcomes.raced).toBeGreaterThan(5);
     expect(outcomes.raced + outcomes.moved).toBe(30);
   }, 120_000);
+});
+
+describe('racing copies whose write fails once and is sent again', () => {
+  it('never lets both report success when one racer’s PUT is answered 503 and retried (real processes, 12 trials)', async () => {
+    // Both read the expected digest; the first PUT to arrive is answered 503. Its copy used to
+    // send the same PUT again after the retry layer's wait, without reading the tag again: the
+    // write landed after the other copy's settle, and both exited 0, the tag holding the
+    // retried one and the other's archive tag recording a deploy that was live for a moment.
+    const w = await world();
+    const otherCommit = randomCommit();
+    const other = { commit: otherCommit, ...(await buildImage(reg, { repository: w.repository, commit: otherCommit, tags: ['other'], layers: 2 })) };
+    const proxy = await startFaultProxy(reg.url, { delayMs: 20 });
+    const outcomes: string[] = [];
+    try {
+      for (let trial = 0; trial < 12; trial++) {
+        await tagExisting(reg, w.repository, w.prior.digest, 'production');
+        proxy.clear();
+        proxy.add({ method: 'PUT', path: /\/manifests\/production$/, fault: { kind: 'status', status: 503 }, times: 1 });
+        const stamp = at(-(trial + 1) * 60_000);
+        const run = (digest: string, commit: string) =>
+          runCliProcess(
+            ['copy', `${proxy.host}/${w.repository}@${digest}`, `${proxy.host}/${w.repository}:production`, '--expect-current', w.prior.digest, '--archive-tag', archiveTag('production', stamp, commit), ...conf.args],
+            // The retry layer's default wait (250 ms base), as in production.
+            { ...env(), TC_PROMOTE_RETRY_BASE_MS: '250' },
+          );
+        const [a, b] = await Promise.all([run(w.target.digest, w.target.commit), run(other.digest, other.commit)]);
+        outcomes.push(`${a.code}/${b.code}`);
+        const live = (await headManifest(reg, w.repository, 'production'))!.digest;
+        const results = [
+          { r: a, digest: w.target.digest, tag: archiveTag('production', stamp, w.target.commit) },
+          { r: b, digest: other.digest, tag: archiveTag('production', stamp, other.commit) },
+        ];
+        const winners = results.filter((x) => x.r.code === 0);
+        expect(winners.length, `trial ${trial}: ${a.stderr} | ${b.stderr}`).toBeLessThanOrEqual(1);
+        for (const x of results) {
+          // An archive tag exists only for the digest that is live.
+          const archived = await headManifest(reg, w.repository, x.tag);
+          if (archived) expect(archived.digest, `trial ${trial}`).toBe(live);
+          if (x.r.code === 0) expect(x.digest, `trial ${trial}: a success whose image is not live`).toBe(live);
+          else expect(x.r.code, x.r.stderr).toBe(3);
+        }
+      }
+    } finally {
+      await proxy.stop();
+    }
+    expect(outcomes.filter((o) => o === '0/3' || o === '3/0').length, outcomes.join(' ')).toBeGreaterThan(0);
+  }, 180_000);
+});
+
+describe('a guarded write that fails transiently', () => {
+  it('is sent again only after a fresh compare-and-swap read, and the step still succeeds', async () => {
+    const w = await world();
+    const proxy = await startFaultProxy(reg.url);
+    proxy.add({ method: 'PUT', path: /\/manifests\/production$/, fault: { kind: 'status', status: 503 }, times: 2 });
+    try {
+      const tag = archiveTag('production', now, w.target.commit);
+      // The retry layer's default wait: longer than the re-read threshold, so each new attempt reads first.
+      const result = await copy([`${proxy.host}/${w.repository}@${w.target.digest}`, `${proxy.host}/${w.repository}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag, '--json'], { TC_PROMOTE_RETRY_BASE_MS: '250' });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json()).toMatchObject({ tag: 'written', archiveTag: { tag, outcome: 'written' } });
+      // Every PUT of the moving tag after the first follows two HEADs of it: the read-back of the failed write, then the fresh compare-and-swap read.
+      const onTag = proxy.requests().filter((e) => /\/manifests\/production$/.test(e.path)).map((e) => e.method);
+      expect(onTag.filter((m) => m === 'PUT')).toHaveLength(3);
+      onTag.forEach((m, i) => {
+        if (m === 'PUT' && i > 0 && onTag.slice(0, i).includes('PUT')) expect(onTag.slice(i - 2, i), onTag.join(' ')).toEqual(['HEAD', 'HEAD']);
+      });
+    } finally {
+      await proxy.stop();
+    }
+    expect((await headManifest(reg, w.repository, 'production'))!.digest).toBe(w.target.digest);
+  });
 });
 
 describe('item 5: the artifacts folder is checked before anything moves', () => {
