@@ -5,6 +5,7 @@
  */
 import { expandPattern } from '../config/load.js';
 import { NotFoundError, UsageError, quote } from '../errors.js';
+import type { CommitsBetween } from '../github/commits.js';
 import { deployBranchWarnings, type DeployBranchCheck } from '../github/deploy-branch.js';
 import { readProvenance, type Provenance } from '../registry/provenance.js';
 import { formatReference, isDigest, normalizeRegistry, parseReference, type ImageReference } from '../registry/reference.js';
@@ -70,6 +71,8 @@ export interface Plan {
   provenance?: Provenance | null;
   /** The deploy branch against the target; its head is the graph's force-push lease. Absent: not checked. */
   deployBranch?: DeployBranchCheck;
+  /** The commits the promotion undoes (or deploys), from GitHub; absent: not asked. */
+  commits?: CommitsBetween;
 }
 
 const oneDay = 86_400;
@@ -132,6 +135,9 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
   const route = chooseRoute(asked, target, warnings, passedOver !== undefined);
   // The deploy branch is read while the image's provenance is.
   const branchCheck = runtime.checkDeployBranch?.(view.env, view.script, target.revision);
+  // And the commits between current and the target (never an error: a note when GitHub does not answer).
+  const commitList = runtime.listCommits?.(current?.revision ?? null, target.revision);
+  commitList?.catch(() => undefined);
   let provenance: Provenance | null = null;
   if (target.available && target.digest !== undefined) {
     const source = parseReference(target.source, 'target source');
@@ -147,6 +153,7 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
   }
   const deployBranch = await branchCheck;
   if (deployBranch) warnings.push(...deployBranchWarnings(deployBranch, route));
+  const commits = await commitList;
   return {
     script: view.script,
     env: view.env,
@@ -165,6 +172,7 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
     archivePrefix: view.settings.archivePrefix,
     provenance,
     ...(deployBranch && { deployBranch }),
+    ...(commits && { commits }),
   };
 }
 
