@@ -312,6 +312,13 @@ async function resolveNamedTarget(history: EnvironmentHistory, to: string, warni
     }
     return targetFromArchive(history, deploys[0]!.tag, deploys[0]!.env, 'revision', warnings);
   }
+  // An environment's name or moving tag: what runs there is --from-env's (or current).
+  const named = Object.entries(runtime.config.environments).find(([name, e]) => name === to || e.movingTag === to);
+  if (named) {
+    const [name] = named;
+    if (name === view.env) throw new UsageError(`--to: ${quote(to)} is ${view.env}'s own moving tag, what runs now (current); name an older deploy (a tag, revision or digest; tc-promote history ${view.script} --env ${view.env} lists them)`);
+    throw new UsageError(`--to: ${quote(to)} is the moving tag of ${name}; to promote what ${name} runs now, use --from-env ${name} (tc-promote promote ${view.script} --from-env ${name}), or name one of its deploys with --to ${named[1].archivePrefix}-…`);
+  }
   if (/^[0-9A-Fa-f]{1,6}$/.test(to)) throw new UsageError(`--to: revision prefix ${quote(to)} is too short; give at least 7 hex characters`);
   throw new UsageError(`--to: ${quote(to)} is not an archive tag${classified.kind === 'ignored' && to.includes('-') ? ` (${classified.reason})` : ''}, a revision (7 to 40 hex) or a digest (sha256:…)`);
 }
