@@ -75,7 +75,7 @@ export function prebuiltHelp(name: string): string | undefined {
   try {
     const fs = require('node:fs') as typeof import('node:fs');
     const stat = fs.statSync(new URL(`./${name}.js`, import.meta.url));
-    if (stat.size !== entry.module.size || stat.mtimeMs !== entry.module.mtimeMs) return undefined;
+    if (stat.size !== entry.module.size || Math.floor(stat.mtimeMs) !== Math.floor(entry.module.mtimeMs)) return undefined;
   } catch {
     return undefined;
   }
@@ -128,7 +128,8 @@ export function defaultIo(): Io {
     env: process.env,
     isTty: Boolean(process.stderr.isTTY),
     colour: Boolean(process.stdout.isTTY),
-    ...(process.stdin.isTTY && process.stderr.isTTY && { confirm: confirmOnTerminal }),
+    // Asked of the file descriptor: touching process.stdin would build the stream (and load fs/promises) on every start.
+    ...((require('node:tty') as typeof import('node:tty')).isatty(0) && process.stderr.isTTY && { confirm: confirmOnTerminal }),
   };
 }
 

@@ -90,6 +90,15 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
   if (request.fromEnv === view.env) throw new UsageError(`--from-env: ${quote(request.fromEnv)} is the environment being promoted to`);
   // Opened before any request, so that a bad environment name is refused first.
   const fromView = request.fromEnv !== undefined ? openEnvironment(runtime, request.script, request.fromEnv, '--from-env') : undefined;
+  if (request.to !== undefined) {
+    // An environment's name or moving tag: what runs there is --from-env's (or current).
+    const moving = Object.entries(runtime.config.environments).find(([name, e]) => name === request.to || e.movingTag === request.to);
+    if (moving) {
+      const [name] = moving;
+      if (name === view.env) throw new UsageError(`--to: ${quote(request.to)} is ${view.env}'s own moving tag, what runs now (current); name an older deploy (a tag, revision or digest; tc-promote history ${view.script} --env ${view.env} lists them)`);
+      throw new UsageError(`--to: ${quote(request.to)} is the moving tag of ${name}; to promote what ${name} runs now, use --from-env ${name} (tc-promote promote ${view.script} --from-env ${name}), or name one of its deploys with --to ${moving[1].archivePrefix}-…`);
+    }
+  }
   const history = await loadHistory(runtime, view);
   const warnings = [...history.warnings];
   const skip = (request.skip ?? []).map(parseSkip);
@@ -311,13 +320,6 @@ async function resolveNamedTarget(history: EnvironmentHistory, to: string, warni
       warnings.push(`--to ${to}: revision ${revisions[0]} has ${images.length} images in ${view.env}; the newest deploy of it, ${deploys[0]!.tag}, was chosen; the other image(s): ${others.join(', ')}: name one with --to TAG`);
     }
     return targetFromArchive(history, deploys[0]!.tag, deploys[0]!.env, 'revision', warnings);
-  }
-  // An environment's name or moving tag: what runs there is --from-env's (or current).
-  const named = Object.entries(runtime.config.environments).find(([name, e]) => name === to || e.movingTag === to);
-  if (named) {
-    const [name] = named;
-    if (name === view.env) throw new UsageError(`--to: ${quote(to)} is ${view.env}'s own moving tag, what runs now (current); name an older deploy (a tag, revision or digest; tc-promote history ${view.script} --env ${view.env} lists them)`);
-    throw new UsageError(`--to: ${quote(to)} is the moving tag of ${name}; to promote what ${name} runs now, use --from-env ${name} (tc-promote promote ${view.script} --from-env ${name}), or name one of its deploys with --to ${named[1].archivePrefix}-…`);
   }
   if (/^[0-9A-Fa-f]{1,6}$/.test(to)) throw new UsageError(`--to: revision prefix ${quote(to)} is too short; give at least 7 hex characters`);
   throw new UsageError(`--to: ${quote(to)} is not an archive tag${classified.kind === 'ignored' && to.includes('-') ? ` (${classified.reason})` : ''}, a revision (7 to 40 hex) or a digest (sha256:…)`);

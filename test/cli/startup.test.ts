@@ -58,3 +58,67 @@ describe('start-up', () => {
     expect(unwanted).toEqual([]);
   });
 });
+
+/**
+ * The modules of tc-promote (dist/) a `--help` run loaded, in a fresh process: a module hook
+ * (module.registerHooks) records every URL the ES module loader loads, then main() prints the help.
+ */
+function helpRun(argv: string[]): { code: number; stdout: string; loaded: string[] } {
+  const script = `
+    const { registerHooks } = await import('node:module');
+    const urls = [];
+    registerHooks({ load(url, context, nextLoad) { urls.push(url); return nextLoad(url, context); } });
+    const { main } = await import(${JSON.stringify(`${repoRoot}dist/cli/main.js`)});
+    let stdout = '';
+    const code = await main(${JSON.stringify(argv)}, { stdout: (t) => { stdout += t; }, stderr: () => {}, env: process.env, isTty: false });
+    process.stdout.write(JSON.stringify({ code, stdout, loaded: urls.filter((u) => u.includes('/dist/')).map((u) => u.slice(u.indexOf('/dist/') + 6)) }));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as { code: number; stdout: string; loaded: string[] };
+}
+
+/** What main.js itself needs: the error types, redaction, colour marks and did-you-mean. */
+const helpModules = ['cli/main.js', 'cli/colour.js', 'errors.js', 'registry/redact.js', 'util/suggest.js'];
+
+describe('--help loads no command module graph', () => {
+  const { commands } = JSON.parse(readFileSync(path.join(repoRoot, 'dist/cli/help.json'), 'utf8')) as { commands: Record<string, { help: string }> };
+  const names = Object.keys(commands);
+
+  it('the build wrote the help of every command', async () => {
+    const { commands: table } = await import('../../src/cli/main.js');
+    expect(names.sort()).toEqual(Object.keys(table).sort());
+  });
+
+  it.each(names)('%s --help prints its own help text and loads only main.js and what it imports', async (name) => {
+    for (const flag of ['--help', '-h']) {
+      const run = helpRun([name, flag]);
+      expect(run.code).toBe(0);
+      // The text is the command module's own (the sources'), not a stale copy.
+      const module = (await import(`../../src/cli/${name}.ts`)) as { help: string };
+      expect(run.stdout).toBe(`${module.help}\n`);
+      expect([...new Set(run.loaded)].sort()).toEqual([...helpModules].sort());
+    }
+  });
+
+  it('tc-promote --help, help and help <command> load no command either', () => {
+    for (const argv of [['--help'], ['-h'], ['help'], ['help', 'copy'], ['--version']]) {
+      const run = helpRun(argv);
+      expect(run.code, argv.join(' ')).toBe(0);
+      expect([...new Set(run.loaded)].sort()).toEqual([...helpModules].sort());
+    }
+    expect(helpRun(['help', 'copy']).stdout).toContain('Usage: tc-promote copy <src> <dst>');
+  });
+
+  it('a command module rebuilt since help.json was written is asked itself (its size or time differ)', async () => {
+    const { prebuiltHelp } = await import(`${repoRoot}dist/cli/main.js`);
+    expect(prebuiltHelp('copy')).toBe(commands.copy!.help);
+    const file = path.join(repoRoot, 'dist/cli/copy.js');
+    const { utimesSync, statSync } = await import('node:fs');
+    const before = statSync(file);
+    try {
+      utimesSync(file, before.atime, new Date(before.mtimeMs + 5000));
+      expect(prebuiltHelp('copy')).toBeUndefined();
+    } finally {
+      utimesSync(file, before.atimeMs / 1000, before.mtimeMs / 1000);
+    }
+    expect(prebuiltHelp('copy')).toBe(commands.copy!.help);
+  });
+});
