@@ -61,13 +61,13 @@ export interface StatusResult {
 export interface StatusRequest {
   scripts?: readonly string[];
   envs?: readonly string[];
-  /** Pairs read at once (default 16). */
+  /** Pairs read at once (default 32: the 26 pairs of the embedded configuration at once). */
   concurrency?: number;
   /** How two revisions compare (GitHub), or undefined when GitHub is not asked. */
   compare?: (base: string, head: string) => Promise<{ aheadBy: number; behindBy: number }>;
 }
 
-export const defaultStatusConcurrency = 16;
+export const defaultStatusConcurrency = 32;
 
 function describe(d: Deploy, nowMs: number): StatusDeploy {
   return { tag: d.tag, revision: d.revision, date: d.date, digest: d.digest ?? null, ageSeconds: Math.max(0, Math.round((nowMs - Date.parse(d.date)) / 1000)) };
