@@ -122,6 +122,7 @@ async function rehearse(io: Io, registry: DrillRegistry, config: ReturnType<type
       `  registry: docker-registry on ${registry.url}, process ${registry.pid}, storage ${registry.dir}`,
       `  seeded ${seeded.images} images and ${seeded.tags} tags in ${seeded.repositories} repositories in ${Date.now() - started} ms: ${script} has the three tag eras, a bad deploy rolled back by a branch rebuild, dev ahead of production`,
       '',
+      '',
     ].join('\n'),
   );
   const step = async (argv: string[], capture = false): Promise<{ code: number; stdout: string }> => {

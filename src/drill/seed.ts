@@ -110,6 +110,6 @@ export async function seedDrill(client: RegistryClient, registry: string, config
     return repository;
   };
   const others = config.scripts.filter((s) => s !== script);
-  const [repository] = await Promise.all([seedOne(script, fullHistory()), mapLimit(others, 4, (name) => seedOne(name, shortHistory(config.scripts.indexOf(name))))]);
+  const [repository] = await Promise.all([seedOne(script, fullHistory()), mapLimit(others, 12, (name) => seedOne(name, shortHistory(config.scripts.indexOf(name))))]);
   return { repositories: 1 + others.length, images, tags, repository };
 }

@@ -24,7 +24,7 @@ import { makeTempDir, startRegistry, type RunningRegistry } from '../support/reg
 import { LocalTaskRunner } from '../support/task-runner.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
-const scripts = ['rb-ok', 'rb-fail', 'rb-conflict', 'rb-dup', 'rb-nowait', 'rb-timeout', 'rb-refuse', 'rb-confirm', 'rb-pty'];
+const scripts = ['rb-promote', 'rb-ok', 'rb-fail', 'rb-conflict', 'rb-dup', 'rb-nowait', 'rb-timeout', 'rb-refuse', 'rb-confirm', 'rb-pty'];
 const deploySecret = 'project/releng/scriptworker-scripts/deploy';
 
 let reg: RunningRegistry;
@@ -67,6 +67,8 @@ beforeAll(async () => {
     B.digest = (await push(script, repo.commits[3]!, ['production', B.tag], now - 2 * day)).digest;
     seeded.set(script, { A, B });
   }
+  // rb-promote: dev runs commit 5, which production never had (and it has lived two days there).
+  await push('rb-promote', repo.commits[5]!, ['dev', `dev-${stamp(now - 3 * day)}-${repo.commits[5]}`], now - 3 * day);
   tc = await startTaskclusterEmulator();
   releng = tc.addClient('releng-oncall', submitterScopes(loadConfig(configPath)));
   // The deploy secret holds the GitHub token the fallback task reads through its proxy.
@@ -228,6 +230,28 @@ describe('rollback: plan, confirm, submit, follow to the end', () => {
     expect(r.stderr).toContain('rollback: no terminal to confirm on; pass --yes to submit without asking (what would move is printed above); nothing was created');
     expect(tc.callsOf('createTask').length).toBe(creates);
     expect(tasksOfGroup()).toEqual(groups);
+  });
+});
+
+describe('promote', () => {
+  it('promotes what dev runs to production, with the commits it deploys, and follows it to the end', async () => {
+    const devDigest = await digestOf('rb-promote', 'dev');
+    const r = await whileWorking(runCli(['promote', 'rb-promote', '--from-env', 'dev', '--config', configPath, '--reason', 'dev ran it for days', '--yes'], env()));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain('promote rb-promote production');
+    expect(r.stdout).toContain("        what dev runs now (--from-env)");
+    expect(r.stdout).toContain(`  2 commit(s) deployed:\n    ${repo.commits[5]!.slice(0, 12)} Commit 5 (Release Engineer)\n    ${repo.commits[4]!.slice(0, 12)} Commit 4 (Release Engineer)`);
+    expect(r.stdout).toContain('promote completed:');
+    expect(await digestOf('rb-promote')).toBe(devDigest);
+    // The undo of a promotion is a rollback to what ran before.
+    expect(r.stdout).toContain(`undo: tc-promote rollback rb-promote --env production --to ${seeded.get('rb-promote')!.B.tag}`);
+  }, 120_000);
+
+  it('promote needs --from-env, and rollback refuses it (each names the other)', async () => {
+    const promote = await runCli(['promote', 'rb-promote', '--config', configPath], env());
+    expect([promote.code, promote.stderr]).toEqual([2, expect.stringContaining('--from-env: missing; promote copies the image live in another environment (e.g. --from-env dev); to roll back, use tc-promote rollback')]);
+    const rollbackFromDev = await runCli(['rollback', 'rb-promote', '--from-env', 'dev', '--config', configPath], env());
+    expect([rollbackFromDev.code, rollbackFromDev.stderr]).toEqual([2, expect.stringContaining('use tc-promote promote --from-env dev')]);
   });
 });
 
