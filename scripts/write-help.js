@@ -6,10 +6,10 @@
 import { statSync, writeFileSync } from 'node:fs';
 
 const dist = new URL('../dist/cli/', import.meta.url);
-const { commands } = await import(new URL('main.js', dist));
+const { commands, usage } = await import(new URL('main.js', dist));
 const { flagsOf } = await import(new URL('help-flags.js', dist));
 
-const out = { commands: {} };
+const out = { usage: usage(), commands: {} };
 for (const name of Object.keys(commands)) {
   const loaded = await commands[name].load();
   const file = new URL(`${name}.js`, dist);

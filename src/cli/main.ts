@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { ExitCode, PromoteError, RemoteError, UsageError, escapeUnsafeCharacters, quote } from '../errors.js';
 import { Redactor } from '../registry/redact.js';
 import { colourWanted, renderColour } from './colour.js';
+import { prebuiltHelp, version } from './help-fast.js';
 import type { Io } from './common.js';
 import { didYouMean } from '../util/suggest.js';
 
@@ -48,49 +49,7 @@ export const commands: Record<string, CommandEntry> = {
   completion: { summary: 'print a bash or zsh completion script (commands, flags, scripts, environments)', load: () => import('./completion.js') },
 };
 
-/** What the build wrote about each command (help.json): its help text and the module's size and time. */
-interface BuiltHelp {
-  commands: Record<string, { help: string; flags: string[]; module: { size: number; mtimeMs: number } }>;
-}
-
-let builtHelp: BuiltHelp | null | undefined;
-function readBuiltHelp(): BuiltHelp | null {
-  if (builtHelp !== undefined) return builtHelp;
-  try {
-    const fs = require('node:fs') as typeof import('node:fs');
-    builtHelp = JSON.parse(fs.readFileSync(new URL('./help.json', import.meta.url), 'utf8')) as BuiltHelp;
-  } catch {
-    builtHelp = null;
-  }
-  return builtHelp;
-}
-
-/**
- * A command's help text as the build wrote it, if the module it came from is the one beside
- * it now (same size and time: a module rebuilt since is asked itself).
- */
-export function prebuiltHelp(name: string): string | undefined {
-  const entry = readBuiltHelp()?.commands[name];
-  if (!entry) return undefined;
-  try {
-    const fs = require('node:fs') as typeof import('node:fs');
-    const stat = fs.statSync(new URL(`./${name}.js`, import.meta.url));
-    if (stat.size !== entry.module.size || Math.floor(stat.mtimeMs) !== Math.floor(entry.module.mtimeMs)) return undefined;
-  } catch {
-    return undefined;
-  }
-  return entry.help;
-}
-
-/** tc-promote's version, from package.json. */
-export function version(): string {
-  try {
-    const fs = require('node:fs') as typeof import('node:fs');
-    return (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
+export { prebuiltHelp, version } from './help-fast.js';
 
 /** The error as --json prints it on stderr: its code, exit code, the field it names, its message. */
 export function errorJson(error: unknown, exit: number): { error: { code: string; exit: number; field: string | null; message: string } } {

@@ -48,9 +48,9 @@ describe('tc-promote drill', () => {
       expect(r.stdout).toContain('default rollback target');
       // The promote step moved production; history shows it as the newest deploy, a promotion of the target.
       expect(r.stdout).toMatch(/:production now points at sha256:[0-9a-f]{64} \(was sha256:[0-9a-f]{64}\)\narchive tag production-\d{14}-[0-9a-f]{40}: written\nprovenance: \/app\/version\.json commit ([0-9a-f]{40}) matches \1/);
-      expect(r.stdout).toMatch(/\n0s\s+production-\d{14}-[0-9a-f]{12}\s+[0-9a-f]{12}\s+0s\s+CURRENT, promoted from production-\d{14}/);
+      expect(r.stdout).toMatch(/\n\d+s\s+production-\d{14}-[0-9a-f]{12}\s+[0-9a-f]{12}\s+\d+s\s+CURRENT, promoted from production-\d{14}/);
       // status: every script and environment; signingscript production is now a rollback.
-      expect(r.stdout).toMatch(/\nsigningscript\s+production\s+[0-9a-f]{12}\s+0s\s+.*rolled back\n/);
+      expect(r.stdout).toMatch(/\nsigningscript\s+production\s+[0-9a-f]{12}\s+\d+s\s+.*rolled back\n/);
       expect(r.stdout.match(/^(addonscript|treescript)\s+(production|dev)\s/gm)).toHaveLength(4);
       // Nothing left: the registry process and its folder.
       expect(r.stdout).toMatch(/drill: done in \d+\.\d s; the registry was stopped and \S+ removed/);

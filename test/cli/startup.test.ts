@@ -2,7 +2,7 @@
 // them: Node built-ins that build a costly ES module namespace are loaded with require()
 // (src/util/builtins.ts, registry/transport.ts), and built-ins only some runs need (TLS, zlib,
 // child processes) are loaded on first use.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,7 +76,18 @@ function helpRun(argv: string[]): { code: number; stdout: string; loaded: string
 }
 
 /** What main.js itself needs: the error types, redaction, colour marks and did-you-mean. */
-const helpModules = ['cli/main.js', 'cli/colour.js', 'errors.js', 'registry/redact.js', 'util/suggest.js'];
+const helpModules = ['cli/main.js', 'cli/colour.js', 'cli/help-fast.js', 'errors.js', 'registry/redact.js', 'util/suggest.js'];
+
+/** The modules of tc-promote a run of bin/tc-promote.js loaded (a module hook, preloaded with --import). */
+function binRun(argv: string[]): { code: number; stdout: string; loaded: string[] } {
+  const hook = `import { registerHooks } from 'node:module';
+    const urls = [];
+    registerHooks({ load(url, context, nextLoad) { urls.push(url); return nextLoad(url, context); } });
+    process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(urls.filter((u) => u.startsWith(${JSON.stringify(`file://${repoRoot}`)})).map((u) => u.slice(${`file://${repoRoot}`.length}))) + '\\n'));`;
+  const run = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, path.join(repoRoot, 'bin/tc-promote.js'), ...argv], { encoding: 'utf8' });
+  const line = run.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+  return { code: run.status ?? -1, stdout: run.stdout, loaded: JSON.parse(line!.slice('LOADED '.length)) as string[] };
+}
 
 describe('--help loads no command module graph', () => {
   const { commands } = JSON.parse(readFileSync(path.join(repoRoot, 'dist/cli/help.json'), 'utf8')) as { commands: Record<string, { help: string }> };
@@ -96,6 +107,19 @@ describe('--help loads no command module graph', () => {
       expect(run.stdout).toBe(`${module.help}\n`);
       expect([...new Set(run.loaded)].sort()).toEqual([...helpModules].sort());
     }
+  });
+
+  it('bin/tc-promote.js prints every --help, --help and --version loading only help-fast.js', async () => {
+    for (const argv of [...names.map((n) => [n, '--help']), ['copy', 'a', 'b', '-h'], ['--help'], ['--version']]) {
+      const run = binRun(argv);
+      expect(run.code, argv.join(' ')).toBe(0);
+      expect(run.loaded, argv.join(' ')).toEqual(['bin/tc-promote.js', 'dist/cli/help-fast.js']);
+    }
+    const { usage } = await import('../../src/cli/main.js');
+    expect(binRun(['--help']).stdout).toBe(usage());
+    expect(binRun(['copy', '--help']).stdout).toBe(`${commands.copy!.help}\n`);
+    // Anything else goes through main.
+    expect(binRun(['histroy']).loaded).toContain('dist/cli/main.js');
   });
 
   it('tc-promote --help, help and help <command> load no command either', () => {
