@@ -33,7 +33,8 @@ Options:
   --no-records   do not, even with TASKCLUSTER_ROOT_URL set
   --wide         whole tags and digests, the date and revision columns (the table fits 120
                  columns otherwise: AGE, the tag with its revision cut to 12 hex, the digest's
-                 first 12 hex, LIVE, NOTES; ages as 85d, 2h)
+                 first 12 hex, LIVE, NOTES naming other deploys by environment and date; ages
+                 as 85d, 2h)
 
 Examples:
   tc-promote history signingscript --env production --limit 10
@@ -126,9 +127,9 @@ export function shortTag(tag: string): string {
   return tag.replace(/^([a-z][\w.-]*?-(?:\d+(?:\.\d+){0,3}[a-z]*\d*-)?\d{14}-)([0-9a-f]{12})[0-9a-f]{28}$/, '$1$2');
 }
 
-/** Every archive tag named in a text, in its short form. */
+/** Every archive tag a note names, by its environment and date only (`promoted from production-20210110060000`): the row it names is in the table. */
 function shortTags(text: string): string {
-  return text.replace(/\b([a-z][\w.-]*?-(?:\d+(?:\.\d+){0,3}[a-z]*\d*-)?\d{14}-[0-9a-f]{12})[0-9a-f]{28}\b/g, '$1');
+  return text.replace(/\b([a-z][\w.-]*?-(?:\d+(?:\.\d+){0,3}[a-z]*\d*-)?\d{14})-[0-9a-f]{40}\b/g, '$1');
 }
 
 export interface HistoryTableOptions {
@@ -152,7 +153,7 @@ export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, reco
   const digestOf = (d: HistoryDeploy): string => (d.gone ? '(image gone)' : options.wide ? shortDigest(d.digest) : d.digest ? d.digest.replace(/^sha256:/, '').slice(0, 12) : '-');
   const live = (d: HistoryDeploy): string => (options.wide ? formatLive(d) : d.liveSeconds !== null ? formatAge(d.liveSeconds) : `?≤${formatAge(d.liveSecondsAtMost ?? 0)}`);
   const fixed = (d: HistoryDeploy): string[] =>
-    options.wide ? [d.date, shortRevision(d.revision), digestOf(d), live(d), d.tag] : [formatAge(Math.max(0, (nowMs - Date.parse(d.date)) / 1000)), shortTag(d.tag), digestOf(d), live(d)];
+    options.wide ? [d.date, shortRevision(d.revision), digestOf(d), live(d), d.tag] : [formatAge(Math.max(0, (nowMs - Date.parse(d.date)) / 1000)), cut(shortTag(d.tag), 38), digestOf(d), live(d)];
   const names = options.wide ? wideHeaders : headers;
   // NOTES is the last column (never padded): the widths pass skips it.
   const widths = columnWidths(names, (function* () {

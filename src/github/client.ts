@@ -121,7 +121,8 @@ export class GitHubClient {
     const what = `reading repository ${this.repository}`;
     try {
       const { data } = await this.#octokit.rest.repos.get({ owner: this.owner, repo: this.repo });
-      if (typeof data.default_branch !== 'string') throw malformed(what);
+      if (typeof data.default_branch !== 'string') throw malformed(what, undefined, 'default_branch');
+      if (typeof data.full_name !== 'string' || typeof data.html_url !== 'string') throw malformed(what, undefined, typeof data.full_name !== 'string' ? 'full_name' : 'html_url');
       return { fullName: data.full_name, defaultBranch: data.default_branch, htmlUrl: data.html_url };
     } catch (error) {
       throw this.#translate(error, what, (f) => (f.status === 404 ? new NotFoundError(`${what}: not found (HTTP 404), or the token cannot see it`) : undefined));
@@ -133,7 +134,8 @@ export class GitHubClient {
     const what = `reading commit ${revision} of ${this.repository}`;
     try {
       const { data } = await this.#octokit.rest.repos.getCommit({ owner: this.owner, repo: this.repo, ref: revision, per_page: 1 });
-      if (typeof data.sha !== 'string' || !isCommitId(data.sha)) throw malformed(what);
+      if (typeof data.sha !== 'string' || !isCommitId(data.sha)) throw malformed(what, undefined, 'sha');
+      if (typeof data.html_url !== 'string') throw malformed(what, undefined, 'html_url');
       return { sha: data.sha, htmlUrl: data.html_url };
     } catch (error) {
       // GitHub answers 422 "No commit found for SHA: …" for an unknown commit id.
