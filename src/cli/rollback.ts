@@ -234,10 +234,14 @@ function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map
   const failedMain = main.filter((t) => state(t) !== 'completed');
   const conflict = failedMain.some((t) => {
     const r = records.get(t.taskId);
-    return r?.outcome === 'raced' || r?.exit === ExitCode.conflict || (typeof r?.error === 'string' && /compare-and-swap|now points at|expected/i.test(r.error));
+    // The step's record says how it ended: raced, or its exit code (a compare-and-swap that lost is 3).
+    return r?.outcome === 'raced' || r?.exit === ExitCode.conflict;
   });
-  if (failedMain.length === 0) {
-    lines.push(paint.ok(`${mode} completed:`) + ` ${plan.repository}:${plan.movingTag} now points at ${plan.target.digest ?? plan.target.revision ?? '?'} (${short(plan.target.tag)})`);
+  if (failedMain.length === 0 && plan.route === 'retag') {
+    lines.push(paint.ok(`${mode} completed:`) + ` ${plan.repository}:${plan.movingTag} now points at ${plan.target.digest ?? '?'} (${short(plan.target.tag)})`);
+  } else if (failedMain.length === 0) {
+    // A rebuild or a rerun: the task did its part; the image pipeline deploys the revision next.
+    lines.push(paint.ok(`${mode} completed:`) + ` ${main.map((t) => t.label).join(', ')} done (route ${plan.route}); the image pipeline now builds and deploys ${plan.target.revision ?? '?'}: tc-promote status --script ${plan.script} shows when it is live`);
   } else {
     for (const t of failedMain) {
       const r = records.get(t.taskId);

@@ -42,9 +42,9 @@ describe('tc-promote drill', () => {
         expect(r.stdout).toContain(step);
       }
       // The seeded pushlog: the three eras, the rebuild rollback, dev ahead.
-      expect(r.stdout).toMatch(/production-4\.\d\.0-\d{14}-[0-9a-f]{12} /);
+      expect(r.stdout).toMatch(/production-4\.\d\.0-\d{14}-[0-9a-f]*…? /);
       expect(r.stdout).toMatch(/production-\d{14}- /);
-      expect(r.stdout).toMatch(/rebuild of production-\d{14}-[0-9a-f]{12}/);
+      expect(r.stdout).toMatch(/rebuild of production-\d{14}\b/);
       expect(r.stdout).toContain('default rollback target');
       // The promote step moved production; history shows it as the newest deploy, a promotion of the target.
       expect(r.stdout).toMatch(/:production now points at sha256:[0-9a-f]{64} \(was sha256:[0-9a-f]{64}\)\narchive tag production-\d{14}-[0-9a-f]{40}: written\nprovenance: \/app\/version\.json commit ([0-9a-f]{40}) matches \1/);
