@@ -40,6 +40,7 @@ const runs: [string, string[], number][] = [
   ['history', ['history', 'signingscript', ...unreachable], 1],
   ['plan', ['plan', 'signingscript', ...unreachable], 1],
   ['render', ['render', 'signingscript', '--offline', '--target-tag', `production-20210929025643-${'a'.repeat(40)}`, '--target-digest', digest], 0],
+  ['status', ['status', '--script', 'signingscript', ...unreachable], 1],
 ];
 
 describe('start-up', () => {
