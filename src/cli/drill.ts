@@ -56,6 +56,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const config = loadConfig(values.config);
   const script = requireScript(config, values.script ?? (config.scripts.includes('signingscript') ? 'signingscript' : config.scripts[0]), '--script');
+  for (const env of ['production', 'dev']) {
+    if (!Object.hasOwn(config.environments, env)) throw new UsageError(`drill: the configuration has no ${env} environment; the drill rehearses a production rollback with dev ahead (configured: ${Object.keys(config.environments).join(', ')})`);
+  }
   const binary = findRegistryBinary(io.env);
   if (!binary) {
     throw new RemoteError(

@@ -213,7 +213,7 @@ export function renderPlan(plan: Plan, next?: NextSteps): string {
   }
   if (plan.commits) {
     const described = describeCommits(plan.commits, '             ');
-    if (described.length) lines.push(`  commits:   ${described[0]!.trimStart()}`, ...described.slice(1));
+    if (described.length) lines.push(`  commits:   ${described[0]!.trimStart().replace(/^commits not listed/, 'not listed')}`, ...described.slice(1));
   }
   if (plan.provenance?.version) {
     const p = plan.provenance;

@@ -233,6 +233,21 @@ describe('rollback: plan, confirm, submit, follow to the end', () => {
   });
 });
 
+describe('plan lists the commits too', () => {
+  it('in the table and as commits in --json; a note when GitHub is not configured', async () => {
+    const { A, B } = seeded.get('rb-refuse')!;
+    const table = await runCli(['plan', 'rb-refuse', '--config', configPath], env());
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toContain(`  commits:   2 commit(s) undone:\n               ${repo.commits[3]!.slice(0, 12)} Commit 3 (Release Engineer)`);
+    const json = (await runCli(['plan', 'rb-refuse', '--config', configPath, '--json'], env())).json<{ commits: Record<string, unknown> }>();
+    expect(json.commits).toMatchObject({ state: 'listed', direction: 'undone', from: repo.commits[3], to: repo.commits[1], total: 2, compareUrl: `${gh.url}/mozilla-releng/scriptworker-scripts/compare/${repo.commits[1]}...${repo.commits[3]}` });
+    const offline = await runCli(['plan', 'rb-refuse', '--config', configPath, '--json']);
+    expect(offline.json<{ commits: { state: string; note: string } }>().commits).toMatchObject({ state: 'not-asked', note: expect.stringContaining('GITHUB_API_URL=https://api.github.com') });
+    void A;
+    void B;
+  });
+});
+
 describe('promote', () => {
   it('promotes what dev runs to production, with the commits it deploys, and follows it to the end', async () => {
     const devDigest = await digestOf('rb-promote', 'dev');

@@ -105,6 +105,20 @@ describe('history', () => {
     expect(wide.stdout).toMatch(/DATE \(UTC\)\s+REVISION\s+DIGEST\s+LIVE\s+TAG\s+NOTES/);
   });
 
+  it('colours CURRENT and rolled back on a colour terminal only, never with NO_COLOR', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const onTerminal = async (extra: Record<string, string> = {}): Promise<string> => {
+      let out = '';
+      await main(['history', 'signingscript', '--registry', reg.url], { stdout: (t) => void (out += t), stderr: () => undefined, env: { ...env(), ...extra }, isTty: true, colour: true });
+      return out;
+    };
+    const coloured = await onTerminal();
+    expect(coloured).toContain('\u001b[1;32mCURRENT\u001b[0m');
+    expect(coloured).toContain('\u001b[33mrolled back\u001b[0m');
+    expect(await onTerminal({ NO_COLOR: '1' })).not.toContain('\u001b');
+    expect((await cli('history', 'signingscript')).stdout).not.toContain('\u001b');
+  });
+
   it.each([
     [['history'], /script: missing/],
     [['history', 'nosuchscript'], /unknown script "nosuchscript"/],
