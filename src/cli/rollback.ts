@@ -85,7 +85,7 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
   const connection = submissionConnection(io, values, config, mode);
   const { plan, graph } = await planAndBuildGraph(values as GraphValues, positionals[0], io, {}, { listCommits: true });
   const next = nextSteps(plan, config, values);
-  const summary = describePromotion(mode, plan, graph, next);
+  const summary = describePromotion(mode, plan, graph);
   if (!values.json) io.stdout(summary);
 
   if (plan.target.digest !== undefined && plan.target.digest === plan.movingDigest && plan.route === 'retag') {
@@ -150,7 +150,7 @@ function deployLine(d: { tag: string | null; revision: string | null; date: stri
 }
 
 /** Exactly what will move: from → to, the tags written, the branch a fallback may push, the commits, the warnings. */
-export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGraph, next: NextSteps, nowMs = Date.now()): string {
+export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGraph, nowMs = Date.now()): string {
   const t = plan.target;
   const lines = [`${mode} ${plan.script} ${plan.env} (${plan.repository}:${plan.movingTag})`, `  from  ${deployLine(plan.current, nowMs)}`, `  to    ${deployLine(t, nowMs)}`];
   const passed = plan.passedOver ?? [];

@@ -31,8 +31,6 @@ interface Deploy {
   /** The revision's name (drillRevision), or null for the gap era. */
   revision: string | null;
   era?: 'oldest' | 'gap';
-  /** Reuse the image of an earlier deploy (a retag); default a new build. */
-  sameImageAs?: number;
 }
 
 export interface SeedResult {
@@ -88,7 +86,6 @@ export async function seedDrill(client: RegistryClient, registry: string, config
     const repository = expandPattern(settings.source.repository, name);
     const repo = { registry, repository };
     const base = layerOf([{ path: 'app/README', content: Buffer.from(`${name}: the base of every image of the drill\n`), mtime: nowMs - 500 * day }]);
-    const built: { digest: string; manifest: Buffer }[] = [];
     for (const [i, d] of deploys.entries()) {
       const env = config.environments[d.env]!;
       const at = nowMs - d.agoMs;
@@ -96,14 +93,13 @@ export async function seedDrill(client: RegistryClient, registry: string, config
       const archive =
         d.era === 'oldest' ? `${env.archivePrefix}-4.${i}.0-${stamp(at)}-${revision}` : d.era === 'gap' ? `${env.archivePrefix}-${stamp(at)}-` : `${env.archivePrefix}-${stamp(at)}-${revision}`;
       // Production pushes the moving tag first, then the archive tag.
-      const image = await pushImage(
+      await pushImage(
         client,
         repo,
         base,
         { commit: revision ?? drillRevision(`${name} gap`), createdMs: at, source: `https://github.com/${config.github.repository}`, build: `drill build ${i + 1} of ${name}` },
         [env.movingTag, archive],
       );
-      built.push(image);
       images++;
       tags += 2;
     }
