@@ -8,4 +8,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund >&2
 fi
 npx tsc -p tsconfig.json >&2
+node scripts/write-schemas.js >&2
 exec node bin/tc-promote.js "$@"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run every test:
-#   Debian packages (the real registry, skopeo, umoci, git, openssl, htpasswd; python3 to import
+#   Debian packages (the real registry, skopeo, umoci, git, openssl, htpasswd; graphviz to render
+#   render --format dot; python3 to import
 #   the consumer's taskgraph module), Node 24 when
 #   the machine's Node is older, the npm packages; then build and run vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci git:git openssl:openssl htpasswd:apache2-utils setpriv:util-linux python3:python3; do
+for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci git:git openssl:openssl htpasswd:apache2-utils setpriv:util-linux python3:python3 dot:graphviz; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ "${#need[@]}" -gt 0 ]; then

@@ -39,3 +39,6 @@ for (const name of readdirSync(templatesDir).filter((f) => f.endsWith('.yml'))) 
   templates[createHash('sha256').update(text).digest('hex')] = load(text);
 }
 writeFileSync(new URL('../dist/graph/templates.json', import.meta.url), `${JSON.stringify(templates)}\n`);
+
+// Every command's help text beside dist/cli/main.js (scripts/write-help.js).
+await import('./write-help.js');

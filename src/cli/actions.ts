@@ -45,7 +45,7 @@ Options:
   --level N                 the decision's level (1-3)             [$TC_PROMOTE_LEVEL, else the configuration's]
 
 Examples:
-  tc-promote actions --output /builds/worker/artifacts/actions.json
+  tc-promote actions --output /builds/worker/artifacts/actions.json --decision-task-id "$TASK_ID" --revision "$(git rev-parse HEAD)"
   tc-promote actions --merge artifacts/actions.json --decision-task-id "$TASK_ID" --revision "$HEAD_REV"
   tc-promote actions --taskgraph-module --config taskcluster/tc-promote.yml \\
     --output taskcluster/scriptworker_taskgraph/actions.py
@@ -88,10 +88,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (!existsSync(tcymlPath)) throw new UsageError(`--taskcluster-yml: ${quote(tcymlPath)} does not exist; the hookId names the hash of the repository's .taskcluster.yml`);
   const tcyml = readInputFile(tcymlPath, '--taskcluster-yml', 1024 * 1024);
   const decisionTaskId = values['decision-task-id'] ?? env.TASK_ID;
-  if (decisionTaskId === undefined) throw new UsageError('--decision-task-id: missing (outside a decision task, where TASK_ID is set, give it)');
+  if (decisionTaskId === undefined) throw new UsageError('--decision-task-id: missing; the action names its decision task (inside one TASK_ID is set): tc-promote actions --output actions.json --decision-task-id "$TASK_ID" --revision "$(git rev-parse HEAD)"');
   if (!isSlugid(decisionTaskId)) throw new UsageError(`--decision-task-id: ${quote(decisionTaskId)} is not a task id`);
   const revision = values.revision ?? env.TC_PROMOTE_HEAD_REV;
-  if (revision === undefined) throw new UsageError('--revision: missing (or set TC_PROMOTE_HEAD_REV)');
+  if (revision === undefined) throw new UsageError('--revision: missing (or set TC_PROMOTE_HEAD_REV): the revision the decision task decided, e.g. --revision "$(git rev-parse HEAD)"');
   if (!/^[0-9a-f]{40}$/.test(revision)) throw new UsageError(`--revision: ${quote(revision)} is not a 40-hex revision`);
   const baseRevision = values['base-revision'] ?? env.TC_PROMOTE_BASE_REV;
   if (baseRevision !== undefined && !/^[0-9a-f]{40}$/.test(baseRevision)) throw new UsageError(`--base-revision: ${quote(baseRevision)} is not a 40-hex revision`);

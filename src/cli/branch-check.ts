@@ -12,16 +12,49 @@
  * the branch could not be checked.
  */
 import type { Config } from '../config/load.js';
+import type { GitHubClient } from '../github/client.js';
+import type { CommitsBetween } from '../github/commits.js';
 import type { DeployBranchCheck } from '../github/deploy-branch.js';
 import type { Io } from './common.js';
 import { githubTransport } from './github-options.js';
 
 export const branchCheckOptions = {
   'no-branch-check': { type: 'boolean' },
+  'no-commits': { type: 'boolean' },
 } as const;
 
 export const branchCheckHelp = `  --no-branch-check  do not compare the deploy branch with the target (on when GITHUB_TOKEN,
-                   GITHUB_API_URL or TASKCLUSTER_PROXY_URL is set)`;
+                   GITHUB_API_URL or TASKCLUSTER_PROXY_URL is set)
+  --no-commits     do not list the commits between current and the target (GitHub's compare;
+                   on when GitHub is configured, as above; GITHUB_API_URL=https://api.github.com
+                   reads a public repository anonymously, GITHUB_TOKEN raises the rate limit)`;
+
+const clients = new WeakMap<Io, Promise<GitHubClient>>();
+
+/** One GitHub client per run (the branch check and the commit list share it); loaded on first use. */
+export function githubClientOnce(io: Io, config: Config, values: { debug?: boolean }): () => Promise<GitHubClient> {
+  return () => {
+    let client = clients.get(io);
+    if (!client) {
+      const verbose = io.isTty || values.debug === true;
+      // Reads only: a short timeout and one retry, so an unreachable API costs little.
+      const transport = { timeoutMs: 10_000, attempts: 2, ...githubTransport(io, verbose) };
+      client = import('../github/client.js').then(({ githubClientFromEnvironment }) => githubClientFromEnvironment(io.env, config, { transport }));
+      clients.set(io, client);
+    }
+    return client;
+  };
+}
+
+/** The commit lister plan and status call: the commits from current's revision to the target's. */
+export function commitLister(io: Io, config: Config, values: { 'no-commits'?: boolean; debug?: boolean }): (from: string | null, to: string | null) => Promise<CommitsBetween> {
+  const enabled = !values['no-commits'] && branchCheckEnabled(io.env, {});
+  return async (from, to) => {
+    const { commitsBetween, commitsNotAsked } = await import('../github/commits.js');
+    if (!enabled) return values['no-commits'] ? commitsNotAsked(from, to, 'commits not listed (--no-commits)') : commitsNotAsked(from, to);
+    return commitsBetween(githubClientOnce(io, config, values), from, to);
+  };
+}
 
 export function branchCheckEnabled(env: NodeJS.ProcessEnv, values: { 'no-branch-check'?: boolean }): boolean {
   if (values['no-branch-check']) return false;
@@ -31,11 +64,9 @@ export function branchCheckEnabled(env: NodeJS.ProcessEnv, values: { 'no-branch-
 /** The checker plan calls, or undefined when the check is off. GitHub code loads only when it runs. */
 export function deployBranchChecker(io: Io, config: Config, values: { 'no-branch-check'?: boolean; debug?: boolean }): ((env: string, script: string, targetRevision: string | null) => Promise<DeployBranchCheck>) | undefined {
   if (!branchCheckEnabled(io.env, values)) return undefined;
-  const verbose = io.isTty || values.debug === true;
+  const client = githubClientOnce(io, config, values);
   return async (env, script, targetRevision) => {
-    const [{ checkDeployBranch }, { githubClientFromEnvironment }] = await Promise.all([import('../github/deploy-branch.js'), import('../github/client.js')]);
-    // Reads only: a short timeout and one retry, so an unreachable API costs plan little.
-    const transport = { timeoutMs: 10_000, attempts: 2, ...githubTransport(io, verbose) };
-    return checkDeployBranch(() => githubClientFromEnvironment(io.env, config, { transport }), config, env, script, targetRevision);
+    const { checkDeployBranch } = await import('../github/deploy-branch.js');
+    return checkDeployBranch(client, config, env, script, targetRevision);
   };
 }

@@ -12,6 +12,7 @@ import { registryCredentialSource } from '../registry/secret-credentials.js';
 import type { Redactor } from '../registry/redact.js';
 import { parseRegistryOverride } from '../registry/reference.js';
 import { util } from '../util/builtins.js';
+import { didYouMean } from '../util/suggest.js';
 
 const { parseArgs } = util;
 
@@ -24,6 +25,12 @@ export interface Io {
   signal?: AbortSignal;
   /** Credentials the run knows of or sent: removed from everything printed (set by main). */
   redactor?: Redactor;
+  /** stdout is a colour terminal (main turns it off for NO_COLOR); commands mark words with paint. */
+  colour?: boolean;
+  /** Output goes to another main()'s io (the drill's steps), which cleans and colours it. */
+  nested?: boolean;
+  /** Ask a yes/no question on the terminal; absent when no terminal can answer (no TTY on stdin). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -62,12 +69,16 @@ export function parseCommandArgs<O extends OptionSpec>(command: string, argv: st
   try {
     return parseArgs({ args: argv, options: { ...globalOptions, ...options }, allowPositionals, strict: true });
   } catch (error) {
+    // An unknown flag: the closest known one, when one is close.
+    const unknown = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(--?[^']*)'/.exec((error as Error).message)?.[1] : undefined;
+    const known = Object.keys({ ...globalOptions, ...options });
+    const hint = unknown?.startsWith('--') ? didYouMean(unknown.slice(2).split('=')[0]!, known, '--') : '';
     // node:util's message quotes the flag as typed: escape and shorten it, and keep one line.
     const message = (error as Error).message
       .replace(/\. To specify a positional argument starting with a '-'.*$/s, '')
       .replace(/'([^']*)'/g, (_, flag: string) => `'${quote(flag, 60).slice(1, -1)}'`)
       .replace(/\s*\n\s*/g, ' ');
-    throw new UsageError(`${message}; see tc-promote ${command} --help`);
+    throw new UsageError(hint ? `${message}${hint} See tc-promote ${command} --help` : `${message}; see tc-promote ${command} --help`);
   }
 }
 
@@ -88,7 +99,7 @@ export function positiveInteger(text: string | undefined, field: string, max = 1
   return Number(text);
 }
 
-export function buildRuntime(values: GlobalValues, io: Io, config: Config = loadConfig(values.config)): Runtime {
+export function buildRuntime(values: GlobalValues, io: Io, config: Config = loadConfig(values.config), options: { connections?: number } = {}): Runtime {
   const override = values.registry !== undefined ? parseRegistryOverride(values.registry) : undefined;
   const timeoutMs = positiveInteger(io.env.TC_PROMOTE_HTTP_TIMEOUT_MS, 'TC_PROMOTE_HTTP_TIMEOUT_MS', 3_600_000);
   const deadlineMs = positiveInteger(io.env.TC_PROMOTE_HTTP_DEADLINE_MS, 'TC_PROMOTE_HTTP_DEADLINE_MS', 3_600_000);
@@ -106,6 +117,7 @@ export function buildRuntime(values: GlobalValues, io: Io, config: Config = load
     }),
     plainHttpHosts: new Set(override?.plainHttp ? [override.registry] : []),
     httpsHosts: new Set(override && !override.plainHttp ? [override.registry] : []),
+    ...(options.connections !== undefined && { connections: options.connections }),
     ...(timeoutMs !== undefined && { timeoutMs }),
     ...(deadlineMs !== undefined && { deadlineMs }),
     ...(io.signal && { signal: io.signal }),

@@ -167,7 +167,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     // The record says how the step ended (best effort: the error is what matters).
     if (!dryRun && error instanceof PromoteError) {
       try {
-        writePromotionRecord(io, { outcome: error instanceof RacedError ? 'raced' : 'failed', destination: formatReference(dst), archiveTag: archiveTag ?? null, error: error.message }, nowMs);
+        writePromotionRecord(io, { outcome: error instanceof RacedError ? 'raced' : 'failed', destination: formatReference(dst), archiveTag: archiveTag ?? null, error: error.message, exit: error.exitCode }, nowMs);
       } catch {
         // the error below says what went wrong
       }

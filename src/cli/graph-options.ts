@@ -10,7 +10,8 @@ import { offlineCompareAndSwap, offlinePlan } from '../graph/offline-plan.js';
 import { planPromotion, type Plan } from '../history/plan.js';
 import { parseRegistryOverride } from '../registry/reference.js';
 import { isSlugid } from '../taskcluster/slugid.js';
-import { deployBranchChecker } from './branch-check.js';
+import { resolveConnection, type TaskclusterConnection } from '../taskcluster/clients.js';
+import { commitLister, deployBranchChecker } from './branch-check.js';
 import { buildRuntime, clock, positiveInteger, type GlobalValues, type Io } from './common.js';
 import { planOptions, planOptionsHelp, planRequestFrom } from './plan.js';
 
@@ -59,6 +60,7 @@ export interface GraphValues extends GlobalValues {
   'moving-digest'?: string;
   templates?: string;
   'no-branch-check'?: boolean;
+  'no-commits'?: boolean;
   attempt?: string;
 }
 
@@ -73,7 +75,7 @@ export interface PlannedGraph {
   graph: TaskGraph;
 }
 
-export async function planAndBuildGraph(values: GraphValues, script: string | undefined, io: Io, extra: Partial<GraphOptions> = {}): Promise<PlannedGraph> {
+export async function planAndBuildGraph(values: GraphValues, script: string | undefined, io: Io, extra: Partial<GraphOptions> = {}, extraPlan: { listCommits?: boolean } = {}): Promise<PlannedGraph> {
   const config = loadConfig(values.config);
   const offlineFlags = (['target-tag', 'target-digest', 'moving-digest'] as const).filter((f) => values[f] !== undefined);
   if (!values.offline && offlineFlags.length) throw new UsageError(`--${offlineFlags[0]}: only with --offline`);
@@ -104,6 +106,7 @@ export async function planAndBuildGraph(values: GraphValues, script: string | un
     const runtime = buildRuntime(values, io, config);
     const checker = deployBranchChecker(io, config, values);
     if (checker) runtime.checkDeployBranch = checker;
+    if (extraPlan.listCommits) runtime.listCommits = commitLister(io, config, values);
     plan = await planPromotion(runtime, planRequestFrom(values, script));
   }
   const graph = buildGraph(config, plan, {
@@ -148,4 +151,19 @@ export function tasksForcePushingWithoutLease(graph: TaskGraph): string[] {
       return pushes && !command.includes('--expect');
     })
     .map((t) => t.label);
+}
+
+/**
+ * Where the graph goes and with what credentials, checked before anything is planned: a run
+ * that creates tasks without TASKCLUSTER_CLIENT_ID/_ACCESS_TOKEN (or a task's proxy) fails at
+ * once, naming the variables, instead of after reading the registry.
+ */
+export function submissionConnection(io: Io, values: { 'root-url'?: string }, config: Config, command: string): TaskclusterConnection {
+  const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
+  if (!connection.viaProxy && !connection.credentials) {
+    throw new UsageError(
+      `TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN: not set; ${command} creates tasks in ${connection.rootUrl} and needs credentials (inside a task, TASKCLUSTER_PROXY_URL); nothing was planned or created`,
+    );
+  }
+  return connection;
 }

@@ -3,11 +3,12 @@ import { UsageError } from '../errors.js';
 import type { Deploy } from '../history/analyse.js';
 import { readHistory, type HistoryDeploy, type HistoryReadOptions, type HistoryResult } from '../history/history.js';
 import { resolveConnection } from '../taskcluster/clients.js';
-import { formatDuration } from '../util/duration.js';
+import { formatAge, formatDuration } from '../util/duration.js';
+import { paint } from './colour.js';
 import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';
-import { columnWidths, shortDigest, shortRevision, tableLine } from './table.js';
+import { columnWidths, cut, shortDigest, shortRevision, tableLine, tableWidth } from './table.js';
 
-export const help = `Usage: tc-promote history <script> [--env E] [--limit N] [--records | --no-records] [--json]
+export const help = `Usage: tc-promote history <script> [--env E] [-n|--limit N] [--wide] [--records | --no-records] [--json]
 
 Reads the archive tags of the script's repository (<env>-<YYYYMMDDHHMMSS>-<revision> and older
 forms) as a pushlog, newest first, and marks the deploy the moving tag points at (current),
@@ -26,10 +27,14 @@ Without them history never contacts Taskcluster.
 
 Options:
   --env E        environment (default production)
-  --limit N      show the newest N deploys only
+  -n, --limit N  show the newest N deploys only
   --records      read promotion records from the Taskcluster index (the configuration's root
                  URL unless TASKCLUSTER_ROOT_URL or --root-url says otherwise)
   --no-records   do not, even with TASKCLUSTER_ROOT_URL set
+  --wide         whole tags and digests, the date and revision columns (the table fits 120
+                 columns otherwise: AGE, the tag with its revision cut to 12 hex, the digest's
+                 first 12 hex, LIVE, NOTES naming other deploys by environment and date; ages
+                 as 85d, 2h)
 
 Examples:
   tc-promote history signingscript --env production --limit 10
@@ -38,7 +43,7 @@ Examples:
 ${globalHelp}`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs('history', argv, { env: { type: 'string' }, limit: { type: 'string' }, records: { type: 'boolean' }, 'no-records': { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs('history', argv, { env: { type: 'string' }, limit: { type: 'string', short: 'n' }, wide: { type: 'boolean' }, records: { type: 'boolean' }, 'no-records': { type: 'boolean' } });
   if (values.help) return io.stdout(help + '\n'), 0;
   if (positionals.length > 1) throw new UsageError(`history: takes one script, got ${positionals.length} arguments`);
   if (values.records && values['no-records']) throw new UsageError('--records and --no-records: give one');
@@ -58,7 +63,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const result = await readHistory(runtime, positionals[0], values.env, options);
   result.records.notes.unshift(...notes);
   if (values.json) writeHistoryJson(io, result);
-  else writeHistory(io, result, wanted);
+  else writeHistory(io, result, wanted, { wide: Boolean(values.wide), nowMs: runtime.nowMs });
   return 0;
 }
 
@@ -114,24 +119,55 @@ export function writeHistoryJson(io: Pick<Io, 'stdout'>, result: HistoryResult):
   io.stdout('}\n');
 }
 
-const headers = ['DATE (UTC)', 'REVISION', 'DIGEST', 'LIVE', 'TAG', 'NOTES'];
+const wideHeaders = ['DATE (UTC)', 'REVISION', 'DIGEST', 'LIVE', 'TAG', 'NOTES'];
+const headers = ['AGE', 'TAG', 'DIGEST', 'LIVE', 'NOTES'];
 
-export function renderHistory(result: HistoryResult, recordsAsked = true): string {
+/** An archive tag with its revision cut to 12 hex (`production-20210929025643-7995c5bb123b`): the table's form; --wide and --json have it whole. */
+export function shortTag(tag: string): string {
+  return tag.replace(/^([a-z][\w.-]*?-(?:\d+(?:\.\d+){0,3}[a-z]*\d*-)?\d{14}-)([0-9a-f]{12})[0-9a-f]{28}$/, '$1$2');
+}
+
+/** Every archive tag a note names, by its environment and date only (`promoted from production-20210110060000`): the row it names is in the table. */
+function shortTags(text: string): string {
+  return text.replace(/\b([a-z][\w.-]*?-(?:\d+(?:\.\d+){0,3}[a-z]*\d*-)?\d{14})-[0-9a-f]{40}\b/g, '$1');
+}
+
+export interface HistoryTableOptions {
+  /** Whole tags and digests, every column (default: fit 120 columns). */
+  wide?: boolean;
+  /** The run's clock, for ages (default now). */
+  nowMs?: number;
+}
+
+export function renderHistory(result: HistoryResult, recordsAsked = true, options: HistoryTableOptions = {}): string {
   let out = '';
-  writeHistory({ stdout: (text) => void (out += text) }, result, recordsAsked);
+  writeHistory({ stdout: (text) => void (out += text) }, result, recordsAsked, options);
   return out;
 }
 
-/** The table, written in chunks of rows. */
-export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, recordsAsked = true): void {
-  const cells = (d: HistoryDeploy): string[] => [d.date, shortRevision(d.revision), d.gone ? '(image gone)' : shortDigest(d.digest), formatLive(d), d.tag, notes(d, result)];
+const paintNotes = (text: string): string => text.replace(/^CURRENT/, paint.current('CURRENT')).replace(/rolled back/, paint.rolledBack('rolled back'));
+
+/** The table, written in chunks of rows: within 120 columns, or whole values with --wide. */
+export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, recordsAsked = true, options: HistoryTableOptions = {}): void {
+  const nowMs = options.nowMs ?? Date.now();
+  const digestOf = (d: HistoryDeploy): string => (d.gone ? '(image gone)' : options.wide ? shortDigest(d.digest) : d.digest ? d.digest.replace(/^sha256:/, '').slice(0, 12) : '-');
+  const live = (d: HistoryDeploy): string => (options.wide ? formatLive(d) : d.liveSeconds !== null ? formatAge(d.liveSeconds) : `?≤${formatAge(d.liveSecondsAtMost ?? 0)}`);
+  const fixed = (d: HistoryDeploy): string[] =>
+    options.wide ? [d.date, shortRevision(d.revision), digestOf(d), live(d), d.tag] : [formatAge(Math.max(0, (nowMs - Date.parse(d.date)) / 1000)), cut(shortTag(d.tag), 38), digestOf(d), live(d)];
+  const names = options.wide ? wideHeaders : headers;
   // NOTES is the last column (never padded): the widths pass skips it.
-  const widths = columnWidths(headers, (function* () {
-    for (const d of result.deploys) yield [d.date, shortRevision(d.revision), d.gone ? '(image gone)' : shortDigest(d.digest), formatLive(d), d.tag];
+  const widths = columnWidths(names, (function* () {
+    for (const d of result.deploys) yield fixed(d);
   })());
-  io.stdout(`${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${result.movingDigest ?? '(missing)'}\n\n${tableLine(headers, widths)}\n`);
+  const room = Math.max(12, tableWidth - widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0));
+  const row = (d: HistoryDeploy): string => {
+    const note = options.wide ? notes(d, result) : cut(shortTags(notes(d, result)), room);
+    const cells = fixed(d).map((c, i) => c.padEnd(widths[i]!)).join('  ');
+    return note ? `${cells}  ${paintNotes(note)}` : cells.trimEnd();
+  };
+  io.stdout(`${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${result.movingDigest ?? '(missing)'}\n\n${tableLine(names, widths)}\n`);
   for (let start = 0; start < result.deploys.length; start += chunk) {
-    io.stdout(result.deploys.slice(start, start + chunk).map((d) => `${tableLine(cells(d), widths)}\n`).join(''));
+    io.stdout(result.deploys.slice(start, start + chunk).map((d) => `${row(d)}\n`).join(''));
   }
   const lines = [''];
   const target = result.rollbackTarget;

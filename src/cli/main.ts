@@ -1,10 +1,21 @@
 /**
  * The CLI edge: dispatch to one thin module per command, and turn typed errors into a
- * message on stderr and an exit code. No stack traces unless --debug; never credentials.
+ * message on stderr and an exit code (with --json, a JSON object on stderr as well). No stack
+ * traces unless --debug; never credentials.
+ *
+ * `--help` of any command prints without loading the command's module graph: the help texts
+ * are written at build time beside this file (help.json, by scripts/write-help.js, checked
+ * against each module's own text); without it (tests run the sources) the module is loaded.
  */
+import { createRequire } from 'node:module';
 import { ExitCode, PromoteError, RemoteError, UsageError, escapeUnsafeCharacters, quote } from '../errors.js';
 import { Redactor } from '../registry/redact.js';
+import { colourWanted, renderColour } from './colour.js';
+import { prebuiltHelp, version } from './help-fast.js';
 import type { Io } from './common.js';
+import { didYouMean } from '../util/suggest.js';
+
+const require = createRequire(import.meta.url);
 
 interface Command {
   help: string;
@@ -31,7 +42,25 @@ export const commands: Record<string, CommandEntry> = {
   fallback: { summary: 'after the promote tasks: force-push the target revision if promotion failed (when allowed)', load: () => import('./fallback.js') },
   grants: { summary: "every scope the graph's creator needs; --check: which a scope set lacks", load: () => import('./grants.js') },
   rerun: { summary: "push a revision's image again: rerun its push task, or retrigger a clone past its deadline", load: () => import('./rerun.js') },
+  rollback: { summary: 'plan, confirm, submit and follow a rollback to its end (with its record and its undo)', load: () => import('./rollback.js') },
+  promote: { summary: 'promote the image live in another environment (--from-env): plan, confirm, submit, follow', load: () => import('./promote.js') },
+  status: { summary: 'every script and environment: current, previous-known-good, drift between environments', load: () => import('./status.js') },
+  drill: { summary: 'rehearse a rollback on this machine against a local registry (works offline)', load: () => import('./drill.js') },
+  completion: { summary: 'print a bash or zsh completion script (commands, flags, scripts, environments)', load: () => import('./completion.js') },
 };
+
+export { prebuiltHelp, version } from './help-fast.js';
+
+/** The error as --json prints it on stderr: its code, exit code, the field it names, its message. */
+export function errorJson(error: unknown, exit: number): { error: { code: string; exit: number; field: string | null; message: string } } {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof PromoteError ? ({ 1: 'operational', 2: 'usage', 3: 'conflict', 4: 'not-found' } as Record<number, string>)[error.exitCode] ?? 'error' : 'internal';
+  // Messages name their field first: "--limit: …", "TC_PROMOTE_NOW: …", "<dst>: …", "github.repository: …".
+  const named = /^(--?[a-z][a-z0-9-]*|[A-Z][A-Z0-9_]{2,}|<[a-z]+>|[a-z][\w-]*(?:\.[\w-]+)+|[a-z][a-z-]*)(?=:\s)/.exec(message)?.[1] ?? null;
+  // "history: takes one script" names the command, not a field.
+  const field = named !== null && Object.hasOwn(commands, named) ? null : named;
+  return { error: { code, exit, field, message } };
+}
 
 export function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -45,7 +74,8 @@ ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
   .join('\n')}
 
-Run tc-promote <command> --help for a command's flags and examples.
+Run tc-promote <command> --help for a command's flags and examples; tc-promote --version.
+Start here: tc-promote drill (a rollback rehearsed against a local registry, offline).
 Exit codes: 0 ok, 1 remote or operational failure, 2 bad input, 3 conflict, 4 not found.
 `;
 }
@@ -56,7 +86,24 @@ export function defaultIo(): Io {
     stderr: (text) => void process.stderr.write(text),
     env: process.env,
     isTty: Boolean(process.stderr.isTTY),
+    colour: Boolean(process.stdout.isTTY),
+    // Asked of the file descriptor: touching process.stdin would build the stream (and load fs/promises) on every start.
+    ...((require('node:tty') as typeof import('node:tty')).isatty(0) && process.stderr.isTTY && { confirm: confirmOnTerminal }),
   };
+}
+
+/** Ask on the terminal (the question on stderr, the answer from stdin): true only for y or yes. */
+async function confirmOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  // Ctrl-C at the prompt is a no.
+  const answered = new Promise<string>((resolve) => rl.once('SIGINT', () => resolve('')));
+  try {
+    const answer = await Promise.race([rl.question(question), answered]);
+    return /^(y|yes)$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
 }
 
 /** The whole command's deadline, unless TC_PROMOTE_COMMAND_TIMEOUT_MS says otherwise: under a promote task's 30 minutes. */
@@ -119,21 +166,55 @@ export interface MainOptions {
 export async function main(argv: string[], rawIo: Io = defaultIo(), options: MainOptions = {}): Promise<number> {
   // Whatever a command prints (a registry's error text, a commit from an image's
   // version.json) loses every credential the run knows of or sent, and reaches the terminal
-  // with control and invisible characters escaped.
+  // with control and invisible characters escaped; colour marks become colour only then.
   const redactor = rawIo.redactor ?? new Redactor();
   for (const name of ['GITHUB_TOKEN', 'TASKCLUSTER_ACCESS_TOKEN']) redactor.add(rawIo.env[name]);
   const clean = (text: string): string => escapeUnsafeCharacters(redactor.redact(text));
+  const colourOut = colourWanted(Boolean(rawIo.colour), rawIo.env);
+  const colourErr = colourWanted(rawIo.isTty, rawIo.env);
   const controller = new AbortController();
-  const io: Io = { ...rawIo, stdout: (text) => rawIo.stdout(clean(text)), stderr: (text) => rawIo.stderr(clean(text)), signal: controller.signal, redactor };
+  // A nested run (a drill step) leaves colour marks to the outer run, which prints.
+  const show = (text: string, colour: boolean): string => (rawIo.nested ? clean(text) : renderColour(clean(text), colour));
+  const io: Io = {
+    ...rawIo,
+    stdout: (text) => rawIo.stdout(show(text, colourOut)),
+    stderr: (text) => rawIo.stderr(show(text, colourErr)),
+    colour: colourOut,
+    signal: controller.signal,
+    redactor,
+  };
   const [name, ...rest] = argv;
+  const json = argv.includes('--json');
+  const fail = (error: PromoteError): number => {
+    io.stderr(json ? `${JSON.stringify(errorJson(error, error.exitCode))}\n` : `tc-promote: ${error.message}\n`);
+    return error.exitCode;
+  };
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(usage());
-    return name === undefined ? ExitCode.usage : ExitCode.ok;
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic === undefined) {
+      io.stdout(usage());
+      return name === undefined ? ExitCode.usage : ExitCode.ok;
+    }
+    return main([topic, '--help'], rawIo);
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(json ? `${JSON.stringify({ version: version(), node: process.version })}\n` : `tc-promote ${version()} (Node.js ${process.version})\n`);
+    return ExitCode.ok;
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
-    io.stderr(`tc-promote: unknown command ${quote(name, 60)}\n\n${usage()}`);
+    const hint = didYouMean(name, Object.keys(commands));
+    if (json) return fail(new UsageError(`unknown command ${quote(name, 60)}${hint}; tc-promote --help lists the commands`));
+    io.stderr(`tc-promote: unknown command ${quote(name, 60)}${hint}\n\n${usage()}`);
     return ExitCode.usage;
+  }
+  // --help before anything else, from the text the build wrote: no module graph is loaded.
+  const dashDash = rest.indexOf('--');
+  const flags = dashDash < 0 ? rest : rest.slice(0, dashDash);
+  if (flags.includes('--help') || flags.includes('-h')) {
+    const text = prebuiltHelp(name) ?? (await command.load()).help;
+    io.stdout(`${text}\n`);
+    return ExitCode.ok;
   }
   const stopOnSignal = (signal: NodeJS.Signals): void => {
     const code = signal === 'SIGINT' ? 130 : 143;
@@ -156,11 +237,12 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), options: Mai
   } catch (error) {
     const debug = rest.includes('--debug');
     if (error instanceof PromoteError) {
-      io.stderr(`tc-promote ${name}: error: ${error.message}\n`);
+      io.stderr(json ? `${JSON.stringify(errorJson(error, error.exitCode))}\n` : `tc-promote ${name}: error: ${error.message}\n`);
       if (debug && error.stack) io.stderr(`${error.stack}\n`);
       return error.exitCode;
     }
-    io.stderr(`tc-promote ${name}: internal error: ${(error as Error)?.message ?? String(error)}\n`);
+    const message = (error as Error)?.message ?? String(error);
+    io.stderr(json ? `${JSON.stringify(errorJson(error, ExitCode.operational))}\n` : `tc-promote ${name}: internal error: ${message}\n`);
     if (debug && (error as Error)?.stack) io.stderr(`${(error as Error).stack}\n`);
     return ExitCode.operational;
   } finally {

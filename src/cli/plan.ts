@@ -5,7 +5,8 @@ import { buildGraph, describeTasks } from '../graph/build.js';
 import { planPromotion, type Plan, type PlanRequest } from '../history/plan.js';
 import { isDigest, isValidTag } from '../registry/reference.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
-import { branchCheckHelp, branchCheckOptions, deployBranchChecker } from './branch-check.js';
+import { describeCommits } from '../github/commits.js';
+import { branchCheckHelp, branchCheckOptions, commitLister, deployBranchChecker } from './branch-check.js';
 import { buildRuntime, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { deployFlags, formatLive } from './history.js';
 
@@ -42,7 +43,9 @@ than --min-live, image gone). A target that lived under 24 hours, counted over e
 of its image, is "not proven". Chooses the route, prints every warning, and ends with what to
 run next (submit, or the step by hand) and how to undo it. Reads only.
 
-With GitHub configured (GITHUB_TOKEN or GITHUB_API_URL, or inside a task) it also reads the
+With GitHub configured (GITHUB_TOKEN or GITHUB_API_URL, or inside a task) it lists the commits
+between current and the target (GitHub's compare: the newest 20, the count and the compare
+URL; GitHub unreachable or rate-limited is a note), and reads the
 environment's deploy branch of the script (production-<script>): when the branch is newer
 than the target, the next push to it would redeploy what is being rolled back, and plan
 warns with a compare URL. The head it read is the lease of the fallback and force-push
@@ -85,13 +88,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const runtime = buildRuntime(values, io);
   const checker = deployBranchChecker(io, runtime.config, values);
   if (checker) runtime.checkDeployBranch = checker;
+  runtime.listCommits = commitLister(io, runtime.config, values);
   const plan = await planPromotion(runtime, request);
   // The tasks that would run: the same graph render prints (ids are new each time).
   const graph = buildGraph(runtime.config, plan, { nowMs: runtime.nowMs });
   plan.tasks = describeTasks(graph);
   plan.warnings.push(...graph.warnings);
   const next = nextSteps(plan, runtime.config, values);
-  if (values.json) printJson(io, { script: plan.script, env: plan.env, route: plan.route, current: plan.current, target: plan.target, passedOver: plan.passedOver ?? [], warnings: plan.warnings, tasks: plan.tasks, movingTag: plan.movingTag, movingDigest: plan.movingDigest, repository: plan.repository, destinations: plan.destinations, provenance: plan.provenance, deployBranch: plan.deployBranch ?? null, next });
+  if (values.json) printJson(io, { script: plan.script, env: plan.env, route: plan.route, current: plan.current, target: plan.target, passedOver: plan.passedOver ?? [], warnings: plan.warnings, tasks: plan.tasks, movingTag: plan.movingTag, movingDigest: plan.movingDigest, repository: plan.repository, destinations: plan.destinations, provenance: plan.provenance, deployBranch: plan.deployBranch ?? null, commits: plan.commits ?? null, next });
   else io.stdout(renderPlan(plan, next));
   return 0;
 }
@@ -212,6 +216,10 @@ export function renderPlan(plan: Plan, next?: NextSteps): string {
             ? `at ${branch.head} (not compared with the target)`
             : 'not checked';
     lines.push(`  branch:    ${branch.branch} ${state}`);
+  }
+  if (plan.commits) {
+    const described = describeCommits(plan.commits, '             ');
+    if (described.length) lines.push(`  commits:   ${described[0]!.trimStart().replace(/^commits not listed/, 'not listed')}`, ...described.slice(1));
   }
   if (plan.provenance?.version) {
     const p = plan.provenance;

@@ -28,7 +28,8 @@ scriptworker-scripts has used:
 and, where the payload says, only one that pushes (PUSH_DOCKER_IMAGE is not 0) the
 environment's moving tag (DOCKER_TAG) for this script and revision. The index keeps one
 decision task per revision (the newest push of it, whatever the branch): when that push
-ran no push task for the environment, rerun exits 4 and --route rebuild is the way.
+ran no push task for the environment, rerun exits 4 and names the way out: a rebuild,
+tc-promote submit <script> --to <revision> --route rebuild (rerun itself has no --route).
 
 Today's push task re-pushes the same archive tag when rerun (its date was fixed when the
 graph was generated): the registry records no new deploy date; rerun warns about it.

@@ -1,10 +1,11 @@
 /** `tc-promote submit <script>`: plan, render and create the promotion's tasks. */
+import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { formatGraph } from '../graph/format.js';
-import { createClients, resolveConnection, taskGroupUrl } from '../taskcluster/clients.js';
+import { createClients, taskGroupUrl } from '../taskcluster/clients.js';
 import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';
 import { globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
-import { graphOptions, graphOptionsHelp, planAndBuildGraph, printWarnings, tasksForcePushingWithoutLease } from './graph-options.js';
+import { graphOptions, graphOptionsHelp, planAndBuildGraph, printWarnings, submissionConnection, tasksForcePushingWithoutLease } from './graph-options.js';
 
 export const help = `Usage: tc-promote submit <script> [plan flags] [--reason TEXT] [--fallback] [--dry-run] [--concurrency N]
 
@@ -37,7 +38,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.offline && !values['dry-run'] && values.route !== 'rebuild' && values.route !== 'rerun' && values['moving-digest'] === undefined) {
     throw new UsageError('--offline: submitting a retag needs --moving-digest DIGEST (or none), the compare-and-swap the promote task relies on');
   }
-  const { config, plan, graph } = await planAndBuildGraph(values, positionals[0], io);
+  // Credentials first: without them nothing is planned (no registry, no DNS of the deployment).
+  const connection = values['dry-run'] ? undefined : submissionConnection(io, values, loadConfig(values.config), 'submit');
+  const { plan, graph } = await planAndBuildGraph(values, positionals[0], io);
   printWarnings(io, plan, graph);
   if (values['dry-run']) {
     io.stdout(formatGraph(graph, 'json'));
@@ -49,8 +52,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       `submit: ${leaseless.join(', ')} would force-push the deploy branch without a lease (its head was not read at plan time; see the warning above): set GITHUB_TOKEN (or GITHUB_API_URL for a public repository) so that plan reads it, or give --no-lease to submit it anyway; nothing was created`,
     );
   }
-  const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
-  const { queue } = await createClients(connection);
+  const { queue } = await createClients(connection!);
   const result = await submitGraph(queue, graph, {
     concurrency,
     ...(io.signal && { signal: io.signal }),
@@ -58,7 +60,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (io.isTty) io.stderr(`created ${t.label} ${t.taskId}\n`);
     },
   });
-  const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
+  const url = taskGroupUrl(connection!.rootUrl, graph.taskGroupId);
   if (values.json) printJson(io, { ...result, url });
   else io.stdout(`${result.created.map((t) => `created ${t.label} ${t.taskId}`).join('\n')}\ntask group: ${url}\n`);
   return 0;

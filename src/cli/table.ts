@@ -26,3 +26,44 @@ export function shortDigest(digest: string | undefined | null): string {
 export function shortRevision(revision: string | null): string {
   return revision ? revision.slice(0, 12) : '-';
 }
+
+/** Default width of a table: 120 columns (`--wide` lifts it and shows whole values). */
+export const tableWidth = 120;
+
+export interface FitOptions {
+  /** Show whole values, whatever the width. */
+  wide?: boolean;
+  /** Total width (default 120). */
+  width?: number;
+  /** Most characters of each column (undefined: no cap); longer cells end in `…`. */
+  maxWidths?: readonly (number | undefined)[];
+  /** Colour a cell after it was padded (marks are invisible: they must not count in widths). */
+  paint?: (column: number, cell: string, row: readonly string[]) => string;
+}
+
+/** Cut a cell to `width` characters, ending in `…`. */
+export function cut(text: string, width: number): string {
+  return text.length <= width ? text : width <= 1 ? '…'.slice(0, width) : `${text.slice(0, width - 1)}…`;
+}
+
+/**
+ * A table that fits: every column capped at its maximum, then the last column cut so that no
+ * line is longer than the width. With `wide`, whole values.
+ */
+export function fitTable(headers: readonly string[], rows: readonly (readonly string[])[], options: FitOptions = {}): string {
+  const width = options.width ?? tableWidth;
+  const capped = options.wide ? rows : rows.map((r) => r.map((c, i) => (options.maxWidths?.[i] !== undefined ? cut(c, Math.max(options.maxWidths[i]!, headers[i]!.length)) : c)));
+  const widths = columnWidths(headers, capped);
+  const last = headers.length - 1;
+  const before = widths.slice(0, last).reduce((sum, w) => sum + w + 2, 0);
+  const room = Math.max(8, width - before);
+  const line = (cells: readonly string[], isHeader: boolean): string =>
+    cells
+      .map((c, i) => {
+        const text = i === last ? (options.wide ? c : cut(c, room)) : c.padEnd(widths[i]!);
+        return isHeader || !options.paint ? text : options.paint(i, text, cells);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(headers, true), ...capped.map((r) => line(r, false))].join('\n');
+}

@@ -53,7 +53,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     for (const warning of report.warnings) io.stderr(`warning: ${warning}\n`);
     for (const problem of report.problems) io.stdout(`${problem}\n`);
     const against = rootUrl ? ` and the published schemas of ${rootUrl}` : '';
-    const summaryLine = `${report.tasks} tasks in ${report.graphs} graphs (${config.scripts.length} scripts × ${Object.keys(config.environments).length} environments × 3 routes), actions.json, .taskcluster.yml (${report.taskclusterYml.join(', ') || 'none rendered'}) checked against the task schema${against}`;
+    const summaryLine = `${report.tasks} tasks in ${report.graphs} graphs (${config.scripts.length} scripts × ${Object.keys(config.environments).length} environments × ${report.graphs / Math.max(1, config.scripts.length * Object.keys(config.environments).length)} variants: retag, retag with the fallback force-push, rebuild, rerun), actions.json, .taskcluster.yml (${report.taskclusterYml.join(', ') || 'none rendered'}) checked against the task schema${against}`;
     io.stdout(report.problems.length ? `${report.problems.length} problem(s); ${summaryLine}\n` : `ok: ${summaryLine}\n`);
   }
   return report.problems.length ? ExitCode.usage : ExitCode.ok;

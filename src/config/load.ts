@@ -10,6 +10,7 @@ import { readInputFile } from '../util/read-file.js';
 import { loadYaml } from '../util/yaml.js';
 import { describeSchemaErrors, type compileSchema } from '../util/validate.js';
 import { configSchema, type Config, type EnvironmentConfig, type TargetConfig } from './schema.js';
+import { didYouMean } from '../util/suggest.js';
 
 const { readFileSync } = fs;
 
@@ -82,7 +83,7 @@ export function expandPattern(pattern: string, script: string): string {
 export function requireScript(config: Config, script: string | undefined, field = 'script'): string {
   if (script === undefined || script === '') throw new UsageError(`${field}: missing; one of ${config.scripts.join(', ')}`);
   if (!config.scripts.includes(script)) {
-    throw new UsageError(`${field}: unknown script ${quote(script)}; configured scripts: ${config.scripts.join(', ')}`);
+    throw new UsageError(`${field}: unknown script ${quote(script)}${didYouMean(script, config.scripts)}; configured scripts: ${config.scripts.join(', ')}`);
   }
   return script;
 }
@@ -91,7 +92,7 @@ export function requireEnvironment(config: Config, env: string | undefined, fiel
   const name = env ?? 'production';
   const settings = config.environments[name];
   if (!settings || !Object.hasOwn(config.environments, name)) {
-    throw new UsageError(`${field}: unknown environment ${quote(name)}; configured: ${Object.keys(config.environments).join(', ')}`);
+    throw new UsageError(`${field}: unknown environment ${quote(name)}${didYouMean(name, Object.keys(config.environments))}; configured: ${Object.keys(config.environments).join(', ')}`);
   }
   return [name, settings];
 }

@@ -51,6 +51,23 @@ export interface Comparison {
   htmlUrl: string;
 }
 
+/** One commit of a comparison, as a release engineer reads it. */
+export interface CommitSummary {
+  sha: string;
+  /** The message's first line. */
+  title: string;
+  author: string | null;
+  /** The author date (ISO 8601), when GitHub gave one. */
+  date: string | null;
+}
+
+/** The commits `head` has that `base` lacks: the newest `limit` of them, newest first, and how many there are. */
+export interface CommitRange extends Comparison {
+  /** Commits in head not in base (GitHub's total_commits). */
+  total: number;
+  commits: CommitSummary[];
+}
+
 const refusedUpdates = new WeakSet<Error>();
 /** Whether an error of updateBranch is GitHub refusing the update (a 4xx answer): the branch did not move. */
 export function updateWasRefused(error: unknown): boolean {
@@ -104,7 +121,8 @@ export class GitHubClient {
     const what = `reading repository ${this.repository}`;
     try {
       const { data } = await this.#octokit.rest.repos.get({ owner: this.owner, repo: this.repo });
-      if (typeof data.default_branch !== 'string') throw malformed(what);
+      if (typeof data.default_branch !== 'string') throw malformed(what, undefined, 'default_branch');
+      if (typeof data.full_name !== 'string' || typeof data.html_url !== 'string') throw malformed(what, undefined, typeof data.full_name !== 'string' ? 'full_name' : 'html_url');
       return { fullName: data.full_name, defaultBranch: data.default_branch, htmlUrl: data.html_url };
     } catch (error) {
       throw this.#translate(error, what, (f) => (f.status === 404 ? new NotFoundError(`${what}: not found (HTTP 404), or the token cannot see it`) : undefined));
@@ -116,7 +134,8 @@ export class GitHubClient {
     const what = `reading commit ${revision} of ${this.repository}`;
     try {
       const { data } = await this.#octokit.rest.repos.getCommit({ owner: this.owner, repo: this.repo, ref: revision, per_page: 1 });
-      if (typeof data.sha !== 'string' || !isCommitId(data.sha)) throw malformed(what);
+      if (typeof data.sha !== 'string' || !isCommitId(data.sha)) throw malformed(what, undefined, 'sha');
+      if (typeof data.html_url !== 'string') throw malformed(what, undefined, 'html_url');
       return { sha: data.sha, htmlUrl: data.html_url };
     } catch (error) {
       // GitHub answers 422 "No commit found for SHA: …" for an unknown commit id.
@@ -194,11 +213,52 @@ export class GitHubClient {
   /** How `head` relates to `base` (both commit ids or branch names). */
   async compare(base: string, head: string): Promise<Comparison> {
     const what = `comparing ${base}...${head} in ${this.repository}`;
+    const { comparison } = await this.#comparePage(base, head, 1, 1, what);
+    return comparison;
+  }
+
+  /**
+   * The commits `head` has that `base` lacks: GitHub pages them oldest first, so the first
+   * page gives the count, and the newest `limit` come from the last page or two (at most
+   * three requests; usually one). Every field is checked before use.
+   */
+  async commitsBetween(base: string, head: string, limit = 20): Promise<CommitRange> {
+    const what = `comparing ${base}...${head} in ${this.repository}`;
+    const first = await this.#comparePage(base, head, limit, 1, what);
+    const total = first.total;
+    let commits = first.commits;
+    if (total > commits.length && commits.length === limit) {
+      const last = Math.ceil(total / limit);
+      const pages = [last, ...(last - 1 > 1 ? [last - 1] : [])];
+      const more = await Promise.all(pages.map((page) => this.#comparePage(base, head, limit, page, what)));
+      // Oldest first: page last-1, then page last.
+      commits = [...(more[1]?.commits ?? []), ...more[0]!.commits];
+    }
+    return { ...first.comparison, total, commits: commits.slice(-limit).reverse() };
+  }
+
+  async #comparePage(base: string, head: string, perPage: number, page: number, what: string): Promise<{ comparison: Comparison; total: number; commits: CommitSummary[] }> {
     try {
-      const { data } = await this.#octokit.rest.repos.compareCommitsWithBasehead({ owner: this.owner, repo: this.repo, basehead: `${base}...${head}`, per_page: 1 });
-      const status = data.status;
-      if (status !== 'identical' && status !== 'ahead' && status !== 'behind' && status !== 'diverged') throw malformed(what);
-      return { status, aheadBy: data.ahead_by, behindBy: data.behind_by, mergeBase: data.merge_base_commit.sha, htmlUrl: data.html_url };
+      const { data, headers } = await this.#octokit.rest.repos.compareCommitsWithBasehead({ owner: this.owner, repo: this.repo, basehead: `${base}...${head}`, per_page: perPage, page });
+      const d = data as unknown as Record<string, unknown> | null;
+      if (d === null || typeof d !== 'object' || Array.isArray(d)) throw malformed(what, headers['content-type']);
+      const status = d.status;
+      if (status !== 'identical' && status !== 'ahead' && status !== 'behind' && status !== 'diverged') throw malformed(what, headers['content-type'], 'status');
+      const count = (field: string): number => {
+        const value = d[field];
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw malformed(what, headers['content-type'], field);
+        return value;
+      };
+      const mergeBase = (d.merge_base_commit as { sha?: unknown } | null | undefined)?.sha;
+      if (typeof mergeBase !== 'string' || !isCommitId(mergeBase)) throw malformed(what, headers['content-type'], 'merge_base_commit.sha');
+      if (typeof d.html_url !== 'string') throw malformed(what, headers['content-type'], 'html_url');
+      const aheadBy = count('ahead_by');
+      const behindBy = count('behind_by');
+      const total = d.total_commits === undefined ? aheadBy : count('total_commits');
+      const list = d.commits === undefined ? [] : d.commits;
+      if (!Array.isArray(list)) throw malformed(what, headers['content-type'], 'commits');
+      const commits = list.map((c: unknown, i: number) => commitSummary(c, () => malformed(what, headers['content-type'], `commits[${i}]`)));
+      return { comparison: { status, aheadBy, behindBy, mergeBase, htmlUrl: d.html_url }, total, commits };
     } catch (error) {
       throw this.#translate(error, what, (f) => (f.status === 404 || f.status === 422 ? new NotFoundError(`${what}: a side of the comparison does not exist (HTTP ${f.status})`) : undefined));
     }
@@ -310,12 +370,27 @@ function isCommitId(sha: string): boolean {
   return /^[0-9a-f]{40}$/.test(sha);
 }
 
-function malformed(what: string, contentType?: string): RemoteError {
+function malformed(what: string, contentType?: string, field?: string): RemoteError {
   const type = contentType?.split(';')[0]?.trim();
   const json = type === undefined || type === '' || /json/i.test(type);
   return new RemoteError(
-    json ? `${what}: GitHub's answer does not have the documented shape` : `${what}: GitHub's answer is not JSON (${quote(type)}): a proxy or a captive portal may be answering for the API`,
+    json
+      ? `${what}: GitHub's answer does not have the documented shape${field ? ` (${field} missing or malformed)` : ''}`
+      : `${what}: GitHub's answer is not JSON (${quote(type)}): a proxy or a captive portal may be answering for the API`,
   );
+}
+
+/** A commit of a compare answer, checked: its id, its message's first line, its author. */
+function commitSummary(value: unknown, bad: () => RemoteError): CommitSummary {
+  const c = value as { sha?: unknown; commit?: { message?: unknown; author?: { name?: unknown; date?: unknown } | null } } | null;
+  if (c === null || typeof c !== 'object' || typeof c.sha !== 'string' || !isCommitId(c.sha)) throw bad();
+  const message = c.commit?.message;
+  if (typeof message !== 'string') throw bad();
+  const author = c.commit?.author;
+  const name = author && typeof author.name === 'string' && author.name !== '' ? author.name : null;
+  const date = author && typeof author.date === 'string' && !Number.isNaN(Date.parse(author.date)) ? author.date : null;
+  const title = message.split('\n')[0]!.trim();
+  return { sha: c.sha, title: title.length > 200 ? `${title.slice(0, 200)}…` : title, author: name, date };
 }
 
 /** The status, GitHub's message and headers of an HTTP failure octokit threw, if it was one. */

@@ -40,18 +40,66 @@ function edges(graph: TaskGraph): { from: string; to: string; requires: string }
   );
 }
 
+/**
+ * A task's name, short enough for a box: image references cut to their tag or the digest's
+ * first 12 hex, revisions to 12 hex, the script and environment dropped (the label has them).
+ */
+export function shortName(name: string, label: string): string {
+  return name
+    .replace(/^[a-z-]+ [\w-]+ [\w-]+: /, '')
+    .replace(/\S+@sha256:([0-9a-f]{12})[0-9a-f]{52}/g, '@$1')
+    .replace(/\S+\/[\w./-]+:([\w.-]+)/g, ':$1')
+    .replace(/\b([0-9a-f]{12})[0-9a-f]{28}\b/g, '$1')
+    .replace(new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `), '');
+}
+
+/** Words wrapped to lines of at most `width` characters (a longer word stays whole). */
+export function wrap(text: string, width = 32): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** The lines of a task's box, the same in dot and mermaid: its label, then its short name wrapped. */
+export function boxLines(task: TaskGraph['tasks'][number]): string[] {
+  return [task.label, ...wrap(shortName(task.task.metadata.name, task.label))];
+}
+
+/** An external dependency (the action task): said as such, its id shortened. */
+function externalLabel(from: string): string {
+  return from.startsWith('task ') ? `action task ${from.slice(5, 13)}…` : from;
+}
+
 /** A DOT string literal: backslashes and quotes escaped, newlines as \n. */
 function dotString(text: string): string {
   return `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`;
 }
 
 export function formatDot(graph: TaskGraph): string {
-  const lines = [`digraph ${dotString(`task group ${graph.taskGroupId}`)} {`, '  rankdir=LR;', '  node [shape=box, fontname="monospace"];'];
+  const lines = [
+    `digraph ${dotString(`task group ${graph.taskGroupId}`)} {`,
+    `  label=${dotString(`task group ${graph.taskGroupId}`)};`,
+    '  labelloc=t;',
+    '  rankdir=TB;',
+    '  node [shape=box, style=rounded, fontname="Helvetica", fontsize=11, margin="0.2,0.1"];',
+    '  edge [fontname="Helvetica", fontsize=10];',
+  ];
   const inGraph = new Set(graph.tasks.map((t) => t.label));
-  for (const t of graph.tasks) lines.push(`  ${dotString(t.label)} [label=${dotString(`${t.label}\n${t.taskId}\n${t.task.metadata.name}`)}];`);
+  for (const t of graph.tasks) lines.push(`  ${dotString(t.label)} [label=${dotString(boxLines(t).join('\n'))}, tooltip=${dotString(`${t.taskId}: ${t.task.metadata.name}`)}];`);
+  const drawn = new Set<string>();
   for (const e of edges(graph)) {
-    if (!inGraph.has(e.from)) lines.push(`  ${dotString(e.from)} [shape=ellipse, style=dashed];`);
-    lines.push(`  ${dotString(e.from)} -> ${dotString(e.to)}${e.requires === 'all-resolved' ? ' [style=dashed, label="all-resolved"]' : ''};`);
+    if (!inGraph.has(e.from) && !drawn.has(e.from)) {
+      drawn.add(e.from);
+      lines.push(`  ${dotString(e.from)} [label=${dotString(externalLabel(e.from))}, shape=ellipse, style=dashed];`);
+    }
+    lines.push(`  ${dotString(e.from)} -> ${dotString(e.to)}${e.requires === 'all-resolved' ? ' [style=dashed, label="all resolved"]' : ''};`);
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;
@@ -69,12 +117,12 @@ export function formatMermaid(graph: TaskGraph): string {
     if (!v) ids.set(label, (v = `t${ids.size}`));
     return v;
   };
-  const lines = ['flowchart LR'];
-  for (const t of graph.tasks) lines.push(`  ${id(t.label)}["${mermaidText(t.label)}<br/>${mermaidText(t.taskId)}"]`);
+  const lines = ['flowchart TB'];
+  for (const t of graph.tasks) lines.push(`  ${id(t.label)}["${boxLines(t).map(mermaidText).join('<br/>')}"]`);
   const inGraph = new Set(graph.tasks.map((t) => t.label));
   for (const e of edges(graph)) {
-    if (!inGraph.has(e.from) && !ids.has(e.from)) lines.push(`  ${id(e.from)}(["${mermaidText(e.from)}"])`);
-    lines.push(`  ${id(e.from)} ${e.requires === 'all-resolved' ? '-. all-resolved .->' : '-->'} ${id(e.to)}`);
+    if (!inGraph.has(e.from) && !ids.has(e.from)) lines.push(`  ${id(e.from)}(["${mermaidText(externalLabel(e.from))}"])`);
+    lines.push(`  ${id(e.from)} ${e.requires === 'all-resolved' ? '-. all resolved .->' : '-->'} ${id(e.to)}`);
   }
   return `${lines.join('\n')}\n`;
 }

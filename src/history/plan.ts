@@ -5,6 +5,7 @@
  */
 import { expandPattern } from '../config/load.js';
 import { NotFoundError, UsageError, quote } from '../errors.js';
+import type { CommitsBetween } from '../github/commits.js';
 import { deployBranchWarnings, type DeployBranchCheck } from '../github/deploy-branch.js';
 import { readProvenance, type Provenance } from '../registry/provenance.js';
 import { formatReference, isDigest, normalizeRegistry, parseReference, type ImageReference } from '../registry/reference.js';
@@ -72,6 +73,8 @@ export interface Plan {
   provenance?: Provenance | null;
   /** The deploy branch against the target; its head is the graph's force-push lease. Absent: not checked. */
   deployBranch?: DeployBranchCheck;
+  /** The commits the promotion undoes (or deploys), from GitHub; absent: not asked. */
+  commits?: CommitsBetween;
 }
 
 const oneDay = 86_400;
@@ -89,6 +92,15 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
   if (request.fromEnv === view.env) throw new UsageError(`--from-env: ${quote(request.fromEnv)} is the environment being promoted to`);
   // Opened before any request, so that a bad environment name is refused first.
   const fromView = request.fromEnv !== undefined ? openEnvironment(runtime, request.script, request.fromEnv, '--from-env') : undefined;
+  if (request.to !== undefined) {
+    // An environment's name or moving tag: what runs there is --from-env's (or current).
+    const moving = Object.entries(runtime.config.environments).find(([name, e]) => name === request.to || e.movingTag === request.to);
+    if (moving) {
+      const [name] = moving;
+      if (name === view.env) throw new UsageError(`--to: ${quote(request.to)} is ${view.env}'s own moving tag, what runs now (current); name an older deploy (a tag, revision or digest; tc-promote history ${view.script} --env ${view.env} lists them)`);
+      throw new UsageError(`--to: ${quote(request.to)} is the moving tag of ${name}; to promote what ${name} runs now, use --from-env ${name} (tc-promote promote ${view.script} --from-env ${name}), or name one of its deploys with --to ${moving[1].archivePrefix}-…`);
+    }
+  }
   const history = await loadHistory(runtime, view);
   const warnings = [...history.warnings];
   const skip = (request.skip ?? []).map(parseSkip);
@@ -134,6 +146,9 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
   const route = chooseRoute(asked, target, warnings, passedOver !== undefined);
   // The deploy branch is read while the image's provenance is.
   const branchCheck = runtime.checkDeployBranch?.(view.env, view.script, target.revision);
+  // And the commits between current and the target (never an error: a note when GitHub does not answer).
+  const commitList = runtime.listCommits?.(current?.revision ?? null, target.revision);
+  commitList?.catch(() => undefined);
   let provenance: Provenance | null = null;
   if (target.available && target.digest !== undefined) {
     const source = parseReference(target.source, 'target source');
@@ -158,6 +173,7 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
   }
   const deployBranch = await branchCheck;
   if (deployBranch) warnings.push(...deployBranchWarnings(deployBranch, route));
+  const commits = await commitList;
   return {
     script: view.script,
     env: view.env,
@@ -176,6 +192,7 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
     archivePrefix: view.settings.archivePrefix,
     provenance,
     ...(deployBranch && { deployBranch }),
+    ...(commits && { commits }),
   };
 }
 

@@ -101,7 +101,8 @@ export async function readPromotionRecords(request: RecordsRequest): Promise<Rec
   return { state: 'read', byTag, notes };
 }
 
-async function downloadRecord(queue: Queue, taskId: string): Promise<Record<string, unknown>> {
+/** A task's public/promotion.json (at most 64 KiB), as a JSON object. */
+export async function downloadRecord(queue: Queue, taskId: string): Promise<Record<string, unknown>> {
   const { default: taskcluster } = await import('taskcluster-client');
   const { Writable } = await import('node:stream');
   const chunks: Buffer[] = [];

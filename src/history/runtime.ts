@@ -4,6 +4,7 @@
  * usually live in the same repository, listed once).
  */
 import { expandPattern, requireEnvironment, requireScript, type Config, type EnvironmentConfig } from '../config/load.js';
+import type { CommitsBetween } from '../github/commits.js';
 import type { DeployBranchCheck } from '../github/deploy-branch.js';
 import type { RegistryClient } from '../registry/client.js';
 import { defaultHubApi } from '../registry/hub.js';
@@ -24,6 +25,8 @@ export interface Runtime {
    * "rollbacks that stay put"); absent: plan does not check (no GitHub configured, --no-branch-check).
    */
   checkDeployBranch?: (env: string, script: string, targetRevision: string | null) => Promise<DeployBranchCheck>;
+  /** The commits from current's revision to the target's (GitHub's compare); absent: not listed. */
+  listCommits?: (from: string | null, to: string | null) => Promise<CommitsBetween>;
 }
 
 export interface EnvironmentView {

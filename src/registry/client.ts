@@ -30,6 +30,8 @@ export interface RegistryClientOptions {
   listing?: Partial<ListingLimits>;
   /** Replace the HTTP layer (tests); retry and auth still wrap it. */
   transport?: Transport;
+  /** Most connections kept per registry host (default 16). */
+  connections?: number;
 }
 
 export interface ListingLimits {
@@ -78,6 +80,7 @@ export class RegistryClient {
         ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
         ...(options.deadlineMs !== undefined && { deadlineMs: options.deadlineMs }),
         ...(options.signal && { signal: options.signal }),
+        ...(options.connections !== undefined && { connections: options.connections }),
       });
     const retried = withRetry(base, { ...options.retry, ...(options.signal && { signal: options.signal }) });
     // http → retry → auth → redaction: the operations read answers with every credential removed.

@@ -139,7 +139,7 @@ export async function rerunPushTask(deps: RerunDeps, request: RerunRequest): Pro
     if (error instanceof RemoteError) throw error;
     const typed = taskclusterError(error, `index.findTask ${indexPath}`);
     if (typed instanceof NotFoundError) {
-      throw new NotFoundError(`no decision task is indexed for revision ${revision} (${indexPath}): it was never pushed to a branch that runs CI, or the index entry expired (a year after the push); use --route rebuild instead`);
+      throw new NotFoundError(`no decision task is indexed for revision ${revision} (${indexPath}): it was never pushed to a branch that runs CI, or the index entry expired (a year after the push); rebuild the revision instead: ${rebuildHint(config, script, env, revision)}`);
     }
     throw typed;
   }
@@ -177,7 +177,7 @@ export async function rerunPushTask(deps: RerunDeps, request: RerunRequest): Pro
   if (candidates.length === 0) {
     const forms = pushTaskForms.map((f) => f.label(script).source.replace(/^\^|\$$/g, '').replace(/\\/g, '')).join(', ');
     throw new NotFoundError(
-      `decision task ${decisionTaskId} of revision ${revision}${decisionBranch ? ` (a push to ${decisionBranch})` : ''} has no task pushing ${script}'s ${movingTag} image in group ${taskGroupId}${passedOver.length ? `; passed over: ${passedOver.join('; ')}` : `; looked for labels ${forms}`}. The index keeps the newest decision task of a revision, whichever branch it was pushed to; use --route rebuild instead`,
+      `decision task ${decisionTaskId} of revision ${revision}${decisionBranch ? ` (a push to ${decisionBranch})` : ''} has no task pushing ${script}'s ${movingTag} image in group ${taskGroupId}${passedOver.length ? `; passed over: ${passedOver.join('; ')}` : `; looked for labels ${forms}`}. The index keeps the newest decision task of a revision, whichever branch it was pushed to; rebuild the revision instead: ${rebuildHint(config, script, env, revision)}`,
     );
   }
   // A group may hold the push task and its retriggers: the newest is the one to repeat.
@@ -320,4 +320,10 @@ function branchOf(decision: TaskDefinition): string | null {
   const env = payloadEnv(decision);
   const ref = Object.entries(env).find(([k]) => k.endsWith('_HEAD_REF'))?.[1];
   return ref ? ref.replace(/^refs\/heads\//, '') : null;
+}
+
+/** The way out when no push task can be rerun: rebuild the revision (rerun has no --route). */
+function rebuildHint(config: RerunRequest['config'], script: string, env: string, revision: string): string {
+  const branch = config.environments[env]!.deployBranch.replaceAll('{script}', script);
+  return `tc-promote submit ${script} --env ${env} --to ${revision} --route rebuild (a graph that force-pushes it to ${branch}), or by hand tc-promote force-push --branch ${branch} --revision ${revision}`;
 }

@@ -47,7 +47,9 @@ export class SubmitError extends PromoteError {
     exitCode: ExitCode,
   ) {
     const lines = [
-      `${result.failed.length} task(s) could not be created; ${result.created.length} were:`,
+      result.created.length
+        ? `${result.failed.length} task(s) could not be created; ${result.created.length} were (${result.created.map((c) => c.label).join(', ')}), and submitting the same graph again completes it:`
+        : `nothing was created: the Queue refused ${result.failed.length === 1 ? 'the task' : `${result.failed.length} tasks`}${result.notCreated.length ? ` and the ${result.notCreated.length} after it were not sent` : ''}:`,
       ...result.failed.map((f) => `  ${f.label} (${f.taskId}): ${f.error}`),
     ];
     if (result.notCreated.length) {

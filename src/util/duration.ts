@@ -17,3 +17,11 @@ export function formatDuration(seconds: number): string {
   const hours = Math.floor((seconds % 86400) / 3600);
   return hours ? `${days}d${hours}h` : `${days}d`;
 }
+
+/** An age in one unit, as tables show it: `45s`, `12m`, `2h`, `85d`. */
+export function formatAge(seconds: number): string {
+  if (seconds < 60) return `${Math.max(0, Math.floor(seconds))}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86400)}d`;
+}

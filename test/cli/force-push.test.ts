@@ -180,7 +180,9 @@ describe('tc-promote force-push', () => {
       for (const extra of [[], ['--debug'], ['--json']]) {
         const result = await run(fp('--branch', branch, '--revision', repo.commits[3]!, ...extra), { GITHUB_TOKEN: secret });
         expect(result.code).toBe(1);
-        expect(result.stderr).toContain(`reading repository ${repository}: GitHub refused the request (HTTP 401 "Bad credentials"); check the token from GITHUB_TOKEN`);
+        // With --json the error is a JSON object on stderr: the same message.
+        const said = extra[0] === '--json' ? (JSON.parse(result.stderr.trim().split('\n').at(-1)!) as { error: { message: string } }).error.message : result.stderr;
+        expect(said).toContain(`reading repository ${repository}: GitHub refused the request (HTTP 401 "Bad credentials"); check the token from GITHUB_TOKEN`);
         expect(result.stderr + result.stdout).not.toContain(secret);
         expect(result.stderr + result.stdout).not.toContain('wrongwrong');
       }

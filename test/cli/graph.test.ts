@@ -52,7 +52,7 @@ describe('render', () => {
     const yaml = await runCli(['render', ...offline, '--format', 'yaml']);
     expect((load(yaml.stdout) as { tasks: unknown[] }).tasks).toHaveLength(2);
     expect((await runCli(['render', ...offline, '--format', 'dot'])).stdout).toMatch(/^digraph /);
-    expect((await runCli(['render', ...offline, '--format', 'mermaid'])).stdout).toMatch(/^flowchart LR\n/);
+    expect((await runCli(['render', ...offline, '--format', 'mermaid'])).stdout).toMatch(/^flowchart TB\n/);
     const rebuild = await runCli(['render', 'signingscript', '--offline', '--target-tag', targetTag, '--route', 'rebuild']);
     expect(rebuild.json().tasks.map((t: { label: string }) => t.label)).toEqual(['force-push-signingscript-production']);
   });
@@ -181,7 +181,7 @@ describe('submit, trigger and action-callback against the emulator', () => {
     const r = await runCli(['submit', ...offline, '--moving-digest', movingDigest, '--task-group-id', group, '--attempt', '3'], { ...tcEnv(), TASKCLUSTER_CLIENT_ID: 'releng-limited' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /1 task\(s\) could not be created; 0 were:\n {2}promote-signingscript-production \(\S+\): createTask \S+: 403 InsufficientScopes: Client ID releng-limited does not have sufficient scopes and is missing the following scopes: secrets:get:project\/releng\/scriptworker-scripts\/deploy \(check the credentials' scopes\)/,
+      /nothing was created: the Queue refused the task and the 1 after it were not sent:\n {2}promote-signingscript-production \(\S+\): createTask \S+: 403 InsufficientScopes: Client ID releng-limited does not have sufficient scopes and is missing the following scopes: secrets:get:project\/releng\/scriptworker-scripts\/deploy \(check the credentials' scopes\)/,
     );
     expect(r.stderr).toMatch(/not created because a task they depend on was not \(1\):\n {2}fallback-signingscript-production \(\S+\), after promote-signingscript-production/);
     expect(r.stderr).not.toContain('tok-DO-NOT-PRINT');

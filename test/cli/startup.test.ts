@@ -2,7 +2,7 @@
 // them: Node built-ins that build a costly ES module namespace are loaded with require()
 // (src/util/builtins.ts, registry/transport.ts), and built-ins only some runs need (TLS, zlib,
 // child processes) are loaded on first use.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,7 @@ const runs: [string, string[], number][] = [
   ['history', ['history', 'signingscript', ...unreachable], 1],
   ['plan', ['plan', 'signingscript', ...unreachable], 1],
   ['render', ['render', 'signingscript', '--offline', '--target-tag', `production-20210929025643-${'a'.repeat(40)}`, '--target-digest', digest], 0],
+  ['status', ['status', '--script', 'signingscript', ...unreachable], 1],
 ];
 
 describe('start-up', () => {
@@ -59,5 +60,93 @@ describe('start-up', () => {
     // Over plain HTTP, digests are checked without node:crypto (util/sha256.ts); render makes
     // random task ids with it.
     if (command !== 'render') expect(loaded).not.toContain('NativeModule crypto');
+  });
+});
+
+/**
+ * The modules of tc-promote (dist/) a `--help` run loaded, in a fresh process: a module hook
+ * (module.registerHooks) records every URL the ES module loader loads, then main() prints the help.
+ */
+function helpRun(argv: string[]): { code: number; stdout: string; loaded: string[] } {
+  const script = `
+    const { registerHooks } = await import('node:module');
+    const urls = [];
+    registerHooks({ load(url, context, nextLoad) { urls.push(url); return nextLoad(url, context); } });
+    const { main } = await import(${JSON.stringify(`${repoRoot}dist/cli/main.js`)});
+    let stdout = '';
+    const code = await main(${JSON.stringify(argv)}, { stdout: (t) => { stdout += t; }, stderr: () => {}, env: process.env, isTty: false });
+    process.stdout.write(JSON.stringify({ code, stdout, loaded: urls.filter((u) => u.includes('/dist/')).map((u) => u.slice(u.indexOf('/dist/') + 6)) }));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as { code: number; stdout: string; loaded: string[] };
+}
+
+/** What main.js itself needs: the error types, redaction, colour marks and did-you-mean. */
+const helpModules = ['cli/main.js', 'cli/colour.js', 'cli/help-fast.js', 'errors.js', 'registry/redact.js', 'util/suggest.js'];
+
+/** The modules of tc-promote a run of bin/tc-promote.js loaded (a module hook, preloaded with --import). */
+function binRun(argv: string[]): { code: number; stdout: string; loaded: string[] } {
+  const hook = `import { registerHooks } from 'node:module';
+    const urls = [];
+    registerHooks({ load(url, context, nextLoad) { urls.push(url); return nextLoad(url, context); } });
+    process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(urls.filter((u) => u.startsWith(${JSON.stringify(`file://${repoRoot}`)})).map((u) => u.slice(${`file://${repoRoot}`.length}))) + '\\n'));`;
+  const run = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, path.join(repoRoot, 'bin/tc-promote.js'), ...argv], { encoding: 'utf8' });
+  const line = run.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+  return { code: run.status ?? -1, stdout: run.stdout, loaded: JSON.parse(line!.slice('LOADED '.length)) as string[] };
+}
+
+describe('--help loads no command module graph', () => {
+  const { commands } = JSON.parse(readFileSync(path.join(repoRoot, 'dist/cli/help.json'), 'utf8')) as { commands: Record<string, { help: string }> };
+  const names = Object.keys(commands);
+
+  it('the build wrote the help of every command', async () => {
+    const { commands: table } = await import('../../src/cli/main.js');
+    expect(names.sort()).toEqual(Object.keys(table).sort());
+  });
+
+  it.each(names)('%s --help prints its own help text and loads only main.js and what it imports', async (name) => {
+    for (const flag of ['--help', '-h']) {
+      const run = helpRun([name, flag]);
+      expect(run.code).toBe(0);
+      // The text is the command module's own (the sources'), not a stale copy.
+      const module = (await import(`../../src/cli/${name}.ts`)) as { help: string };
+      expect(run.stdout).toBe(`${module.help}\n`);
+      expect([...new Set(run.loaded)].sort()).toEqual([...helpModules].sort());
+    }
+  });
+
+  it('bin/tc-promote.js prints every --help, --help and --version loading only help-fast.js', async () => {
+    for (const argv of [...names.map((n) => [n, '--help']), ['copy', 'a', 'b', '-h'], ['--help'], ['--version']]) {
+      const run = binRun(argv);
+      expect(run.code, argv.join(' ')).toBe(0);
+      expect(run.loaded, argv.join(' ')).toEqual(['bin/tc-promote.js', 'dist/cli/help-fast.js']);
+    }
+    const { usage } = await import('../../src/cli/main.js');
+    expect(binRun(['--help']).stdout).toBe(usage());
+    expect(binRun(['copy', '--help']).stdout).toBe(`${commands.copy!.help}\n`);
+    // Anything else goes through main.
+    expect(binRun(['histroy']).loaded).toContain('dist/cli/main.js');
+  });
+
+  it('tc-promote --help, help and help <command> load no command either', () => {
+    for (const argv of [['--help'], ['-h'], ['help'], ['help', 'copy'], ['--version']]) {
+      const run = helpRun(argv);
+      expect(run.code, argv.join(' ')).toBe(0);
+      expect([...new Set(run.loaded)].sort()).toEqual([...helpModules].sort());
+    }
+    expect(helpRun(['help', 'copy']).stdout).toContain('Usage: tc-promote copy <src> <dst>');
+  });
+
+  it('a command module rebuilt since help.json was written is asked itself (its size or time differ)', async () => {
+    const { prebuiltHelp } = await import(`${repoRoot}dist/cli/main.js`);
+    expect(prebuiltHelp('copy')).toBe(commands.copy!.help);
+    const file = path.join(repoRoot, 'dist/cli/copy.js');
+    const { utimesSync, statSync } = await import('node:fs');
+    const before = statSync(file);
+    try {
+      utimesSync(file, before.atime, new Date(before.mtimeMs + 5000));
+      expect(prebuiltHelp('copy')).toBeUndefined();
+    } finally {
+      utimesSync(file, before.atimeMs / 1000, before.mtimeMs / 1000);
+    }
+    expect(prebuiltHelp('copy')).toBe(commands.copy!.help);
   });
 });

@@ -135,10 +135,17 @@ describe('plan and the deploy branch', () => {
     expect(r.json().warnings.join('\n')).toMatch(/could not check deploy branch .*HTTP 401/);
   });
 
-  it('does not read GitHub with --no-branch-check, nor without GitHub configured', async () => {
-    const off = await cli(['plan', 'signingscript', '--json', '--no-branch-check'], github());
+  it('does not read GitHub with --no-branch-check --no-commits, nor without GitHub configured', async () => {
+    // --no-branch-check alone reads no ref: only the commit list's compare.
+    gh.reset();
+    const branchOff = await cli(['plan', 'signingscript', '--json', '--no-branch-check'], github());
+    expect(branchOff.json().deployBranch).toBeNull();
+    expect(gh.requests().every((r) => r.path.includes('/compare/'))).toBe(true);
+    gh.reset();
+    const off = await cli(['plan', 'signingscript', '--json', '--no-branch-check', '--no-commits'], github());
     expect(off.code).toBe(0);
     expect(off.json().deployBranch).toBeNull();
+    expect(off.json().commits).toMatchObject({ state: 'not-asked', note: 'commits not listed (--no-commits)' });
     const none = await cli(['plan', 'signingscript', '--json']);
     expect(none.json().deployBranch).toBeNull();
     expect(none.json().warnings).toEqual([]);

@@ -64,7 +64,7 @@ describe('history', () => {
     expect(gone).toMatchObject({ gone: true });
     expect(gone.digest).toBeUndefined();
     expect(h.rollbackTarget.tag).toBe(B.B2);
-    const table = (await cli('history', 'beetmoverscript')).stdout;
+    const table = (await cli('history', 'beetmoverscript', '--wide')).stdout;
     expect(table).toMatch(new RegExp(`\\(image gone\\)\\s+\\S+\\s+${B.B2}\\s+default rollback target \\(image gone: plan rebuilds it\\)`));
   });
 
@@ -79,7 +79,7 @@ describe('history', () => {
   });
 
   it('limits the deploys shown and prints a table by default', async () => {
-    const result = await cli('history', 'signingscript', '--limit', '3');
+    const result = await cli('history', 'signingscript', '--limit', '3', '--wide');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(P.P10);
     expect(result.stdout).toContain('CURRENT');
@@ -89,6 +89,34 @@ describe('history', () => {
     // The default rollback target is named even when its row is not shown.
     expect(result.stdout).toContain(`default rollback target: ${P.P7}`);
     expect(result.stdout).toMatch(/DATE \(UTC\)\s+REVISION/);
+  });
+
+  it('fits 120 columns by default: ages in one unit, tags and digests cut, notes cut with …; --wide has them whole', async () => {
+    const result = await cli('history', 'signingscript');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n\n')[1]!.split('\n');
+    expect(lines[0]).toMatch(/^AGE\s+TAG\s+DIGEST\s+LIVE\s+NOTES$/);
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(120);
+    // P10 (2021-02-01T03:00, 27 days before the pinned clock), its tag with the revision cut to 12 hex.
+    expect(lines[1]).toMatch(/^27d\s+production-20210201030000-666666666666\s+[0-9a-f]{12}\s+27d\s+CURRENT, promoted from production-20210120000000$/);
+    expect(lines.join('\n')).not.toContain(P.P10);
+    const wide = await cli('history', 'signingscript', '--wide');
+    expect(wide.stdout).toContain(P.P10);
+    expect(wide.stdout).toMatch(/DATE \(UTC\)\s+REVISION\s+DIGEST\s+LIVE\s+TAG\s+NOTES/);
+  });
+
+  it('colours CURRENT and rolled back on a colour terminal only, never with NO_COLOR', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const onTerminal = async (extra: Record<string, string> = {}): Promise<string> => {
+      let out = '';
+      await main(['history', 'signingscript', '--registry', reg.url], { stdout: (t) => void (out += t), stderr: () => undefined, env: { ...env(), ...extra }, isTty: true, colour: true });
+      return out;
+    };
+    const coloured = await onTerminal();
+    expect(coloured).toContain('\u001b[1;32mCURRENT\u001b[0m');
+    expect(coloured).toContain('\u001b[33mrolled back\u001b[0m');
+    expect(await onTerminal({ NO_COLOR: '1' })).not.toContain('\u001b');
+    expect((await cli('history', 'signingscript')).stdout).not.toContain('\u001b');
   });
 
   it.each([

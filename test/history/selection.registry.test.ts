@@ -243,7 +243,7 @@ describe('history tells promotions from rebuilds', () => {
     expect(h.records).toEqual({ state: 'not-asked', notes: [] });
     // The rows near current are looked up in one batch; older rows link by revision.
     expect(h.lookedUp).toBeGreaterThanOrEqual(8);
-    const table = (await cli('history', 'signingscript')).stdout;
+    const table = (await cli('history', 'signingscript', '--wide')).stdout;
     expect(table).toMatch(new RegExp(`${P.may3}\\s+CURRENT\\n`));
     expect(table).toMatch(new RegExp(`${P.may2Rollback}\\s+promoted from ${P.may1}, default rollback target`));
     expect(table).toContain('promotion records not read (set TASKCLUSTER_ROOT_URL, or pass --records');
@@ -287,7 +287,7 @@ describe('a moving tag moved back by hand, without an archive tag', () => {
     expect(newest).toMatchObject({ tag: P.may3, current: false, rolledBack: true, liveSeconds: null });
     expect(newest.liveSecondsAtMost).toBe(Date.parse(now) / 1000 - Date.parse('2021-05-21T12:00:15Z') / 1000);
     expect(h.warnings.join('\n')).toMatch(new RegExp(`moving tag production was moved back without an archive tag: it points at ${digests[P.may1]} of ${P.may2Rollback}, older than 1 archive tag\\(s\\) \\(newest ${P.may3}\\); moved at an unknown time`));
-    const table = (await runCli(['history', script, '--registry', reg.url], env())).stdout;
+    const table = (await runCli(['history', script, '--registry', reg.url, '--wide'], env())).stdout;
     expect(table).toMatch(new RegExp(`\\?≤10d14h\\s+${P.may3}\\s+rolled back`));
     expect(table).toMatch(new RegExp(`${P.may2Rollback}\\s+CURRENT, promoted from ${P.may1}`));
   });

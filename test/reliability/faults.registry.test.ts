@@ -197,7 +197,7 @@ describe('submit', () => {
     tcProxy.add({ method: 'PUT', path: /\/api\/queue\/v1\/task\//, fault: { kind: 'status', status: 503 }, times: Infinity });
     const failed = await submit(groupId);
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/could not be created/);
+    expect(failed.stderr).toMatch(/nothing was created: the Queue refused the task/);
     expect(failed.stderr).toMatch(/not created because a task they depend on was not/);
     expect(failed.stderr).not.toContain('fault-token');
     expect(groupTasks(groupId)).toHaveLength(0);

@@ -9,7 +9,9 @@
 //                                                 422 "Object does not exist"
 //   PATCH /repos/{o}/{r}/git/refs/{ref}           update; 422 "Reference does not exist",
 //                                                 "Object does not exist", "Update is not a fast forward"
-//   GET   /repos/{o}/{r}/compare/{base}...{head}  identical / ahead / behind / diverged
+//   GET   /repos/{o}/{r}/compare/{base}...{head}  identical / ahead / behind / diverged; commits
+//                                                 oldest first, paged by per_page (max 100) and page,
+//                                                 up to 250 when neither is given; total_commits
 //
 // Credentials: `Authorization: token T` or `Bearer T`. No header → 401 "Requires
 // authentication" (unless anonymousReads lets GETs through, as for a public repository); a
@@ -154,7 +156,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     return null;
   };
 
-  const routes: { method: string; pattern: RegExp; handle: (match: RegExpMatchArray, body: unknown) => Promise<[number, unknown, Record<string, string>?]> }[] = [
+  const routes: { method: string; pattern: RegExp; handle: (match: RegExpMatchArray, body: unknown, query: URLSearchParams) => Promise<[number, unknown, Record<string, string>?]> }[] = [
     {
       method: 'GET',
       pattern: /^$/,
@@ -235,14 +237,21 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     {
       method: 'GET',
       pattern: /^\/compare\/(.+?)\.\.\.(.+)$/,
-      handle: async ([, baseRef, headRef]) => {
+      handle: async ([, baseRef, headRef], _body, query) => {
         const [baseSha, headSha] = await Promise.all([resolveCommit(baseRef!), resolveCommit(headRef!)]);
         if (!baseSha || !headSha) throw new HttpError(404, 'Not Found', `${docs}/commits/commits#compare-two-commits`);
         const mergeBase = await tryGit('merge-base', baseSha, headSha);
+        // GitHub answers 404 when the two have no history in common.
+        if (!mergeBase) throw new HttpError(404, `No common ancestor between ${baseRef} and ${headRef}.`, `${docs}/commits/commits#compare-two-commits`);
         const count = async (range: string): Promise<number> => Number(await git('rev-list', '--count', range));
         const [aheadBy, behindBy] = await Promise.all([count(`${baseSha}..${headSha}`), count(`${headSha}..${baseSha}`)]);
         const status = aheadBy === 0 && behindBy === 0 ? 'identical' : behindBy === 0 ? 'ahead' : aheadBy === 0 ? 'behind' : 'diverged';
-        const ahead = aheadBy ? (await git('rev-list', '--reverse', '--max-count=250', `${baseSha}..${headSha}`)).split('\n') : [];
+        // GitHub: commits oldest first; paged when per_page or page is given (per_page at most 100), else the first 250.
+        const all = aheadBy ? (await git('rev-list', '--reverse', `${baseSha}..${headSha}`)).split('\n') : [];
+        const paged = query.has('per_page') || query.has('page');
+        const perPage = paged ? Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30)) : 250;
+        const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
+        const ahead = all.slice((page - 1) * perPage, page * perPage);
         return [
           200,
           {
@@ -252,7 +261,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
             diff_url: `${base}/${owner}/${repo}/compare/${baseRef}...${headRef}.diff`,
             patch_url: `${base}/${owner}/${repo}/compare/${baseRef}...${headRef}.patch`,
             base_commit: await commitJson(baseSha),
-            merge_base_commit: mergeBase ? await commitJson(mergeBase) : null,
+            merge_base_commit: await commitJson(mergeBase),
             status,
             ahead_by: aheadBy,
             behind_by: behindBy,
@@ -325,7 +334,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
             return part;
           }
         }) as RegExpMatchArray;
-        const [status, data, headers] = await route.handle(decoded, body);
+        const [status, data, headers] = await route.handle(decoded, body, new URLSearchParams(rawPath.split('?')[1] ?? ''));
         return reply(status, data, headers);
       }
       throw new HttpError(404, 'Not Found');

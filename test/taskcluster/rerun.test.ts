@@ -242,7 +242,9 @@ describe('rerun', () => {
     const r = await rerun(['--revision', 'f'.repeat(40)]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(`no decision task is indexed for revision ${'f'.repeat(40)} (scriptworker.v2.scriptworker-scripts.revision.${'f'.repeat(40)}.taskgraph.decision)`);
-    expect(r.stderr).toContain('use --route rebuild instead');
+    // rerun has no --route: the way out is a command that exists.
+    expect(r.stderr).toContain('rebuild the revision instead: tc-promote submit signingscript --env production --to ffffffffffffffffffffffffffffffffffffffff --route rebuild');
+    expect(r.stderr).toContain('tc-promote force-push --branch production-signingscript --revision ffffffffffffffffffffffffffffffffffffffff');
   });
 
   it('has help naming the forms it accepts, with examples', async () => {

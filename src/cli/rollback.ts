@@ -1,0 +1,279 @@
+/**
+ * `tc-promote rollback <script>` (and `promote`, the same with --from-env): plan, show exactly
+ * what will move, confirm on a terminal, submit, then follow the task group until every task
+ * resolves, and end with the outcome, the promotion record and the command that undoes it.
+ */
+import { loadConfig } from '../config/load.js';
+import { ExitCode, UsageError, quote } from '../errors.js';
+import { describeCommits } from '../github/commits.js';
+import type { GraphTask, TaskGraph } from '../graph/build.js';
+import type { Plan } from '../history/plan.js';
+import { createClients, taskGroupUrl, taskUrl } from '../taskcluster/clients.js';
+import { followTaskGroup, type FollowResult, type StateChange, type TaskState } from '../taskcluster/follow.js';
+import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';
+import { formatAge, formatDuration, parseDuration } from '../util/duration.js';
+import { paint } from './colour.js';
+import { globalHelp, positiveInteger, parseCommandArgs, printJson, type Io } from './common.js';
+import { graphOptions, graphOptionsHelp, planAndBuildGraph, submissionConnection, tasksForcePushingWithoutLease, type GraphValues } from './graph-options.js';
+import { defaultCommandTimeoutMs } from './main.js';
+import { nextSteps, type NextSteps } from './plan.js';
+
+export type PromotionMode = 'rollback' | 'promote';
+
+export const followOptionsHelp = `  --yes            do not ask: submit after printing what will move (needed without a terminal)
+  --no-wait        return once the tasks are created (the task group's URL says where to follow)
+  --timeout D      how long to follow the task group (default 15m; 90s, 30m, 1h…): past it, exit 1
+                   and the tasks go on (TC_PROMOTE_POLL_INTERVAL_MS: the first poll interval,
+                   default 2000, growing to 15 s while nothing changes)
+  --no-lease       accept a graph that would force-push without a lease (as submit)`;
+
+export const followOptions = {
+  ...graphOptions,
+  yes: { type: 'boolean', short: 'y' },
+  'no-wait': { type: 'boolean' },
+  timeout: { type: 'string' },
+  'no-lease': { type: 'boolean' },
+} as const;
+
+export const help = `Usage: tc-promote rollback <script> [--env E] [plan flags] [--reason TEXT] [--fallback] [--yes] [--no-wait] [--timeout D]
+
+Rolls an environment back in one step, as helm rollback --wait does: plans (by default to the
+previous-known-good, as tc-promote plan explains), prints what will move (from → to: tags,
+revisions, ages, digests, the commits being undone, the tags written, the warnings), asks for
+confirmation on a terminal, creates the task graph, then follows it until every task has
+resolved: one line per task state change on stderr, then the outcome, the promotion record and
+the command that undoes it.
+
+Without a terminal it refuses unless --yes (exit 2, nothing created). A target that is what
+the moving tag points at already is nothing to do (exit 0, nothing created).
+
+Exit codes: 0 the promotion completed; 1 a task failed or ended in exception (the fallback's
+outcome is printed: force-pushed, not allowed, …) or the timeout passed; 3 a conflict (the tag
+moved since the plan, or another promotion from the same state was submitted first); 2 bad
+input; 4 not found. --no-wait: 0 once the tasks exist.
+
+Credentials: TASKCLUSTER_ROOT_URL with TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN (checked
+before anything is read), or TASKCLUSTER_PROXY_URL inside a task.
+
+Options:
+${followOptionsHelp}
+${graphOptionsHelp}
+
+Examples:
+  tc-promote rollback signingscript --reason "signing fails with the new image" --fallback
+  tc-promote rollback signingscript --to 7995c5bb --reason "back to last week's" --yes
+  tc-promote rollback beetmoverscript --env dev --reason "dev is broken" --yes --no-wait
+
+${globalHelp}`;
+
+/** Parse, plan, confirm, submit, follow: the whole of rollback and promote. */
+export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, commandHelp: string): Promise<number> {
+  const { values, positionals } = parseCommandArgs(mode, argv, followOptions);
+  if (values.help) return io.stdout(commandHelp + '\n'), 0;
+  if (positionals.length > 1) throw new UsageError(`${mode}: takes one script, got ${positionals.length} arguments`);
+  if (values.offline) throw new UsageError(`--offline: ${mode} plans against the registry; render --offline shows a graph without one`);
+  if (mode === 'promote' && values['from-env'] === undefined) throw new UsageError('--from-env: missing; promote copies the image live in another environment (e.g. --from-env dev); to roll back, use tc-promote rollback');
+  if (mode === 'rollback' && values['from-env'] !== undefined) throw new UsageError(`--from-env: rollback goes back in the environment's own history; to promote what ${quote(values['from-env'])} runs, use tc-promote promote --from-env ${values['from-env']}`);
+  const commandTimeout = io.env.TC_PROMOTE_COMMAND_TIMEOUT_MS !== undefined ? Number(io.env.TC_PROMOTE_COMMAND_TIMEOUT_MS) : defaultCommandTimeoutMs;
+  const timeoutMs = (values.timeout !== undefined ? parseDuration(values.timeout, '--timeout') : 15 * 60) * 1000;
+  if (timeoutMs > commandTimeout - 30_000) {
+    throw new UsageError(`--timeout: ${values.timeout ?? '15m'} is longer than the command deadline allows (${formatDuration(commandTimeout / 1000)} less 30s; TC_PROMOTE_COMMAND_TIMEOUT_MS raises it)`);
+  }
+  const intervalMs = positiveInteger(io.env.TC_PROMOTE_POLL_INTERVAL_MS, 'TC_PROMOTE_POLL_INTERVAL_MS', 600_000) ?? 2_000;
+  const config = loadConfig(values.config);
+  // Credentials before anything is read: a run that cannot submit fails at once.
+  const connection = submissionConnection(io, values, config, mode);
+  const { plan, graph } = await planAndBuildGraph(values as GraphValues, positionals[0], io, {}, { listCommits: true });
+  const next = nextSteps(plan, config, values);
+  const summary = describePromotion(mode, plan, graph);
+  if (!values.json) io.stdout(summary);
+
+  if (plan.target.digest !== undefined && plan.target.digest === plan.movingDigest && plan.route === 'retag') {
+    if (values.json) printJson(io, { outcome: 'nothing-to-do', plan: planJson(plan), taskGroupId: null });
+    else io.stdout(`nothing to do: ${plan.movingTag} points at ${plan.target.digest} already; nothing was created\n`);
+    return ExitCode.ok;
+  }
+  const leaseless = tasksForcePushingWithoutLease(graph);
+  if (leaseless.length && !values['no-lease']) {
+    throw new UsageError(`${mode}: ${leaseless.join(', ')} would force-push the deploy branch without a lease (its head was not read at plan time): set GITHUB_TOKEN (or GITHUB_API_URL) so that the plan reads it, or give --no-lease; nothing was created`);
+  }
+  if (!values.yes) {
+    if (!io.confirm) throw new UsageError(`${mode}: no terminal to confirm on; pass --yes to submit without asking (what would move is printed above); nothing was created`);
+    const yes = await io.confirm(`${mode === 'rollback' ? 'Roll back' : 'Promote'} ${plan.script} ${plan.env} as above? [y/N] `);
+    if (!yes) {
+      io.stdout('not confirmed; nothing was created\n');
+      return ExitCode.operational;
+    }
+  }
+
+  const { queue } = await createClients(connection, { retries: 3 });
+  const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
+  const result = await submitGraph(queue, graph, { concurrency: defaultConcurrency, onCreated: (t) => io.stderr(`created ${t.label} ${t.taskId}\n`) });
+  if (!values.json) io.stdout(`submitted ${result.created.length} task(s): ${url}\n`);
+  if (values['no-wait']) {
+    if (values.json) printJson(io, { outcome: 'submitted', plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: result.created, undo: undoCommands(next, mode) });
+    else io.stdout(`not following (--no-wait): watch ${url}, or tc-promote status --script ${plan.script}\n${undoText(next, mode)}`);
+    return ExitCode.ok;
+  }
+
+  const followed = graph.tasks.map((t) => ({ taskId: t.taskId, label: t.label, dependencies: t.task.dependencies, requires: t.task.requires as 'all-completed' | 'all-resolved' }));
+  const started = Date.now();
+  const outcome = await followTaskGroup(queue, graph.taskGroupId, followed, {
+    intervalMs,
+    timeoutMs,
+    ...(io.signal && { signal: io.signal }),
+    onChange: (change) => io.stderr(stateLine(change, started)),
+    onPollError: (message) => io.stderr(`note: ${message}; polling again\n`),
+  });
+  const records = await readRecords(queue, graph.tasks, outcome);
+  const report = judge(plan, graph, outcome, records, next, mode, connection.rootUrl, timeoutMs);
+  if (values.json) {
+    printJson(io, { outcome: report.outcome, plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: graph.tasks.map((t) => ({ label: t.label, taskId: t.taskId, state: outcome.states.get(t.taskId) ?? null, record: records.get(t.taskId) ?? null })), record: report.record, undo: undoCommands(next, mode) });
+  } else {
+    io.stdout(report.text);
+  }
+  return report.exitCode;
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  return runPromotion('rollback', argv, io, help);
+}
+
+function short(tag: string | null): string {
+  return tag ?? '(no archive tag)';
+}
+
+function deployLine(d: { tag: string | null; revision: string | null; date: string | null; digest?: string; liveSeconds: number | null } | null, nowMs: number): string {
+  if (!d) return '(unknown: no archive tag records what the moving tag points at)';
+  const age = d.date ? `deployed ${formatAge((nowMs - Date.parse(d.date)) / 1000)} ago` : 'deploy date unknown';
+  return `${short(d.tag)}\n        revision ${d.revision ?? '?'}, ${age}${d.liveSeconds !== null ? `, live ${formatAge(d.liveSeconds)}` : ''}\n        digest ${d.digest ?? '?'}`;
+}
+
+/** Exactly what will move: from → to, the tags written, the branch a fallback may push, the commits, the warnings. */
+export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGraph, nowMs = Date.now()): string {
+  const t = plan.target;
+  const lines = [`${mode} ${plan.script} ${plan.env} (${plan.repository}:${plan.movingTag})`, `  from  ${deployLine(plan.current, nowMs)}`, `  to    ${deployLine(t, nowMs)}`];
+  const passed = plan.passedOver ?? [];
+  const why =
+    t.chosenBy === 'previous-known-good'
+      ? `previous-known-good${passed.length ? `; passed over ${passed.slice(0, 5).map((p) => `${p.tag} (${p.reason})`).join(', ')}${passed.length > 5 ? `, … ${passed.length - 5} more` : ''}` : ''}`
+      : t.chosenBy === 'from-env'
+        ? `what ${t.env} runs now (--from-env)`
+        : 'asked for (--to)';
+  lines.push(`        ${why}`);
+  lines.push(`  moves (route ${plan.route}):`);
+  for (const { task } of graph.tasks) {
+    const extra = task.extra as { tcPromote?: { kind?: string; destination?: { reference?: string; expectCurrent?: string | null; archiveTag?: string | null } } };
+    const kind = extra.tcPromote?.kind;
+    const d = extra.tcPromote?.destination;
+    if (kind === 'promote' && d?.reference) {
+      lines.push(`        ${d.reference}: ${d.expectCurrent ?? plan.movingDigest ?? 'none'} -> ${t.digest ?? '?'}${d.expectCurrent ? ' (only if still at the first)' : ''}`);
+      if (d.archiveTag) lines.push(`        new archive tag ${d.archiveTag}`);
+    }
+  }
+  for (const { task } of graph.tasks) {
+    const name = (task.metadata as { name?: string }).name ?? '';
+    if (/^fallback|^force-push|^rerun/.test(name)) lines.push(`        ${name}`);
+  }
+  if (plan.commits) lines.push(...describeCommits(plan.commits, '  '));
+  for (const w of [...plan.warnings, ...graph.warnings]) lines.push(`warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function stateLine(change: StateChange, started: number): string {
+  const at = `+${formatAge((Date.now() - started) / 1000)}`.padEnd(5);
+  if (change.blocked) return `${at} ${change.label}: will not run (a task it depends on did not complete)\n`;
+  const to = change.to === 'completed' ? paint.ok(change.to) : change.to === 'failed' || change.to === 'exception' ? paint.failed(change.to) : change.to;
+  return `${at} ${change.label}: ${change.from ? `${change.from} -> ` : ''}${to}\n`;
+}
+
+async function readRecords(queue: Awaited<ReturnType<typeof createClients>>['queue'], tasks: readonly GraphTask[], outcome: FollowResult): Promise<Map<string, Record<string, unknown>>> {
+  const { downloadRecord } = await import('../history/records.js');
+  const records = new Map<string, Record<string, unknown>>();
+  await Promise.all(
+    tasks.map(async (t) => {
+      const state = outcome.states.get(t.taskId);
+      if (state !== 'completed' && state !== 'failed' && state !== 'exception') return;
+      try {
+        records.set(t.taskId, await downloadRecord(queue, t.taskId));
+      } catch {
+        // A task that ended before writing its record: the state says enough.
+      }
+    }),
+  );
+  return records;
+}
+
+interface Report {
+  outcome: 'completed' | 'failed' | 'conflict' | 'timeout';
+  exitCode: number;
+  record: Record<string, unknown> | null;
+  text: string;
+}
+
+function undoCommands(next: NextSteps, mode: PromotionMode): string[] {
+  return next.undo.map((c) => c.replace(/^tc-promote submit /, `tc-promote ${mode === 'promote' ? 'rollback' : mode} `).replace(/ --route retag/, ''));
+}
+
+function undoText(next: NextSteps, mode: PromotionMode): string {
+  const undo = undoCommands(next, mode);
+  return undo.length ? `undo: ${undo[0]}\n${undo.slice(1).map((c) => `      ${c}\n`).join('')}` : '';
+}
+
+function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map<string, Record<string, unknown>>, next: NextSteps, mode: PromotionMode, rootUrl: string, timeoutMs: number): Report {
+  const state = (t: GraphTask): TaskState | 'blocked' | undefined => (outcome.blocked.has(t.taskId) ? 'blocked' : outcome.states.get(t.taskId));
+  const lines: string[] = [];
+  const of = (kind: string): GraphTask[] => graph.tasks.filter((t) => t.kind === kind);
+  const main = graph.tasks.filter((t) => t.kind !== 'fallback');
+  const promoteRecord = of('promote').map((t) => records.get(t.taskId)).find((r) => r !== undefined) ?? records.get(main[0]?.taskId ?? '') ?? null;
+  if (!outcome.settled) {
+    const open = graph.tasks.filter((t) => !['completed', 'failed', 'exception', 'blocked'].includes(state(t) ?? 'unscheduled'));
+    lines.push(`not finished within ${formatDuration(timeoutMs / 1000)}: ${open.map((t) => `${t.label} ${state(t) ?? 'unknown'}`).join(', ')}; the tasks go on: follow ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);
+    return { outcome: 'timeout', exitCode: ExitCode.operational, record: promoteRecord, text: `${lines.join('\n')}\n` };
+  }
+  const failedMain = main.filter((t) => state(t) !== 'completed');
+  const conflict = failedMain.some((t) => {
+    const r = records.get(t.taskId);
+    // The step's record says how it ended: raced, or its exit code (a compare-and-swap that lost is 3).
+    return r?.outcome === 'raced' || r?.exit === ExitCode.conflict;
+  });
+  if (failedMain.length === 0 && plan.route === 'retag') {
+    lines.push(paint.ok(`${mode} completed:`) + ` ${plan.repository}:${plan.movingTag} now points at ${plan.target.digest ?? '?'} (${short(plan.target.tag)})`);
+  } else if (failedMain.length === 0) {
+    // A rebuild or a rerun: the task did its part; the image pipeline deploys the revision next.
+    lines.push(paint.ok(`${mode} completed:`) + ` ${main.map((t) => t.label).join(', ')} done (route ${plan.route}); the image pipeline now builds and deploys ${plan.target.revision ?? '?'}: tc-promote status --script ${plan.script} shows when it is live`);
+  } else {
+    for (const t of failedMain) {
+      const r = records.get(t.taskId);
+      lines.push(`${paint.failed(`${t.label} ${state(t)}`)}: ${typeof r?.error === 'string' ? r.error : 'see its log'} (${taskUrl(rootUrl, t.taskId)})`);
+    }
+    lines.push(conflict ? `${mode} did not complete: something moved since the plan (conflict)` : `${mode} did not complete`);
+  }
+  for (const t of of('fallback')) {
+    const r = records.get(t.taskId);
+    const said = typeof r?.outcome === 'string' ? r.outcome : state(t);
+    const what: Record<string, string> = {
+      'not-needed': 'the fallback had nothing to do',
+      'force-pushed': `the fallback force-pushed ${String(r?.revision ?? plan.target.revision)} to ${String(r?.branch ?? '?')} (old head ${String(r?.oldHead ?? '?')}, backup ${String(r?.backupRef ?? '?')}): the image pipeline rebuilds and deploys it`,
+      'already-there': `the fallback found ${String(r?.branch ?? 'the deploy branch')} at the target already`,
+      'not-allowed': 'no fallback was allowed (--fallback): nothing was force-pushed; by hand: tc-promote force-push …, or plan again',
+      'force-push-failed': `the fallback could not force-push: ${String(r?.error ?? 'see its log')}`,
+    };
+    lines.push(`fallback: ${what[String(said)] ?? `${String(said)} (${taskUrl(rootUrl, t.taskId)})`}`);
+  }
+  if (promoteRecord) {
+    const r = promoteRecord;
+    const pick = ['from', 'to', 'digest', 'revision', 'reason', 'requester', 'outcome'].filter((k) => r[k] !== undefined && r[k] !== null).map((k) => `${k} ${typeof r[k] === 'string' ? r[k] : JSON.stringify(r[k])}`);
+    const archive = (r.archiveTag as { tag?: string; outcome?: string } | null | undefined)?.tag;
+    lines.push(`record: ${pick.join(', ')}${archive ? `, archive tag ${archive}` : ''}`);
+  }
+  lines.push(`task group: ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);
+  if (failedMain.length === 0) lines.push(undoText(next, mode).trimEnd());
+  const exitCode = failedMain.length === 0 ? ExitCode.ok : conflict ? ExitCode.conflict : ExitCode.operational;
+  return { outcome: failedMain.length === 0 ? 'completed' : conflict ? 'conflict' : 'failed', exitCode, record: promoteRecord, text: `${lines.filter(Boolean).join('\n')}\n` };
+}
+
+function planJson(plan: Plan): Record<string, unknown> {
+  return { script: plan.script, env: plan.env, route: plan.route, current: plan.current, target: plan.target, passedOver: plan.passedOver ?? [], warnings: plan.warnings, destinations: plan.destinations, movingDigest: plan.movingDigest, commits: plan.commits ?? null };
+}
+

@@ -1,0 +1,123 @@
+/** `tc-promote status`: every configured script × environment in one table. */
+import { UsageError } from '../errors.js';
+import { defaultStatusConcurrency, readStatus, type StatusDeploy, type StatusRow } from '../history/status.js';
+import { formatAge } from '../util/duration.js';
+import { branchCheckEnabled, githubClientOnce } from './branch-check.js';
+import { paint } from './colour.js';
+import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
+import { fitTable, shortRevision } from './table.js';
+
+export const help = `Usage: tc-promote status [--env E]… [--script S]… [--wide] [--json]
+
+Every configured script in every environment, in one table: the current deploy (revision,
+age, digest), the previous-known-good (what rollback picks without flags), how the
+environments of a script differ (DRIFT: "dev +3" means dev runs a revision 3 commits ahead of
+this row's; "dev =" the same revision; "dev ≠" another one, not counted), and FLAGS:
+  no archive tag       the moving tag points at an image no archive tag records (current unknown)
+  rolled back          the current deploy undid the one before it (or the tag was moved back)
+  nothing deployed     the moving tag does not exist
+  repository missing   the repository does not exist (listed, not fatal)
+  unreadable           the registry could not be read (the note says why; exit 1)
+Pairs are read concurrently (at most N at a time); environments sharing a repository list its
+tags once. Commit counts come from GitHub's compare when GitHub is configured (GITHUB_TOKEN,
+or GITHUB_API_URL=https://api.github.com for a public repository); unreachable is a note.
+
+Options:
+  --env E           only this environment (repeat for more; default every configured one)
+  --script S        only this script (repeat for more; default every configured one)
+  --wide            whole tags and digests (the table is cut to 120 columns otherwise)
+  --concurrency N   pairs read at once (default ${defaultStatusConcurrency})
+  --no-commits      do not ask GitHub for commit counts
+
+Output: the table, or with --json {rows: [{script, env, repository, movingTag, movingDigest,
+current, previousKnownGood, drift[], flags[], warnings[], error}], notes[]}.
+
+Examples:
+  tc-promote status
+  tc-promote status --env production --wide
+  tc-promote status --script signingscript --script beetmoverscript --json
+
+${globalHelp}`;
+
+const options = {
+  env: { type: 'string', multiple: true },
+  script: { type: 'string', multiple: true },
+  wide: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  'no-commits': { type: 'boolean' },
+} as const;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs('status', argv, options);
+  if (values.help) return io.stdout(help + '\n'), 0;
+  if (positionals.length) throw new UsageError(`status: takes no arguments (got ${positionals.length}); --script S names a script`);
+  const concurrency = positiveInteger(values.concurrency, '--concurrency', 256) ?? defaultStatusConcurrency;
+  // Many repositories at once: more connections than one history needs.
+  const runtime = buildRuntime(values, io, undefined, { connections: 64 });
+  const github = !values['no-commits'] && branchCheckEnabled(io.env, {}) ? githubClientOnce(io, runtime.config, values) : undefined;
+  const result = await readStatus(runtime, {
+    ...(values.script && { scripts: values.script }),
+    ...(values.env && { envs: values.env }),
+    concurrency,
+    ...(github && {
+      compare: async (base: string, head: string) => {
+        const { aheadBy, behindBy } = await (await github()).compare(base, head);
+        return { aheadBy, behindBy };
+      },
+    }),
+  });
+  if (values.json) printJson(io, result);
+  else io.stdout(renderStatus(result.rows, result.notes, Boolean(values.wide)));
+  return result.rows.some((r) => r.exitCode !== null) ? Math.max(...result.rows.map((r) => r.exitCode ?? 0)) : 0;
+}
+
+function digestCell(d: StatusDeploy | null, wide: boolean): string {
+  if (!d?.digest) return '-';
+  return wide ? d.digest : d.digest.replace(/^sha256:/, '').slice(0, 12);
+}
+
+function deployCell(d: StatusDeploy | null, wide: boolean): string {
+  if (!d) return '-';
+  return wide ? d.tag : shortRevision(d.revision) === '-' ? cutTag(d.tag) : shortRevision(d.revision);
+}
+
+function cutTag(tag: string): string {
+  return tag.length > 24 ? `${tag.slice(0, 23)}…` : tag;
+}
+
+function driftCell(row: StatusRow): string {
+  return row.drift
+    .map((d) => {
+      if (d.state === 'same') return `${d.env} =`;
+      if (d.state === 'unknown') return `${d.env} ?`;
+      if (d.aheadBy === null || d.behindBy === null) return `${d.env} ≠`;
+      return `${d.env} ${[d.aheadBy && `+${d.aheadBy}`, d.behindBy && `-${d.behindBy}`].filter(Boolean).join('/') || '='}`;
+    })
+    .join(', ');
+}
+
+export function renderStatus(rows: readonly StatusRow[], notes: readonly string[], wide = false): string {
+  const headers = ['SCRIPT', 'ENV', 'CURRENT', 'AGE', 'DIGEST', 'PREVIOUS-KNOWN-GOOD', 'DRIFT', 'FLAGS'];
+  const cells = rows.map((r) => [
+    r.script,
+    r.env,
+    deployCell(r.current, wide),
+    r.current ? formatAge(r.current.ageSeconds) : '-',
+    digestCell(r.current, wide),
+    deployCell(r.previousKnownGood, wide),
+    driftCell(r) || '-',
+    r.flags.join(', '),
+  ]);
+  const table = fitTable(headers, cells, {
+    wide,
+    maxWidths: [undefined, undefined, undefined, undefined, undefined, undefined, 24, undefined],
+    paint: (column, cell) => (column === 7 ? cell.replace(/rolled back/, paint.rolledBack('rolled back')).replace(/(no archive tag|repository missing|unreadable|nothing deployed)/, (m) => paint.warning(m)) : cell),
+  });
+  const lines = [table, ''];
+  for (const r of rows) {
+    if (r.error) lines.push(`${r.script} ${r.env}: ${r.error}`);
+    for (const w of r.warnings) lines.push(`warning: ${r.script} ${r.env}: ${w}`);
+  }
+  for (const n of notes) lines.push(`note: ${n}`);
+  return `${lines.join('\n').trimEnd()}\n`;
+}

@@ -1,0 +1,150 @@
+/**
+ * A throwaway registry for the drill: Debian's docker-registry (the CNCF distribution
+ * registry) on a free loopback port, storing into a temporary folder, anonymous. Stopped and
+ * removed with everything it wrote (also at exit and on Ctrl-C), unless kept.
+ */
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { RemoteError } from '../errors.js';
+import { fs, loadChildProcess, loadHttp } from '../util/builtins.js';
+
+export const installHint = 'sudo apt-get install docker-registry';
+
+/** docker-registry on this PATH (TC_PROMOTE_DOCKER_REGISTRY names another binary). */
+export function findRegistryBinary(env: NodeJS.ProcessEnv): string | undefined {
+  const named = env.TC_PROMOTE_DOCKER_REGISTRY;
+  if (named) return isExecutable(named) ? named : undefined;
+  for (const dir of (env.PATH ?? '').split(':').filter(Boolean)) {
+    const candidate = path.join(dir, 'docker-registry');
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export interface DrillRegistry {
+  url: string;
+  host: string;
+  pid: number;
+  dir: string;
+  config: string;
+  log: string;
+  /** Stop it and remove its folder (idempotent, synchronous: safe in exit and signal handlers). */
+  stop(): void;
+  /** Leave it running after this process ends. */
+  keep(): void;
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function probe(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = loadHttp().get(`${url}/v2/`, { timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+export async function startDrillRegistry(binary: string, options: { keep: boolean; startTimeoutMs?: number }): Promise<DrillRegistry> {
+  const os = await import('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tc-promote-drill-'));
+  const log = path.join(dir, 'registry.log');
+  const config = path.join(dir, 'config.yml');
+  let child: ChildProcess | undefined;
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      child?.kill('SIGKILL');
+    } catch {
+      // gone already
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const onExit = (): void => stop();
+  process.once('exit', onExit);
+  try {
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const port = await freePort();
+      fs.writeFileSync(
+        config,
+        [
+          'version: 0.1',
+          'log:',
+          '  level: warn',
+          '  accesslog:',
+          '    disabled: true',
+          'storage:',
+          '  filesystem:',
+          `    rootdirectory: ${JSON.stringify(path.join(dir, 'storage'))}`,
+          'http:',
+          `  addr: 127.0.0.1:${port}`,
+          '',
+        ].join('\n'),
+      );
+      const out = fs.openSync(log, 'a');
+      const started = loadChildProcess().spawn(binary, ['serve', config], { stdio: ['ignore', out, out], detached: options.keep });
+      fs.closeSync(out);
+      child = started;
+      let exited = false;
+      started.once('exit', () => (exited = true));
+      started.once('error', () => (exited = true));
+      const url = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
+      while (Date.now() < deadline && !exited) {
+        if ((await probe(url)) === 200) {
+          if (options.keep) started.unref();
+          return {
+            url,
+            host: `127.0.0.1:${port}`,
+            pid: started.pid!,
+            dir,
+            config,
+            log,
+            stop: () => {
+              process.removeListener('exit', onExit);
+              stop();
+            },
+            keep: () => {
+              process.removeListener('exit', onExit);
+              stopped = true;
+            },
+          };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      started.kill('SIGKILL');
+      const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+      if (!exited || !/address already in use/.test(text) || attempt === 5) {
+        throw new RemoteError(`docker-registry (${binary}) did not start: ${text.trim().split('\n').slice(-3).join(' / ') || 'no output'}`);
+      }
+    }
+    throw new RemoteError('docker-registry did not start');
+  } catch (error) {
+    process.removeListener('exit', onExit);
+    stop();
+    throw error;
+  }
+}

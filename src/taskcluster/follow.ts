@@ -1,0 +1,118 @@
+/**
+ * Follow a submitted graph until every task of it resolves: one listTaskGroup (paged) a poll,
+ * the interval growing while nothing changes and back to the first after a change, every
+ * change of a task's state reported once. A task that can never run (unscheduled, with a
+ * dependency that did not complete and `requires: all-completed`) counts as settled. A poll
+ * that fails is reported and retried at the next interval; the timeout ends the wait (the
+ * tasks go on in Taskcluster).
+ */
+import { PromoteError } from '../errors.js';
+import { taskclusterError } from './clients.js';
+
+export type TaskState = 'unscheduled' | 'pending' | 'running' | 'completed' | 'failed' | 'exception';
+
+/** What following needs of a Queue (taskcluster-client's, or a fake). */
+export interface TaskGroupLister {
+  listTaskGroup(taskGroupId: string, query?: { continuationToken?: string; limit?: number }): Promise<{ tasks?: unknown; continuationToken?: unknown }>;
+}
+
+export interface FollowedTask {
+  taskId: string;
+  label: string;
+  dependencies: readonly string[];
+  requires: 'all-completed' | 'all-resolved';
+}
+
+export interface StateChange {
+  label: string;
+  taskId: string;
+  from: TaskState | null;
+  to: TaskState;
+  /** True when the task can never run (a dependency did not complete). */
+  blocked?: boolean;
+}
+
+export interface FollowOptions {
+  /** First poll interval (default 2 s). */
+  intervalMs?: number;
+  /** Longest interval while nothing changes (default 15 s). */
+  maxIntervalMs?: number;
+  timeoutMs: number;
+  onChange?: (change: StateChange) => void;
+  onPollError?: (message: string) => void;
+  signal?: AbortSignal;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface FollowResult {
+  states: Map<string, TaskState>;
+  /** Tasks that will never run (unscheduled behind a dependency that did not complete). */
+  blocked: Set<string>;
+  settled: boolean;
+  polls: number;
+}
+
+const resolved = new Set<TaskState>(['completed', 'failed', 'exception']);
+const states = new Set<string>(['unscheduled', 'pending', 'running', 'completed', 'failed', 'exception']);
+
+export async function followTaskGroup(queue: TaskGroupLister, taskGroupId: string, tasks: readonly FollowedTask[], options: FollowOptions): Promise<FollowResult> {
+  const first = options.intervalMs ?? 2_000;
+  const longest = Math.max(first, options.maxIntervalMs ?? 15_000);
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = now() + options.timeoutMs;
+  const known = new Map<string, TaskState>();
+  const blocked = new Set<string>();
+  const ours = new Set(tasks.map((t) => t.taskId));
+  let interval = first;
+  let polls = 0;
+  for (;;) {
+    polls++;
+    let changed = false;
+    try {
+      const seen = await listStates(queue, taskGroupId, ours);
+      for (const task of tasks) {
+        const state = seen.get(task.taskId);
+        if (state === undefined || known.get(task.taskId) === state) continue;
+        options.onChange?.({ label: task.label, taskId: task.taskId, from: known.get(task.taskId) ?? null, to: state });
+        known.set(task.taskId, state);
+        changed = true;
+      }
+      for (const task of tasks) {
+        if (known.get(task.taskId) !== 'unscheduled' || blocked.has(task.taskId)) continue;
+        const deps = task.dependencies.filter((d) => ours.has(d)).map((d) => known.get(d));
+        if (task.requires === 'all-completed' && deps.some((s) => s !== undefined && resolved.has(s) && s !== 'completed')) {
+          blocked.add(task.taskId);
+          options.onChange?.({ label: task.label, taskId: task.taskId, from: 'unscheduled', to: 'unscheduled', blocked: true });
+        }
+      }
+    } catch (error) {
+      options.onPollError?.(taskclusterError(error, `listTaskGroup ${taskGroupId}`).message);
+    }
+    const settled = tasks.every((t) => blocked.has(t.taskId) || resolved.has(known.get(t.taskId) ?? 'unscheduled'));
+    if (settled) return { states: known, blocked, settled: true, polls };
+    const left = deadline - now();
+    if (left <= 0 || options.signal?.aborted) return { states: known, blocked, settled: false, polls };
+    interval = changed ? first : Math.min(longest, Math.round(interval * 1.5));
+    await sleep(Math.min(interval, left));
+  }
+}
+
+/** The states of our tasks in the group, over every page. */
+async function listStates(queue: TaskGroupLister, taskGroupId: string, ours: ReadonlySet<string>): Promise<Map<string, TaskState>> {
+  const found = new Map<string, TaskState>();
+  let continuationToken: string | undefined;
+  for (let page = 0; page < 100; page++) {
+    const answer = await queue.listTaskGroup(taskGroupId, continuationToken ? { continuationToken } : {});
+    if (!answer || !Array.isArray(answer.tasks)) throw new PromoteError(`listTaskGroup ${taskGroupId}: the Queue's answer has no tasks array`, 1);
+    for (const entry of answer.tasks as unknown[]) {
+      const status = (entry as { status?: { taskId?: unknown; state?: unknown } } | null)?.status;
+      if (typeof status?.taskId !== 'string' || typeof status.state !== 'string' || !states.has(status.state)) continue;
+      if (ours.has(status.taskId)) found.set(status.taskId, status.state as TaskState);
+    }
+    continuationToken = typeof answer.continuationToken === 'string' && answer.continuationToken ? answer.continuationToken : undefined;
+    if (!continuationToken || found.size === ours.size) break;
+  }
+  return found;
+}

@@ -1,0 +1,123 @@
+// Output that fits a release engineer's habits: --version, "did you mean" for commands,
+// flags, scripts and environments, -n for --limit, JSON errors with --json, colour only on a
+// terminal (never with NO_COLOR), ages in one unit.
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { paint, renderColour } from '../../src/cli/colour.js';
+import { formatAge } from '../../src/util/duration.js';
+import { suggest } from '../../src/util/suggest.js';
+import { runCli } from '../support/cli.js';
+
+/** main() with an io that says stdout and stderr are colour terminals. */
+async function onTerminal(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: { PATH: process.env.PATH, ...env }, isTty: true, colour: true });
+  return { code, stdout, stderr };
+}
+
+describe('--version', () => {
+  it('prints the package version and Node.js, also as JSON', async () => {
+    const { version } = (await import('../../package.json', { with: { type: 'json' } })).default as { version: string };
+    for (const flag of ['--version', '-V', 'version']) {
+      const r = await runCli([flag]);
+      expect([r.code, r.stdout]).toEqual([0, `tc-promote ${version} (Node.js ${process.version})\n`]);
+    }
+    expect((await runCli(['--version', '--json'])).json()).toEqual({ version, node: process.version });
+  });
+});
+
+describe('did you mean', () => {
+  it('suggests the command meant, by edit distance or a unique prefix, and nothing when nothing is close', async () => {
+    expect(suggest('histroy', ['history', 'plan'])).toEqual(['history']);
+    expect(suggest('roll', ['rollback', 'render'])).toEqual(['rollback']);
+    expect(suggest('xyzzy', ['history', 'plan'])).toEqual([]);
+    const r = await runCli(['histroy', 'signingscript']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^tc-promote: unknown command "histroy"; did you mean history\?\n/);
+    const far = await runCli(['frobnicate']);
+    expect(far.stderr).toMatch(/^tc-promote: unknown command "frobnicate"\n/);
+  });
+
+  it('suggests the flag meant, the command knows of', async () => {
+    const r = await runCli(['history', 'signingscript', '--lmit', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Unknown option '--lmit'; did you mean --limit? See tc-promote history --help");
+    const plan = await runCli(['plan', 'signingscript', '--form-env', 'dev']);
+    expect(plan.stderr).toContain('did you mean --from-env?');
+    // A flag of another command is not suggested for this one.
+    expect((await runCli(['history', 'signingscript', '--from-env', 'dev'])).stderr).not.toContain('did you mean');
+  });
+
+  it('suggests the script and the environment meant', async () => {
+    const script = await runCli(['plan', 'signingscrpt']);
+    expect([script.code, script.stderr]).toEqual([2, expect.stringContaining('unknown script "signingscrpt"; did you mean signingscript?')]);
+    const env = await runCli(['history', 'signingscript', '--env', 'prod']);
+    expect(env.stderr).toContain('unknown environment "prod"');
+    const typo = await runCli(['history', 'signingscript', '--env', 'prodution']);
+    expect(typo.stderr).toContain('did you mean production?');
+  });
+});
+
+describe('-n', () => {
+  it('is --limit (checked the same way)', async () => {
+    const r = await runCli(['history', 'signingscript', '-n', '0', '--registry', 'http://127.0.0.1:9']);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringContaining('--limit: "0" is not a whole number from 1 to 10000000')]);
+  });
+});
+
+describe('JSON errors with --json', () => {
+  it('prints {"error": {code, exit, field, message}} on stderr, one line, and nothing else', async () => {
+    const r = await runCli(['history', 'signingscript', '--limit', 'ten', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.endsWith('\n') && r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(r.stderr)).toEqual({ error: { code: 'usage', exit: 2, field: '--limit', message: '--limit: "ten" is not a whole number from 1 to 10000000' } });
+  });
+
+  it('names the field of configuration and environment errors, and the kind of failure', async () => {
+    const clock = await runCli(['history', 'signingscript', '--json'], { TC_PROMOTE_NOW: 'yesterday' });
+    expect(JSON.parse(clock.stderr).error).toMatchObject({ code: 'usage', exit: 2, field: 'TC_PROMOTE_NOW' });
+    const unreachable = await runCli(['history', 'signingscript', '--registry', 'http://127.0.0.1:9', '--json'], { TC_PROMOTE_RETRY_BASE_MS: '1' });
+    expect(JSON.parse(unreachable.stderr).error).toMatchObject({ code: 'operational', exit: 1 });
+    const command = await runCli(['histroy', '--json']);
+    expect(JSON.parse(command.stderr).error).toMatchObject({ code: 'usage', exit: 2, message: expect.stringContaining('did you mean history?') });
+    const script = await runCli(['plan', 'nosuchscript', '--json']);
+    expect(JSON.parse(script.stderr).error).toMatchObject({ field: 'script' });
+  });
+
+  it('never carries a credential', async () => {
+    const token = 'tok-JSON-ERROR-DO-NOT-PRINT';
+    const r = await runCli(['submit', 'signingscript', '--offline', '--target-tag', `production-20210929025643-${'a'.repeat(40)}`, '--json'], { TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9', TASKCLUSTER_CLIENT_ID: 'x', TASKCLUSTER_ACCESS_TOKEN: token });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).not.toContain(token);
+    expect(JSON.parse(r.stderr).error.exit).toBe(r.code);
+  });
+});
+
+describe('colour', () => {
+  it('is drawn on a terminal only, and never with NO_COLOR or TERM=dumb', async () => {
+    expect(renderColour(`${paint.current('CURRENT')}\nwarning: x`, true)).toBe('\u001b[1;32mCURRENT\u001b[0m\n\u001b[1;33mwarning:\u001b[0m x');
+    expect(renderColour(`${paint.current('CURRENT')}\nwarning: x`, false)).toBe('CURRENT\nwarning: x');
+    const unknown = await onTerminal(['histroy']);
+    expect(unknown.stderr).not.toContain('\u001b');
+    // A warning on a terminal is coloured; through a pipe (runCli) or with NO_COLOR it is not.
+    const argv = ['render', 'signingscript', '--offline', '--target-tag', `production-20210929025643-${'a'.repeat(40)}`];
+    expect((await onTerminal(argv)).stderr).toContain('\u001b[1;33mwarning:\u001b[0m');
+    expect((await onTerminal(argv, { NO_COLOR: '1' })).stderr).not.toContain('\u001b');
+    expect((await onTerminal(argv, { TERM: 'dumb' })).stderr).not.toContain('\u001b');
+    expect((await runCli(argv)).stderr).not.toContain('\u001b');
+  });
+
+  it('cannot be forged by remote text: an escape sequence in a value is printed escaped', async () => {
+    const r = await onTerminal(['plan', 'signing\u001b[31mscript']);
+    expect(r.stderr).toContain('\\u001b[31m');
+    expect(r.stderr).not.toContain('\u001b[31m');
+  });
+});
+
+describe('ages', () => {
+  it('are one unit: 45s, 12m, 2h, 85d', () => {
+    expect([formatAge(45), formatAge(12 * 60 + 5), formatAge(2 * 3600 + 1800), formatAge(85 * 86400 + 7200)]).toEqual(['45s', '12m', '2h', '85d']);
+  });
+});

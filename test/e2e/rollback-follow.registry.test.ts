@@ -1,0 +1,365 @@
+// `tc-promote rollback` from end to end, for real: it plans against the real registry, prints
+// what will move (with the commits undone, from the GitHub emulator over a real git
+// repository), confirms, submits to the Taskcluster emulator (scopes checked with
+// taskcluster-lib-scopes), and follows the task group while the local task runner runs the
+// promote and fallback tasks as child processes with their own scopes. Cases: a success, a
+// failed promote whose fallback force-pushes, a conflict (the tag moved before the promote
+// task ran), a duplicate submission, --no-wait, --timeout, no terminal without --yes, and
+// confirmation on a fake terminal in-process and on a real pseudo-terminal.
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { loadConfig } from '../../src/config/load.js';
+import { layerOf, pushImage } from '../../src/drill/images.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { binPath, runCli, type CliResult } from '../support/cli.js';
+import { submitterScopes } from '../support/clients.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { headManifest } from '../support/fixtures.js';
+import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
+import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
+import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { LocalTaskRunner } from '../support/task-runner.js';
+import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+
+const scripts = ['rb-promote', 'rb-ok', 'rb-fail', 'rb-conflict', 'rb-dup', 'rb-nowait', 'rb-timeout', 'rb-refuse', 'rb-confirm', 'rb-pty'];
+const deploySecret = 'project/releng/scriptworker-scripts/deploy';
+
+let reg: RunningRegistry;
+let proxy: FaultProxy;
+let tc: TaskclusterEmulator;
+let repo: GitFixture;
+let gh: GitHubEmulator;
+let runner: LocalTaskRunner;
+let configPath: string;
+let client: RegistryClient;
+let releng: { clientId: string; accessToken: string };
+/** Per script: the previous-known-good (A, a month old) and current (B, two days old). */
+const seeded = new Map<string, { A: { tag: string; digest: string }; B: { tag: string; digest: string } }>();
+
+const day = 86_400_000;
+const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+const base = layerOf([{ path: 'app/README', content: Buffer.from('rollback test base\n'), mtime: 0 }]);
+
+function push(script: string, commit: string, tags: string[], createdMs: number) {
+  return pushImage(client, { registry: proxy.host, repository: `mozilla/releng-${script}` }, base, { commit, createdMs, source: 'https://github.com/mozilla-releng/scriptworker-scripts', build: `${script} ${commit} ${createdMs}` }, tags);
+}
+
+beforeAll(async () => {
+  reg = await startRegistry({ auth: 'anonymous' });
+  // Everything reaches the registry through a proxy that can fail chosen requests.
+  proxy = await startFaultProxy(reg.url);
+  client = new RegistryClient({ plainHttpHosts: new Set([proxy.host]) });
+  repo = createGitFixture({ scripts, commits: 6, productionAt: 3 });
+  gh = await startGitHubEmulator({ gitDir: repo.gitDir, repository: 'mozilla-releng/scriptworker-scripts' });
+  // The embedded configuration with these scripts, its registries the proxy.
+  const config = loadConfig();
+  const moved = JSON.parse(JSON.stringify({ ...config, scripts: [...config.scripts, ...scripts] }).replaceAll('"docker.io"', JSON.stringify(proxy.host)));
+  configPath = path.join(makeTempDir('rollback-config-'), 'tc-promote.yml');
+  writeFileSync(configPath, JSON.stringify(moved, null, 2));
+  const now = Date.now();
+  for (const script of scripts) {
+    const A = { tag: `production-${stamp(now - 30 * day)}-${repo.commits[1]}`, digest: '' };
+    const B = { tag: `production-${stamp(now - 2 * day)}-${repo.commits[3]}`, digest: '' };
+    A.digest = (await push(script, repo.commits[1]!, ['production', A.tag], now - 30 * day)).digest;
+    B.digest = (await push(script, repo.commits[3]!, ['production', B.tag], now - 2 * day)).digest;
+    seeded.set(script, { A, B });
+  }
+  // rb-promote: dev runs commit 5, which production never had (and it has lived two days there).
+  await push('rb-promote', repo.commits[5]!, ['dev', `dev-${stamp(now - 3 * day)}-${repo.commits[5]}`], now - 3 * day);
+  tc = await startTaskclusterEmulator();
+  releng = tc.addClient('releng-oncall', submitterScopes(loadConfig(configPath)));
+  // The deploy secret holds the GitHub token the fallback task reads through its proxy.
+  tc.setSecret(deploySecret, { github_token: gh.token });
+  runner = new LocalTaskRunner(tc, { env: { GITHUB_API_URL: gh.url, TC_PROMOTE_RETRY_BASE_MS: '1' } });
+}, 120_000);
+
+afterAll(async () => {
+  await runner?.cleanup();
+  await tc?.close();
+  await proxy?.stop();
+  await reg?.stop();
+  await gh?.stop();
+  repo?.cleanup();
+});
+
+beforeEach(() => proxy.clear());
+
+const env = (extra: Record<string, string> = {}) => ({
+  TASKCLUSTER_ROOT_URL: tc.rootUrl,
+  TASKCLUSTER_CLIENT_ID: releng.clientId,
+  TASKCLUSTER_ACCESS_TOKEN: releng.accessToken,
+  GITHUB_API_URL: gh.url,
+  GITHUB_TOKEN: gh.token,
+  TC_PROMOTE_POLL_INTERVAL_MS: '20',
+  TC_PROMOTE_RETRY_BASE_MS: '1',
+  ...extra,
+});
+
+const rollback = (script: string, ...args: string[]) => ['rollback', script, '--config', configPath, '--reason', `roll ${script} back`, ...args];
+
+/** Run the command while this worker runs whatever the graph makes pending, until the command ends. */
+async function whileWorking<T>(command: Promise<T>): Promise<T> {
+  let done = false;
+  const finished = command.finally(() => (done = true));
+  while (!done) {
+    await runner.runUntilIdle();
+    await Promise.race([finished.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 15))]);
+  }
+  return finished;
+}
+
+const tasksOfGroup = (): Set<string> => new Set([...tc.tasks.values()].map((t) => t.task.taskGroupId));
+const digestOf = async (script: string, tag = 'production') => (await headManifest(reg, `mozilla/releng-${script}`, tag))?.digest;
+
+describe('rollback: plan, confirm, submit, follow to the end', () => {
+  it('succeeds: prints what moves (with the commits undone), follows every task, exits 0 with the record and the undo', async () => {
+    const { A, B } = seeded.get('rb-ok')!;
+    const r = await whileWorking(runCli(rollback('rb-ok', '--yes', '--fallback'), env()));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    // What will move, before anything was created.
+    expect(r.stdout).toContain(`rollback rb-ok production (${proxy.host}/mozilla/releng-rb-ok:production)`);
+    expect(r.stdout).toContain(`  from  ${B.tag}\n        revision ${repo.commits[3]}, deployed 2d ago`);
+    expect(r.stdout).toContain(`  to    ${A.tag}\n        revision ${repo.commits[1]}, deployed 30d ago`);
+    expect(r.stdout).toContain(`        ${proxy.host}/mozilla/releng-rb-ok:production: ${B.digest} -> ${A.digest} (only if still at the first)`);
+    expect(r.stdout).toMatch(new RegExp(`        new archive tag production-\\d{14}-${repo.commits[1]}\\n`));
+    expect(r.stdout).toContain(`  2 commit(s) undone:\n    ${repo.commits[3]!.slice(0, 12)} Commit 3 (Release Engineer)\n    ${repo.commits[2]!.slice(0, 12)} Commit 2 (Release Engineer)\n    ${gh.url}/mozilla-releng/scriptworker-scripts/compare/${repo.commits[1]}...${repo.commits[3]}`);
+    expect(r.stdout.indexOf('commit(s) undone')).toBeLessThan(r.stdout.indexOf('submitted 2 task(s)'));
+    // One line per state change, on stderr.
+    expect(r.stderr).toMatch(/created promote-rb-ok-production \S+\n/);
+    expect(r.stderr).toMatch(/promote-rb-ok-production: (pending|running) -> completed\n/);
+    expect(r.stderr).toMatch(/fallback-rb-ok-production: .*-> completed\n/);
+    // The outcome, the record, the undo.
+    expect(r.stdout).toContain(`rollback completed: ${proxy.host}/mozilla/releng-rb-ok:production now points at ${A.digest} (${A.tag})`);
+    expect(r.stdout).toContain('fallback: the fallback had nothing to do');
+    expect(r.stdout).toMatch(new RegExp(`record: from ${B.tag}, to ${A.tag}, digest ${A.digest}, revision ${repo.commits[1]}, reason roll rb-ok back, requester releng-oncall, outcome written, archive tag production-\\d{14}-${repo.commits[1]}`));
+    expect(r.stdout).toContain(`undo: tc-promote rollback rb-ok --env production --to ${B.tag} --reason 'undo: WHY' --config ${configPath}`);
+    expect(await digestOf('rb-ok')).toBe(A.digest);
+    expect(r.stdout + r.stderr).not.toContain(gh.token);
+    expect(r.stdout + r.stderr).not.toContain(releng.accessToken);
+  }, 120_000);
+
+  it('a promote that fails: the fallback force-pushes the target revision on the GitHub emulator; exit 1, and says so', async () => {
+    const { A, B } = seeded.get('rb-fail')!;
+    // The registry refuses every manifest write (an outage of writes): the promote task fails.
+    proxy.add({ method: 'PUT', path: /\/v2\/mozilla\/releng-rb-fail\/manifests\//, fault: { kind: 'status', status: 503, body: '{"errors":[{"code":"UNAVAILABLE","message":"read-only"}]}' }, times: Infinity });
+    const branchBefore = repo.rev('refs/heads/production-rb-fail');
+    const r = await whileWorking(runCli(rollback('rb-fail', '--yes', '--fallback'), env()));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
+    expect(r.stderr).toMatch(/promote-rb-fail-production: (pending|running) -> failed\n/);
+    expect(r.stdout).toMatch(/promote-rb-fail-production failed: .*HTTP 503 UNAVAILABLE/);
+    expect(r.stdout).toContain('rollback did not complete\n');
+    expect(r.stdout).toContain(`fallback: the fallback force-pushed ${repo.commits[1]} to production-rb-fail (old head ${branchBefore}`);
+    expect(repo.rev('refs/heads/production-rb-fail')).toBe(repo.commits[1]);
+    expect(await digestOf('rb-fail')).toBe(B.digest);
+    expect(r.stdout).not.toContain('undo:');
+    void A;
+  }, 120_000);
+
+  it('a conflict: the tag moved before the promote task ran; exit 3, nothing force-pushed without --fallback', async () => {
+    const { B } = seeded.get('rb-conflict')!;
+    let moved = '';
+    const racing = new LocalTaskRunner(tc, {
+      env: { GITHUB_API_URL: gh.url, TC_PROMOTE_RETRY_BASE_MS: '1' },
+      beforeTask: async (_id, task) => {
+        // Someone deploys a new image between the plan and the promote task.
+        if (task.tags?.kind === 'promote' && !moved) moved = (await push('rb-conflict', repo.commits[4]!, ['production'], Date.now())).digest;
+      },
+    });
+    const command = runCli(rollback('rb-conflict', '--yes'), env());
+    let done = false;
+    void command.finally(() => (done = true));
+    while (!done) {
+      await racing.runUntilIdle();
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    const r = await command;
+    await racing.cleanup();
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
+    expect(r.stdout).toContain(`points at ${moved}, not ${B.digest} as planned: it moved since the plan; nothing was written`);
+    expect(r.stdout).toContain('rollback did not complete: something moved since the plan (conflict)');
+    expect(r.stdout).toContain('fallback: no fallback was allowed (--fallback): nothing was force-pushed');
+    expect(await digestOf('rb-conflict')).toBe(moved);
+    expect(repo.rev('refs/heads/production-rb-conflict')).toBe(repo.commits[3]);
+  }, 120_000);
+
+  it('a second rollback from the same state is refused by the Queue: exit 3, nothing created', async () => {
+    const first = await runCli(rollback('rb-dup', '--yes', '--no-wait'), env());
+    expect(first.code, first.stderr).toBe(0);
+    const before = tc.tasks.size;
+    const second = await runCli(rollback('rb-dup', '--yes', '--no-wait'), env());
+    expect(second.code).toBe(3);
+    expect(second.stderr).toMatch(/nothing was created: the Queue refused the task .*409 RequestConflict.*another promotion of this tag from the same digest was submitted first/s);
+    expect(tc.tasks.size).toBe(before);
+    await runner.runUntilIdle();
+  }, 120_000);
+
+  it('--no-wait returns once the tasks exist, and says where to follow', async () => {
+    const r = await runCli(rollback('rb-nowait', '--yes', '--no-wait'), env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`submitted 2 task\\(s\\): ${tc.rootUrl}/tasks/groups/\\S+\\n`));
+    expect(r.stdout).toMatch(/not following \(--no-wait\): watch \S+, or tc-promote status --script rb-nowait\nundo: tc-promote rollback rb-nowait/);
+    expect(r.stderr).not.toMatch(/-> /);
+    // Nothing ran yet; the tasks are the worker's now.
+    expect(await digestOf('rb-nowait')).toBe(seeded.get('rb-nowait')!.B.digest);
+    await runner.runUntilIdle();
+    expect(await digestOf('rb-nowait')).toBe(seeded.get('rb-nowait')!.A.digest);
+  }, 120_000);
+
+  it('--timeout: no worker takes the tasks; exit 1 naming what is still open, the tasks go on', async () => {
+    const started = Date.now();
+    const r = await runCli(rollback('rb-timeout', '--yes', '--timeout', '1s'), env());
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/not finished within 1s: promote-rb-timeout-production pending, fallback-rb-timeout-production unscheduled; the tasks go on: follow \S+\/tasks\/groups\//);
+    await runner.runUntilIdle();
+    expect(await digestOf('rb-timeout')).toBe(seeded.get('rb-timeout')!.A.digest);
+    // A timeout longer than the command deadline allows is refused before anything.
+    const long = await runCli(rollback('rb-timeout', '--yes', '--timeout', '2h'), env());
+    expect([long.code, long.stderr]).toEqual([2, expect.stringContaining('--timeout: 2h is longer than the command deadline allows (20m less 30s; TC_PROMOTE_COMMAND_TIMEOUT_MS raises it)')]);
+  }, 120_000);
+
+  it('without a terminal and without --yes: prints what would move, refuses (exit 2), creates nothing', async () => {
+    const groups = tasksOfGroup();
+    const creates = tc.callsOf('createTask').length;
+    const r = await runCli(rollback('rb-refuse'), env());
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(`  to    ${seeded.get('rb-refuse')!.A.tag}`);
+    expect(r.stderr).toContain('rollback: no terminal to confirm on; pass --yes to submit without asking (what would move is printed above); nothing was created');
+    expect(tc.callsOf('createTask').length).toBe(creates);
+    expect(tasksOfGroup()).toEqual(groups);
+  });
+});
+
+describe('plan lists the commits too', () => {
+  it('in the table and as commits in --json; a note when GitHub is not configured', async () => {
+    const { A, B } = seeded.get('rb-refuse')!;
+    const table = await runCli(['plan', 'rb-refuse', '--config', configPath], env());
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toContain(`  commits:   2 commit(s) undone:\n               ${repo.commits[3]!.slice(0, 12)} Commit 3 (Release Engineer)`);
+    const json = (await runCli(['plan', 'rb-refuse', '--config', configPath, '--json'], env())).json<{ commits: Record<string, unknown> }>();
+    expect(json.commits).toMatchObject({ state: 'listed', direction: 'undone', from: repo.commits[3], to: repo.commits[1], total: 2, compareUrl: `${gh.url}/mozilla-releng/scriptworker-scripts/compare/${repo.commits[1]}...${repo.commits[3]}` });
+    const offline = await runCli(['plan', 'rb-refuse', '--config', configPath, '--json']);
+    expect(offline.json<{ commits: { state: string; note: string } }>().commits).toMatchObject({ state: 'not-asked', note: expect.stringContaining('GITHUB_API_URL=https://api.github.com') });
+    void A;
+    void B;
+  });
+});
+
+describe('promote', () => {
+  it('promotes what dev runs to production, with the commits it deploys, and follows it to the end', async () => {
+    const devDigest = await digestOf('rb-promote', 'dev');
+    const r = await whileWorking(runCli(['promote', 'rb-promote', '--from-env', 'dev', '--config', configPath, '--reason', 'dev ran it for days', '--yes'], env()));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain('promote rb-promote production');
+    expect(r.stdout).toContain("        what dev runs now (--from-env)");
+    expect(r.stdout).toContain(`  2 commit(s) deployed:\n    ${repo.commits[5]!.slice(0, 12)} Commit 5 (Release Engineer)\n    ${repo.commits[4]!.slice(0, 12)} Commit 4 (Release Engineer)`);
+    expect(r.stdout).toContain('promote completed:');
+    expect(await digestOf('rb-promote')).toBe(devDigest);
+    // The undo of a promotion is a rollback to what ran before.
+    expect(r.stdout).toContain(`undo: tc-promote rollback rb-promote --env production --to ${seeded.get('rb-promote')!.B.tag}`);
+  }, 120_000);
+
+  it('promote needs --from-env, and rollback refuses it (each names the other)', async () => {
+    const promote = await runCli(['promote', 'rb-promote', '--config', configPath], env());
+    expect([promote.code, promote.stderr]).toEqual([2, expect.stringContaining('--from-env: missing; promote copies the image live in another environment (e.g. --from-env dev); to roll back, use tc-promote rollback')]);
+    const rollbackFromDev = await runCli(['rollback', 'rb-promote', '--from-env', 'dev', '--config', configPath], env());
+    expect([rollbackFromDev.code, rollbackFromDev.stderr]).toEqual([2, expect.stringContaining('use tc-promote promote --from-env dev')]);
+  });
+});
+
+describe('confirmation', () => {
+  async function onFakeTerminal(argv: string[], answer: boolean): Promise<CliResult & { asked: string[] }> {
+    let stdout = '';
+    let stderr = '';
+    const asked: string[] = [];
+    const code = await main(argv, {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env() },
+      isTty: true,
+      confirm: async (question) => {
+        // Everything that will move was printed before the question.
+        asked.push(`${stdout}\n${question}`);
+        return answer;
+      },
+    });
+    return { code, stdout, stderr, asked, json: () => JSON.parse(stdout) };
+  }
+
+  it('asks on a terminal after showing what will move; no creates nothing (exit 1), yes goes on', async () => {
+    const { A, B } = seeded.get('rb-confirm')!;
+    const creates = tc.callsOf('createTask').length;
+    const no = await onFakeTerminal(rollback('rb-confirm'), false);
+    expect(no.code).toBe(1);
+    expect(no.asked).toHaveLength(1);
+    expect(no.asked[0]).toContain(`${B.digest} -> ${A.digest}`);
+    expect(no.asked[0]).toContain('2 commit(s) undone');
+    expect(no.asked[0]!.endsWith('Roll back rb-confirm production as above? [y/N] ')).toBe(true);
+    expect(no.stdout).toContain('not confirmed; nothing was created');
+    expect(tc.callsOf('createTask').length).toBe(creates);
+    const yes = await whileWorking(onFakeTerminal(rollback('rb-confirm'), true));
+    expect(yes.code, yes.stdout + yes.stderr).toBe(0);
+    expect(await digestOf('rb-confirm')).toBe(A.digest);
+  }, 120_000);
+
+  it('on a real pseudo-terminal: the question is asked on the terminal, and "n" creates nothing', async (context) => {
+    if (spawnSync('python3', ['-c', 'import pty']).status !== 0) {
+      context.skip('python3 with pty is not available');
+      return;
+    }
+    const creates = tc.callsOf('createTask').length;
+    const program = `
+import os, pty, select, signal, sys, json, time
+argv, env = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(argv[0], argv, env)
+out = b''
+def read_until(done, seconds):
+    global out
+    deadline = time.time() + seconds
+    while not done() and time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        out += chunk
+    return True
+read_until(lambda: b'[y/N]' in out, 20)
+os.write(fd, b'n\\n')
+read_until(lambda: False, 20)
+try:
+    os.kill(pid, signal.SIGKILL)
+except ProcessLookupError:
+    pass
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(json.dumps({'code': os.waitstatus_to_exitcode(status), 'out': out.decode('utf8', 'replace')}))
+`;
+    const childEnv = { PATH: process.env.PATH!, HOME: process.env.HOME!, TERM: 'xterm', ...env() };
+    // Asynchronously: the emulators answering the child live in this process.
+    const ran = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('python3', ['-c', program, JSON.stringify([process.execPath, binPath, ...rollback('rb-pty')]), JSON.stringify(childEnv)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+    expect(ran.status, ran.stderr).toBe(0);
+    const { code, out } = JSON.parse(ran.stdout) as { code: number; out: string };
+    expect(code, out).toBe(1);
+    expect(out).toContain(`  to    ${seeded.get('rb-pty')!.A.tag}`);
+    expect(out).toContain('Roll back rb-pty production as above? [y/N] ');
+    expect(out).toContain('not confirmed; nothing was created');
+    expect(tc.callsOf('createTask').length).toBe(creates);
+    expect(await digestOf('rb-pty')).toBe(seeded.get('rb-pty')!.B.digest);
+  }, 120_000);
+});
