@@ -232,7 +232,7 @@ describe('submit at its command deadline', () => {
     const failed = await runCli(args, { ...tcEnv, TC_PROMOTE_COMMAND_TIMEOUT_MS: '3000' });
     expect(performance.now() - start).toBeLessThan(4_500);
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain('1 task(s) could not be created; 1 were:');
+    expect(failed.stderr).toContain('1 task(s) could not be created; 1 were (promote-signingscript-production), and submitting the same graph again completes it:');
     expect(failed.stderr).toMatch(/fallback-signingscript-production \(\S+\): given up on: the command deadline of 3000 ms passed \(TC_PROMOTE_COMMAND_TIMEOUT_MS\); it may have been created \(submitting again is safe\)/);
     expect(failed.stderr).not.toContain('did not finish');
     tcProxy.clear();
