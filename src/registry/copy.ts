@@ -201,6 +201,13 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
       await sleep(Math.min(8_000, (client.retry.baseDelayMs ?? 250) * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
     }
     if (put.failed) {
+      // The write did not land and the tag holds another image than the one read before it: a
+      // racer moved it meanwhile. That is the compare-and-swap's refusal, not a remote failure.
+      if (put.readBack !== undefined && put.readBack !== previous && put.readBack !== manifest.digest && (options.expectCurrent !== undefined || options.neverRewrite)) {
+        throw new ConflictError(
+          `${where} points at ${put.readBack ?? 'nothing'}, not ${previous ?? 'nothing'} as read before this write (which failed: ${put.failed.message}): another promotion moved it meanwhile; nothing was written${archive ? `, the archive tag ${archive.tag} included` : ''}; look at what it points at now (tc-promote history) and plan again`,
+        );
+      }
       const state =
         put.readBack === undefined
           ? `reading it back failed too, so ${where} points at either ${previous ?? 'nothing'} (nothing moved) or ${manifest.digest} (the write landed); run the same command again: it finishes the step or changes nothing`
