@@ -65,6 +65,8 @@ export async function benchCopy(): Promise<void> {
   ];
   const promotion: (string | number)[][] = [];
   const floors: (string | number)[][] = [];
+  // Archive tags dated one second apart going back from the start: unique however long a run takes.
+  const stampBase = Date.now();
   let stampOffset = 0;
   try {
     for (const layers of layerCounts) {
@@ -86,7 +88,7 @@ export async function benchCopy(): Promise<void> {
             const tag = tool === 'full' || tool === 'pipeline' ? 'production' : 'staging';
             const next = other(tag);
             const src = `${net.host}/${repo}@${next.digest}`;
-            const archive = archiveTag('production', new Date(Date.now() - ++stampOffset * 1000), next.commit);
+            const archive = archiveTag('production', new Date(stampBase - ++stampOffset * 1000), next.commit);
             await reg.accessLog();
             reg.clearAccessLog();
             net.proxy?.clear();
