@@ -108,7 +108,8 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
 
   const { queue } = await createClients(connection, { retries: 3 });
   const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
-  const result = await submitGraph(queue, graph, { concurrency: defaultConcurrency, onCreated: (t) => io.stderr(`created ${t.label} ${t.taskId}\n`) });
+  // A Ctrl-C while creating: no create starts after it, and the error lists what was created and what not.
+  const result = await submitGraph(queue, graph, { concurrency: defaultConcurrency, onCreated: (t) => io.stderr(`created ${t.label} ${t.taskId}\n`), ...(io.signal && { signal: io.signal }) });
   if (!values.json) io.stdout(`submitted ${result.created.length} task(s): ${url}\n`);
   if (values['no-wait']) {
     if (values.json) printJson(io, { outcome: 'submitted', plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: result.created, undo: undoCommands(next, mode) });
@@ -125,7 +126,7 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
     onChange: (change) => io.stderr(stateLine(change, started)),
     onPollError: (message) => io.stderr(`note: ${message}; polling again\n`),
   });
-  const records = await readRecords(queue, graph.tasks, outcome);
+  const records = outcome.stopped === undefined ? await readRecords(queue, graph.tasks, outcome) : new Map<string, Record<string, unknown>>();
   const report = judge(plan, graph, outcome, records, next, mode, connection.rootUrl, timeoutMs);
   if (values.json) {
     printJson(io, { outcome: report.outcome, plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: graph.tasks.map((t) => ({ label: t.label, taskId: t.taskId, state: outcome.states.get(t.taskId) ?? null, record: records.get(t.taskId) ?? null })), record: report.record, undo: undoCommands(next, mode) });
@@ -205,7 +206,7 @@ async function readRecords(queue: Awaited<ReturnType<typeof createClients>>['que
 }
 
 interface Report {
-  outcome: 'completed' | 'failed' | 'conflict' | 'timeout';
+  outcome: 'completed' | 'failed' | 'conflict' | 'timeout' | 'stopped';
   exitCode: number;
   record: Record<string, unknown> | null;
   text: string;
@@ -226,6 +227,13 @@ function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map
   const of = (kind: string): GraphTask[] => graph.tasks.filter((t) => t.kind === kind);
   const main = graph.tasks.filter((t) => t.kind !== 'fallback');
   const promoteRecord = of('promote').map((t) => records.get(t.taskId)).find((r) => r !== undefined) ?? records.get(main[0]?.taskId ?? '') ?? null;
+  if (!outcome.settled && outcome.stopped !== undefined) {
+    // Ctrl-C (or the command deadline) while following: the tasks exist and go on; nothing was cancelled.
+    const seen = graph.tasks.map((t) => `${t.label} ${state(t) ?? 'unknown'}`).join(', ');
+    lines.push(`stopped: ${outcome.stopped}, while following the task group: the ${graph.tasks.length} task(s) were created and go on in Taskcluster (${seen}); nothing was cancelled: follow ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);
+    lines.push(`if it completes, undo: ${undoCommands(next, mode)[0] ?? 'see tc-promote plan'}`);
+    return { outcome: 'stopped', exitCode: ExitCode.operational, record: promoteRecord, text: `${lines.join('\n')}\n` };
+  }
   if (!outcome.settled) {
     const open = graph.tasks.filter((t) => !['completed', 'failed', 'exception', 'blocked'].includes(state(t) ?? 'unscheduled'));
     lines.push(`not finished within ${formatDuration(timeoutMs / 1000)}: ${open.map((t) => `${t.label} ${state(t) ?? 'unknown'}`).join(', ')}; the tasks go on: follow ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);

@@ -51,6 +51,8 @@ export interface FollowResult {
   blocked: Set<string>;
   settled: boolean;
   polls: number;
+  /** Why following stopped before every task resolved, when `signal` stopped it (Ctrl-C, the command deadline). */
+  stopped?: string;
 }
 
 const resolved = new Set<TaskState>(['completed', 'failed', 'exception']);
@@ -60,7 +62,21 @@ export async function followTaskGroup(queue: TaskGroupLister, taskGroupId: strin
   const first = options.intervalMs ?? 2_000;
   const longest = Math.max(first, options.maxIntervalMs ?? 15_000);
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const signal = options.signal;
+  // The wait between two polls ends at the stop too: a Ctrl-C is answered at once, not after up to 15 s.
+  const sleep =
+    options.sleep ??
+    ((ms: number) =>
+      new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+      }));
+  const stoppedBy = (): string => (signal?.reason instanceof Error ? signal.reason.message : 'the command was stopped');
   const deadline = now() + options.timeoutMs;
   const known = new Map<string, TaskState>();
   const blocked = new Set<string>();
@@ -92,10 +108,12 @@ export async function followTaskGroup(queue: TaskGroupLister, taskGroupId: strin
     }
     const settled = tasks.every((t) => blocked.has(t.taskId) || resolved.has(known.get(t.taskId) ?? 'unscheduled'));
     if (settled) return { states: known, blocked, settled: true, polls };
+    if (signal?.aborted) return { states: known, blocked, settled: false, polls, stopped: stoppedBy() };
     const left = deadline - now();
-    if (left <= 0 || options.signal?.aborted) return { states: known, blocked, settled: false, polls };
+    if (left <= 0) return { states: known, blocked, settled: false, polls };
     interval = changed ? first : Math.min(longest, Math.round(interval * 1.5));
     await sleep(Math.min(interval, left));
+    if (signal?.aborted) return { states: known, blocked, settled: false, polls, stopped: stoppedBy() };
   }
 }
 

@@ -1,0 +1,129 @@
+// `tc-promote rollback` attacked as a release engineer at 3 a.m. uses it: Ctrl-C while it
+// follows the task group (a real process, the Taskcluster emulator answering from this one),
+// --json on a terminal (the question must come after what will move, on stderr), and the
+// undo it prints, run as printed. The real registry, the GitHub emulator over a real git
+// repository, the local task runner for the tasks.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { loadConfig } from '../../src/config/load.js';
+import { layerOf, pushImage } from '../../src/drill/images.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { binPath, runCli, type CliResult } from '../support/cli.js';
+import { submitterScopes } from '../support/clients.js';
+import { headManifest } from '../support/fixtures.js';
+import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
+import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
+import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { LocalTaskRunner } from '../support/task-runner.js';
+import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+
+const scripts = ['ri-sigint', 'ri-json', 'ri-undo'];
+
+let reg: RunningRegistry;
+let tc: TaskclusterEmulator;
+let repo: GitFixture;
+let gh: GitHubEmulator;
+let runner: LocalTaskRunner;
+let configPath: string;
+let client: RegistryClient;
+let releng: { clientId: string; accessToken: string };
+const seeded = new Map<string, { A: { tag: string; digest: string }; B: { tag: string; digest: string } }>();
+
+const day = 86_400_000;
+const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+const base = layerOf([{ path: 'app/README', content: Buffer.from('rollback interrupt test base\n'), mtime: 0 }]);
+
+beforeAll(async () => {
+  reg = await startRegistry({ auth: 'anonymous' });
+  client = new RegistryClient({ plainHttpHosts: new Set([reg.host]) });
+  repo = createGitFixture({ scripts, commits: 6, productionAt: 3 });
+  gh = await startGitHubEmulator({ gitDir: repo.gitDir, repository: 'mozilla-releng/scriptworker-scripts' });
+  const config = loadConfig();
+  const moved = JSON.parse(JSON.stringify({ ...config, scripts: [...config.scripts, ...scripts] }).replaceAll('"docker.io"', JSON.stringify(reg.host)));
+  configPath = path.join(makeTempDir('rollback-interrupt-config-'), 'tc-promote.yml');
+  writeFileSync(configPath, JSON.stringify(moved, null, 2));
+  const now = Date.now();
+  for (const script of scripts) {
+    const push = (commit: string, tags: string[], createdMs: number) =>
+      pushImage(client, { registry: reg.host, repository: `mozilla/releng-${script}` }, base, { commit, createdMs, source: 'https://github.com/mozilla-releng/scriptworker-scripts', build: `${script} ${commit} ${createdMs}` }, tags);
+    const A = { tag: `production-${stamp(now - 30 * day)}-${repo.commits[1]}`, digest: '' };
+    const B = { tag: `production-${stamp(now - 2 * day)}-${repo.commits[3]}`, digest: '' };
+    A.digest = (await push(repo.commits[1]!, ['production', A.tag], now - 30 * day)).digest;
+    B.digest = (await push(repo.commits[3]!, ['production', B.tag], now - 2 * day)).digest;
+    seeded.set(script, { A, B });
+  }
+  tc = await startTaskclusterEmulator();
+  releng = tc.addClient('releng-oncall', submitterScopes(loadConfig(configPath)));
+  tc.setSecret('project/releng/scriptworker-scripts/deploy', { github_token: gh.token });
+  runner = new LocalTaskRunner(tc, { env: { GITHUB_API_URL: gh.url, TC_PROMOTE_RETRY_BASE_MS: '1' } });
+}, 120_000);
+
+afterAll(async () => {
+  await runner?.cleanup();
+  await tc?.close();
+  await reg?.stop();
+  await gh?.stop();
+  repo?.cleanup();
+});
+
+const env = (extra: Record<string, string> = {}) => ({
+  TASKCLUSTER_ROOT_URL: tc.rootUrl,
+  TASKCLUSTER_CLIENT_ID: releng.clientId,
+  TASKCLUSTER_ACCESS_TOKEN: releng.accessToken,
+  GITHUB_API_URL: gh.url,
+  GITHUB_TOKEN: gh.token,
+  TC_PROMOTE_RETRY_BASE_MS: '1',
+  ...extra,
+});
+
+const rollback = (script: string, ...args: string[]) => ['rollback', script, '--config', configPath, '--reason', `roll ${script} back`, ...args];
+const digestOf = async (script: string, tag = 'production') => (await headManifest(reg, `mozilla/releng-${script}`, tag))?.digest;
+
+/** Run the command while the local task runner runs whatever the graph makes pending. */
+async function whileWorking<T>(command: Promise<T>): Promise<T> {
+  let done = false;
+  const finished = command.finally(() => (done = true));
+  while (!done) {
+    await runner.runUntilIdle();
+    await Promise.race([finished.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 15))]);
+  }
+  return finished;
+}
+
+describe('Ctrl-C while rollback follows the task group', () => {
+  it('stops at once and says what was done (the tasks exist and go on, where to follow them) and what was not', async () => {
+    const child = spawn(process.execPath, [binPath, ...rollback('ri-sigint', '--yes')], {
+      // The default poll interval: a Ctrl-C lands while the command waits between two polls.
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const deadline = performance.now() + 30_000;
+    // Followed: the first poll saw the tasks (no worker takes them here).
+    while (!/promote-ri-sigint-production: pending/.test(stderr) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(stderr).toContain('promote-ri-sigint-production: pending');
+    await new Promise((r) => setTimeout(r, 200));
+    const sent = performance.now();
+    child.kill('SIGINT');
+    const code = await closed;
+    expect(performance.now() - sent).toBeLessThan(1_500);
+    // Exit 1: the command said where it stopped (README, "Limits": 130 only when it could not).
+    expect(code, `${stdout}\n${stderr}`).toBe(1);
+    const group = /submitted 2 task\(s\): (\S+)/.exec(stdout)?.[1];
+    expect(group).toBeDefined();
+    expect(stdout).not.toContain('not finished within');
+    expect(stderr).not.toContain('before it could say where it stopped');
+    expect(stdout).toContain(`stopped: SIGINT received, while following the task group: the 2 task(s) were created and go on in Taskcluster (promote-ri-sigint-production pending, fallback-ri-sigint-production unscheduled); nothing was cancelled: follow ${group}\n`);
+    expect(stdout).toContain(`if it completes, undo: tc-promote rollback ri-sigint --env production --to ${seeded.get('ri-sigint')!.B.tag} --reason 'undo: WHY' --config ${configPath}`);
+    // The tasks do go on: a worker takes them, and production moves.
+    await runner.runUntilIdle();
+    expect(await digestOf('ri-sigint')).toBe(seeded.get('ri-sigint')!.A.digest);
+  }, 60_000);
+});
