@@ -20,7 +20,7 @@ import { makeTempDir, startRegistry, type RunningRegistry } from '../support/reg
 import { LocalTaskRunner } from '../support/task-runner.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
-const scripts = ['ri-sigint', 'ri-json', 'ri-undo'];
+const scripts = ['ri-sigint', 'ri-create', 'ri-json', 'ri-undo'];
 
 let reg: RunningRegistry;
 let tc: TaskclusterEmulator;
@@ -92,6 +92,44 @@ async function whileWorking<T>(command: Promise<T>): Promise<T> {
   }
   return finished;
 }
+
+/** Start the command as a real process (the emulators answer from this one). */
+function startProcess(argv: string[], extra: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [binPath, ...argv], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env(), ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d));
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d));
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const until = async (done: () => boolean, ms = 30_000): Promise<void> => {
+    const deadline = performance.now() + ms;
+    while (!done() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  };
+  return { child, out, closed, until };
+}
+
+describe('Ctrl-C while rollback creates the tasks', () => {
+  it('stops creating: what exists and what was not sent are named, the Queue is not blamed; exit 1', async () => {
+    const run = startProcess(rollback('ri-create', '--yes'));
+    // What will move is printed just before the first create: from then on the Queue answers slowly.
+    await run.until(() => run.out.stdout.includes('commit(s) undone'));
+    tc.latencyMs = 5_000;
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const sent = performance.now();
+      run.child.kill('SIGINT');
+      const code = await run.closed;
+      expect(performance.now() - sent).toBeLessThan(2_500);
+      expect(code, `${run.out.stdout}\n${run.out.stderr}`).toBe(1);
+      expect(run.out.stderr).not.toContain('before it could say where it stopped');
+      expect(run.out.stderr).not.toContain('the Queue refused');
+      expect(run.out.stderr).toContain('tc-promote rollback: error: stopped: SIGINT received, while creating the tasks: none is known to exist, 1 given up on or not sent; submitting the same graph again completes it:\n');
+      expect(run.out.stderr).toMatch(/promote-ri-create-production \(\S+\): given up on: SIGINT received; it may have been created \(submitting again is safe\)/);
+      expect(run.out.stderr).toMatch(/fallback-ri-create-production \(\S+\), after promote-ri-create-production/);
+    } finally {
+      tc.latencyMs = 0;
+    }
+  }, 60_000);
+});
 
 describe('Ctrl-C while rollback follows the task group', () => {
   it('stops at once and says what was done (the tasks exist and go on, where to follow them) and what was not', async () => {
