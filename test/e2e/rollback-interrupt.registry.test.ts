@@ -165,3 +165,43 @@ describe('Ctrl-C while rollback follows the task group', () => {
     expect(await digestOf('ri-sigint')).toBe(seeded.get('ri-sigint')!.A.digest);
   }, 60_000);
 });
+
+describe('--json on a terminal', () => {
+  it('asks only after what will move was shown (on stderr: stdout stays one JSON document); no creates nothing', async () => {
+    const { A, B } = seeded.get('ri-json')!;
+    let stdout = '';
+    let stderr = '';
+    const asked: string[] = [];
+    const creates = tc.callsOf('createTask').length;
+    const code = await main(rollback('ri-json', '--json'), {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env() },
+      isTty: true,
+      confirm: async (question) => {
+        asked.push(`${stderr}${question}`);
+        return false;
+      },
+    });
+    expect(code).toBe(1);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toContain(`rollback ri-json production`);
+    expect(asked[0]).toContain(`${B.digest} -> ${A.digest}`);
+    expect(asked[0]).toContain('2 commit(s) undone');
+    expect(tc.callsOf('createTask').length).toBe(creates);
+    // stdout is JSON only: what the command decided.
+    expect(JSON.parse(stdout)).toMatchObject({ outcome: 'not-confirmed', taskGroupId: null });
+  });
+
+  it('without a terminal: the JSON error does not point at a summary --json did not print', async () => {
+    const creates = tc.callsOf('createTask').length;
+    const r = await runCli(rollback('ri-json', '--json'), env());
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const { error } = JSON.parse(r.stderr) as { error: { code: string; message: string } };
+    expect(error.code).toBe('usage');
+    expect(error.message).toContain('no terminal to confirm on; pass --yes');
+    expect(error.message).not.toContain('printed above');
+    expect(tc.callsOf('createTask').length).toBe(creates);
+  });
+});
