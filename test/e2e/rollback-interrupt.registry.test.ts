@@ -11,7 +11,7 @@ import { main } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/load.js';
 import { layerOf, pushImage } from '../../src/drill/images.js';
 import { RegistryClient } from '../../src/registry/client.js';
-import { binPath, runCli, type CliResult } from '../support/cli.js';
+import { binPath, runCli } from '../support/cli.js';
 import { submitterScopes } from '../support/clients.js';
 import { headManifest } from '../support/fixtures.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
@@ -204,4 +204,24 @@ describe('--json on a terminal', () => {
     expect(error.message).not.toContain('printed above');
     expect(tc.callsOf('createTask').length).toBe(creates);
   });
+});
+
+describe('the undo rollback prints', () => {
+  it('run as printed, puts back what was live, and the history after says so', async () => {
+    const { A, B } = seeded.get('ri-undo')!;
+    const r = await whileWorking(runCli(rollback('ri-undo', '--yes', '--fallback'), { ...env(), TC_PROMOTE_POLL_INTERVAL_MS: '20' }));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(await digestOf('ri-undo')).toBe(A.digest);
+    const undo = /^undo: (tc-promote .*)$/m.exec(r.stdout)?.[1];
+    expect(undo).toBeDefined();
+    // The words as a shell would split them (single quotes only, as the CLI prints them).
+    const words = [...undo!.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+    expect(words[0]).toBe('tc-promote');
+    const back = await whileWorking(runCli([...words.slice(1), '--yes'], { ...env(), TC_PROMOTE_POLL_INTERVAL_MS: '20' }));
+    expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
+    expect(await digestOf('ri-undo')).toBe(B.digest);
+    const history = await runCli(['history', 'ri-undo', '--config', configPath, '--json', '--no-records']);
+    expect(history.code, history.stderr).toBe(0);
+    expect(history.stdout).toContain(B.digest);
+  }, 120_000);
 });
