@@ -20,7 +20,7 @@ import { nextSteps, type NextSteps } from './plan.js';
 
 export type PromotionMode = 'rollback' | 'promote';
 
-export const followOptionsHelp = `  --yes            do not ask: submit after printing what will move (needed without a terminal)
+export const followOptionsHelp = `  -y, --yes        do not ask: submit after printing what will move (needed without a terminal)
   --no-wait        return once the tasks are created (the task group's URL says where to follow)
   --timeout D      how long to follow the task group (default 15m; 90s, 30m, 1h…): past it, exit 1
                    and the tasks go on (TC_PROMOTE_POLL_INTERVAL_MS: the first poll interval,
