@@ -14,7 +14,7 @@ vi.mock('../../src/util/builtins.js', async (original) => {
   return { ...actual, util: { ...actual.util, parseArgs } };
 });
 
-const { commands } = await import('../../src/cli/main.js');
+const { commands, usage } = await import('../../src/cli/main.js');
 const { flagsOf } = await import('../../src/cli/help-flags.js');
 
 describe('--help and the flags accepted', () => {
@@ -25,5 +25,28 @@ describe('--help and the flags accepted', () => {
     expect(seen.options, `${name} parsed no flags`).toBeDefined();
     const accepted = Object.entries(seen.options!).flatMap(([flag, spec]) => [`--${flag}`, ...(spec.short ? [`-${spec.short}`] : [])]);
     expect(flagsOf(command.help).sort()).toEqual(accepted.sort());
+  });
+});
+
+describe('help.json cannot go stale', () => {
+  it('tc-promote --help (the list of commands) comes from help.json only while main.js is the one it was written from', async () => {
+    const { readFileSync, statSync, utimesSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const dist = fileURLToPath(new URL('../../dist/cli/', import.meta.url));
+    const { fastOutput } = (await import(`${dist}help-fast.js`)) as { fastOutput: (argv: string[]) => string | undefined };
+    const built = JSON.parse(readFileSync(`${dist}help.json`, 'utf8')) as { usage: string };
+    expect(built.usage).toBe(usage());
+    expect(fastOutput(['--help'])).toBe(built.usage);
+    // main.js rebuilt since (npx tsc without scripts/write-schemas.js): its own usage() is asked.
+    const file = `${dist}main.js`;
+    const before = statSync(file);
+    try {
+      utimesSync(file, before.atime, new Date(before.mtimeMs + 5000));
+      expect(fastOutput(['--help'])).toBeUndefined();
+      expect(fastOutput(['help'])).toBeUndefined();
+    } finally {
+      utimesSync(file, before.atimeMs / 1000, before.mtimeMs / 1000);
+    }
+    expect(fastOutput(['--help'])).toBe(built.usage);
   });
 });
