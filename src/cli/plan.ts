@@ -112,7 +112,7 @@ export interface NextSteps {
 
 const now = '$(date -u +%Y%m%d%H%M%S)';
 
-function shellQuote(text: string): string {
+export function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
