@@ -56,7 +56,12 @@ export function errorJson(error: unknown, exit: number): { error: { code: string
   const message = error instanceof Error ? error.message : String(error);
   const code = error instanceof PromoteError ? ({ 1: 'operational', 2: 'usage', 3: 'conflict', 4: 'not-found' } as Record<number, string>)[error.exitCode] ?? 'error' : 'internal';
   // Messages name their field first: "--limit: …", "TC_PROMOTE_NOW: …", "<dst>: …", "github.repository: …".
-  const named = /^(--?[a-z][a-z0-9-]*|[A-Z][A-Z0-9_]{2,}|<[a-z]+>|[a-z][\w-]*(?:\.[\w-]+)+|[a-z][a-z-]*)(?=:\s)/.exec(message)?.[1] ?? null;
+  // node:util's parse errors quote the flag ("Unknown option '--limt'"); "A and B: not set" names A first.
+  const named =
+    /^(--?[a-z][a-z0-9-]*|[A-Z][A-Z0-9_]{2,}|<[a-z]+>|[a-z][\w-]*(?:\.[\w-]+)+|[a-z][a-z-]*)(?=:\s)/.exec(message)?.[1] ??
+    /^(?:Unknown option|Option) '(--?[a-zA-Z][\w-]*)/.exec(message)?.[1] ??
+    /^([A-Z][A-Z0-9_]{2,})(?= and [A-Z][A-Z0-9_]{2,}: )/.exec(message)?.[1] ??
+    null;
   // "history: takes one script" names the command, not a field.
   const field = named !== null && Object.hasOwn(commands, named) ? null : named;
   return { error: { code, exit, field, message } };

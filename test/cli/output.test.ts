@@ -87,6 +87,11 @@ describe('JSON errors with --json', () => {
     expect(JSON.parse(command.stderr).error).toMatchObject({ code: 'usage', exit: 2, message: expect.stringContaining('did you mean history?') });
     const script = await runCli(['plan', 'nosuchscript', '--json']);
     expect(JSON.parse(script.stderr).error).toMatchObject({ field: 'script' });
+    // The field an unknown flag names is that flag; the Taskcluster variables a rollback needs are named.
+    const flag = await runCli(['history', 'signingscript', '--limt', '3', '--json']);
+    expect(JSON.parse(flag.stderr).error).toMatchObject({ code: 'usage', exit: 2, field: '--limt', message: expect.stringContaining('did you mean --limit?') });
+    const credentials = await runCli(['rollback', 'signingscript', '--json']);
+    expect(JSON.parse(credentials.stderr).error).toMatchObject({ code: 'usage', exit: 2, field: 'TASKCLUSTER_CLIENT_ID' });
   });
 
   it('never carries a credential', async () => {
