@@ -101,11 +101,14 @@ export function defaultIo(): Io {
 async function confirmOnTerminal(question: string): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  // Ctrl-C at the prompt is a no.
-  const answered = new Promise<string>((resolve) => rl.once('SIGINT', () => resolve('')));
+  // Ctrl-C at the prompt is a no (and so is Ctrl-D, below).
+  const answered = new Promise<null>((resolve) => rl.once('SIGINT', () => resolve(null)));
   try {
-    const answer = await Promise.race([rl.question(question), answered]);
-    return /^(y|yes)$/i.test(answer.trim());
+    // Ctrl-D (end of input) rejects the question: a no as well.
+    const answer = await Promise.race([rl.question(question).catch(() => null), answered]);
+    // Neither key ends the line the question is on.
+    if (answer === null) process.stderr.write('\n');
+    return answer !== null && /^(y|yes)$/i.test(answer.trim());
   } finally {
     rl.close();
   }
