@@ -240,6 +240,7 @@ function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map
   if (!outcome.settled) {
     const open = graph.tasks.filter((t) => !['completed', 'failed', 'exception', 'blocked'].includes(state(t) ?? 'unscheduled'));
     lines.push(`not finished within ${formatDuration(timeoutMs / 1000)}: ${open.map((t) => `${t.label} ${state(t) ?? 'unknown'}`).join(', ')}; the tasks go on: follow ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);
+    lines.push(`if it completes, undo: ${undoCommands(next, mode)[0] ?? 'see tc-promote plan'}`);
     return { outcome: 'timeout', exitCode: ExitCode.operational, record: promoteRecord, text: `${lines.join('\n')}\n` };
   }
   const failedMain = main.filter((t) => state(t) !== 'completed');

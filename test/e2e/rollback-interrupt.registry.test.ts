@@ -20,7 +20,7 @@ import { makeTempDir, startRegistry, type RunningRegistry } from '../support/reg
 import { LocalTaskRunner } from '../support/task-runner.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
-const scripts = ['ri-sigint', 'ri-create', 'ri-json', 'ri-undo', 'ri-eof'];
+const scripts = ['ri-sigint', 'ri-create', 'ri-json', 'ri-undo', 'ri-eof', 'ri-timeout'];
 
 let reg: RunningRegistry;
 let tc: TaskclusterEmulator;
@@ -277,5 +277,16 @@ sys.stdout.write(json.dumps({'code': os.waitstatus_to_exitcode(status), 'out': o
     expect(code, out).toBe(1);
     expect(tc.callsOf('createTask').length).toBe(creates);
     expect(await digestOf('ri-eof')).toBe(seeded.get('ri-eof')!.B.digest);
+  }, 60_000);
+});
+
+describe('--timeout', () => {
+  it('past it, says what is open, where to follow, and the undo to run if it completes', async () => {
+    const r = await runCli(rollback('ri-timeout', '--yes', '--timeout', '1s'), { ...env(), TC_PROMOTE_POLL_INTERVAL_MS: '50' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/not finished within 1s: promote-ri-timeout-production pending, fallback-ri-timeout-production unscheduled; the tasks go on: follow \S+\n/);
+    expect(r.stdout).toContain(`if it completes, undo: tc-promote rollback ri-timeout --env production --to ${seeded.get('ri-timeout')!.B.tag} --reason 'undo: WHY' --config ${configPath}\n`);
+    await runner.runUntilIdle();
+    expect(await digestOf('ri-timeout')).toBe(seeded.get('ri-timeout')!.A.digest);
   }, 60_000);
 });
