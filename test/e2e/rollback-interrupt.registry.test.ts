@@ -20,7 +20,7 @@ import { makeTempDir, startRegistry, type RunningRegistry } from '../support/reg
 import { LocalTaskRunner } from '../support/task-runner.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
-const scripts = ['ri-sigint', 'ri-create', 'ri-json', 'ri-undo', 'ri-eof', 'ri-timeout'];
+const scripts = ['ri-sigint', 'ri-create', 'ri-json', 'ri-undo', 'ri-eof', 'ri-timeout', 'ri-rebuild'];
 
 let reg: RunningRegistry;
 let tc: TaskclusterEmulator;
@@ -112,7 +112,8 @@ describe('Ctrl-C while rollback creates the tasks', () => {
     const run = startProcess(rollback('ri-create', '--yes'));
     // What will move is printed just before the first create: from then on the Queue answers slowly.
     await run.until(() => run.out.stdout.includes('commit(s) undone'));
-    tc.latencyMs = 5_000;
+    tc.latencyMs = 3_000;
+    const creates = tc.callsOf('createTask').length;
     try {
       await new Promise((r) => setTimeout(r, 300));
       const sent = performance.now();
@@ -128,6 +129,10 @@ describe('Ctrl-C while rollback creates the tasks', () => {
     } finally {
       tc.latencyMs = 0;
     }
+    // The create given up on lands when the slow Queue answers it ("it may have been created"); the fallback was never sent.
+    await run.until(() => tc.callsOf('createTask').length > creates, 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(tc.callsOf('createTask').length).toBe(creates + 1);
   }, 60_000);
 });
 
@@ -196,7 +201,7 @@ describe('--json on a terminal', () => {
   it('without a terminal: the JSON error does not point at a summary --json did not print', async () => {
     const creates = tc.callsOf('createTask').length;
     const r = await runCli(rollback('ri-json', '--json'), env());
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe('');
     const { error } = JSON.parse(r.stderr) as { error: { code: string; message: string } };
     expect(error.code).toBe('usage');
@@ -289,4 +294,23 @@ describe('--timeout', () => {
     await runner.runUntilIdle();
     expect(await digestOf('ri-timeout')).toBe(seeded.get('ri-timeout')!.A.digest);
   }, 60_000);
+});
+
+describe('the undo of a rebuild', () => {
+  it('leads with putting the deploy branch back (a retag undo before the rebuilt image is deployed does nothing, and the pipeline deploys it anyway)', async () => {
+    const before = repo.rev('refs/heads/production-ri-rebuild');
+    expect(before).toBe(repo.commits[3]);
+    const r = await whileWorking(runCli(rollback('ri-rebuild', '--yes', '--route', 'rebuild'), { ...env(), TC_PROMOTE_POLL_INTERVAL_MS: '20' }));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(repo.rev('refs/heads/production-ri-rebuild')).toBe(repo.commits[1]);
+    // The undo, run as printed, at once (the pipeline has not rebuilt anything yet): the branch goes back.
+    const undo = /^undo: (tc-promote [^#\n]*?)\s*(?:#.*)?$/m.exec(r.stdout)?.[1];
+    expect(undo, r.stdout).toBeDefined();
+    const words = [...undo!.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+    const back = await whileWorking(runCli([...words.slice(1), ...(words[1] === 'rollback' ? ['--yes'] : [])], { ...env(), TC_PROMOTE_POLL_INTERVAL_MS: '20' }));
+    expect(back.code, `${undo}\n${back.stdout}\n${back.stderr}`).toBe(0);
+    expect(repo.rev('refs/heads/production-ri-rebuild'), `${undo}\n${back.stdout}`).toBe(before);
+    // The retag that puts the image back comes after, said as such.
+    expect(r.stdout).toMatch(/^ {6}tc-promote rollback ri-rebuild --env production --to \S+ --reason 'undo: WHY' --config \S+ {3}# once the rebuilt image is deployed/m);
+  }, 120_000);
 });

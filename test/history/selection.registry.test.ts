@@ -223,8 +223,8 @@ describe('plan explains itself and says what to run next', () => {
     expect(p.next.undo).toHaveLength(2);
     const rebuild = await plan('--route', 'rebuild');
     expect(rebuild.next.byHand).toEqual([`tc-promote force-push --branch production-signingscript --revision ${rev.r11}`]);
-    // Without the branch head read at plan time, the undo still says how to put the branch back.
-    expect(rebuild.next.undo[1]).toBe(
+    // Without the branch head read at plan time, the undo still says how to put the branch back, first.
+    expect(rebuild.next.undo[0]).toBe(
       `# the branch back where it was: tc-promote force-push --branch production-signingscript --revision <old head> --expect ${rev.r11} (the force-push prints the old head and keeps it as the branch tc-promote-backup/production-signingscript/<YYYYMMDDHHMMSS>-<old head>)`,
     );
   });
