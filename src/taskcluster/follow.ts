@@ -87,7 +87,10 @@ export async function followTaskGroup(queue: TaskGroupLister, taskGroupId: strin
     polls++;
     let changed = false;
     try {
-      const seen = await listStates(queue, taskGroupId, ours);
+      const listed = listStates(queue, taskGroupId, ours);
+      // A poll the Queue does not answer does not hold up a stop (Ctrl-C): what was seen so far is reported.
+      const seen = signal ? await untilAborted(listed, signal) : await listed;
+      if (seen === undefined) return { states: known, blocked, settled: false, polls, stopped: stoppedBy() };
       for (const task of tasks) {
         const state = seen.get(task.taskId);
         if (state === undefined || known.get(task.taskId) === state) continue;
@@ -133,4 +136,23 @@ async function listStates(queue: TaskGroupLister, taskGroupId: string, ours: Rea
     if (!continuationToken || found.size === ours.size) break;
   }
   return found;
+}
+
+/** `work`'s value, or undefined as soon as `signal` aborts (the work is left to finish on its own). */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return undefined;
+  }
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
 }

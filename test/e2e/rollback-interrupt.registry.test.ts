@@ -20,7 +20,7 @@ import { makeTempDir, startRegistry, type RunningRegistry } from '../support/reg
 import { LocalTaskRunner } from '../support/task-runner.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
-const scripts = ['ri-sigint', 'ri-create', 'ri-json', 'ri-undo', 'ri-eof', 'ri-timeout', 'ri-rebuild'];
+const scripts = ['ri-sigint', 'ri-create', 'ri-json', 'ri-undo', 'ri-eof', 'ri-timeout', 'ri-rebuild', 'ri-slowpoll'];
 
 let reg: RunningRegistry;
 let tc: TaskclusterEmulator;
@@ -168,6 +168,28 @@ describe('Ctrl-C while rollback follows the task group', () => {
     // The tasks do go on: a worker takes them, and production moves.
     await runner.runUntilIdle();
     expect(await digestOf('ri-sigint')).toBe(seeded.get('ri-sigint')!.A.digest);
+  }, 60_000);
+});
+
+describe('Ctrl-C while a poll of the task group is unanswered', () => {
+  it('does not wait for the Queue: it says where it stopped at once', async () => {
+    const run = startProcess(rollback('ri-slowpoll', '--yes'), { TC_PROMOTE_POLL_INTERVAL_MS: '50' });
+    await run.until(() => /promote-ri-slowpoll-production: pending/.test(run.out.stderr));
+    // From now on the Queue takes 10 s to answer: the next poll is in flight when Ctrl-C comes.
+    tc.latencyMs = 10_000;
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const sent = performance.now();
+      run.child.kill('SIGINT');
+      const code = await run.closed;
+      expect(performance.now() - sent).toBeLessThan(1_500);
+      expect(code, `${run.out.stdout}\n${run.out.stderr}`).toBe(1);
+      expect(run.out.stdout).toContain('stopped: SIGINT received, while following the task group: the 2 task(s) were created and go on in Taskcluster (promote-ri-slowpoll-production pending, fallback-ri-slowpoll-production unscheduled)');
+    } finally {
+      tc.latencyMs = 0;
+    }
+    // The poll given up on is answered by the slow Queue later; let it land before the next test.
+    await new Promise((r) => setTimeout(r, 10_500));
   }, 60_000);
 });
 
