@@ -85,7 +85,7 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
   const connection = submissionConnection(io, values, config, mode);
   const { plan, graph } = await planAndBuildGraph(values as GraphValues, positionals[0], io, {}, { listCommits: true });
   const next = nextSteps(plan, config, values);
-  const summary = describePromotion(mode, plan, graph);
+  const summary = describePromotion(mode, plan, graph, Date.now(), values.reason);
   if (!values.json) io.stdout(summary);
 
   if (plan.target.digest !== undefined && plan.target.digest === plan.movingDigest && plan.route === 'retag') {
@@ -154,7 +154,7 @@ function deployLine(d: { tag: string | null; revision: string | null; date: stri
 }
 
 /** Exactly what will move: from → to, the tags written, the branch a fallback may push, the commits, the warnings. */
-export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGraph, nowMs = Date.now()): string {
+export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGraph, nowMs = Date.now(), reason?: string): string {
   const t = plan.target;
   const lines = [`${mode} ${plan.script} ${plan.env} (${plan.repository}:${plan.movingTag})`, `  from  ${deployLine(plan.current, nowMs)}`, `  to    ${deployLine(t, nowMs)}`];
   const passed = plan.passedOver ?? [];
@@ -179,6 +179,7 @@ export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGr
     const name = (task.metadata as { name?: string }).name ?? '';
     if (/^fallback|^force-push|^rerun/.test(name)) lines.push(`        ${name}`);
   }
+  lines.push(`  reason  ${reason !== undefined ? reason.replace(/\s+/g, ' ') : 'none given: the record will say "no reason recorded" (--reason TEXT says why)'}`);
   if (plan.commits) lines.push(...describeCommits(plan.commits, '  '));
   for (const w of [...plan.warnings, ...graph.warnings]) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;

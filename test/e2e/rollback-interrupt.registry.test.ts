@@ -336,3 +336,14 @@ describe('the undo of a rebuild', () => {
     expect(r.stdout).toMatch(/^ {6}tc-promote rollback ri-rebuild --env production --to \S+ --reason 'undo: WHY' --config \S+ {3}# once the rebuilt image is deployed/m);
   }, 120_000);
 });
+
+describe('the reason', () => {
+  it('is shown with what will move, and its absence is said (the UI action requires one; the record would say "no reason recorded")', async () => {
+    const given = await runCli(rollback('ri-json'), env());
+    expect(given.code).toBe(2);
+    expect(given.stdout).toContain('  reason  roll ri-json back\n');
+    const none = await runCli(['rollback', 'ri-json', '--config', configPath], env());
+    expect(none.code).toBe(2);
+    expect(none.stdout).toContain('  reason  none given: the record will say "no reason recorded" (--reason TEXT says why)\n');
+  });
+});
