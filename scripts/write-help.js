@@ -9,7 +9,8 @@ const dist = new URL('../dist/cli/', import.meta.url);
 const { commands, usage } = await import(new URL('main.js', dist));
 const { flagsOf } = await import(new URL('help-flags.js', dist));
 
-const out = { usage: usage(), commands: {} };
+const main = statSync(new URL('main.js', dist));
+const out = { usage: usage(), main: { size: main.size, mtimeMs: main.mtimeMs }, commands: {} };
 for (const name of Object.keys(commands)) {
   const loaded = await commands[name].load();
   const file = new URL(`${name}.js`, dist);

@@ -6,11 +6,14 @@
  */
 import { loadConfig, requireScript } from '../config/load.js';
 import { ExitCode, PromoteError, RemoteError, UsageError } from '../errors.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RegistryClient } from '../registry/client.js';
-import { findRegistryBinary, installHint, startDrillRegistry, type DrillRegistry } from '../drill/registry.js';
+import { findOnPath, findRegistryBinary, installHint, startDrillRegistry, type DrillRegistry } from '../drill/registry.js';
 import { seedDrill } from '../drill/seed.js';
 import { fs } from '../util/builtins.js';
 import { globalHelp, parseCommandArgs, type Io } from './common.js';
+import { shellQuote } from './plan.js';
 
 export const help = `Usage: tc-promote drill [--script S] [--keep]
 
@@ -89,13 +92,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   if (keep) {
     registry.keep();
+    // Lines to paste: this configuration, and this tc-promote when none is on PATH (a clone's first run).
+    const self = findOnPath('tc-promote', io.env) ? 'tc-promote' : shellQuote(fileURLToPath(new URL('../../bin/tc-promote.js', import.meta.url)));
+    const global = `--registry ${registry.url}${values.config !== undefined ? ` --config ${shellQuote(path.resolve(values.config))}` : ''}`;
     io.stdout(
       [
         '',
         `The registry is still running (--keep): ${registry.url}, process ${registry.pid}, storage ${registry.dir}`,
-        `  tc-promote history ${script} --registry ${registry.url}`,
-        `  tc-promote plan ${script} --registry ${registry.url}`,
-        `  tc-promote status --registry ${registry.url}`,
+        `  ${self} history ${script} ${global}`,
+        `  ${self} plan ${script} ${global}`,
+        `  ${self} status ${global}`,
         `Stop it and remove its storage: kill ${registry.pid} && rm -rf ${registry.dir}`,
         '',
       ].join('\n'),

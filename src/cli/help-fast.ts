@@ -11,6 +11,8 @@ const require = createRequire(import.meta.url);
 
 interface BuiltHelp {
   usage: string;
+  /** main.js as it was when usage was written: the list of commands is its table. */
+  main?: { size: number; mtimeMs: number };
   commands: Record<string, { help: string; flags: string[]; module: { size: number; mtimeMs: number } }>;
 }
 
@@ -26,18 +28,29 @@ function readBuilt(): BuiltHelp | null {
   return built;
 }
 
+/** Whether the built module `file` (beside this one) is the one help.json was written from. */
+function unchanged(file: string, recorded: { size: number; mtimeMs: number } | undefined): boolean {
+  if (!recorded) return false;
+  try {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const stat = fs.statSync(new URL(`./${file}`, import.meta.url));
+    return stat.size === recorded.size && Math.floor(stat.mtimeMs) === Math.floor(recorded.mtimeMs);
+  } catch {
+    return false;
+  }
+}
+
 /** A command's help text as the build wrote it, while the module it came from is unchanged. */
 export function prebuiltHelp(name: string): string | undefined {
   const entry = readBuilt()?.commands[name];
   if (!entry || !Object.hasOwn(readBuilt()!.commands, name)) return undefined;
-  try {
-    const fs = require('node:fs') as typeof import('node:fs');
-    const stat = fs.statSync(new URL(`./${name}.js`, import.meta.url));
-    if (stat.size !== entry.module.size || Math.floor(stat.mtimeMs) !== Math.floor(entry.module.mtimeMs)) return undefined;
-  } catch {
-    return undefined;
-  }
-  return entry.help;
+  return unchanged(`${name}.js`, entry.module) ? entry.help : undefined;
+}
+
+/** The top-level usage as the build wrote it, while main.js (the command table) is unchanged. */
+function prebuiltUsage(): string | undefined {
+  const built = readBuilt();
+  return built && unchanged('main.js', built.main) ? built.usage : undefined;
 }
 
 /** tc-promote's version, from package.json. */
@@ -59,7 +72,7 @@ export function fastOutput(argv: readonly string[]): string | undefined {
   const [name, ...rest] = argv;
   if (name === undefined) return undefined;
   if (argv.length === 1 && (name === '--version' || name === '-V' || name === 'version')) return `tc-promote ${version()} (Node.js ${process.version})\n`;
-  if (argv.length === 1 && (name === '--help' || name === '-h' || name === 'help')) return readBuilt()?.usage;
+  if (argv.length === 1 && (name === '--help' || name === '-h' || name === 'help')) return prebuiltUsage();
   if (name.startsWith('-')) return undefined;
   const end = rest.indexOf('--');
   const flags = end < 0 ? rest : rest.slice(0, end);

@@ -69,8 +69,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 /** CURRENT, rolled back and how the deploy relates to older ones (plan's current line uses it too). */
 export function deployFlags(d: Deploy): string {
-  const link = d.promotedFrom ? `promoted from ${d.promotedFrom}` : d.rebuildOf ? `rebuild of ${d.rebuildOf}` : d.redeployOf ? `redeploy of ${d.redeployOf}` : null;
-  return [d.current && 'CURRENT', d.rolledBack && 'rolled back', link].filter(Boolean).join(', ');
+  return [d.current && 'CURRENT', d.rolledBack && 'rolled back', deployLink(d)].filter(Boolean).join(', ');
+}
+
+/** The older deploy this one repeats: promoted from, rebuild of, or redeploy of it. */
+function deployLink(d: Deploy): string | null {
+  return d.promotedFrom ? `promoted from ${d.promotedFrom}` : d.rebuildOf ? `rebuild of ${d.rebuildOf}` : d.redeployOf ? `redeploy of ${d.redeployOf}` : null;
 }
 
 export function formatLive(d: Pick<Deploy, 'liveSeconds' | 'liveSecondsAtMost'>): string {
@@ -78,8 +82,11 @@ export function formatLive(d: Pick<Deploy, 'liveSeconds' | 'liveSecondsAtMost'>)
 }
 
 function notes(d: HistoryDeploy, result: HistoryResult): string {
-  const parts = [deployFlags(d)];
+  // The markers first (CURRENT, rolled back, default rollback target): within 120 columns a long link is what gets cut.
+  const link = deployLink(d);
+  const parts = [[d.current && 'CURRENT', d.rolledBack && 'rolled back'].filter(Boolean).join(', ')];
   if (result.rollbackTarget?.tag === d.tag) parts.push(d.gone ? 'default rollback target (image gone: plan rebuilds it)' : 'default rollback target');
+  if (link) parts.push(link);
   const p = d.promotion;
   if (p) parts.push(`promotion by ${p.requester ?? '?'}: ${p.reason !== null ? JSON.stringify(oneLine(p.reason)) : '(no reason recorded)'}, task group ${p.taskGroupId ?? '?'}`);
   return parts.filter(Boolean).join(', ');

@@ -56,7 +56,12 @@ export function errorJson(error: unknown, exit: number): { error: { code: string
   const message = error instanceof Error ? error.message : String(error);
   const code = error instanceof PromoteError ? ({ 1: 'operational', 2: 'usage', 3: 'conflict', 4: 'not-found' } as Record<number, string>)[error.exitCode] ?? 'error' : 'internal';
   // Messages name their field first: "--limit: …", "TC_PROMOTE_NOW: …", "<dst>: …", "github.repository: …".
-  const named = /^(--?[a-z][a-z0-9-]*|[A-Z][A-Z0-9_]{2,}|<[a-z]+>|[a-z][\w-]*(?:\.[\w-]+)+|[a-z][a-z-]*)(?=:\s)/.exec(message)?.[1] ?? null;
+  // node:util's parse errors quote the flag ("Unknown option '--limt'"); "A and B: not set" names A first.
+  const named =
+    /^(--?[a-z][a-z0-9-]*|[A-Z][A-Z0-9_]{2,}|<[a-z]+>|[a-z][\w-]*(?:\.[\w-]+)+|[a-z][a-z-]*)(?=:\s)/.exec(message)?.[1] ??
+    /^(?:Unknown option|Option) '(--?[a-zA-Z][\w-]*)/.exec(message)?.[1] ??
+    /^([A-Z][A-Z0-9_]{2,})(?= and [A-Z][A-Z0-9_]{2,}: )/.exec(message)?.[1] ??
+    null;
   // "history: takes one script" names the command, not a field.
   const field = named !== null && Object.hasOwn(commands, named) ? null : named;
   return { error: { code, exit, field, message } };
@@ -96,11 +101,14 @@ export function defaultIo(): Io {
 async function confirmOnTerminal(question: string): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  // Ctrl-C at the prompt is a no.
-  const answered = new Promise<string>((resolve) => rl.once('SIGINT', () => resolve('')));
+  // Ctrl-C at the prompt is a no (and so is Ctrl-D, below).
+  const answered = new Promise<null>((resolve) => rl.once('SIGINT', () => resolve(null)));
   try {
-    const answer = await Promise.race([rl.question(question), answered]);
-    return /^(y|yes)$/i.test(answer.trim());
+    // Ctrl-D (end of input) rejects the question: a no as well.
+    const answer = await Promise.race([rl.question(question).catch(() => null), answered]);
+    // Neither key ends the line the question is on.
+    if (answer === null) process.stderr.write('\n');
+    return answer !== null && /^(y|yes)$/i.test(answer.trim());
   } finally {
     rl.close();
   }

@@ -112,13 +112,15 @@ export interface NextSteps {
 
 const now = '$(date -u +%Y%m%d%H%M%S)';
 
-function shellQuote(text: string): string {
+export function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 export function nextSteps(plan: Plan, config: Config, values: { config?: string; registry?: string; 'root-url'?: string; 'hub-api'?: string }): NextSteps {
   const global = [values.config !== undefined && `--config ${shellQuote(values.config)}`, values.registry !== undefined && `--registry ${shellQuote(values.registry)}`].filter(Boolean).join(' ');
   const g = global ? ` ${global}` : '';
+  // force-push reads no registry: only the configuration (its repository and deploy branches).
+  const c = values.config !== undefined ? ` --config ${shellQuote(values.config)}` : '';
   // submit plans again and creates tasks: where Taskcluster and Docker Hub's API are, as this plan was told.
   const planned = [values['root-url'] !== undefined && `--root-url ${shellQuote(values['root-url'])}`, values['hub-api'] !== undefined && `--hub-api ${shellQuote(values['hub-api'])}`].filter(Boolean).join(' ');
   const s = `${g}${planned ? ` ${planned}` : ''}`;
@@ -139,7 +141,7 @@ export function nextSteps(plan: Plan, config: Config, values: { config?: string;
     }
   } else if (plan.route === 'rebuild' && target.revision !== null) {
     const lease = plan.deployBranch?.state === 'checked' && plan.deployBranch.head ? ` --expect ${plan.deployBranch.head}` : '';
-    byHand.push(`tc-promote force-push --branch ${branch} --revision ${target.revision}${lease}`);
+    byHand.push(`tc-promote force-push --branch ${branch} --revision ${target.revision}${lease}${c}`);
   } else if (plan.route === 'rerun' && target.revision !== null) {
     byHand.push(`tc-promote rerun --script ${plan.script} --env ${plan.env} --revision ${target.revision}${g}${values['root-url'] !== undefined ? ` --root-url ${shellQuote(values['root-url'])}` : ''}`);
   }
@@ -148,16 +150,19 @@ export function nextSteps(plan: Plan, config: Config, values: { config?: string;
   if (plan.movingDigest === null) {
     undo.push(`${plan.movingTag} did not exist before: to undo, delete ${primary} in the registry (tc-promote never deletes tags)`);
   } else {
-    undo.push(`tc-promote submit ${plan.script} --env ${plan.env} --to ${current?.tag ?? plan.movingDigest} --route retag --reason 'undo: WHY'${s}`);
+    // A rebuild is undone by putting the branch back first: until the rebuilt image is deployed,
+    // the retag has nothing to do, and the pipeline would deploy the rebuild anyway.
+    const retag = `tc-promote submit ${plan.script} --env ${plan.env} --to ${current?.tag ?? plan.movingDigest} --route retag --reason 'undo: WHY'${s}`;
+    undo.push(plan.route === 'rebuild' && target.revision !== null ? `${retag}   # once the rebuilt image is deployed: the image back` : retag);
     if (plan.route === 'retag' && target.digest !== undefined) {
       const archive = current?.revision ? ` --archive-tag ${prefix}-${now}-${current.revision}` : '';
       undo.push(`tc-promote copy ${plan.repository}@${plan.movingDigest} ${primary} --expect-current ${target.digest}${archive}${g}${archive ? '' : '   # current has no known revision: no archive tag records the undo'}`);
     }
     if (plan.route === 'rebuild' && plan.deployBranch?.state === 'checked' && plan.deployBranch.head && target.revision !== null) {
-      undo.push(`tc-promote force-push --branch ${branch} --revision ${plan.deployBranch.head} --expect ${target.revision}   # the branch back where it was`);
+      undo.unshift(`tc-promote force-push --branch ${branch} --revision ${plan.deployBranch.head} --expect ${target.revision}${c}   # the branch back where it was`);
     } else if (plan.route === 'rebuild' && target.revision !== null) {
       // The head was not read: the force-push records it (its output, and the backup branch).
-      undo.push(`# the branch back where it was: tc-promote force-push --branch ${branch} --revision <old head> --expect ${target.revision} (the force-push prints the old head and keeps it as the branch tc-promote-backup/${branch}/<YYYYMMDDHHMMSS>-<old head>)`);
+      undo.unshift(`# the branch back where it was: tc-promote force-push --branch ${branch} --revision <old head> --expect ${target.revision}${c} (the force-push prints the old head and keeps it as the branch tc-promote-backup/${branch}/<YYYYMMDDHHMMSS>-<old head>)`);
     }
   }
   return { submit, byHand, undo };

@@ -20,7 +20,7 @@ import { nextSteps, type NextSteps } from './plan.js';
 
 export type PromotionMode = 'rollback' | 'promote';
 
-export const followOptionsHelp = `  --yes            do not ask: submit after printing what will move (needed without a terminal)
+export const followOptionsHelp = `  -y, --yes        do not ask: submit after printing what will move (needed without a terminal)
   --no-wait        return once the tasks are created (the task group's URL says where to follow)
   --timeout D      how long to follow the task group (default 15m; 90s, 30m, 1h…): past it, exit 1
                    and the tasks go on (TC_PROMOTE_POLL_INTERVAL_MS: the first poll interval,
@@ -85,7 +85,7 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
   const connection = submissionConnection(io, values, config, mode);
   const { plan, graph } = await planAndBuildGraph(values as GraphValues, positionals[0], io, {}, { listCommits: true });
   const next = nextSteps(plan, config, values);
-  const summary = describePromotion(mode, plan, graph);
+  const summary = describePromotion(mode, plan, graph, Date.now(), values.reason);
   if (!values.json) io.stdout(summary);
 
   if (plan.target.digest !== undefined && plan.target.digest === plan.movingDigest && plan.route === 'retag') {
@@ -98,17 +98,21 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
     throw new UsageError(`${mode}: ${leaseless.join(', ')} would force-push the deploy branch without a lease (its head was not read at plan time): set GITHUB_TOKEN (or GITHUB_API_URL) so that the plan reads it, or give --no-lease; nothing was created`);
   }
   if (!values.yes) {
-    if (!io.confirm) throw new UsageError(`${mode}: no terminal to confirm on; pass --yes to submit without asking (what would move is printed above); nothing was created`);
+    if (!io.confirm) throw new UsageError(`${mode}: no terminal to confirm on; pass --yes to submit without asking (${values.json ? `tc-promote plan ${plan.script} --env ${plan.env} … --json shows what would move` : 'what would move is printed above'}); nothing was created`);
+    // With --json, stdout is the JSON answer: what will move goes to the terminal's stderr, above the question.
+    if (values.json) io.stderr(summary);
     const yes = await io.confirm(`${mode === 'rollback' ? 'Roll back' : 'Promote'} ${plan.script} ${plan.env} as above? [y/N] `);
     if (!yes) {
-      io.stdout('not confirmed; nothing was created\n');
+      if (values.json) printJson(io, { outcome: 'not-confirmed', plan: planJson(plan), taskGroupId: null });
+      else io.stdout('not confirmed; nothing was created\n');
       return ExitCode.operational;
     }
   }
 
   const { queue } = await createClients(connection, { retries: 3 });
   const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
-  const result = await submitGraph(queue, graph, { concurrency: defaultConcurrency, onCreated: (t) => io.stderr(`created ${t.label} ${t.taskId}\n`) });
+  // A Ctrl-C while creating: no create starts after it, and the error lists what was created and what not.
+  const result = await submitGraph(queue, graph, { concurrency: defaultConcurrency, onCreated: (t) => io.stderr(`created ${t.label} ${t.taskId}\n`), ...(io.signal && { signal: io.signal }) });
   if (!values.json) io.stdout(`submitted ${result.created.length} task(s): ${url}\n`);
   if (values['no-wait']) {
     if (values.json) printJson(io, { outcome: 'submitted', plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: result.created, undo: undoCommands(next, mode) });
@@ -125,7 +129,7 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
     onChange: (change) => io.stderr(stateLine(change, started)),
     onPollError: (message) => io.stderr(`note: ${message}; polling again\n`),
   });
-  const records = await readRecords(queue, graph.tasks, outcome);
+  const records = outcome.stopped === undefined ? await readRecords(queue, graph.tasks, outcome) : new Map<string, Record<string, unknown>>();
   const report = judge(plan, graph, outcome, records, next, mode, connection.rootUrl, timeoutMs);
   if (values.json) {
     printJson(io, { outcome: report.outcome, plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: graph.tasks.map((t) => ({ label: t.label, taskId: t.taskId, state: outcome.states.get(t.taskId) ?? null, record: records.get(t.taskId) ?? null })), record: report.record, undo: undoCommands(next, mode) });
@@ -150,7 +154,7 @@ function deployLine(d: { tag: string | null; revision: string | null; date: stri
 }
 
 /** Exactly what will move: from → to, the tags written, the branch a fallback may push, the commits, the warnings. */
-export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGraph, nowMs = Date.now()): string {
+export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGraph, nowMs = Date.now(), reason?: string): string {
   const t = plan.target;
   const lines = [`${mode} ${plan.script} ${plan.env} (${plan.repository}:${plan.movingTag})`, `  from  ${deployLine(plan.current, nowMs)}`, `  to    ${deployLine(t, nowMs)}`];
   const passed = plan.passedOver ?? [];
@@ -175,6 +179,7 @@ export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGr
     const name = (task.metadata as { name?: string }).name ?? '';
     if (/^fallback|^force-push|^rerun/.test(name)) lines.push(`        ${name}`);
   }
+  lines.push(`  reason  ${reason !== undefined ? reason.replace(/\s+/g, ' ') : 'none given: the record will say "no reason recorded" (--reason TEXT says why)'}`);
   if (plan.commits) lines.push(...describeCommits(plan.commits, '  '));
   for (const w of [...plan.warnings, ...graph.warnings]) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;
@@ -205,7 +210,7 @@ async function readRecords(queue: Awaited<ReturnType<typeof createClients>>['que
 }
 
 interface Report {
-  outcome: 'completed' | 'failed' | 'conflict' | 'timeout';
+  outcome: 'completed' | 'failed' | 'conflict' | 'timeout' | 'stopped';
   exitCode: number;
   record: Record<string, unknown> | null;
   text: string;
@@ -226,9 +231,17 @@ function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map
   const of = (kind: string): GraphTask[] => graph.tasks.filter((t) => t.kind === kind);
   const main = graph.tasks.filter((t) => t.kind !== 'fallback');
   const promoteRecord = of('promote').map((t) => records.get(t.taskId)).find((r) => r !== undefined) ?? records.get(main[0]?.taskId ?? '') ?? null;
+  if (!outcome.settled && outcome.stopped !== undefined) {
+    // Ctrl-C (or the command deadline) while following: the tasks exist and go on; nothing was cancelled.
+    const seen = graph.tasks.map((t) => `${t.label} ${state(t) ?? 'unknown'}`).join(', ');
+    lines.push(`stopped: ${outcome.stopped}, while following the task group: the ${graph.tasks.length} task(s) were created and go on in Taskcluster (${seen}); nothing was cancelled: follow ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);
+    lines.push(`if it completes, undo: ${undoCommands(next, mode)[0] ?? 'see tc-promote plan'}`);
+    return { outcome: 'stopped', exitCode: ExitCode.operational, record: promoteRecord, text: `${lines.join('\n')}\n` };
+  }
   if (!outcome.settled) {
     const open = graph.tasks.filter((t) => !['completed', 'failed', 'exception', 'blocked'].includes(state(t) ?? 'unscheduled'));
     lines.push(`not finished within ${formatDuration(timeoutMs / 1000)}: ${open.map((t) => `${t.label} ${state(t) ?? 'unknown'}`).join(', ')}; the tasks go on: follow ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);
+    lines.push(`if it completes, undo: ${undoCommands(next, mode)[0] ?? 'see tc-promote plan'}`);
     return { outcome: 'timeout', exitCode: ExitCode.operational, record: promoteRecord, text: `${lines.join('\n')}\n` };
   }
   const failedMain = main.filter((t) => state(t) !== 'completed');

@@ -111,6 +111,8 @@ export function renderStatus(rows: readonly StatusRow[], notes: readonly string[
   const table = fitTable(headers, cells, {
     wide,
     maxWidths: [undefined, undefined, undefined, undefined, undefined, undefined, 24, undefined],
+    // FLAGS are what a 3 a.m. reader must see whole: DRIFT gives up its room first.
+    shrink: [6],
     paint: (column, cell) => (column === 7 ? cell.replace(/rolled back/, paint.rolledBack('rolled back')).replace(/(no archive tag|repository missing|unreadable|nothing deployed)/, (m) => paint.warning(m)) : cell),
   });
   const lines = [table, ''];

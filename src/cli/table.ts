@@ -37,6 +37,11 @@ export interface FitOptions {
   width?: number;
   /** Most characters of each column (undefined: no cap); longer cells end in `…`. */
   maxWidths?: readonly (number | undefined)[];
+  /**
+   * Columns that give up room (cut with `…`, down to their header's width) before the last
+   * column is cut: the last column's widest cell fits when these can make room for it.
+   */
+  shrink?: readonly number[];
   /** Colour a cell after it was padded (marks are invisible: they must not count in widths). */
   paint?: (column: number, cell: string, row: readonly string[]) => string;
 }
@@ -52,9 +57,24 @@ export function cut(text: string, width: number): string {
  */
 export function fitTable(headers: readonly string[], rows: readonly (readonly string[])[], options: FitOptions = {}): string {
   const width = options.width ?? tableWidth;
-  const capped = options.wide ? rows : rows.map((r) => r.map((c, i) => (options.maxWidths?.[i] !== undefined ? cut(c, Math.max(options.maxWidths[i]!, headers[i]!.length)) : c)));
-  const widths = columnWidths(headers, capped);
+  let capped = options.wide ? rows : rows.map((r) => r.map((c, i) => (options.maxWidths?.[i] !== undefined ? cut(c, Math.max(options.maxWidths[i]!, headers[i]!.length)) : c)));
+  let widths = columnWidths(headers, capped);
   const last = headers.length - 1;
+  if (!options.wide && options.shrink?.length) {
+    let over = widths.reduce((sum, w) => sum + w + 2, -2) - width;
+    const limits = new Map<number, number>();
+    for (const i of options.shrink) {
+      if (over <= 0) break;
+      const give = Math.min(over, widths[i]! - headers[i]!.length);
+      if (give <= 0) continue;
+      limits.set(i, widths[i]! - give);
+      over -= give;
+    }
+    if (limits.size) {
+      capped = capped.map((r) => r.map((c, i) => (limits.has(i) ? cut(c, limits.get(i)!) : c)));
+      widths = columnWidths(headers, capped);
+    }
+  }
   const before = widths.slice(0, last).reduce((sum, w) => sum + w + 2, 0);
   const room = Math.max(8, width - before);
   const line = (cells: readonly string[], isHeader: boolean): string =>

@@ -14,8 +14,13 @@ export const installHint = 'sudo apt-get install docker-registry';
 export function findRegistryBinary(env: NodeJS.ProcessEnv): string | undefined {
   const named = env.TC_PROMOTE_DOCKER_REGISTRY;
   if (named) return isExecutable(named) ? named : undefined;
+  return findOnPath('docker-registry', env);
+}
+
+/** The first executable `name` on `env.PATH`. */
+export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(':').filter(Boolean)) {
-    const candidate = path.join(dir, 'docker-registry');
+    const candidate = path.join(dir, name);
     if (isExecutable(candidate)) return candidate;
   }
   return undefined;

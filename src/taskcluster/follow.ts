@@ -51,6 +51,8 @@ export interface FollowResult {
   blocked: Set<string>;
   settled: boolean;
   polls: number;
+  /** Why following stopped before every task resolved, when `signal` stopped it (Ctrl-C, the command deadline). */
+  stopped?: string;
 }
 
 const resolved = new Set<TaskState>(['completed', 'failed', 'exception']);
@@ -60,7 +62,21 @@ export async function followTaskGroup(queue: TaskGroupLister, taskGroupId: strin
   const first = options.intervalMs ?? 2_000;
   const longest = Math.max(first, options.maxIntervalMs ?? 15_000);
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const signal = options.signal;
+  // The wait between two polls ends at the stop too: a Ctrl-C is answered at once, not after up to 15 s.
+  const sleep =
+    options.sleep ??
+    ((ms: number) =>
+      new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+      }));
+  const stoppedBy = (): string => (signal?.reason instanceof Error ? signal.reason.message : 'the command was stopped');
   const deadline = now() + options.timeoutMs;
   const known = new Map<string, TaskState>();
   const blocked = new Set<string>();
@@ -71,7 +87,10 @@ export async function followTaskGroup(queue: TaskGroupLister, taskGroupId: strin
     polls++;
     let changed = false;
     try {
-      const seen = await listStates(queue, taskGroupId, ours);
+      const listed = listStates(queue, taskGroupId, ours);
+      // A poll the Queue does not answer does not hold up a stop (Ctrl-C): what was seen so far is reported.
+      const seen = signal ? await untilAborted(listed, signal) : await listed;
+      if (seen === undefined) return { states: known, blocked, settled: false, polls, stopped: stoppedBy() };
       for (const task of tasks) {
         const state = seen.get(task.taskId);
         if (state === undefined || known.get(task.taskId) === state) continue;
@@ -92,10 +111,12 @@ export async function followTaskGroup(queue: TaskGroupLister, taskGroupId: strin
     }
     const settled = tasks.every((t) => blocked.has(t.taskId) || resolved.has(known.get(t.taskId) ?? 'unscheduled'));
     if (settled) return { states: known, blocked, settled: true, polls };
+    if (signal?.aborted) return { states: known, blocked, settled: false, polls, stopped: stoppedBy() };
     const left = deadline - now();
-    if (left <= 0 || options.signal?.aborted) return { states: known, blocked, settled: false, polls };
+    if (left <= 0) return { states: known, blocked, settled: false, polls };
     interval = changed ? first : Math.min(longest, Math.round(interval * 1.5));
     await sleep(Math.min(interval, left));
+    if (signal?.aborted) return { states: known, blocked, settled: false, polls, stopped: stoppedBy() };
   }
 }
 
@@ -115,4 +136,23 @@ async function listStates(queue: TaskGroupLister, taskGroupId: string, ours: Rea
     if (!continuationToken || found.size === ours.size) break;
   }
   return found;
+}
+
+/** `work`'s value, or undefined as soon as `signal` aborts (the work is left to finish on its own). */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return undefined;
+  }
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
 }

@@ -45,9 +45,13 @@ export class SubmitError extends PromoteError {
   constructor(
     readonly result: SubmitResult,
     exitCode: ExitCode,
+    /** Why the submission stopped (Ctrl-C, the deadline): with nothing created, the Queue refused nothing; the creates were given up on. */
+    stopped?: string,
   ) {
     const lines = [
-      result.created.length
+      stopped !== undefined && !result.created.length
+        ? `stopped: ${stopped}, while creating the tasks: none is known to exist, ${result.failed.length} given up on or not sent; submitting the same graph again completes it:`
+        : result.created.length
         ? `${result.failed.length} task(s) could not be created; ${result.created.length} were (${result.created.map((c) => c.label).join(', ')}), and submitting the same graph again completes it:`
         : `nothing was created: the Queue refused ${result.failed.length === 1 ? 'the task' : `${result.failed.length} tasks`}${result.notCreated.length ? ` and the ${result.notCreated.length} after it were not sent` : ''}:`,
       ...result.failed.map((f) => `  ${f.label} (${f.taskId}): ${f.error}`),
@@ -143,6 +147,6 @@ export async function submitGraph(queue: TaskCreator, graph: Pick<TaskGraph, 'ta
   result.created.sort(byGraphOrder);
   result.failed.sort(byGraphOrder);
   result.notCreated.sort(byGraphOrder);
-  if (firstFailure) throw new SubmitError(result, firstFailure.exitCode);
+  if (firstFailure) throw new SubmitError(result, firstFailure.exitCode, options.signal?.aborted ? (options.signal.reason instanceof Error ? options.signal.reason.message : 'the command was stopped') : undefined);
   return result;
 }

@@ -18,9 +18,13 @@ export function formatDuration(seconds: number): string {
   return hours ? `${days}d${hours}h` : `${days}d`;
 }
 
-/** An age in one unit, as tables show it: `45s`, `12m`, `2h`, `85d`. */
-export function formatAge(seconds: number): string {
-  if (seconds < 60) return `${Math.max(0, Math.floor(seconds))}s`;
+/**
+ * An age in one unit, as tables show it: `45s`, `12m`, `2h`, `85d`. Whole seconds first,
+ * rounded as live times are (history/analyse.ts): a current deploy's AGE and LIVE agree.
+ */
+export function formatAge(exact: number): string {
+  const seconds = Math.max(0, Math.round(exact));
+  if (seconds < 60) return `${seconds}s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
   if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
   return `${Math.floor(seconds / 86400)}d`;

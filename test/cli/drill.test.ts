@@ -1,10 +1,13 @@
 // `tc-promote drill`: the rehearsal a new user runs first. It needs nothing but Debian's
 // docker-registry, works offline, leaves nothing behind (also on Ctrl-C), and with --keep
 // leaves a registry that the printed commands work against.
-import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { binPath, runCli, runCliProcess } from '../support/cli.js';
+import { makeTempDir } from '../support/registry.js';
 import { startHostileServer, json } from '../support/hostile-server.js';
 
 function alive(pid: number): boolean {
@@ -76,12 +79,37 @@ describe('tc-promote drill', () => {
     const { url, pid, dir } = where(r.stdout);
     try {
       expect(r.stdout).toContain(`The registry is still running (--keep): ${url}, process ${pid}, storage ${dir}`);
-      expect(r.stdout).toContain(`  tc-promote history beetmoverscript --registry ${url}`);
+      // No tc-promote on the test's PATH: the lines name this clone's bin/tc-promote.js.
+      expect(r.stdout).toContain(`  ${binPath} history beetmoverscript --registry ${url}\n`);
       expect(r.stdout).toContain(`Stop it and remove its storage: kill ${pid} && rm -rf ${dir}`);
       expect(alive(pid)).toBe(true);
       const history = await runCli(['history', 'beetmoverscript', '--registry', url, '--json']);
       expect(history.code).toBe(0);
       expect(history.json().current.tag).toMatch(/^production-\d{14}-[0-9a-f]{40}$/);
+    } finally {
+      process.kill(pid, 'SIGTERM');
+      await gone(pid);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('--keep with --config: the printed commands work pasted into a shell, as printed (the configuration named, tc-promote not on PATH)', async () => {
+    // A configuration of its own: another repository pattern and a script the embedded one does not have.
+    const config = loadConfig();
+    const own = JSON.parse(JSON.stringify({ ...config, scripts: [...config.scripts, 'drillownscript'] }).replaceAll('mozilla/releng-{script}', 'relengtest/{script}-image'));
+    const configPath = path.join(makeTempDir('drill-config-'), 'own.yml');
+    writeFileSync(configPath, JSON.stringify(own, null, 2));
+    const r = await runCliProcess(['drill', '--keep', '--script', 'drillownscript', '--config', configPath]);
+    expect(r.code, r.stderr).toBe(0);
+    const { pid, dir } = where(r.stdout);
+    try {
+      const printed = r.stdout.slice(r.stdout.indexOf('The registry is still running')).split('\n').filter((l) => l.startsWith('  '));
+      expect(printed).toHaveLength(3);
+      for (const line of printed) {
+        // A new user's shell: Node on PATH, no tc-promote there.
+        const ran = spawnSync('bash', ['-c', line.trim()], { encoding: 'utf8', env: { PATH: path.dirname(process.execPath) + ':/usr/bin:/bin', HOME: process.env.HOME } });
+        expect(ran.status, `${line}\n${ran.stdout}\n${ran.stderr}`).toBe(0);
+      }
     } finally {
       process.kill(pid, 'SIGTERM');
       await gone(pid);

@@ -6,7 +6,10 @@ import { main } from '../../src/cli/main.js';
 import { paint, renderColour } from '../../src/cli/colour.js';
 import { formatAge } from '../../src/util/duration.js';
 import { suggest } from '../../src/util/suggest.js';
+import { layerOf, pushImage } from '../../src/drill/images.js';
+import { RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../support/cli.js';
+import { startRegistry } from '../support/registry.js';
 
 /** main() with an io that says stdout and stderr are colour terminals. */
 async function onTerminal(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -84,6 +87,11 @@ describe('JSON errors with --json', () => {
     expect(JSON.parse(command.stderr).error).toMatchObject({ code: 'usage', exit: 2, message: expect.stringContaining('did you mean history?') });
     const script = await runCli(['plan', 'nosuchscript', '--json']);
     expect(JSON.parse(script.stderr).error).toMatchObject({ field: 'script' });
+    // The field an unknown flag names is that flag; the Taskcluster variables a rollback needs are named.
+    const flag = await runCli(['history', 'signingscript', '--limt', '3', '--json']);
+    expect(JSON.parse(flag.stderr).error).toMatchObject({ code: 'usage', exit: 2, field: '--limt', message: expect.stringContaining('did you mean --limit?') });
+    const credentials = await runCli(['rollback', 'signingscript', '--json']);
+    expect(JSON.parse(credentials.stderr).error).toMatchObject({ code: 'usage', exit: 2, field: 'TASKCLUSTER_CLIENT_ID' });
   });
 
   it('never carries a credential', async () => {
@@ -119,5 +127,21 @@ describe('colour', () => {
 describe('ages', () => {
   it('are one unit: 45s, 12m, 2h, 85d', () => {
     expect([formatAge(45), formatAge(12 * 60 + 5), formatAge(2 * 3600 + 1800), formatAge(85 * 86400 + 7200)]).toEqual(['45s', '12m', '2h', '85d']);
+  });
+
+  it("a current deploy's AGE and LIVE agree (LIVE never longer than AGE), on the real registry", async () => {
+    const reg = await startRegistry({ auth: 'anonymous' });
+    try {
+      const client = new RegistryClient({ plainHttpHosts: new Set([reg.host]) });
+      const base = layerOf([{ path: 'app/README', content: Buffer.from('ages\n'), mtime: 0 }]);
+      const revision = 'ab'.repeat(20);
+      await pushImage(client, { registry: reg.host, repository: 'mozilla/releng-signingscript' }, base, { commit: revision, createdMs: Date.parse('2021-06-01T02:00:00Z'), source: 'https://github.com/mozilla-releng/scriptworker-scripts', build: 'ages' }, ['production', `production-20210601030000-${revision}`]);
+      // 43.6 s after the deploy: both columns say 44s (the live time is counted in whole seconds, rounded).
+      const r = await runCli(['history', 'signingscript', '--registry', reg.url], { TC_PROMOTE_NOW: '2021-06-01T03:00:43.600Z' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^44s\s+production-20210601030000-abababababab\s+[0-9a-f]{12}\s+44s\s+CURRENT$/m);
+    } finally {
+      await reg.stop();
+    }
   });
 });

@@ -62,7 +62,7 @@ describe('promotion records from the Taskcluster index', () => {
     expect(tc.callsOf('findTasksAtIndex')).toHaveLength(1);
     expect(tc.callsOf('latestArtifact')).toHaveLength(1);
     const table = (await runCli(['history', 'signingscript', '--registry', reg.url, '--wide'], env({ TASKCLUSTER_ROOT_URL: tc.rootUrl }))).stdout;
-    expect(table).toContain(`promoted from ${P.may1}, default rollback target, promotion by mozilla-auth0/ad|Mozilla-LDAP|relengineer: "signing fails since r12 see bug 1712345", task group ${taskGroupId}`);
+    expect(table).toContain(`default rollback target, promoted from ${P.may1}, promotion by mozilla-auth0/ad|Mozilla-LDAP|relengineer: "signing fails since r12 see bug 1712345", task group ${taskGroupId}`);
   });
 
   it('reads through the task proxy inside a task', async () => {

@@ -223,8 +223,8 @@ describe('plan explains itself and says what to run next', () => {
     expect(p.next.undo).toHaveLength(2);
     const rebuild = await plan('--route', 'rebuild');
     expect(rebuild.next.byHand).toEqual([`tc-promote force-push --branch production-signingscript --revision ${rev.r11}`]);
-    // Without the branch head read at plan time, the undo still says how to put the branch back.
-    expect(rebuild.next.undo[1]).toBe(
+    // Without the branch head read at plan time, the undo still says how to put the branch back, first.
+    expect(rebuild.next.undo[0]).toBe(
       `# the branch back where it was: tc-promote force-push --branch production-signingscript --revision <old head> --expect ${rev.r11} (the force-push prints the old head and keeps it as the branch tc-promote-backup/production-signingscript/<YYYYMMDDHHMMSS>-<old head>)`,
     );
   });
@@ -245,7 +245,12 @@ describe('history tells promotions from rebuilds', () => {
     expect(h.lookedUp).toBeGreaterThanOrEqual(8);
     const table = (await cli('history', 'signingscript', '--wide')).stdout;
     expect(table).toMatch(new RegExp(`${P.may3}\\s+CURRENT\\n`));
-    expect(table).toMatch(new RegExp(`${P.may2Rollback}\\s+promoted from ${P.may1}, default rollback target`));
+    expect(table).toMatch(new RegExp(`${P.may2Rollback}\\s+default rollback target, promoted from ${P.may1}`));
+    // Within 120 columns the markers come first, whole: a long link is what gets cut.
+    const narrow = (await cli('history', 'signingscript')).stdout;
+    const row = narrow.split('\n').find((l) => l.includes(P.may2Rollback.slice(0, 36)))!;
+    expect(row.length).toBeLessThanOrEqual(120);
+    expect(row).toMatch(/\s+15s\s+default rollback target, promoted from production-\d*…?$/);
     expect(table).toContain('promotion records not read (set TASKCLUSTER_ROOT_URL, or pass --records');
   });
 

@@ -2,6 +2,8 @@
 // archive tag, rolled back, repository missing), drift between environments counted by the
 // GitHub emulator over a real git repository, tables within 120 columns, and the request
 // pattern at a distance (26 pairs through a 25 ms delay proxy in a few round trips).
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDelayProxy } from '../support/delay-proxy.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -11,7 +13,7 @@ import { RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../support/cli.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
-import { startRegistry, type RunningRegistry } from '../support/registry.js';
+import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { B, now, P, seedHistory, type SeededHistory } from '../support/scenario.js';
 
 let reg: RunningRegistry;
@@ -68,6 +70,28 @@ describe('status of the seeded registry', () => {
     const r = await runCli(['status', '--registry', 'http://127.0.0.1:9', '--script', 'signingscript', '--json'], { TC_PROMOTE_RETRY_BASE_MS: '1' });
     expect(r.code).toBe(1);
     expect(r.json<{ rows: { flags: string[]; error: string }[] }>().rows.map((x) => x.flags)).toEqual([['unreadable'], ['unreadable']]);
+  });
+});
+
+describe('status of three environments', () => {
+  it('FLAGS are never cut to fit 120 columns: DRIFT gives up its room first ("repository missing", not "repository miss…")', async () => {
+    // The embedded configuration with a staging environment beside production and dev.
+    const config = loadConfig();
+    const staging = JSON.parse(JSON.stringify(config.environments.dev).replaceAll('dev', 'staging'));
+    const configPath = path.join(makeTempDir('status-three-envs-'), 'tc-promote.yml');
+    writeFileSync(configPath, JSON.stringify({ ...config, environments: { ...config.environments, staging } }, null, 2));
+    const r = await status('--config', configPath, '--script', 'pushflatpakscript', '--script', 'signingscript');
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    const table = lines.slice(0, lines.indexOf(''));
+    expect(table).toHaveLength(7);
+    for (const line of table) expect(line.length, line).toBeLessThanOrEqual(120);
+    expect(table.filter((l) => l.startsWith('pushflatpakscript'))).toHaveLength(3);
+    for (const line of table.filter((l) => l.startsWith('pushflatpakscript'))) expect(line).toMatch(/ repository missing$/);
+    expect(table.find((l) => /^signingscript\s+production/.test(l))).toMatch(/ rolled back$/);
+    // --wide: whole cells.
+    const wide = await status('--config', configPath, '--script', 'pushflatpakscript', '--wide');
+    expect(wide.stdout).toMatch(/production\s+-\s+-\s+-\s+-\s+dev \?, staging \?\s+repository missing/);
   });
 });
 

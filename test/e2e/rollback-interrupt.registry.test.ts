@@ -1,0 +1,349 @@
+// `tc-promote rollback` attacked as a release engineer at 3 a.m. uses it: Ctrl-C while it
+// follows the task group (a real process, the Taskcluster emulator answering from this one),
+// --json on a terminal (the question must come after what will move, on stderr), and the
+// undo it prints, run as printed. The real registry, the GitHub emulator over a real git
+// repository, the local task runner for the tasks.
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { loadConfig } from '../../src/config/load.js';
+import { layerOf, pushImage } from '../../src/drill/images.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { binPath, runCli } from '../support/cli.js';
+import { submitterScopes } from '../support/clients.js';
+import { headManifest } from '../support/fixtures.js';
+import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
+import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
+import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
+import { LocalTaskRunner } from '../support/task-runner.js';
+import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+
+const scripts = ['ri-sigint', 'ri-create', 'ri-json', 'ri-undo', 'ri-eof', 'ri-timeout', 'ri-rebuild', 'ri-slowpoll'];
+
+let reg: RunningRegistry;
+let tc: TaskclusterEmulator;
+let repo: GitFixture;
+let gh: GitHubEmulator;
+let runner: LocalTaskRunner;
+let configPath: string;
+let client: RegistryClient;
+let releng: { clientId: string; accessToken: string };
+const seeded = new Map<string, { A: { tag: string; digest: string }; B: { tag: string; digest: string } }>();
+
+const day = 86_400_000;
+const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+const base = layerOf([{ path: 'app/README', content: Buffer.from('rollback interrupt test base\n'), mtime: 0 }]);
+
+beforeAll(async () => {
+  reg = await startRegistry({ auth: 'anonymous' });
+  client = new RegistryClient({ plainHttpHosts: new Set([reg.host]) });
+  repo = createGitFixture({ scripts, commits: 6, productionAt: 3 });
+  gh = await startGitHubEmulator({ gitDir: repo.gitDir, repository: 'mozilla-releng/scriptworker-scripts' });
+  const config = loadConfig();
+  const moved = JSON.parse(JSON.stringify({ ...config, scripts: [...config.scripts, ...scripts] }).replaceAll('"docker.io"', JSON.stringify(reg.host)));
+  configPath = path.join(makeTempDir('rollback-interrupt-config-'), 'tc-promote.yml');
+  writeFileSync(configPath, JSON.stringify(moved, null, 2));
+  const now = Date.now();
+  for (const script of scripts) {
+    const push = (commit: string, tags: string[], createdMs: number) =>
+      pushImage(client, { registry: reg.host, repository: `mozilla/releng-${script}` }, base, { commit, createdMs, source: 'https://github.com/mozilla-releng/scriptworker-scripts', build: `${script} ${commit} ${createdMs}` }, tags);
+    const A = { tag: `production-${stamp(now - 30 * day)}-${repo.commits[1]}`, digest: '' };
+    const B = { tag: `production-${stamp(now - 2 * day)}-${repo.commits[3]}`, digest: '' };
+    A.digest = (await push(repo.commits[1]!, ['production', A.tag], now - 30 * day)).digest;
+    B.digest = (await push(repo.commits[3]!, ['production', B.tag], now - 2 * day)).digest;
+    seeded.set(script, { A, B });
+  }
+  tc = await startTaskclusterEmulator();
+  releng = tc.addClient('releng-oncall', submitterScopes(loadConfig(configPath)));
+  tc.setSecret('project/releng/scriptworker-scripts/deploy', { github_token: gh.token });
+  runner = new LocalTaskRunner(tc, { env: { GITHUB_API_URL: gh.url, TC_PROMOTE_RETRY_BASE_MS: '1' } });
+}, 120_000);
+
+afterAll(async () => {
+  await runner?.cleanup();
+  await tc?.close();
+  await reg?.stop();
+  await gh?.stop();
+  repo?.cleanup();
+});
+
+const env = (extra: Record<string, string> = {}) => ({
+  TASKCLUSTER_ROOT_URL: tc.rootUrl,
+  TASKCLUSTER_CLIENT_ID: releng.clientId,
+  TASKCLUSTER_ACCESS_TOKEN: releng.accessToken,
+  GITHUB_API_URL: gh.url,
+  GITHUB_TOKEN: gh.token,
+  TC_PROMOTE_RETRY_BASE_MS: '1',
+  ...extra,
+});
+
+const rollback = (script: string, ...args: string[]) => ['rollback', script, '--config', configPath, '--reason', `roll ${script} back`, ...args];
+const digestOf = async (script: string, tag = 'production') => (await headManifest(reg, `mozilla/releng-${script}`, tag))?.digest;
+
+/** Run the command while the local task runner runs whatever the graph makes pending. */
+async function whileWorking<T>(command: Promise<T>): Promise<T> {
+  let done = false;
+  const finished = command.finally(() => (done = true));
+  while (!done) {
+    await runner.runUntilIdle();
+    await Promise.race([finished.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 15))]);
+  }
+  return finished;
+}
+
+/** Start the command as a real process (the emulators answer from this one). */
+function startProcess(argv: string[], extra: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [binPath, ...argv], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env(), ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d));
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d));
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const until = async (done: () => boolean, ms = 30_000): Promise<void> => {
+    const deadline = performance.now() + ms;
+    while (!done() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  };
+  return { child, out, closed, until };
+}
+
+describe('Ctrl-C while rollback creates the tasks', () => {
+  it('stops creating: what exists and what was not sent are named, the Queue is not blamed; exit 1', async () => {
+    const run = startProcess(rollback('ri-create', '--yes'));
+    // What will move is printed just before the first create: from then on the Queue answers slowly.
+    await run.until(() => run.out.stdout.includes('commit(s) undone'));
+    tc.latencyMs = 3_000;
+    const creates = tc.callsOf('createTask').length;
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const sent = performance.now();
+      run.child.kill('SIGINT');
+      const code = await run.closed;
+      expect(performance.now() - sent).toBeLessThan(2_500);
+      expect(code, `${run.out.stdout}\n${run.out.stderr}`).toBe(1);
+      expect(run.out.stderr).not.toContain('before it could say where it stopped');
+      expect(run.out.stderr).not.toContain('the Queue refused');
+      expect(run.out.stderr).toContain('tc-promote rollback: error: stopped: SIGINT received, while creating the tasks: none is known to exist, 1 given up on or not sent; submitting the same graph again completes it:\n');
+      expect(run.out.stderr).toMatch(/promote-ri-create-production \(\S+\): given up on: SIGINT received; it may have been created \(submitting again is safe\)/);
+      expect(run.out.stderr).toMatch(/fallback-ri-create-production \(\S+\), after promote-ri-create-production/);
+    } finally {
+      tc.latencyMs = 0;
+    }
+    // The create given up on lands when the slow Queue answers it ("it may have been created"); the fallback was never sent.
+    await run.until(() => tc.callsOf('createTask').length > creates, 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(tc.callsOf('createTask').length).toBe(creates + 1);
+  }, 60_000);
+});
+
+describe('Ctrl-C while rollback follows the task group', () => {
+  it('stops at once and says what was done (the tasks exist and go on, where to follow them) and what was not', async () => {
+    const child = spawn(process.execPath, [binPath, ...rollback('ri-sigint', '--yes')], {
+      // The default poll interval: a Ctrl-C lands while the command waits between two polls.
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const deadline = performance.now() + 30_000;
+    // Followed: the first poll saw the tasks (no worker takes them here).
+    while (!/promote-ri-sigint-production: pending/.test(stderr) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(stderr).toContain('promote-ri-sigint-production: pending');
+    await new Promise((r) => setTimeout(r, 200));
+    const sent = performance.now();
+    child.kill('SIGINT');
+    const code = await closed;
+    expect(performance.now() - sent).toBeLessThan(1_500);
+    // Exit 1: the command said where it stopped (README, "Limits": 130 only when it could not).
+    expect(code, `${stdout}\n${stderr}`).toBe(1);
+    const group = /submitted 2 task\(s\): (\S+)/.exec(stdout)?.[1];
+    expect(group).toBeDefined();
+    expect(stdout).not.toContain('not finished within');
+    expect(stderr).not.toContain('before it could say where it stopped');
+    expect(stdout).toContain(`stopped: SIGINT received, while following the task group: the 2 task(s) were created and go on in Taskcluster (promote-ri-sigint-production pending, fallback-ri-sigint-production unscheduled); nothing was cancelled: follow ${group}\n`);
+    expect(stdout).toContain(`if it completes, undo: tc-promote rollback ri-sigint --env production --to ${seeded.get('ri-sigint')!.B.tag} --reason 'undo: WHY' --config ${configPath}`);
+    // The tasks do go on: a worker takes them, and production moves.
+    await runner.runUntilIdle();
+    expect(await digestOf('ri-sigint')).toBe(seeded.get('ri-sigint')!.A.digest);
+  }, 60_000);
+});
+
+describe('Ctrl-C while a poll of the task group is unanswered', () => {
+  it('does not wait for the Queue: it says where it stopped at once', async () => {
+    const run = startProcess(rollback('ri-slowpoll', '--yes'), { TC_PROMOTE_POLL_INTERVAL_MS: '50' });
+    await run.until(() => /promote-ri-slowpoll-production: pending/.test(run.out.stderr));
+    // From now on the Queue takes 10 s to answer: the next poll is in flight when Ctrl-C comes.
+    tc.latencyMs = 10_000;
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const sent = performance.now();
+      run.child.kill('SIGINT');
+      const code = await run.closed;
+      expect(performance.now() - sent).toBeLessThan(1_500);
+      expect(code, `${run.out.stdout}\n${run.out.stderr}`).toBe(1);
+      expect(run.out.stdout).toContain('stopped: SIGINT received, while following the task group: the 2 task(s) were created and go on in Taskcluster (promote-ri-slowpoll-production pending, fallback-ri-slowpoll-production unscheduled)');
+    } finally {
+      tc.latencyMs = 0;
+    }
+    // The poll given up on is answered by the slow Queue later; let it land before the next test.
+    await new Promise((r) => setTimeout(r, 10_500));
+  }, 60_000);
+});
+
+describe('--json on a terminal', () => {
+  it('asks only after what will move was shown (on stderr: stdout stays one JSON document); no creates nothing', async () => {
+    const { A, B } = seeded.get('ri-json')!;
+    let stdout = '';
+    let stderr = '';
+    const asked: string[] = [];
+    const creates = tc.callsOf('createTask').length;
+    const code = await main(rollback('ri-json', '--json'), {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env() },
+      isTty: true,
+      confirm: async (question) => {
+        asked.push(`${stderr}${question}`);
+        return false;
+      },
+    });
+    expect(code).toBe(1);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toContain(`rollback ri-json production`);
+    expect(asked[0]).toContain(`${B.digest} -> ${A.digest}`);
+    expect(asked[0]).toContain('2 commit(s) undone');
+    expect(tc.callsOf('createTask').length).toBe(creates);
+    // stdout is JSON only: what the command decided.
+    expect(JSON.parse(stdout)).toMatchObject({ outcome: 'not-confirmed', taskGroupId: null });
+  });
+
+  it('without a terminal: the JSON error does not point at a summary --json did not print', async () => {
+    const creates = tc.callsOf('createTask').length;
+    const r = await runCli(rollback('ri-json', '--json'), env());
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    const { error } = JSON.parse(r.stderr) as { error: { code: string; message: string } };
+    expect(error.code).toBe('usage');
+    expect(error.message).toContain('no terminal to confirm on; pass --yes');
+    expect(error.message).not.toContain('printed above');
+    expect(tc.callsOf('createTask').length).toBe(creates);
+  });
+});
+
+describe('the undo rollback prints', () => {
+  it('run as printed, puts back what was live, and the history after says so', async () => {
+    const { A, B } = seeded.get('ri-undo')!;
+    const r = await whileWorking(runCli(rollback('ri-undo', '--yes', '--fallback'), { ...env(), TC_PROMOTE_POLL_INTERVAL_MS: '20' }));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(await digestOf('ri-undo')).toBe(A.digest);
+    const undo = /^undo: (tc-promote .*)$/m.exec(r.stdout)?.[1];
+    expect(undo).toBeDefined();
+    // The words as a shell would split them (single quotes only, as the CLI prints them).
+    const words = [...undo!.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+    expect(words[0]).toBe('tc-promote');
+    const back = await whileWorking(runCli([...words.slice(1), '--yes'], { ...env(), TC_PROMOTE_POLL_INTERVAL_MS: '20' }));
+    expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
+    expect(await digestOf('ri-undo')).toBe(B.digest);
+    const history = await runCli(['history', 'ri-undo', '--config', configPath, '--json', '--no-records']);
+    expect(history.code, history.stderr).toBe(0);
+    expect(history.stdout).toContain(B.digest);
+  }, 120_000);
+});
+
+describe('Ctrl-D at the question', () => {
+  it('on a real pseudo-terminal is a no: "not confirmed; nothing was created", exit 1, not an internal error', async (context) => {
+    if (spawnSync('python3', ['-c', 'import pty']).status !== 0) {
+      context.skip('python3 with pty is not available');
+      return;
+    }
+    const creates = tc.callsOf('createTask').length;
+    const program = `
+import os, pty, select, sys, json, time
+argv, env = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(argv[0], argv, env)
+out = b''
+def read_until(done, seconds):
+    global out
+    deadline = time.time() + seconds
+    while not done() and time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return
+        if not chunk:
+            return
+        out += chunk
+read_until(lambda: b'[y/N]' in out, 20)
+os.write(fd, b'\\x04')
+read_until(lambda: False, 20)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(json.dumps({'code': os.waitstatus_to_exitcode(status), 'out': out.decode('utf8', 'replace')}))
+`;
+    const childEnv = { PATH: process.env.PATH!, HOME: process.env.HOME!, TERM: 'xterm', ...env() };
+    const ran = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('python3', ['-c', program, JSON.stringify([process.execPath, binPath, ...rollback('ri-eof')]), JSON.stringify(childEnv)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+    expect(ran.status, ran.stderr).toBe(0);
+    const { code, out } = JSON.parse(ran.stdout) as { code: number; out: string };
+    expect(out).toContain('Roll back ri-eof production as above? [y/N] ');
+    expect(out).not.toContain('internal error');
+    expect(out).toContain('not confirmed; nothing was created');
+    expect(code, out).toBe(1);
+    expect(tc.callsOf('createTask').length).toBe(creates);
+    expect(await digestOf('ri-eof')).toBe(seeded.get('ri-eof')!.B.digest);
+  }, 60_000);
+});
+
+describe('--timeout', () => {
+  it('past it, says what is open, where to follow, and the undo to run if it completes', async () => {
+    const r = await runCli(rollback('ri-timeout', '--yes', '--timeout', '1s'), { ...env(), TC_PROMOTE_POLL_INTERVAL_MS: '50' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/not finished within 1s: promote-ri-timeout-production pending, fallback-ri-timeout-production unscheduled; the tasks go on: follow \S+\n/);
+    expect(r.stdout).toContain(`if it completes, undo: tc-promote rollback ri-timeout --env production --to ${seeded.get('ri-timeout')!.B.tag} --reason 'undo: WHY' --config ${configPath}\n`);
+    await runner.runUntilIdle();
+    expect(await digestOf('ri-timeout')).toBe(seeded.get('ri-timeout')!.A.digest);
+  }, 60_000);
+});
+
+describe('the undo of a rebuild', () => {
+  it('leads with putting the deploy branch back (a retag undo before the rebuilt image is deployed does nothing, and the pipeline deploys it anyway)', async () => {
+    const before = repo.rev('refs/heads/production-ri-rebuild');
+    expect(before).toBe(repo.commits[3]);
+    const r = await whileWorking(runCli(rollback('ri-rebuild', '--yes', '--route', 'rebuild'), { ...env(), TC_PROMOTE_POLL_INTERVAL_MS: '20' }));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(repo.rev('refs/heads/production-ri-rebuild')).toBe(repo.commits[1]);
+    // The undo, run as printed, at once (the pipeline has not rebuilt anything yet): the branch goes back.
+    const undo = /^undo: (tc-promote [^#\n]*?)\s*(?:#.*)?$/m.exec(r.stdout)?.[1];
+    expect(undo, r.stdout).toBeDefined();
+    const words = [...undo!.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+    const back = await whileWorking(runCli([...words.slice(1), ...(words[1] === 'rollback' ? ['--yes'] : [])], { ...env(), TC_PROMOTE_POLL_INTERVAL_MS: '20' }));
+    expect(back.code, `${undo}\n${back.stdout}\n${back.stderr}`).toBe(0);
+    expect(repo.rev('refs/heads/production-ri-rebuild'), `${undo}\n${back.stdout}`).toBe(before);
+    // The retag that puts the image back comes after, said as such.
+    expect(r.stdout).toMatch(/^ {6}tc-promote rollback ri-rebuild --env production --to \S+ --reason 'undo: WHY' --config \S+ {3}# once the rebuilt image is deployed/m);
+  }, 120_000);
+});
+
+describe('the reason', () => {
+  it('is shown with what will move, and its absence is said (the UI action requires one; the record would say "no reason recorded")', async () => {
+    const given = await runCli(rollback('ri-json'), env());
+    expect(given.code).toBe(2);
+    expect(given.stdout).toContain('  reason  roll ri-json back\n');
+    const none = await runCli(['rollback', 'ri-json', '--config', configPath], env());
+    expect(none.code).toBe(2);
+    expect(none.stdout).toContain('  reason  none given: the record will say "no reason recorded" (--reason TEXT says why)\n');
+  });
+});
