@@ -122,12 +122,18 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
 
   const followed = graph.tasks.map((t) => ({ taskId: t.taskId, label: t.label, dependencies: t.task.dependencies, requires: t.task.requires as 'all-completed' | 'all-resolved' }));
   const started = Date.now();
+  let lastPollError = '';
   const outcome = await followTaskGroup(queue, graph.taskGroupId, followed, {
     intervalMs,
     timeoutMs,
     ...(io.signal && { signal: io.signal }),
     onChange: (change) => io.stderr(stateLine(change, started)),
-    onPollError: (message) => io.stderr(`note: ${message}; polling again\n`),
+    onPollError: (message, inARow) => {
+      // A Queue that keeps failing says so once, then every tenth poll, not a line a poll.
+      if (inARow === 1 || message !== lastPollError) io.stderr(`note: ${message}; polling again\n`);
+      else if (inARow % 10 === 0) io.stderr(`note: the same error ${inARow} polls in a row; still polling (until --timeout, or Ctrl-C)\n`);
+      lastPollError = message;
+    },
   });
   const records = outcome.stopped === undefined ? await readRecords(queue, graph.tasks, outcome) : new Map<string, Record<string, unknown>>();
   const report = judge(plan, graph, outcome, records, next, mode, connection.rootUrl, timeoutMs);

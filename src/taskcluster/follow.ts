@@ -39,7 +39,8 @@ export interface FollowOptions {
   maxIntervalMs?: number;
   timeoutMs: number;
   onChange?: (change: StateChange) => void;
-  onPollError?: (message: string) => void;
+  /** A poll that failed; `inARow` counts the failed polls since the last one that answered. */
+  onPollError?: (message: string, inARow: number) => void;
   signal?: AbortSignal;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -83,6 +84,7 @@ export async function followTaskGroup(queue: TaskGroupLister, taskGroupId: strin
   const ours = new Set(tasks.map((t) => t.taskId));
   let interval = first;
   let polls = 0;
+  let failedInARow = 0;
   for (;;) {
     polls++;
     let changed = false;
@@ -106,8 +108,9 @@ export async function followTaskGroup(queue: TaskGroupLister, taskGroupId: strin
           options.onChange?.({ label: task.label, taskId: task.taskId, from: 'unscheduled', to: 'unscheduled', blocked: true });
         }
       }
+      failedInARow = 0;
     } catch (error) {
-      options.onPollError?.(taskclusterError(error, `listTaskGroup ${taskGroupId}`).message);
+      options.onPollError?.(taskclusterError(error, `listTaskGroup ${taskGroupId}`).message, ++failedInARow);
     }
     const settled = tasks.every((t) => blocked.has(t.taskId) || resolved.has(known.get(t.taskId) ?? 'unscheduled'));
     if (settled) return { states: known, blocked, settled: true, polls };
