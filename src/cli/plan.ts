@@ -108,6 +108,8 @@ export interface NextSteps {
   byHand: string[];
   /** How to put back what is live now. */
   undo: string[];
+  /** Set when the moving tag points at the target already: the lines above would change nothing. */
+  nothingToDo?: string;
 }
 
 const now = '$(date -u +%Y%m%d%H%M%S)';
@@ -165,7 +167,8 @@ export function nextSteps(plan: Plan, config: Config, values: { config?: string;
       undo.unshift(`# the branch back where it was: tc-promote force-push --branch ${branch} --revision <old head> --expect ${target.revision}${c} (the force-push prints the old head and keeps it as the branch tc-promote-backup/${branch}/<YYYYMMDDHHMMSS>-<old head>)`);
     }
   }
-  return { submit, byHand, undo };
+  const unchanged = plan.route === 'retag' && target.digest !== undefined && target.digest === plan.movingDigest;
+  return { submit, byHand, undo, ...(unchanged && { nothingToDo: `${primary} points at ${target.digest} already: submitting would change nothing (rollback says so and creates nothing)` }) };
 }
 
 const choices: Record<string, string> = {
@@ -233,7 +236,9 @@ export function renderPlan(plan: Plan, next?: NextSteps): string {
   for (const [i, task] of (plan.tasks as ReturnType<typeof describeTasks>).entries()) {
     lines.push(`${i === 0 ? '  tasks:     ' : '             '}${task.label}${task.dependencies.length ? ` (after ${task.dependencies.join(', ')})` : ''}: ${task.name}`);
   }
-  if (next) {
+  if (next?.nothingToDo) {
+    lines.push(`  next:      nothing to do: ${next.nothingToDo}`);
+  } else if (next) {
     lines.push(`  next:      ${next.submit}`);
     next.byHand.forEach((c, i) => lines.push(`${i === 0 ? '  by hand:   ' : '             '}${c}`));
     next.undo.forEach((c, i) => lines.push(`${i === 0 ? '  undo:      ' : '             '}${c}`));

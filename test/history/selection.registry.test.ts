@@ -154,6 +154,18 @@ describe('no quiet choice left', () => {
     expect(p.next.byHand[0]).toContain(`--archive-tag production-$(date -u +%Y%m%d%H%M%S)-${rev.r15}`);
   });
 
+  it('offers no submit line when the target is what the moving tag points at already', async () => {
+    const p = await plan('--to', P.may3);
+    expect(p.target.tag).toBe(P.may3);
+    expect(p.next.nothingToDo).toMatch(/points at sha256:[0-9a-f]{64} already: submitting would change nothing/);
+    const text = await cli('plan', 'signingscript', '--to', P.may3);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^ {2}next: {6}nothing to do: /m);
+    expect(text.stdout).not.toContain('tc-promote submit');
+    // Any other target still gets its submit line.
+    expect((await plan()).next.nothingToDo).toBeUndefined();
+  });
+
   it('warns that a --skip matching only current changes nothing', async () => {
     const p = await plan('--skip', P.may3);
     expect(p.target.tag).toBe(P.may2Rollback);
