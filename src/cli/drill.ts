@@ -10,6 +10,7 @@ import { RegistryClient } from '../registry/client.js';
 import { findRegistryBinary, installHint, startDrillRegistry, type DrillRegistry } from '../drill/registry.js';
 import { seedDrill } from '../drill/seed.js';
 import { fs } from '../util/builtins.js';
+import { shellQuote } from '../util/shell.js';
 import { globalHelp, parseCommandArgs, type Io } from './common.js';
 
 export const help = `Usage: tc-promote drill [--script S] [--keep]
@@ -89,14 +90,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   if (keep) {
     registry.keep();
+    const config = values.config !== undefined ? ` --config ${shellQuote(values.config)}` : '';
     io.stdout(
       [
         '',
         `The registry is still running (--keep): ${registry.url}, process ${registry.pid}, storage ${registry.dir}`,
-        `  tc-promote history ${script} --registry ${registry.url}`,
-        `  tc-promote plan ${script} --registry ${registry.url}`,
-        `  tc-promote status --registry ${registry.url}`,
-        `Stop it and remove its storage: kill ${registry.pid} && rm -rf ${registry.dir}`,
+        `  tc-promote history ${script} --registry ${registry.url}${config}`,
+        `  tc-promote plan ${script} --registry ${registry.url}${config}`,
+        `  tc-promote status --registry ${registry.url}${config}`,
+        // Quoted: pasted, an unquoted folder with a space would remove another folder.
+        `Stop it and remove its storage: kill ${registry.pid} && rm -rf ${shellQuote(registry.dir)}`,
         '',
       ].join('\n'),
     );
@@ -130,7 +133,7 @@ async function rehearse(io: Io, registry: DrillRegistry, config: ReturnType<type
   );
   const step = async (argv: string[], capture = false): Promise<{ code: number; stdout: string }> => {
     let stdout = '';
-    if (!capture) io.stdout(`$ tc-promote ${argv.join(' ')}\n`);
+    if (!capture) io.stdout(`$ tc-promote ${argv.map(shellQuote).join(' ')}\n`);
     const code = await main(argv, {
       stdout: (text) => (capture ? void (stdout += text) : io.stdout(text)),
       stderr: (text) => io.stderr(text),

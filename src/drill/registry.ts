@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { RemoteError } from '../errors.js';
-import { fs, loadChildProcess, loadHttp } from '../util/builtins.js';
+import { fs, loadChildProcess, loadCrypto, loadHttp } from '../util/builtins.js';
 
 export const installHint = 'sudo apt-get install docker-registry';
 
@@ -55,11 +55,19 @@ async function freePort(): Promise<number> {
   });
 }
 
-function probe(url: string): Promise<number> {
+/** The header every answer of the drill's registry carries (its configuration's http.headers), with this run's value. */
+const markHeader = 'x-tc-promote-drill';
+
+/**
+ * 200 when the registry at `url` is the one started with `mark`: another server that took the
+ * port between choosing it and the registry binding it (another user's registry) answers
+ * without it, and is never written to.
+ */
+function probe(url: string, mark: string): Promise<number> {
   return new Promise((resolve) => {
     const req = loadHttp().get(`${url}/v2/`, { timeout: 1000 }, (res) => {
       res.resume();
-      resolve(res.statusCode ?? 0);
+      resolve(res.headers[markHeader] === mark ? (res.statusCode ?? 0) : 0);
     });
     req.on('error', () => resolve(0));
     req.on('timeout', () => req.destroy());
@@ -71,6 +79,7 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tc-promote-drill-'));
   const log = path.join(dir, 'registry.log');
   const config = path.join(dir, 'config.yml');
+  const mark = loadCrypto().randomBytes(16).toString('hex');
   let child: ChildProcess | undefined;
   let stopped = false;
   const stop = (): void => {
@@ -101,6 +110,8 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
           `    rootdirectory: ${JSON.stringify(path.join(dir, 'storage'))}`,
           'http:',
           `  addr: 127.0.0.1:${port}`,
+          '  headers:',
+          `    ${markHeader}: [${JSON.stringify(mark)}]`,
           '',
         ].join('\n'),
       );
@@ -114,7 +125,7 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
       const url = `http://127.0.0.1:${port}`;
       const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
       while (Date.now() < deadline && !exited) {
-        if ((await probe(url)) === 200) {
+        if ((await probe(url, mark)) === 200) {
           if (options.keep) started.unref();
           return {
             url,

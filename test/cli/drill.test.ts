@@ -1,8 +1,10 @@
 // `tc-promote drill`: the rehearsal a new user runs first. It needs nothing but Debian's
 // docker-registry, works offline, leaves nothing behind (also on Ctrl-C), and with --keep
 // leaves a registry that the printed commands work against.
-import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { binPath, runCli, runCliProcess } from '../support/cli.js';
 import { startHostileServer, json } from '../support/hostile-server.js';
@@ -114,4 +116,80 @@ describe('tc-promote drill', () => {
     const r = await runCli(['drill', '--registry', 'http://127.0.0.1:5000']);
     expect([r.code, r.stderr]).toEqual([2, expect.stringContaining('--registry: the drill makes its own registry and talks to nothing else')]);
   });
+
+  it('a port taken between choosing it and serving on it: the drill never writes into the registry that answers there instead', async () => {
+    // A wrapper stands in for docker-registry: before starting the real one on the chosen port,
+    // another registry (another user's, say) takes that port; the real one then fails with
+    // "address already in use". The drill must not take the other one's 200 for its own.
+    const base = mkdtempSync(path.join(tmpdir(), 'tc-promote-drill-race-'));
+    const foreignDir = path.join(base, 'foreign');
+    mkdirSync(foreignDir);
+    const wrapper = path.join(base, 'docker-registry');
+    writeFileSync(
+      wrapper,
+      `#!${process.execPath}
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const foreign = ${JSON.stringify(foreignDir)};
+const real = ${JSON.stringify(execFileSync('sh', ['-c', 'command -v docker-registry']).toString().trim())};
+const args = process.argv.slice(2);
+const port = /addr: 127\\.0\\.0\\.1:(\\d+)/.exec(fs.readFileSync(args[1], 'utf8'))[1];
+const run = () => spawn(real, args, { stdio: 'inherit' }).on('exit', (code) => process.exit(code ?? 1));
+if (fs.existsSync(foreign + '/port')) return run();
+fs.writeFileSync(foreign + '/config.yml', 'version: 0.1\\nlog:\\n  level: warn\\nstorage:\\n  filesystem:\\n    rootdirectory: ' + JSON.stringify(foreign + '/storage') + '\\nhttp:\\n  addr: 127.0.0.1:' + port + '\\n');
+const other = spawn(real, ['serve', foreign + '/config.yml'], { stdio: 'ignore', detached: true });
+fs.writeFileSync(foreign + '/pid', String(other.pid));
+fs.writeFileSync(foreign + '/port', port);
+other.unref();
+const wait = () => require('node:http').get('http://127.0.0.1:' + port + '/v2/', (res) => (res.resume(), run())).on('error', () => setTimeout(wait, 20));
+wait();
+`,
+    );
+    chmodSync(wrapper, 0o755);
+    try {
+      const r = await runCliProcess(['drill'], { TC_PROMOTE_DOCKER_REGISTRY: wrapper });
+      const foreignPort = readFileSync(path.join(foreignDir, 'port'), 'utf8');
+      const catalog = (await (await fetch(`http://127.0.0.1:${foreignPort}/v2/_catalog`)).json()) as { repositories: string[] };
+      expect(catalog.repositories).toEqual([]);
+      // It tried again on another port and rehearsed there.
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(where(r.stdout).url).not.toBe(`http://127.0.0.1:${foreignPort}`);
+    } finally {
+      const pidFile = path.join(foreignDir, 'pid');
+      if (existsSync(pidFile)) {
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        process.kill(pid, 'SIGKILL');
+        await gone(pid);
+      }
+      rmSync(base, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('--keep under a temporary folder whose path has a space: the printed commands are quoted, and pasted they remove only the drill\'s folder', async () => {
+    const base = mkdtempSync(path.join(tmpdir(), 'tc-promote-drill-space-'));
+    const tmp = path.join(base, 'my tmp');
+    mkdirSync(tmp);
+    // What an unquoted `rm -rf <base>/my tmp/tc-promote-drill-…` would remove.
+    mkdirSync(path.join(base, 'my'));
+    writeFileSync(path.join(base, 'my', 'keep-me'), 'x');
+    let pid = 0;
+    try {
+      const r = await runCliProcess(['drill', '--keep', '--script', 'beetmoverscript'], { TMPDIR: tmp });
+      expect(r.code, r.stderr).toBe(0);
+      const m = /registry: docker-registry on (http:\/\/127\.0\.0\.1:\d+), process (\d+), storage (.+)\n/.exec(r.stdout);
+      expect(m).not.toBeNull();
+      pid = Number(m![2]);
+      const dir = m![3]!;
+      expect(dir.startsWith(`${tmp}/tc-promote-drill-`)).toBe(true);
+      const stop = /^Stop it and remove its storage: (.*)$/m.exec(r.stdout)![1]!;
+      expect(stop).toBe(`kill ${pid} && rm -rf '${dir}'`);
+      execFileSync('bash', ['-c', stop], { cwd: base });
+      expect(await gone(pid)).toBe(true);
+      expect(existsSync(dir)).toBe(false);
+      expect(existsSync(path.join(base, 'my', 'keep-me'))).toBe(true);
+    } finally {
+      if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(base, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
