@@ -116,6 +116,21 @@ describe('colour', () => {
   });
 });
 
+describe('colour marks in remote text', () => {
+  it('are printed escaped, never as colour, on a terminal and off it; the command\'s own marks still colour', async () => {
+    // The private-use characters paint once used as marks, in a value (a commit title, a
+    // task record's error, a registry's message reach output the same way as this one).
+    const forged = 'signing\uE005script\uE000';
+    const r = await onTerminal(['plan', forged]);
+    expect(r.stderr).not.toMatch(/\u001b\[/);
+    expect(r.stderr).toContain('signing\\ue005script\\ue000');
+    const piped = await runCli(['plan', forged]);
+    expect(piped.stderr).toContain('signing\\ue005script\\ue000');
+    expect(renderColour(`${paint.failed('failed')} \uE004completed\uE000`, true)).toBe('\u001b[1;31mfailed\u001b[0m \\ue004completed\\ue000');
+    expect(renderColour(`${paint.failed('failed')} \uE004completed\uE000`, false)).toBe('failed \\ue004completed\\ue000');
+  });
+});
+
 describe('ages', () => {
   it('are one unit: 45s, 12m, 2h, 85d', () => {
     expect([formatAge(45), formatAge(12 * 60 + 5), formatAge(2 * 3600 + 1800), formatAge(85 * 86400 + 7200)]).toEqual(['45s', '12m', '2h', '85d']);
