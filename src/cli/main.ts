@@ -56,7 +56,8 @@ export function errorJson(error: unknown, exit: number): { error: { code: string
   const message = error instanceof Error ? error.message : String(error);
   const code = error instanceof PromoteError ? ({ 1: 'operational', 2: 'usage', 3: 'conflict', 4: 'not-found' } as Record<number, string>)[error.exitCode] ?? 'error' : 'internal';
   // Messages name their field first: "--limit: …", "TC_PROMOTE_NOW: …", "<dst>: …", "github.repository: …".
-  const named = /^(--?[a-z][a-z0-9-]*|[A-Z][A-Z0-9_]{2,}|<[a-z]+>|[a-z][\w-]*(?:\.[\w-]+)+|[a-z][a-z-]*)(?=:\s)/.exec(message)?.[1] ?? null;
+  // node:util's parseArgs names the flag its own way: "Unknown option '--x'", "Option '-n, --limit <value>' argument missing" (the long name).
+  const named = /^(--?[a-z][a-z0-9-]*|[A-Z][A-Z0-9_]{2,}|<[a-z]+>|[a-z][\w-]*(?:\.[\w-]+)+|[a-z][a-z-]*)(?=:\s)/.exec(message)?.[1] ?? /^(?:Unknown option|Option) '(?:-[A-Za-z0-9], )?(--?[A-Za-z0-9][\w-]*)/.exec(message)?.[1] ?? null;
   // "history: takes one script" names the command, not a field.
   const field = named !== null && Object.hasOwn(commands, named) ? null : named;
   return { error: { code, exit, field, message } };

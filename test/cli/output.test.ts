@@ -49,6 +49,20 @@ describe('did you mean', () => {
     expect((await runCli(['history', 'signingscript', '--from-env', 'dev'])).stderr).not.toContain('did you mean');
   });
 
+  it('answers at once for a name as long as an argument can be (128 KiB): no edit distance against names it cannot be near', async () => {
+    const huge = 'x'.repeat(128 * 1024 - 1);
+    const started = performance.now();
+    expect(suggest(huge, ['history', 'plan', 'rollback'])).toEqual([]);
+    expect(suggest(`histroy${huge}`.slice(0, 7), ['history'])).toEqual(['history']);
+    for (const argv of [[huge], ['status', `--${huge}`], ['plan', huge]]) {
+      const r = await runCli(argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr.length).toBeLessThan(3000);
+    }
+    // Each was ~1 s of edit-distance tables (131,072 rows × each known name) before.
+    expect(performance.now() - started).toBeLessThan(400);
+  });
+
   it('suggests the script and the environment meant', async () => {
     const script = await runCli(['plan', 'signingscrpt']);
     expect([script.code, script.stderr]).toEqual([2, expect.stringContaining('unknown script "signingscrpt"; did you mean signingscript?')]);
@@ -84,6 +98,21 @@ describe('JSON errors with --json', () => {
     expect(JSON.parse(command.stderr).error).toMatchObject({ code: 'usage', exit: 2, message: expect.stringContaining('did you mean history?') });
     const script = await runCli(['plan', 'nosuchscript', '--json']);
     expect(JSON.parse(script.stderr).error).toMatchObject({ field: 'script' });
+  });
+
+  it('names the flag of a flag that cannot be parsed (unknown, missing its value, given a value it does not take)', async () => {
+    const cases: [string[], string][] = [
+      [['status', '--bogus', '--json'], '--bogus'],
+      [['status', '--json', '--env'], '--env'],
+      [['rollback', 'signingscript', '--json', '--yes=no'], '--yes'],
+      [['history', 'signingscript', '--json', '--lmit', '3'], '--lmit'],
+      [['history', 'signingscript', '--json', '-n'], '--limit'],
+    ];
+    for (const [argv, field] of cases) {
+      const r = await runCli(argv);
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stderr).error, argv.join(' ')).toMatchObject({ code: 'usage', exit: 2, field });
+    }
   });
 
   it('never carries a credential', async () => {
