@@ -1,0 +1,88 @@
+// The commits a rollback undoes come from GitHub's compare, and GitHub (or what answers for
+// GITHUB_API_URL) is remote text like any other: a compromised or misconfigured endpoint
+// that echoes the token it was sent inside a commit's title or author, or puts escape
+// sequences, bidirectional overrides or colour marks in them, must not get any of it onto
+// the terminal or into --json. Here the token comes the way it does inside a task: from the
+// Taskcluster secret through TASKCLUSTER_PROXY_URL (GITHUB_TOKEN is not set), and the plan
+// runs against the real registry.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { layerOf, pushImage } from '../../src/drill/images.js';
+import { base64Forms } from '../../src/registry/redact.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { runCli } from '../support/cli.js';
+import { json, startHostileServer, type HostileServer } from '../support/hostile-server.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+const token = 'ghs_SECRETFROMTHETASKCLUSTERSECRET0123';
+const day = 86_400_000;
+const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+
+let reg: RunningRegistry;
+let hostile: HostileServer;
+
+beforeAll(async () => {
+  reg = await startRegistry({ auth: 'anonymous' });
+  const client = new RegistryClient({ plainHttpHosts: new Set([reg.host]) });
+  const base = layerOf([{ path: 'app/README', content: Buffer.from('hostile github base\n'), mtime: 0 }]);
+  const now = Date.now();
+  for (const [commit, ago] of [[A, 30], [B, 2]] as const) {
+    await pushImage(client, { registry: reg.host, repository: 'mozilla/releng-signingscript' }, base, { commit, createdMs: now - ago * day, source: 'https://github.com/mozilla-releng/scriptworker-scripts', build: `signingscript ${commit}` }, ['production', `production-${stamp(now - ago * day)}-${commit}`]);
+  }
+  hostile = await startHostileServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url.startsWith('/api/secrets/v1/secret/')) return json(res, 200, { secret: { github_token: token } });
+    if (url.includes('/compare/')) {
+      // What it was sent, echoed: the bare token, and in the shapes a header carries it.
+      const sent = (req.headers.authorization ?? '').replace(/^(token|Bearer) /i, '');
+      const commit = (sha: string, message: string, name: string) => ({ sha, commit: { message, author: { name, date: '2026-01-01T00:00:00Z' } } });
+      return json(res, 200, {
+        status: 'ahead',
+        ahead_by: 3,
+        behind_by: 0,
+        total_commits: 3,
+        html_url: 'https://github.com/x',
+        merge_base_commit: { sha: A },
+        commits: [
+          commit('c'.repeat(40), `fix: your token is ${sent}\nmore`, `bot ${Buffer.from(sent).toString('base64')}`),
+          commit('d'.repeat(40), 'feat: \u001b[2J\u001b[31mcleared\u001b]0;title\u0007 \u202eevil\u202c \uE004ok\uE000', `x${'y'.repeat(10_000)}`),
+          commit(B, `Revert ${sent.slice(0, 10)}`, sent),
+        ],
+      });
+    }
+    return json(res, 404, { message: 'Not Found' });
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await hostile?.stop();
+  await reg?.stop();
+});
+
+describe('a hostile compare answer', () => {
+  it('lists the commits with the token it echoes redacted, and escape sequences, bidi and colour marks escaped (table and --json)', async () => {
+    const env = { TASKCLUSTER_PROXY_URL: hostile.url, GITHUB_API_URL: hostile.url, TC_PROMOTE_RETRY_BASE_MS: '1' };
+    const table = await runCli(['plan', 'signingscript', '--registry', reg.url], env);
+    expect(table.code, table.stderr).toBe(0);
+    // The compare was asked with the secret's token: the test proves something only then.
+    expect(hostile.requests().some((r) => r.path.includes('/compare/') && r.authorization?.includes(token))).toBe(true);
+    expect(table.stdout).toContain('3 commit(s) undone');
+    const jsonRun = await runCli(['plan', 'signingscript', '--registry', reg.url, '--json'], env);
+    expect(jsonRun.code, jsonRun.stderr).toBe(0);
+    const commits = jsonRun.json<{ commits: { commits: { title: string; author: string }[] } }>().commits.commits;
+    expect(commits).toHaveLength(3);
+    for (const r of [table, jsonRun]) {
+      const out = r.stdout + r.stderr;
+      for (const form of [token, ...base64Forms(token)]) expect(out).not.toContain(form);
+      expect(out).toContain('[REDACTED]');
+      expect(out).not.toMatch(/[\u001b\u0007\u202e\u202c\uE000-\uE006]/);
+    }
+    expect(table.stdout).toContain('\\u001b[2J\\u001b[31mcleared');
+    expect(table.stdout).toContain('\\u202eevil\\u202c \\ue004ok\\ue000');
+    // An author 10,000 characters long is cut as a title is.
+    const line = table.stdout.split('\n').find((l) => l.includes('dddddddddddd'))!;
+    expect(line.length).toBeLessThan(300);
+    expect(line).toMatch(/\(xy{99}…\)$/);
+  }, 60_000);
+});
