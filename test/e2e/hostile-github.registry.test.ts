@@ -85,4 +85,18 @@ describe('a hostile compare answer', () => {
     expect(line.length).toBeLessThan(300);
     expect(line).toMatch(/\(xy{99}…\)$/);
   }, 60_000);
+
+  it('redacts a token with quotes and backslashes in --json too, where JSON escapes them', async () => {
+    // Registry passwords and tokens may hold " and \: in --json output they are written \" and
+    // \\, which the raw value does not match.
+    const odd = 'tok"with\\quotes"and\\backslashes0123';
+    const env = { GITHUB_TOKEN: odd, GITHUB_API_URL: hostile.url, TC_PROMOTE_RETRY_BASE_MS: '1' };
+    for (const extra of [[], ['--json']]) {
+      const r = await runCli(['plan', 'signingscript', '--registry', reg.url, ...extra], env);
+      expect(r.code, r.stderr).toBe(0);
+      const out = r.stdout + r.stderr;
+      for (const form of [odd, JSON.stringify(odd).slice(1, -1), ...base64Forms(odd)]) expect(out).not.toContain(form);
+      expect(out).toContain('[REDACTED]');
+    }
+  }, 60_000);
 });
