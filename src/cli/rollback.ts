@@ -98,10 +98,13 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
     throw new UsageError(`${mode}: ${leaseless.join(', ')} would force-push the deploy branch without a lease (its head was not read at plan time): set GITHUB_TOKEN (or GITHUB_API_URL) so that the plan reads it, or give --no-lease; nothing was created`);
   }
   if (!values.yes) {
-    if (!io.confirm) throw new UsageError(`${mode}: no terminal to confirm on; pass --yes to submit without asking (what would move is printed above); nothing was created`);
+    if (!io.confirm) throw new UsageError(`${mode}: no terminal to confirm on; pass --yes to submit without asking (${values.json ? `tc-promote plan ${plan.script} --env ${plan.env} --json shows what would move` : 'what would move is printed above'}); nothing was created`);
+    // With --json stdout holds the one JSON answer: what will move goes above the question on stderr.
+    if (values.json) io.stderr(summary);
     const yes = await io.confirm(`${mode === 'rollback' ? 'Roll back' : 'Promote'} ${plan.script} ${plan.env} as above? [y/N] `);
     if (!yes) {
-      io.stdout('not confirmed; nothing was created\n');
+      if (values.json) printJson(io, { outcome: 'not-confirmed', plan: planJson(plan), taskGroupId: null });
+      else io.stdout('not confirmed; nothing was created\n');
       return ExitCode.operational;
     }
   }

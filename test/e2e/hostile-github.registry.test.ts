@@ -4,11 +4,13 @@
 // sequences, bidirectional overrides or colour marks in them, must not get any of it onto
 // the terminal or into --json. Here the token comes the way it does inside a task: from the
 // Taskcluster secret through TASKCLUSTER_PROXY_URL (GITHUB_TOKEN is not set), and the plan
-// runs against the real registry.
+// runs against the real registry. Also here: rollback --json on a terminal shows what will
+// move before it asks, and keeps stdout one JSON document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { layerOf, pushImage } from '../../src/drill/images.js';
 import { base64Forms } from '../../src/registry/redact.js';
 import { RegistryClient } from '../../src/registry/client.js';
+import { main } from '../../src/cli/main.js';
 import { runCli } from '../support/cli.js';
 import { json, startHostileServer, type HostileServer } from '../support/hostile-server.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -98,5 +100,32 @@ describe('a hostile compare answer', () => {
       for (const form of [odd, JSON.stringify(odd).slice(1, -1), ...base64Forms(odd)]) expect(out).not.toContain(form);
       expect(out).toContain('[REDACTED]');
     }
+  }, 60_000);
+});
+
+describe('rollback --json on a terminal, without --yes', () => {
+  it('shows what will move before it asks (on stderr), and a refusal is JSON on stdout', async () => {
+    let stdout = '';
+    let stderr = '';
+    let shownBeforeQuestion = '';
+    const code = await main(['rollback', 'signingscript', '--registry', reg.url, '--reason', 'test', '--json', '--no-commits'], {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9', TASKCLUSTER_CLIENT_ID: 'x', TASKCLUSTER_ACCESS_TOKEN: 'not-used-here' },
+      isTty: true,
+      confirm: async () => {
+        shownBeforeQuestion = stdout + stderr;
+        return false;
+      },
+    });
+    expect(code).toBe(1);
+    // The question says "as above": the from → to summary is above it.
+    expect(shownBeforeQuestion).toMatch(/rollback signingscript production[^]*\n {2}from {2}production-\d{14}-b{40}[^]*\n {2}to {4}production-\d{14}-a{40}/);
+    // stdout stays one JSON document.
+    expect(JSON.parse(stdout)).toMatchObject({ outcome: 'not-confirmed', taskGroupId: null });
+    // Without a terminal --json prints nothing above the refusal: it does not say it did.
+    const piped = await runCli(['rollback', 'signingscript', '--registry', reg.url, '--reason', 'test', '--json', '--no-commits'], { TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9', TASKCLUSTER_CLIENT_ID: 'x', TASKCLUSTER_ACCESS_TOKEN: 'not-used-here' });
+    expect([piped.code, piped.stdout]).toEqual([2, '']);
+    expect(JSON.parse(piped.stderr).error.message).toBe('rollback: no terminal to confirm on; pass --yes to submit without asking (tc-promote plan signingscript --env production --json shows what would move); nothing was created');
   }, 60_000);
 });
