@@ -81,10 +81,16 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
   const config = path.join(dir, 'config.yml');
   const mark = loadCrypto().randomBytes(16).toString('hex');
   let child: ChildProcess | undefined;
+  let watchdog: ChildProcess | undefined;
   let stopped = false;
   const stop = (): void => {
     if (stopped) return;
     stopped = true;
+    try {
+      watchdog?.kill('SIGKILL');
+    } catch {
+      // gone already
+    }
     try {
       child?.kill('SIGKILL');
     } catch {
@@ -127,6 +133,7 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
       while (Date.now() < deadline && !exited) {
         if ((await probe(url, mark)) === 200) {
           if (options.keep) started.unref();
+          else watchdog = startWatchdog(started.pid!, dir);
           return {
             url,
             host: `127.0.0.1:${port}`,
@@ -141,6 +148,7 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
             keep: () => {
               process.removeListener('exit', onExit);
               stopped = true;
+              watchdog?.kill('SIGKILL');
             },
           };
         }
@@ -158,4 +166,22 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
     stop();
     throw error;
   }
+}
+
+/**
+ * A process that outlives this one only to clean up after it: killed outright (SIGKILL, an
+ * OOM kill), this process runs no exit handler, and docker-registry would run on with its
+ * folder. The watchdog waits on a pipe from this process; when the pipe closes without it
+ * being stopped first (stop() kills it), it kills the registry and removes the folder.
+ */
+function startWatchdog(registryPid: number, dir: string): ChildProcess {
+  const watchdog = loadChildProcess().spawn('/bin/sh', ['-c', 'read -r _; kill -9 "$1" 2>/dev/null; rm -rf -- "$2"', 'tc-promote-drill-watchdog', String(registryPid), dir], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    // Its own process group: a Ctrl-C to the terminal's group does not end it before the drill has stopped.
+    detached: true,
+  });
+  watchdog.on('error', () => undefined);
+  watchdog.unref();
+  (watchdog.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
+  return watchdog;
 }

@@ -112,6 +112,29 @@ describe('tc-promote drill', () => {
     expect(existsSync(dir)).toBe(false);
   }, 60_000);
 
+  it('killed outright (SIGKILL, no handler runs): the registry still stops and its folder is removed', async () => {
+    const child = spawn(process.execPath, [binPath, 'drill'], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d;
+        if (/registry: docker-registry on/.test(stdout)) resolve();
+      });
+    });
+    const { pid, dir } = where(stdout);
+    try {
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      expect(await gone(pid)).toBe(true);
+      for (let i = 0; i < 100 && existsSync(dir); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('refuses flags that would point it elsewhere', async () => {
     const r = await runCli(['drill', '--registry', 'http://127.0.0.1:5000']);
     expect([r.code, r.stderr]).toEqual([2, expect.stringContaining('--registry: the drill makes its own registry and talks to nothing else')]);
