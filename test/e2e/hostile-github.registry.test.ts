@@ -48,7 +48,7 @@ beforeAll(async () => {
         merge_base_commit: { sha: A },
         commits: [
           commit('c'.repeat(40), `fix: your token is ${sent}\nmore`, `bot ${Buffer.from(sent).toString('base64')}`),
-          commit('d'.repeat(40), 'feat: \u001b[2J\u001b[31mcleared\u001b]0;title\u0007 \u202eevil\u202c \uE004ok\uE000', `x${'y'.repeat(10_000)}`),
+          commit('d'.repeat(40), 'feat: \u001b[2J\u001b[31mcleared\u001b]0;title\u0007 \u202eevil\u202c \uE004ok\uE000 \u061Calm \u{E0041}\u{E0042}hidden', `x${'y'.repeat(10_000)}`),
           commit(B, `Revert ${sent.slice(0, 10)}`, sent),
         ],
       });
@@ -78,10 +78,12 @@ describe('a hostile compare answer', () => {
       const out = r.stdout + r.stderr;
       for (const form of [token, ...base64Forms(token)]) expect(out).not.toContain(form);
       expect(out).toContain('[REDACTED]');
-      expect(out).not.toMatch(/[\u001b\u0007\u202e\u202c\uE000-\uE006]/);
+      expect(out).not.toMatch(/[\u001b\u0007\u202e\u202c\uE000-\uE006\u061c]|\u{E0041}/u);
     }
     expect(table.stdout).toContain('\\u001b[2J\\u001b[31mcleared');
     expect(table.stdout).toContain('\\u202eevil\\u202c \\ue004ok\\ue000');
+    // The Arabic letter mark (a bidirectional control, as in Trojan Source) and tag characters (invisible text).
+    expect(table.stdout).toContain('\\u061calm \\udb40\\udc41\\udb40\\udc42hidden');
     // An author 10,000 characters long is cut as a title is.
     const line = table.stdout.split('\n').find((l) => l.includes('dddddddddddd'))!;
     expect(line.length).toBeLessThan(300);
