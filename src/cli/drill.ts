@@ -70,7 +70,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const started = Date.now();
   const keep = Boolean(values.keep);
-  const registry = await startDrillRegistry(binary, { keep });
+  const registry = await startDrillRegistry(binary, { keep, env: io.env });
   // Ctrl-C (or a kill) stops the registry and removes its folder before the process ends.
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const onSignal = (signal: NodeJS.Signals): void => {

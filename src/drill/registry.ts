@@ -74,7 +74,16 @@ function probe(url: string, mark: string): Promise<number> {
   });
 }
 
-export async function startDrillRegistry(binary: string, options: { keep: boolean; startTimeoutMs?: number }): Promise<DrillRegistry> {
+/**
+ * The environment docker-registry runs in: without the REGISTRY_* variables it reads as
+ * configuration (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY would seed the drill into a real
+ * registry's storage, REGISTRY_HTTP_ADDR move it elsewhere, REGISTRY_HTTP_HEADERS_* forge its mark).
+ */
+function registryEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/^REGISTRY_/i.test(name)));
+}
+
+export async function startDrillRegistry(binary: string, options: { keep: boolean; startTimeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<DrillRegistry> {
   const os = await import('node:os');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tc-promote-drill-'));
   const log = path.join(dir, 'registry.log');
@@ -122,7 +131,7 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
         ].join('\n'),
       );
       const out = fs.openSync(log, 'a');
-      const started = loadChildProcess().spawn(binary, ['serve', config], { stdio: ['ignore', out, out], detached: options.keep });
+      const started = loadChildProcess().spawn(binary, ['serve', config], { stdio: ['ignore', out, out], detached: options.keep, env: registryEnvironment(options.env ?? process.env) });
       fs.closeSync(out);
       child = started;
       let exited = false;

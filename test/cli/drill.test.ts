@@ -135,6 +135,19 @@ describe('tc-promote drill', () => {
     }
   }, 60_000);
 
+  it('ignores the REGISTRY_* variables docker-registry reads: they would move its storage into a real registry\'s, or its address', async () => {
+    const base = mkdtempSync(path.join(tmpdir(), 'tc-promote-drill-env-'));
+    const real = path.join(base, 'real-storage');
+    try {
+      const r = await runCliProcess(['drill'], { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: real, REGISTRY_HTTP_HEADERS_X_TC_PROMOTE_DRILL: '[forged]', REGISTRY_LOG_LEVEL: 'debug' });
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      // Nothing was written into the other storage.
+      expect(existsSync(real)).toBe(false);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('refuses flags that would point it elsewhere', async () => {
     const r = await runCli(['drill', '--registry', 'http://127.0.0.1:5000']);
     expect([r.code, r.stderr]).toEqual([2, expect.stringContaining('--registry: the drill makes its own registry and talks to nothing else')]);
