@@ -52,6 +52,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs('drill', argv, { script: { type: 'string' }, keep: { type: 'boolean' } }, false);
   if (values.help) return io.stdout(help + '\n'), 0;
   if (positionals.length) throw new UsageError('drill: takes no arguments; --script S names the script');
+  if (values.json) throw new UsageError('--json: the drill prints a rehearsal for people; tc-promote drill --keep leaves a registry the --json commands can read');
   for (const flag of ['registry', 'registry-secret', 'root-url', 'hub-api'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag}: the drill makes its own registry and talks to nothing else`);
   }

@@ -117,6 +117,17 @@ describe('JSON errors with --json', () => {
     }
   });
 
+  it('is refused by the commands whose output is not data (a completion script, a rehearsal): text on stdout where JSON was asked for', async () => {
+    for (const [argv, message] of [
+      [['completion', 'bash', '--json'], '--json: completion prints a shell script; leave out --json'],
+      [['drill', '--json'], '--json: the drill prints a rehearsal for people; tc-promote drill --keep leaves a registry the --json commands can read'],
+    ] as const) {
+      const r = await runCli([...argv]);
+      expect([r.code, r.stdout]).toEqual([2, '']);
+      expect(JSON.parse(r.stderr)).toEqual({ error: { code: 'usage', exit: 2, field: '--json', message } });
+    }
+  });
+
   it('never carries a credential', async () => {
     const token = 'tok-JSON-ERROR-DO-NOT-PRINT';
     const r = await runCli(['submit', 'signingscript', '--offline', '--target-tag', `production-20210929025643-${'a'.repeat(40)}`, '--json'], { TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9', TASKCLUSTER_CLIENT_ID: 'x', TASKCLUSTER_ACCESS_TOKEN: token });
