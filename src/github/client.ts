@@ -247,7 +247,8 @@ export class GitHubClient {
       if (status !== 'identical' && status !== 'ahead' && status !== 'behind' && status !== 'diverged') throw malformed(what, headers['content-type'], 'status');
       const count = (field: string): number => {
         const value = d[field];
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw malformed(what, headers['content-type'], field);
+        // No repository has more commits than a safe integer counts (1e308 would print as 1e+308 and page on from there).
+        if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw malformed(what, headers['content-type'], field);
         return value;
       };
       const mergeBase = (d.merge_base_commit as { sha?: unknown } | null | undefined)?.sha;

@@ -23,6 +23,8 @@ const B = 'b'.repeat(40);
 
 let reg: RunningRegistry;
 let hostile: HostileServer;
+/** How the compare answers: echoing what it was sent, or with counts no repository has. */
+let mode: 'echo' | 'huge' = 'echo';
 
 beforeAll(async () => {
   reg = await startRegistry({ auth: 'anonymous' });
@@ -35,6 +37,9 @@ beforeAll(async () => {
   hostile = await startHostileServer((req, res) => {
     const url = req.url ?? '/';
     if (url.startsWith('/api/secrets/v1/secret/')) return json(res, 200, { secret: { github_token: token } });
+    if (url.includes('/compare/') && mode === 'huge') {
+      return json(res, 200, { status: 'ahead', ahead_by: 1e308, behind_by: 0, total_commits: 1e308, html_url: 'https://github.com/x', merge_base_commit: { sha: A }, commits: [] });
+    }
     if (url.includes('/compare/')) {
       // What it was sent, echoed: the bare token, and in the shapes a header carries it.
       const sent = (req.headers.authorization ?? '').replace(/^(token|Bearer) /i, '');
@@ -129,5 +134,21 @@ describe('rollback --json on a terminal, without --yes', () => {
     const piped = await runCli(['rollback', 'signingscript', '--registry', reg.url, '--reason', 'test', '--json', '--no-commits'], { TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9', TASKCLUSTER_CLIENT_ID: 'x', TASKCLUSTER_ACCESS_TOKEN: 'not-used-here' });
     expect([piped.code, piped.stdout]).toEqual([2, '']);
     expect(JSON.parse(piped.stderr).error.message).toBe('rollback: no terminal to confirm on; pass --yes to submit without asking (tc-promote plan signingscript --env production --json shows what would move); nothing was created');
+  }, 60_000);
+});
+
+describe('a compare answer with counts no repository has', () => {
+  it('is a note, not "1e+308 commit(s) undone" nor a request for page 5e+306', async () => {
+    mode = 'huge';
+    try {
+      const before = hostile.requests().length;
+      const r = await runCli(['plan', 'signingscript', '--registry', reg.url], { GITHUB_TOKEN: 'ghp_0123456789abcdef', GITHUB_API_URL: hostile.url, TC_PROMOTE_RETRY_BASE_MS: '1' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toContain('e+');
+      expect(r.stdout).toContain("commits:   not listed: comparing " + A + '...' + B + " in mozilla-releng/scriptworker-scripts: GitHub's answer does not have the documented shape (ahead_by missing or malformed)");
+      expect(hostile.requests().slice(before).filter((q) => q.path.includes('/compare/'))).toHaveLength(1);
+    } finally {
+      mode = 'echo';
+    }
   }, 60_000);
 });
