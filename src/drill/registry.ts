@@ -134,6 +134,8 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
       const started = loadChildProcess().spawn(binary, ['serve', config], { stdio: ['ignore', out, out], detached: options.keep, env: registryEnvironment(options.env ?? process.env) });
       fs.closeSync(out);
       child = started;
+      // From its first moment: a kill during the start leaves nothing behind either (with --keep, once it is up).
+      watchdog = started.pid !== undefined ? startWatchdog(started.pid, dir) : undefined;
       let exited = false;
       started.once('exit', () => (exited = true));
       started.once('error', () => (exited = true));
@@ -141,8 +143,10 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
       const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
       while (Date.now() < deadline && !exited) {
         if ((await probe(url, mark)) === 200) {
-          if (options.keep) started.unref();
-          else watchdog = startWatchdog(started.pid!, dir);
+          if (options.keep) {
+            started.unref();
+            watchdog?.kill('SIGKILL');
+          }
           return {
             url,
             host: `127.0.0.1:${port}`,
@@ -157,13 +161,13 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
             keep: () => {
               process.removeListener('exit', onExit);
               stopped = true;
-              watchdog?.kill('SIGKILL');
             },
           };
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       started.kill('SIGKILL');
+      watchdog?.kill('SIGKILL');
       const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
       if (!exited || !/address already in use/.test(text) || attempt === 5) {
         throw new RemoteError(`docker-registry (${binary}) did not start: ${text.trim().split('\n').slice(-3).join(' / ') || 'no output'}`);

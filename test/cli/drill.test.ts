@@ -2,12 +2,12 @@
 // docker-registry, works offline, leaves nothing behind (also on Ctrl-C), and with --keep
 // leaves a registry that the printed commands work against.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { binPath, runCli, runCliProcess } from '../support/cli.js';
 import { startHostileServer, json } from '../support/hostile-server.js';
+import { makeTempDir, removeTempDir } from '../support/registry.js';
 
 function alive(pid: number): boolean {
   try {
@@ -136,7 +136,7 @@ describe('tc-promote drill', () => {
   }, 60_000);
 
   it('ignores the REGISTRY_* variables docker-registry reads: they would move its storage into a real registry\'s, or its address', async () => {
-    const base = mkdtempSync(path.join(tmpdir(), 'tc-promote-drill-env-'));
+    const base = makeTempDir('drill-env-');
     const real = path.join(base, 'real-storage');
     try {
       const r = await runCliProcess(['drill'], { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: real, REGISTRY_HTTP_HEADERS_X_TC_PROMOTE_DRILL: '[forged]', REGISTRY_LOG_LEVEL: 'debug' });
@@ -144,7 +144,7 @@ describe('tc-promote drill', () => {
       // Nothing was written into the other storage.
       expect(existsSync(real)).toBe(false);
     } finally {
-      rmSync(base, { recursive: true, force: true });
+      removeTempDir(base);
     }
   }, 60_000);
 
@@ -157,7 +157,7 @@ describe('tc-promote drill', () => {
     // A wrapper stands in for docker-registry: before starting the real one on the chosen port,
     // another registry (another user's, say) takes that port; the real one then fails with
     // "address already in use". The drill must not take the other one's 200 for its own.
-    const base = mkdtempSync(path.join(tmpdir(), 'tc-promote-drill-race-'));
+    const base = makeTempDir('drill-race-');
     const foreignDir = path.join(base, 'foreign');
     mkdirSync(foreignDir);
     const wrapper = path.join(base, 'docker-registry');
@@ -197,12 +197,12 @@ wait();
         process.kill(pid, 'SIGKILL');
         await gone(pid);
       }
-      rmSync(base, { recursive: true, force: true });
+      removeTempDir(base);
     }
   }, 60_000);
 
   it('--keep under a temporary folder whose path has a space: the printed commands are quoted, and pasted they remove only the drill\'s folder', async () => {
-    const base = mkdtempSync(path.join(tmpdir(), 'tc-promote-drill-space-'));
+    const base = makeTempDir('drill-space-');
     const tmp = path.join(base, 'my tmp');
     mkdirSync(tmp);
     // What an unquoted `rm -rf <base>/my tmp/tc-promote-drill-…` would remove.
@@ -225,7 +225,7 @@ wait();
       expect(existsSync(path.join(base, 'my', 'keep-me'))).toBe(true);
     } finally {
       if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
-      rmSync(base, { recursive: true, force: true });
+      removeTempDir(base);
     }
   }, 60_000);
 });
