@@ -160,27 +160,29 @@ describe('tc-promote drill', () => {
     const base = makeTempDir('drill-race-');
     const foreignDir = path.join(base, 'foreign');
     mkdirSync(foreignDir);
-    const wrapper = path.join(base, 'docker-registry');
+    const real = execFileSync('sh', ['-c', 'command -v docker-registry']).toString().trim();
+    const steal = path.join(base, 'steal.cjs');
     writeFileSync(
-      wrapper,
-      `#!${process.execPath}
-const { spawn, spawnSync } = require('node:child_process');
+      steal,
+      `const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const foreign = ${JSON.stringify(foreignDir)};
-const real = ${JSON.stringify(execFileSync('sh', ['-c', 'command -v docker-registry']).toString().trim())};
+const real = ${JSON.stringify(real)};
 const args = process.argv.slice(2);
 const port = /addr: 127\\.0\\.0\\.1:(\\d+)/.exec(fs.readFileSync(args[1], 'utf8'))[1];
-const run = () => spawn(real, args, { stdio: 'inherit' }).on('exit', (code) => process.exit(code ?? 1));
-if (fs.existsSync(foreign + '/port')) return run();
 fs.writeFileSync(foreign + '/config.yml', 'version: 0.1\\nlog:\\n  level: warn\\nstorage:\\n  filesystem:\\n    rootdirectory: ' + JSON.stringify(foreign + '/storage') + '\\nhttp:\\n  addr: 127.0.0.1:' + port + '\\n');
 const other = spawn(real, ['serve', foreign + '/config.yml'], { stdio: 'ignore', detached: true });
 fs.writeFileSync(foreign + '/pid', String(other.pid));
 fs.writeFileSync(foreign + '/port', port);
 other.unref();
-const wait = () => require('node:http').get('http://127.0.0.1:' + port + '/v2/', (res) => (res.resume(), run())).on('error', () => setTimeout(wait, 20));
+// Once the other one answers, the drill's own registry starts, and fails: the port is taken.
+const wait = () => require('node:http').get('http://127.0.0.1:' + port + '/v2/', (res) => (res.resume(), spawn(real, args, { stdio: 'inherit' }).on('exit', (code) => process.exit(code ?? 1)))).on('error', () => setTimeout(wait, 20));
 wait();
 `,
     );
+    // The wrapper execs: the drill's registry is its own child, not a grandchild it could not stop.
+    const wrapper = path.join(base, 'docker-registry');
+    writeFileSync(wrapper, `#!/bin/sh\nif [ -e ${JSON.stringify(path.join(foreignDir, 'port'))} ]; then exec ${JSON.stringify(real)} "$@"; fi\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(steal)} "$@"\n`);
     chmodSync(wrapper, 0o755);
     try {
       const r = await runCliProcess(['drill'], { TC_PROMOTE_DOCKER_REGISTRY: wrapper });
@@ -189,7 +191,9 @@ wait();
       expect(catalog.repositories).toEqual([]);
       // It tried again on another port and rehearsed there.
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-      expect(where(r.stdout).url).not.toBe(`http://127.0.0.1:${foreignPort}`);
+      const { url, pid } = where(r.stdout);
+      expect(url).not.toBe(`http://127.0.0.1:${foreignPort}`);
+      expect(await gone(pid)).toBe(true);
     } finally {
       const pidFile = path.join(foreignDir, 'pid');
       if (existsSync(pidFile)) {
