@@ -100,11 +100,7 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
     } catch {
       // gone already
     }
-    try {
-      child?.kill('SIGKILL');
-    } catch {
-      // gone already
-    }
+    killGroup(child);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   const onExit = (): void => stop();
@@ -131,7 +127,13 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
         ].join('\n'),
       );
       const out = fs.openSync(log, 'a');
-      const started = loadChildProcess().spawn(binary, ['serve', config], { stdio: ['ignore', out, out], detached: options.keep, env: registryEnvironment(options.env ?? process.env) });
+      const started = loadChildProcess().spawn(binary, ['serve', config], {
+        stdio: ['ignore', out, out],
+        // Its own process group, stopped as a whole: a wrapper named by TC_PROMOTE_DOCKER_REGISTRY
+        // that does not exec leaves the registry a grandchild.
+        detached: true,
+        env: registryEnvironment(options.env ?? process.env),
+      });
       fs.closeSync(out);
       child = started;
       // From its first moment: a kill during the start leaves nothing behind either (with --keep, once it is up).
@@ -166,7 +168,7 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      started.kill('SIGKILL');
+      killGroup(started);
       watchdog?.kill('SIGKILL');
       const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
       if (!exited || !/address already in use/.test(text) || attempt === 5) {
@@ -188,7 +190,7 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
  * being stopped first (stop() kills it), it kills the registry and removes the folder.
  */
 function startWatchdog(registryPid: number, dir: string): ChildProcess {
-  const watchdog = loadChildProcess().spawn('/bin/sh', ['-c', 'read -r _; kill -9 "$1" 2>/dev/null; rm -rf -- "$2"', 'tc-promote-drill-watchdog', String(registryPid), dir], {
+  const watchdog = loadChildProcess().spawn('/bin/sh', ['-c', 'read -r _; kill -9 -"$1" 2>/dev/null || kill -9 "$1" 2>/dev/null; rm -rf -- "$2"', 'tc-promote-drill-watchdog', String(registryPid), dir], {
     stdio: ['pipe', 'ignore', 'ignore'],
     // Its own process group: a Ctrl-C to the terminal's group does not end it before the drill has stopped.
     detached: true,
@@ -197,4 +199,18 @@ function startWatchdog(registryPid: number, dir: string): ChildProcess {
   watchdog.unref();
   (watchdog.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
   return watchdog;
+}
+
+/** SIGKILL to the registry's process group (it leads its own), or to it alone when that fails. */
+function killGroup(child: ChildProcess | undefined): void {
+  if (child?.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
 }

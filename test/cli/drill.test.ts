@@ -148,6 +148,24 @@ describe('tc-promote drill', () => {
     }
   }, 60_000);
 
+  it('a TC_PROMOTE_DOCKER_REGISTRY wrapper that does not exec: the registry it starts is stopped too (the whole process group)', async () => {
+    const base = makeTempDir('drill-wrapper-');
+    const wrapper = path.join(base, 'docker-registry');
+    const real = execFileSync('sh', ['-c', 'command -v docker-registry']).toString().trim();
+    writeFileSync(wrapper, `#!/bin/sh\n${JSON.stringify(real)} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    try {
+      const r = await runCliProcess(['drill'], { TC_PROMOTE_DOCKER_REGISTRY: wrapper });
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      const { dir } = where(r.stdout);
+      const running = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(`${dir}/config.yml`));
+      for (let i = 0; i < 100 && running().length; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(running()).toEqual([]);
+    } finally {
+      removeTempDir(base);
+    }
+  }, 60_000);
+
   it('refuses flags that would point it elsewhere', async () => {
     const r = await runCli(['drill', '--registry', 'http://127.0.0.1:5000']);
     expect([r.code, r.stderr]).toEqual([2, expect.stringContaining('--registry: the drill makes its own registry and talks to nothing else')]);
