@@ -3,7 +3,7 @@
 // wait for V8 to parse the same modules again.
 import module from 'node:module';
 
-module.enableCompileCache?.();
+enableCompileCache();
 // --help and --version from the text the build wrote, before anything else is loaded.
 const { fastOutput } = await import('../dist/cli/help-fast.js');
 const fast = fastOutput(process.argv.slice(2));
@@ -19,4 +19,21 @@ async function run() {
   // Past its deadline (or stopped by SIGINT/SIGTERM) a command may leave a request that ignores
   // the stop (a library's own socket): the process ends now rather than wait for it.
   if (commandDeadlinePassed()) process.exit(process.exitCode);
+}
+
+/**
+ * Node's compile cache in its default folder, when that folder can be made: Node makes it with
+ * mkdir -p, which spins forever at full CPU where mkdir answers ENOENT under a folder that
+ * exists (a TMPDIR under /proc). One plain mkdir decides first; no cache is only slower.
+ */
+function enableCompileCache() {
+  if (!module.enableCompileCache || process.env.NODE_COMPILE_CACHE !== undefined) return;
+  const require = module.createRequire(import.meta.url);
+  const dir = require('node:path').join(require('node:os').tmpdir(), 'node-compile-cache');
+  try {
+    require('node:fs').mkdirSync(dir);
+  } catch (error) {
+    if (error?.code !== 'EEXIST') return;
+  }
+  module.enableCompileCache(dir);
 }

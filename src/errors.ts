@@ -50,13 +50,15 @@ export class NotFoundError extends PromoteError {
 
 /**
  * Characters a terminal acts on or hides: C0 controls, DEL and C1 controls, and the invisible
- * format characters that make look-alikes (zero-width, bidirectional overrides, line and
- * paragraph separators, BOM). Values never reach a message with one of these raw.
+ * format characters that make look-alikes (zero-width, bidirectional overrides and marks with
+ * the Arabic letter mark, line and paragraph separators, BOM, interlinear annotations, and the
+ * tag characters that carry invisible text). Values never reach a message with one of these raw.
  */
-const unsafeCharacters = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+const unsafeCharacters = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/g;
 
+/** Each UTF-16 unit as \\uXXXX: a tag character (U+E0000–U+E007F, invisible text) as its surrogate pair, valid in JSON too. */
 function escapeCharacter(c: string): string {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  return [...Array(c.length).keys()].map((i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
 }
 
 /** Quote a user-supplied value for an error message: unsafe characters escaped, long values cut. */

@@ -39,7 +39,7 @@ export function githubClientOnce(io: Io, config: Config, values: { debug?: boole
       const verbose = io.isTty || values.debug === true;
       // Reads only: a short timeout and one retry, so an unreachable API costs little.
       const transport = { timeoutMs: 10_000, attempts: 2, ...githubTransport(io, verbose) };
-      client = import('../github/client.js').then(({ githubClientFromEnvironment }) => githubClientFromEnvironment(io.env, config, { transport }));
+      client = import('../github/client.js').then(({ githubClientFromEnvironment }) => githubClientFromEnvironment(io.env, config, { transport, ...(io.redactor && { redactor: io.redactor }) }));
       clients.set(io, client);
     }
     return client;

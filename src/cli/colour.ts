@@ -3,16 +3,23 @@
  * words with private-use characters (`paint.current('CURRENT')`), and the CLI edge turns the
  * marks into SGR codes after every printed text was cleaned (control characters escaped),
  * or drops them when the output is not a colour terminal or NO_COLOR is set. A marked word
- * is one character wider per mark only until then: tables pad their cells before painting.
+ * is wider only until then: tables pad their cells before painting.
+ *
+ * A mark is one of the characters U+E000–U+E006 followed by this process's key (four random
+ * private-use characters, never printed): remote text (a commit title, a task's record, a
+ * registry's error) may hold the mark characters themselves, and those must not become
+ * colour. A mark character without the key is printed escaped (`\ue005`), as control
+ * characters are.
  */
-const reset = '\uE000';
+const key = Array.from({ length: 4 }, () => String.fromCharCode(0xe100 + Math.floor(Math.random() * 0x1700))).join('');
+const reset = `\uE000${key}`;
 const marks = {
-  current: '\uE001',
-  rolledBack: '\uE002',
-  warning: '\uE003',
-  ok: '\uE004',
-  failed: '\uE005',
-  dim: '\uE006',
+  current: `\uE001${key}`,
+  rolledBack: `\uE002${key}`,
+  warning: `\uE003${key}`,
+  ok: `\uE004${key}`,
+  failed: `\uE005${key}`,
+  dim: `\uE006${key}`,
 } as const;
 
 const sgr: Record<string, string> = {
@@ -29,12 +36,13 @@ export type Paint = keyof typeof marks;
 
 export const paint = Object.fromEntries(Object.entries(marks).map(([name, mark]) => [name, (text: string): string => (text ? `${mark}${text}${reset}` : text)])) as Record<Paint, (text: string) => string>;
 
-const anyMark = /[\uE000-\uE006]/g;
+/** Our marks, and mark characters without the key (from remote text). */
+const anyMark = new RegExp(`[\\uE000-\\uE006](?:${key})?`, 'g');
 
-/** The marks as SGR codes (colour on) or removed (off). `warning:` at a line's start is painted too. */
+/** The marks as SGR codes (colour on) or removed (off); mark characters from elsewhere escaped. `warning:` at a line's start is painted too. */
 export function renderColour(text: string, on: boolean): string {
-  if (!on) return text.replace(anyMark, '');
-  return text.replace(/^warning:/gm, `${marks.warning}warning:${reset}`).replace(anyMark, (m) => sgr[m]!);
+  const painted = on ? text.replace(/^warning:/gm, `${marks.warning}warning:${reset}`) : text;
+  return painted.replace(anyMark, (m) => (m.length === 1 ? `\\u${m.charCodeAt(0).toString(16)}` : on ? sgr[m]! : ''));
 }
 
 /** Whether colour is wanted: a terminal that is not "dumb", and NO_COLOR not set (https://no-color.org). */

@@ -120,6 +120,7 @@ compdef _tc_promote tc-promote
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs('completion', argv, {});
   if (values.help) return io.stdout(help + '\n'), 0;
+  if (values.json) throw new UsageError('--json: completion prints a shell script; leave out --json');
   const shell = positionals[0];
   if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new UsageError(`completion: give the shell, bash or zsh${shell !== undefined ? ` (got ${quote(shell)})` : ''}`);
   const collected = await collect(values.config);

@@ -12,8 +12,8 @@ import { RegistryClient } from '../registry/client.js';
 import { findOnPath, findRegistryBinary, installHint, startDrillRegistry, type DrillRegistry } from '../drill/registry.js';
 import { seedDrill } from '../drill/seed.js';
 import { fs } from '../util/builtins.js';
+import { shellQuote } from '../util/shell.js';
 import { globalHelp, parseCommandArgs, type Io } from './common.js';
-import { shellQuote } from './plan.js';
 
 export const help = `Usage: tc-promote drill [--script S] [--keep]
 
@@ -54,6 +54,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs('drill', argv, { script: { type: 'string' }, keep: { type: 'boolean' } }, false);
   if (values.help) return io.stdout(help + '\n'), 0;
   if (positionals.length) throw new UsageError('drill: takes no arguments; --script S names the script');
+  if (values.json) throw new UsageError('--json: the drill prints a rehearsal for people; tc-promote drill --keep leaves a registry the --json commands can read');
   for (const flag of ['registry', 'registry-secret', 'root-url', 'hub-api'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag}: the drill makes its own registry and talks to nothing else`);
   }
@@ -72,7 +73,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const started = Date.now();
   const keep = Boolean(values.keep);
-  const registry = await startDrillRegistry(binary, { keep });
+  const registry = await startDrillRegistry(binary, { keep, env: io.env });
   // Ctrl-C (or a kill) stops the registry and removes its folder before the process ends.
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -102,7 +103,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         `  ${self} history ${script} ${global}`,
         `  ${self} plan ${script} ${global}`,
         `  ${self} status ${global}`,
-        `Stop it and remove its storage: kill ${registry.pid} && rm -rf ${registry.dir}`,
+        // Quoted: pasted, an unquoted folder with a space would remove another folder.
+        `Stop it and remove its storage: kill ${registry.pid} && rm -rf ${shellQuote(registry.dir)}`,
         '',
       ].join('\n'),
     );
@@ -136,7 +138,7 @@ async function rehearse(io: Io, registry: DrillRegistry, config: ReturnType<type
   );
   const step = async (argv: string[], capture = false): Promise<{ code: number; stdout: string }> => {
     let stdout = '';
-    if (!capture) io.stdout(`$ tc-promote ${argv.join(' ')}\n`);
+    if (!capture) io.stdout(`$ tc-promote ${argv.map(shellQuote).join(' ')}\n`);
     const code = await main(argv, {
       stdout: (text) => (capture ? void (stdout += text) : io.stdout(text)),
       stderr: (text) => io.stderr(text),

@@ -93,7 +93,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const result = await runFallback(
     {
       queue,
-      github: () => githubClientFromEnvironment(io.env, config, { requireToken: !request.dryRun, transport: githubTransport(io, verbose) }),
+      github: () => githubClientFromEnvironment(io.env, config, { requireToken: !request.dryRun, transport: githubTransport(io, verbose), ...(io.redactor && { redactor: io.redactor }) }),
       onProgress: (message) => {
         if (verbose) io.stderr(`${message}\n`);
       },

@@ -71,6 +71,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const client = await githubClientFromEnvironment(io.env, config, {
     requireToken: !dryRun,
     transport: githubTransport(io, verbose),
+    ...(io.redactor && { redactor: io.redactor }),
   });
   const result = await forcePushBranch(client, {
     config,

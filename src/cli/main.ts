@@ -59,7 +59,7 @@ export function errorJson(error: unknown, exit: number): { error: { code: string
   // node:util's parse errors quote the flag ("Unknown option '--limt'"); "A and B: not set" names A first.
   const named =
     /^(--?[a-z][a-z0-9-]*|[A-Z][A-Z0-9_]{2,}|<[a-z]+>|[a-z][\w-]*(?:\.[\w-]+)+|[a-z][a-z-]*)(?=:\s)/.exec(message)?.[1] ??
-    /^(?:Unknown option|Option) '(--?[a-zA-Z][\w-]*)/.exec(message)?.[1] ??
+    /^(?:Unknown option|Option) '(?:-[A-Za-z0-9], )?(--?[A-Za-z0-9][\w-]*)/.exec(message)?.[1] ??
     /^([A-Z][A-Z0-9_]{2,})(?= and [A-Z][A-Z0-9_]{2,}: )/.exec(message)?.[1] ??
     null;
   // "history: takes one script" names the command, not a field.

@@ -9,6 +9,7 @@ import { describeCommits } from '../github/commits.js';
 import { branchCheckHelp, branchCheckOptions, commitLister, deployBranchChecker } from './branch-check.js';
 import { buildRuntime, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { deployFlags, formatLive } from './history.js';
+import { shellQuote } from '../util/shell.js';
 
 export const planOptions = {
   env: { type: 'string' },
@@ -113,10 +114,6 @@ export interface NextSteps {
 }
 
 const now = '$(date -u +%Y%m%d%H%M%S)';
-
-export function shellQuote(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
 
 export function nextSteps(plan: Plan, config: Config, values: { config?: string; registry?: string; 'root-url'?: string; 'hub-api'?: string }): NextSteps {
   const global = [values.config !== undefined && `--config ${shellQuote(values.config)}`, values.registry !== undefined && `--registry ${shellQuote(values.registry)}`].filter(Boolean).join(' ');

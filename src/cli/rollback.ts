@@ -76,6 +76,7 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
   if (mode === 'rollback' && values['from-env'] !== undefined) throw new UsageError(`--from-env: rollback goes back in the environment's own history; to promote what ${quote(values['from-env'])} runs, use tc-promote promote --from-env ${values['from-env']}`);
   const commandTimeout = io.env.TC_PROMOTE_COMMAND_TIMEOUT_MS !== undefined ? Number(io.env.TC_PROMOTE_COMMAND_TIMEOUT_MS) : defaultCommandTimeoutMs;
   const timeoutMs = (values.timeout !== undefined ? parseDuration(values.timeout, '--timeout') : 15 * 60) * 1000;
+  if (timeoutMs === 0) throw new UsageError(`--timeout: ${quote(values.timeout)} is no time to follow the task group; give at least 1s, or --no-wait to return once the tasks exist`);
   if (timeoutMs > commandTimeout - 30_000) {
     throw new UsageError(`--timeout: ${values.timeout ?? '15m'} is longer than the command deadline allows (${formatDuration(commandTimeout / 1000)} less 30s; TC_PROMOTE_COMMAND_TIMEOUT_MS raises it)`);
   }

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { RemoteError } from '../errors.js';
-import { fs, loadChildProcess, loadHttp } from '../util/builtins.js';
+import { fs, loadChildProcess, loadCrypto, loadHttp } from '../util/builtins.js';
 
 export const installHint = 'sudo apt-get install docker-registry';
 
@@ -60,32 +60,52 @@ async function freePort(): Promise<number> {
   });
 }
 
-function probe(url: string): Promise<number> {
+/** The header every answer of the drill's registry carries (its configuration's http.headers), with this run's value. */
+const markHeader = 'x-tc-promote-drill';
+
+/**
+ * 200 when the registry at `url` is the one started with `mark`: another server that took the
+ * port between choosing it and the registry binding it (another user's registry) answers
+ * without it, and is never written to.
+ */
+function probe(url: string, mark: string): Promise<number> {
   return new Promise((resolve) => {
     const req = loadHttp().get(`${url}/v2/`, { timeout: 1000 }, (res) => {
       res.resume();
-      resolve(res.statusCode ?? 0);
+      resolve(res.headers[markHeader] === mark ? (res.statusCode ?? 0) : 0);
     });
     req.on('error', () => resolve(0));
     req.on('timeout', () => req.destroy());
   });
 }
 
-export async function startDrillRegistry(binary: string, options: { keep: boolean; startTimeoutMs?: number }): Promise<DrillRegistry> {
+/**
+ * The environment docker-registry runs in: without the REGISTRY_* variables it reads as
+ * configuration (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY would seed the drill into a real
+ * registry's storage, REGISTRY_HTTP_ADDR move it elsewhere, REGISTRY_HTTP_HEADERS_* forge its mark).
+ */
+function registryEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/^REGISTRY_/i.test(name)));
+}
+
+export async function startDrillRegistry(binary: string, options: { keep: boolean; startTimeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<DrillRegistry> {
   const os = await import('node:os');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tc-promote-drill-'));
   const log = path.join(dir, 'registry.log');
   const config = path.join(dir, 'config.yml');
+  const mark = loadCrypto().randomBytes(16).toString('hex');
   let child: ChildProcess | undefined;
+  let watchdog: ChildProcess | undefined;
   let stopped = false;
   const stop = (): void => {
     if (stopped) return;
     stopped = true;
     try {
-      child?.kill('SIGKILL');
+      watchdog?.kill('SIGKILL');
     } catch {
       // gone already
     }
+    killGroup(child);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   const onExit = (): void => stop();
@@ -106,21 +126,34 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
           `    rootdirectory: ${JSON.stringify(path.join(dir, 'storage'))}`,
           'http:',
           `  addr: 127.0.0.1:${port}`,
+          '  headers:',
+          `    ${markHeader}: [${JSON.stringify(mark)}]`,
           '',
         ].join('\n'),
       );
       const out = fs.openSync(log, 'a');
-      const started = loadChildProcess().spawn(binary, ['serve', config], { stdio: ['ignore', out, out], detached: options.keep });
+      const started = loadChildProcess().spawn(binary, ['serve', config], {
+        stdio: ['ignore', out, out],
+        // Its own process group, stopped as a whole: a wrapper named by TC_PROMOTE_DOCKER_REGISTRY
+        // that does not exec leaves the registry a grandchild.
+        detached: true,
+        env: registryEnvironment(options.env ?? process.env),
+      });
       fs.closeSync(out);
       child = started;
+      // From its first moment: a kill during the start leaves nothing behind either (with --keep, once it is up).
+      watchdog = started.pid !== undefined ? startWatchdog(started.pid, dir) : undefined;
       let exited = false;
       started.once('exit', () => (exited = true));
       started.once('error', () => (exited = true));
       const url = `http://127.0.0.1:${port}`;
       const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
       while (Date.now() < deadline && !exited) {
-        if ((await probe(url)) === 200) {
-          if (options.keep) started.unref();
+        if ((await probe(url, mark)) === 200) {
+          if (options.keep) {
+            started.unref();
+            watchdog?.kill('SIGKILL');
+          }
           return {
             url,
             host: `127.0.0.1:${port}`,
@@ -140,7 +173,8 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      started.kill('SIGKILL');
+      killGroup(started);
+      watchdog?.kill('SIGKILL');
       const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
       if (!exited || !/address already in use/.test(text) || attempt === 5) {
         throw new RemoteError(`docker-registry (${binary}) did not start: ${text.trim().split('\n').slice(-3).join(' / ') || 'no output'}`);
@@ -151,5 +185,37 @@ export async function startDrillRegistry(binary: string, options: { keep: boolea
     process.removeListener('exit', onExit);
     stop();
     throw error;
+  }
+}
+
+/**
+ * A process that outlives this one only to clean up after it: killed outright (SIGKILL, an
+ * OOM kill), this process runs no exit handler, and docker-registry would run on with its
+ * folder. The watchdog waits on a pipe from this process; when the pipe closes without it
+ * being stopped first (stop() kills it), it kills the registry and removes the folder.
+ */
+function startWatchdog(registryPid: number, dir: string): ChildProcess {
+  const watchdog = loadChildProcess().spawn('/bin/sh', ['-c', 'read -r _; kill -9 -"$1" 2>/dev/null || kill -9 "$1" 2>/dev/null; rm -rf -- "$2"', 'tc-promote-drill-watchdog', String(registryPid), dir], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    // Its own process group: a Ctrl-C to the terminal's group does not end it before the drill has stopped.
+    detached: true,
+  });
+  watchdog.on('error', () => undefined);
+  watchdog.unref();
+  (watchdog.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
+  return watchdog;
+}
+
+/** SIGKILL to the registry's process group (it leads its own), or to it alone when that fails. */
+function killGroup(child: ChildProcess | undefined): void {
+  if (child?.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // gone already
+    }
   }
 }

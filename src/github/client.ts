@@ -8,6 +8,7 @@ import type { Config } from '../config/load.js';
 import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quote, quoteUrl } from '../errors.js';
 import { githubSecretKey, resolveGitHubToken, type GitHubCredential } from './credentials.js';
 import { GitHubTransportError, githubFetch, type GitHubTransportOptions } from './transport.js';
+import type { Redactor } from '../registry/redact.js';
 
 export const defaultApiUrl = 'https://api.github.com';
 export const apiVersion = '2022-11-28';
@@ -246,7 +247,8 @@ export class GitHubClient {
       if (status !== 'identical' && status !== 'ahead' && status !== 'behind' && status !== 'diverged') throw malformed(what, headers['content-type'], 'status');
       const count = (field: string): number => {
         const value = d[field];
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw malformed(what, headers['content-type'], field);
+        // No repository has more commits than a safe integer counts (1e308 would print as 1e+308 and page on from there).
+        if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw malformed(what, headers['content-type'], field);
         return value;
       };
       const mergeBase = (d.merge_base_commit as { sha?: unknown } | null | undefined)?.sha;
@@ -319,12 +321,15 @@ export class GitHubClient {
 export async function githubClientFromEnvironment(
   env: NodeJS.ProcessEnv,
   config: Config,
-  options: { transport?: GitHubTransportOptions; requireToken?: boolean } = {},
+  options: { transport?: GitHubTransportOptions; requireToken?: boolean; redactor?: Redactor } = {},
 ): Promise<GitHubClient> {
   const hint = `set GITHUB_TOKEN, or run inside a task with TASKCLUSTER_PROXY_URL and the Taskcluster secret ${quote(config.taskcluster.secrets.github)} holding a ${githubSecretKey} field`;
   const apiUrl = env.GITHUB_API_URL !== undefined && env.GITHUB_API_URL !== '' ? parseApiUrl(env.GITHUB_API_URL, 'GITHUB_API_URL') : defaultApiUrl;
   const credential = await resolveGitHubToken(env, config, options.transport?.fetch ? { fetch: options.transport.fetch } : {});
   if (!credential && options.requireToken) throw new UsageError(`no GitHub credentials: ${hint}`);
+  // Whatever GitHub answers (a commit title, an author) reaches output: the token is removed
+  // from all of it, with its base64 forms, wherever it came from (GITHUB_TOKEN or the secret).
+  options.redactor?.add(credential?.token);
   // The same knobs as the registry client, for operators behind slow links (and for tests).
   const transport: GitHubTransportOptions = {
     ...(env.TC_PROMOTE_HTTP_TIMEOUT_MS !== undefined && { timeoutMs: Number(env.TC_PROMOTE_HTTP_TIMEOUT_MS) }),
@@ -387,7 +392,7 @@ function commitSummary(value: unknown, bad: () => RemoteError): CommitSummary {
   const message = c.commit?.message;
   if (typeof message !== 'string') throw bad();
   const author = c.commit?.author;
-  const name = author && typeof author.name === 'string' && author.name !== '' ? author.name : null;
+  const name = author && typeof author.name === 'string' && author.name !== '' ? (author.name.length > 100 ? `${author.name.slice(0, 100)}…` : author.name) : null;
   const date = author && typeof author.date === 'string' && !Number.isNaN(Date.parse(author.date)) ? author.date : null;
   const title = message.split('\n')[0]!.trim();
   return { sha: c.sha, title: title.length > 200 ? `${title.slice(0, 200)}…` : title, author: name, date };

@@ -101,27 +101,65 @@ export async function readPromotionRecords(request: RecordsRequest): Promise<Rec
   return { state: 'read', byTag, notes };
 }
 
-/** A task's public/promotion.json (at most 64 KiB), as a JSON object. */
-export async function downloadRecord(queue: Queue, taskId: string): Promise<Record<string, unknown>> {
+/**
+ * A task's public/promotion.json (at most 64 KiB, within `timeoutMs`), as a JSON object. Its
+ * bytes come from wherever the Queue points (S3, a "reference" artifact's URL), and
+ * taskcluster-client's download has no time limit of its own: past the time the stream it
+ * writes to is destroyed, which ends the request.
+ */
+export async function downloadRecord(queue: Queue, taskId: string, options: { timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
   const { default: taskcluster } = await import('taskcluster-client');
   const { Writable } = await import('node:stream');
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const chunks: Buffer[] = [];
   let size = 0;
-  await taskcluster.downloadArtifact({
-    taskId,
-    name: 'public/promotion.json',
-    queue,
-    retries: 1,
-    streamFactory: () =>
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          size += chunk.length;
-          if (size > maxRecordBytes) return done(new Error(`larger than ${maxRecordBytes} bytes`));
-          chunks.push(chunk);
-          done();
-        },
-      }),
-  });
+  const expired = new Error(`no whole record within ${timeoutMs} ms`);
+  let timedOut = false;
+  let current: import('node:stream').Writable | undefined;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    current?.destroy(expired);
+  }, timeoutMs);
+  timer.unref();
+  // Retried here, not by taskcluster-client: its retry would send a request after the time ran out.
+  const attempt = (): Promise<unknown> =>
+    taskcluster.downloadArtifact({
+      taskId,
+      name: 'public/promotion.json',
+      queue,
+      retries: 0,
+      streamFactory: () => {
+        chunks.length = 0;
+        size = 0;
+        current = new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            size += chunk.length;
+            if (size > maxRecordBytes) return done(new Error(`larger than ${maxRecordBytes} bytes`));
+            chunks.push(chunk);
+            done();
+          },
+        });
+        // The download's pipeline reports the error; this listener keeps it from being unhandled
+        // when the stream is destroyed before the pipeline listens.
+        current.on('error', () => undefined);
+        if (timedOut) current.destroy(expired);
+        return current;
+      },
+    });
+  try {
+    try {
+      await attempt();
+    } catch (error) {
+      const status = (error as { response?: { statusCode?: unknown } }).response?.statusCode;
+      if (timedOut || (typeof status === 'number' && status < 500)) throw error;
+      await attempt();
+    }
+  } catch (error) {
+    throw timedOut ? expired : error;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut) throw expired;
   const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
   return parsed as Record<string, unknown>;

@@ -201,11 +201,12 @@ export async function copyImage(client: RegistryClient, src: ImageReference, dst
       await sleep(Math.min(8_000, (client.retry.baseDelayMs ?? 250) * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
     }
     if (put.failed) {
-      // The write did not land and the tag holds another image than the one read before it: a
-      // racer moved it meanwhile. That is the compare-and-swap's refusal, not a remote failure.
-      if (put.readBack !== undefined && put.readBack !== previous && put.readBack !== manifest.digest && (options.expectCurrent !== undefined || options.neverRewrite)) {
+      // Read back at another image than the one it was and this one: another copy moved it
+      // between this run's read and its failed write. That is a conflict (exit 3, as a lost
+      // compare-and-swap is), not an operational failure: rollback reports it as one.
+      if (settled && put.readBack !== undefined && put.readBack !== previous && put.readBack !== manifest.digest) {
         throw new ConflictError(
-          `${where} points at ${put.readBack ?? 'nothing'}, not ${previous ?? 'nothing'} as read before this write (which failed: ${put.failed.message}): another promotion moved it meanwhile; nothing was written${archive ? `, the archive tag ${archive.tag} included` : ''}; look at what it points at now (tc-promote history) and plan again`,
+          `${put.failed.message}; read back, ${where} points at ${put.readBack ?? 'nothing'}, neither ${previous ?? 'nothing'} (as read) nor ${manifest.digest}: another copy moved it meanwhile; nothing was written${archive ? `; the archive tag ${archive.tag} was not written` : ''}; look at what it points at now (tc-promote history) and plan again`,
         );
       }
       const state =

@@ -27,6 +27,12 @@ export class Redactor {
     const before = this.#needles.size;
     this.#needles.add(secret);
     for (const form of base64Forms(secret)) this.#needles.add(form);
+    // As JSON writes it (--json output; a value quoted in a message, then that message in
+    // --json): a " or \ in the secret is escaped there, and the raw value would not match.
+    for (let form = secret, level = 0; level < 2; level++) {
+      form = JSON.stringify(form).slice(1, -1);
+      if (form !== secret) this.#needles.add(form);
+    }
     if (this.#needles.size !== before) this.#sorted = undefined;
   }
 

@@ -28,6 +28,9 @@ export function suggest(typed: string, known: readonly string[]): string[] {
   }
   const limit = text.length <= 4 ? 1 : 2;
   return known
+    // Lengths further apart than the limit are further apart in edit distance too: a name as
+    // long as an argument can be (128 KiB) is not compared cell by cell with every known one.
+    .filter((k) => Math.abs(k.length - text.length) <= limit)
     .map((k) => ({ k, d: editDistance(text, k) }))
     .filter(({ d }) => d <= limit)
     .sort((x, y) => x.d - y.d || x.k.localeCompare(y.k))

@@ -1,14 +1,14 @@
 // `tc-promote drill`: the rehearsal a new user runs first. It needs nothing but Debian's
 // docker-registry, works offline, leaves nothing behind (also on Ctrl-C), and with --keep
 // leaves a registry that the printed commands work against.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { binPath, runCli, runCliProcess } from '../support/cli.js';
-import { makeTempDir } from '../support/registry.js';
 import { startHostileServer, json } from '../support/hostile-server.js';
+import { makeTempDir, removeTempDir } from '../support/registry.js';
 
 function alive(pid: number): boolean {
   try {
@@ -138,8 +138,142 @@ describe('tc-promote drill', () => {
     expect(existsSync(dir)).toBe(false);
   }, 60_000);
 
+  it('killed outright (SIGKILL, no handler runs): the registry still stops and its folder is removed', async () => {
+    const child = spawn(process.execPath, [binPath, 'drill'], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d;
+        if (/registry: docker-registry on/.test(stdout)) resolve();
+      });
+    });
+    const { pid, dir } = where(stdout);
+    try {
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      expect(await gone(pid)).toBe(true);
+      for (let i = 0; i < 100 && existsSync(dir); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('ignores the REGISTRY_* variables docker-registry reads: they would move its storage into a real registry\'s, or its address', async () => {
+    const base = makeTempDir('drill-env-');
+    const real = path.join(base, 'real-storage');
+    try {
+      const r = await runCliProcess(['drill'], { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: real, REGISTRY_HTTP_HEADERS_X_TC_PROMOTE_DRILL: '[forged]', REGISTRY_LOG_LEVEL: 'debug' });
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      // Nothing was written into the other storage.
+      expect(existsSync(real)).toBe(false);
+    } finally {
+      removeTempDir(base);
+    }
+  }, 60_000);
+
+  it('a TC_PROMOTE_DOCKER_REGISTRY wrapper that does not exec: the registry it starts is stopped too (the whole process group)', async () => {
+    const base = makeTempDir('drill-wrapper-');
+    const wrapper = path.join(base, 'docker-registry');
+    const real = execFileSync('sh', ['-c', 'command -v docker-registry']).toString().trim();
+    writeFileSync(wrapper, `#!/bin/sh\n${JSON.stringify(real)} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    try {
+      const r = await runCliProcess(['drill'], { TC_PROMOTE_DOCKER_REGISTRY: wrapper });
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      const { dir } = where(r.stdout);
+      const running = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(`${dir}/config.yml`));
+      for (let i = 0; i < 100 && running().length; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(running()).toEqual([]);
+    } finally {
+      removeTempDir(base);
+    }
+  }, 60_000);
+
   it('refuses flags that would point it elsewhere', async () => {
     const r = await runCli(['drill', '--registry', 'http://127.0.0.1:5000']);
     expect([r.code, r.stderr]).toEqual([2, expect.stringContaining('--registry: the drill makes its own registry and talks to nothing else')]);
   });
+
+  it('a port taken between choosing it and serving on it: the drill never writes into the registry that answers there instead', async () => {
+    // A wrapper stands in for docker-registry: before starting the real one on the chosen port,
+    // another registry (another user's, say) takes that port; the real one then fails with
+    // "address already in use". The drill must not take the other one's 200 for its own.
+    const base = makeTempDir('drill-race-');
+    const foreignDir = path.join(base, 'foreign');
+    mkdirSync(foreignDir);
+    const real = execFileSync('sh', ['-c', 'command -v docker-registry']).toString().trim();
+    const steal = path.join(base, 'steal.cjs');
+    writeFileSync(
+      steal,
+      `const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const foreign = ${JSON.stringify(foreignDir)};
+const real = ${JSON.stringify(real)};
+const args = process.argv.slice(2);
+const port = /addr: 127\\.0\\.0\\.1:(\\d+)/.exec(fs.readFileSync(args[1], 'utf8'))[1];
+fs.writeFileSync(foreign + '/config.yml', 'version: 0.1\\nlog:\\n  level: warn\\nstorage:\\n  filesystem:\\n    rootdirectory: ' + JSON.stringify(foreign + '/storage') + '\\nhttp:\\n  addr: 127.0.0.1:' + port + '\\n');
+const other = spawn(real, ['serve', foreign + '/config.yml'], { stdio: 'ignore', detached: true });
+fs.writeFileSync(foreign + '/pid', String(other.pid));
+fs.writeFileSync(foreign + '/port', port);
+other.unref();
+// Once the other one answers, the drill's own registry starts, and fails: the port is taken.
+const wait = () => require('node:http').get('http://127.0.0.1:' + port + '/v2/', (res) => (res.resume(), spawn(real, args, { stdio: 'inherit' }).on('exit', (code) => process.exit(code ?? 1)))).on('error', () => setTimeout(wait, 20));
+wait();
+`,
+    );
+    // The wrapper execs: the drill's registry is its own child, not a grandchild it could not stop.
+    const wrapper = path.join(base, 'docker-registry');
+    writeFileSync(wrapper, `#!/bin/sh\nif [ -e ${JSON.stringify(path.join(foreignDir, 'port'))} ]; then exec ${JSON.stringify(real)} "$@"; fi\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(steal)} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    try {
+      const r = await runCliProcess(['drill'], { TC_PROMOTE_DOCKER_REGISTRY: wrapper });
+      const foreignPort = readFileSync(path.join(foreignDir, 'port'), 'utf8');
+      const catalog = (await (await fetch(`http://127.0.0.1:${foreignPort}/v2/_catalog`)).json()) as { repositories: string[] };
+      expect(catalog.repositories).toEqual([]);
+      // It tried again on another port and rehearsed there.
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      const { url, pid } = where(r.stdout);
+      expect(url).not.toBe(`http://127.0.0.1:${foreignPort}`);
+      expect(await gone(pid)).toBe(true);
+    } finally {
+      const pidFile = path.join(foreignDir, 'pid');
+      if (existsSync(pidFile)) {
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        process.kill(pid, 'SIGKILL');
+        await gone(pid);
+      }
+      removeTempDir(base);
+    }
+  }, 60_000);
+
+  it('--keep under a temporary folder whose path has a space: the printed commands are quoted, and pasted they remove only the drill\'s folder', async () => {
+    const base = makeTempDir('drill-space-');
+    const tmp = path.join(base, 'my tmp');
+    mkdirSync(tmp);
+    // What an unquoted `rm -rf <base>/my tmp/tc-promote-drill-…` would remove.
+    mkdirSync(path.join(base, 'my'));
+    writeFileSync(path.join(base, 'my', 'keep-me'), 'x');
+    let pid = 0;
+    try {
+      const r = await runCliProcess(['drill', '--keep', '--script', 'beetmoverscript'], { TMPDIR: tmp });
+      expect(r.code, r.stderr).toBe(0);
+      const m = /registry: docker-registry on (http:\/\/127\.0\.0\.1:\d+), process (\d+), storage (.+)\n/.exec(r.stdout);
+      expect(m).not.toBeNull();
+      pid = Number(m![2]);
+      const dir = m![3]!;
+      expect(dir.startsWith(`${tmp}/tc-promote-drill-`)).toBe(true);
+      const stop = /^Stop it and remove its storage: (.*)$/m.exec(r.stdout)![1]!;
+      expect(stop).toBe(`kill ${pid} && rm -rf '${dir}'`);
+      execFileSync('bash', ['-c', stop], { cwd: base });
+      expect(await gone(pid)).toBe(true);
+      expect(existsSync(dir)).toBe(false);
+      expect(existsSync(path.join(base, 'my', 'keep-me'))).toBe(true);
+    } finally {
+      if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+      removeTempDir(base);
+    }
+  }, 60_000);
 });

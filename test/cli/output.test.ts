@@ -52,6 +52,22 @@ describe('did you mean', () => {
     expect((await runCli(['history', 'signingscript', '--from-env', 'dev'])).stderr).not.toContain('did you mean');
   });
 
+  it('answers at once for a name as long as an argument can be (128 KiB): no edit distance against names it cannot be near', async () => {
+    const huge = 'x'.repeat(128 * 1024 - 1);
+    const known = ['history', 'plan', 'render', 'submit', 'rollback', 'promote', 'status', 'drill', 'completion', 'copy', 'force-push', 'fallback'];
+    const started = performance.now();
+    expect(suggest(huge, known)).toEqual([]);
+    expect(suggest(`${huge}y`, known)).toEqual([]);
+    // Each was ~0.3 s of edit-distance tables (131,072 rows for each known name) before: a few ms now.
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(suggest('histroy', known)).toEqual(['history']);
+    for (const argv of [[huge], ['status', `--${huge}`], ['plan', huge]]) {
+      const r = await runCli(argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr.length).toBeLessThan(3000);
+    }
+  });
+
   it('suggests the script and the environment meant', async () => {
     const script = await runCli(['plan', 'signingscrpt']);
     expect([script.code, script.stderr]).toEqual([2, expect.stringContaining('unknown script "signingscrpt"; did you mean signingscript?')]);
@@ -94,6 +110,32 @@ describe('JSON errors with --json', () => {
     expect(JSON.parse(credentials.stderr).error).toMatchObject({ code: 'usage', exit: 2, field: 'TASKCLUSTER_CLIENT_ID' });
   });
 
+  it('names the flag of a flag that cannot be parsed (unknown, missing its value, given a value it does not take)', async () => {
+    const cases: [string[], string][] = [
+      [['status', '--bogus', '--json'], '--bogus'],
+      [['status', '--json', '--env'], '--env'],
+      [['rollback', 'signingscript', '--json', '--yes=no'], '--yes'],
+      [['history', 'signingscript', '--json', '--lmit', '3'], '--lmit'],
+      [['history', 'signingscript', '--json', '-n'], '--limit'],
+    ];
+    for (const [argv, field] of cases) {
+      const r = await runCli(argv);
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stderr).error, argv.join(' ')).toMatchObject({ code: 'usage', exit: 2, field });
+    }
+  });
+
+  it('is refused by the commands whose output is not data (a completion script, a rehearsal): text on stdout where JSON was asked for', async () => {
+    for (const [argv, message] of [
+      [['completion', 'bash', '--json'], '--json: completion prints a shell script; leave out --json'],
+      [['drill', '--json'], '--json: the drill prints a rehearsal for people; tc-promote drill --keep leaves a registry the --json commands can read'],
+    ] as const) {
+      const r = await runCli([...argv]);
+      expect([r.code, r.stdout]).toEqual([2, '']);
+      expect(JSON.parse(r.stderr)).toEqual({ error: { code: 'usage', exit: 2, field: '--json', message } });
+    }
+  });
+
   it('never carries a credential', async () => {
     const token = 'tok-JSON-ERROR-DO-NOT-PRINT';
     const r = await runCli(['submit', 'signingscript', '--offline', '--target-tag', `production-20210929025643-${'a'.repeat(40)}`, '--json'], { TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9', TASKCLUSTER_CLIENT_ID: 'x', TASKCLUSTER_ACCESS_TOKEN: token });
@@ -121,6 +163,21 @@ describe('colour', () => {
     const r = await onTerminal(['plan', 'signing\u001b[31mscript']);
     expect(r.stderr).toContain('\\u001b[31m');
     expect(r.stderr).not.toContain('\u001b[31m');
+  });
+});
+
+describe('colour marks in remote text', () => {
+  it('are printed escaped, never as colour, on a terminal and off it; the command\'s own marks still colour', async () => {
+    // The private-use characters paint once used as marks, in a value (a commit title, a
+    // task record's error, a registry's message reach output the same way as this one).
+    const forged = 'signing\uE005script\uE000';
+    const r = await onTerminal(['plan', forged]);
+    expect(r.stderr).not.toMatch(/\u001b\[/);
+    expect(r.stderr).toContain('signing\\ue005script\\ue000');
+    const piped = await runCli(['plan', forged]);
+    expect(piped.stderr).toContain('signing\\ue005script\\ue000');
+    expect(renderColour(`${paint.failed('failed')} \uE004completed\uE000`, true)).toBe('\u001b[1;31mfailed\u001b[0m \\ue004completed\\ue000');
+    expect(renderColour(`${paint.failed('failed')} \uE004completed\uE000`, false)).toBe('failed \\ue004completed\\ue000');
   });
 });
 

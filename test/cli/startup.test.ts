@@ -3,7 +3,7 @@
 // (src/util/builtins.ts, registry/transport.ts), and built-ins only some runs need (TLS, zlib,
 // child processes) are loaded on first use.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,16 @@ describe('--help loads no command module graph', () => {
     expect(binRun(['copy', '--help']).stdout).toBe(`${commands.copy!.help}\n`);
     // Anything else goes through main.
     expect(binRun(['histroy']).loaded).toContain('dist/cli/main.js');
+  });
+
+  it.skipIf(!existsSync('/proc/self'))('a TMPDIR where Node cannot make its compile cache folder (/proc: mkdir -p spins there) does not hang the CLI', () => {
+    // Node's own enableCompileCache() and mkdirSync(recursive) loop at full CPU on /proc; the
+    // CLI ran forever, even --version.
+    for (const argv of [['--version'], ['histroy']]) {
+      const run = spawnSync(process.execPath, [path.join(repoRoot, 'bin/tc-promote.js'), ...argv], { encoding: 'utf8', timeout: 10_000, env: { PATH: process.env.PATH, TMPDIR: '/proc' } });
+      expect(run.error, argv.join(' ')).toBeUndefined();
+      expect(run.status, argv.join(' ')).toBe(argv[0] === '--version' ? 0 : 2);
+    }
   });
 
   it('tc-promote --help, help and help <command> load no command either', () => {

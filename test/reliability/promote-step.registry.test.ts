@@ -231,6 +231,33 @@ describe('item 4: racing manual copies', () => {
   }, 120_000);
 });
 
+describe('a guarded write that fails and reads back another copy\'s image', () => {
+  it('is a conflict (exit 3, as a lost compare-and-swap), not an operational failure: rollback reports a conflict then', async () => {
+    // The PUT is answered 503, and by the read-back the tag holds another image (a racer's PUT
+    // landed in between; under load the racing test below saw it): that copy exited 1 "the write
+    // did not land", and rollback reported a failed promotion instead of a conflict.
+    const w = await world();
+    const otherCommit = randomCommit();
+    await buildImage(reg, { repository: w.repository, commit: otherCommit, tags: ['other'], layers: 1 });
+    await tagExisting(reg, w.repository, w.prior.digest, 'production');
+    const proxy = await startFaultProxy(reg.url);
+    let failed = false;
+    try {
+      proxy.add({ method: 'PUT', path: /\/manifests\/production$/, fault: { kind: 'status', status: 503 }, when: () => (failed = true) });
+      // After the 503, reads of the moving tag see the other image (as if a racer had moved it).
+      proxy.add({ path: /\/manifests\/production$/, fault: { kind: 'rewrite', path: (p) => p.replace(/production$/, 'other') }, times: Infinity, when: () => failed });
+      const stamp = at(-60_000);
+      const r = await runCliProcess(['copy', `${proxy.host}/${w.repository}@${w.target.digest}`, `${proxy.host}/${w.repository}:production`, '--expect-current', w.prior.digest, '--archive-tag', archiveTag('production', stamp, w.target.commit), ...conf.args], { ...env(), TC_PROMOTE_RETRY_BASE_MS: '1' });
+      expect(failed).toBe(true);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain('another copy moved it meanwhile; nothing was written; the archive tag');
+      expect(await headManifest(reg, w.repository, archiveTag('production', stamp, w.target.commit))).toBeNull();
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
+});
+
 describe('racing copies whose write fails once and is sent again', () => {
   it('never lets both report success when one racer’s PUT is answered 503 and retried (real processes, 12 trials)', async () => {
     // Both read the expected digest; the first PUT to arrive is answered 503. Its copy used to
