@@ -99,7 +99,7 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
     throw new UsageError(`${mode}: ${leaseless.join(', ')} would force-push the deploy branch without a lease (its head was not read at plan time): set GITHUB_TOKEN (or GITHUB_API_URL) so that the plan reads it, or give --no-lease; nothing was created`);
   }
   if (!values.yes) {
-    if (!io.confirm) throw new UsageError(`${mode}: no terminal to confirm on; pass --yes to submit without asking (${values.json ? `tc-promote plan ${plan.script} --env ${plan.env} … --json shows what would move` : 'what would move is printed above'}); nothing was created`);
+    if (!io.confirm) throw new UsageError(`${mode}: no terminal to confirm on; pass --yes to submit without asking (${values.json ? `tc-promote plan ${plan.script} --env ${plan.env} --json shows what would move` : 'what would move is printed above'}); nothing was created`);
     // With --json, stdout is the JSON answer: what will move goes to the terminal's stderr, above the question.
     if (values.json) io.stderr(summary);
     const yes = await io.confirm(`${mode === 'rollback' ? 'Roll back' : 'Promote'} ${plan.script} ${plan.env} as above? [y/N] `);
