@@ -6,7 +6,6 @@
 // failed promote whose fallback force-pushes, a conflict (the tag moved before the promote
 // task ran), a duplicate submission, --no-wait, --timeout, no terminal without --yes, and
 // confirmation on a fake terminal in-process and on a real pseudo-terminal.
-import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { main } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/load.js';
 import { layerOf, pushImage } from '../../src/drill/images.js';
 import { RegistryClient } from '../../src/registry/client.js';
+import { onPseudoTerminal, ptyAvailable } from '../support/pty.js';
 import { binPath, runCli, type CliResult } from '../support/cli.js';
 import { submitterScopes } from '../support/clients.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
@@ -306,55 +306,13 @@ describe('confirmation', () => {
   }, 120_000);
 
   it('on a real pseudo-terminal: the question is asked on the terminal, and "n" creates nothing', async (context) => {
-    if (spawnSync('python3', ['-c', 'import pty']).status !== 0) {
+    if (!ptyAvailable()) {
       context.skip('python3 with pty is not available');
       return;
     }
     const creates = tc.callsOf('createTask').length;
-    const program = `
-import os, pty, select, signal, sys, json, time
-argv, env = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-pid, fd = pty.fork()
-if pid == 0:
-    os.execve(argv[0], argv, env)
-out = b''
-def read_until(done, seconds):
-    global out
-    deadline = time.time() + seconds
-    while not done() and time.time() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            return False
-        if not chunk:
-            return False
-        out += chunk
-    return True
-read_until(lambda: b'[y/N]' in out, 20)
-os.write(fd, b'n\\n')
-read_until(lambda: False, 20)
-try:
-    os.kill(pid, signal.SIGKILL)
-except ProcessLookupError:
-    pass
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(json.dumps({'code': os.waitstatus_to_exitcode(status), 'out': out.decode('utf8', 'replace')}))
-`;
     const childEnv = { PATH: process.env.PATH!, HOME: process.env.HOME!, TERM: 'xterm', ...env() };
-    // Asynchronously: the emulators answering the child live in this process.
-    const ran = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn('python3', ['-c', program, JSON.stringify([process.execPath, binPath, ...rollback('rb-pty')]), JSON.stringify(childEnv)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
-    expect(ran.status, ran.stderr).toBe(0);
-    const { code, out } = JSON.parse(ran.stdout) as { code: number; out: string };
+    const { code, out } = await onPseudoTerminal([process.execPath, binPath, ...rollback('rb-pty')], childEnv, '[y/N]', 'n\n');
     expect(code, out).toBe(1);
     expect(out).toContain(`  to    ${seeded.get('rb-pty')!.A.tag}`);
     expect(out).toContain('Roll back rb-pty production as above? [y/N] ');

@@ -3,7 +3,7 @@
 // --json on a terminal (the question must come after what will move, on stderr), and the
 // undo it prints, run as printed. The real registry, the GitHub emulator over a real git
 // repository, the local task runner for the tasks.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { main } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/load.js';
 import { layerOf, pushImage } from '../../src/drill/images.js';
 import { RegistryClient } from '../../src/registry/client.js';
+import { onPseudoTerminal, ptyAvailable } from '../support/pty.js';
 import { binPath, runCli } from '../support/cli.js';
 import { submitterScopes } from '../support/clients.js';
 import { headManifest } from '../support/fixtures.js';
@@ -255,49 +256,13 @@ describe('the undo rollback prints', () => {
 
 describe('Ctrl-D at the question', () => {
   it('on a real pseudo-terminal is a no: "not confirmed; nothing was created", exit 1, not an internal error', async (context) => {
-    if (spawnSync('python3', ['-c', 'import pty']).status !== 0) {
+    if (!ptyAvailable()) {
       context.skip('python3 with pty is not available');
       return;
     }
     const creates = tc.callsOf('createTask').length;
-    const program = `
-import os, pty, select, sys, json, time
-argv, env = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-pid, fd = pty.fork()
-if pid == 0:
-    os.execve(argv[0], argv, env)
-out = b''
-def read_until(done, seconds):
-    global out
-    deadline = time.time() + seconds
-    while not done() and time.time() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            return
-        if not chunk:
-            return
-        out += chunk
-read_until(lambda: b'[y/N]' in out, 20)
-os.write(fd, b'\\x04')
-read_until(lambda: False, 20)
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(json.dumps({'code': os.waitstatus_to_exitcode(status), 'out': out.decode('utf8', 'replace')}))
-`;
     const childEnv = { PATH: process.env.PATH!, HOME: process.env.HOME!, TERM: 'xterm', ...env() };
-    const ran = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn('python3', ['-c', program, JSON.stringify([process.execPath, binPath, ...rollback('ri-eof')]), JSON.stringify(childEnv)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
-    expect(ran.status, ran.stderr).toBe(0);
-    const { code, out } = JSON.parse(ran.stdout) as { code: number; out: string };
+    const { code, out } = await onPseudoTerminal([process.execPath, binPath, ...rollback('ri-eof')], childEnv, '[y/N]', '\x04');
     expect(out).toContain('Roll back ri-eof production as above? [y/N] ');
     expect(out).not.toContain('internal error');
     expect(out).toContain('not confirmed; nothing was created');
