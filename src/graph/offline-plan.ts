@@ -9,6 +9,7 @@ import { UsageError, quote } from '../errors.js';
 import type { Plan, Route } from '../history/plan.js';
 import { classifyTag } from '../history/tags.js';
 import { formatReference, isDigest, normalizeRegistry, validateRepository } from '../registry/reference.js';
+import { utcStamp } from './context.js';
 
 // The route names, without loading history/plan.ts and with it the HTTP stack.
 const routes: readonly Route[] = ['retag', 'rebuild', 'rerun'];
@@ -90,4 +91,59 @@ export function offlinePlan(config: Config, request: OfflineRequest): Plan {
 /** Whether the offline plan knows the moving tag's digest (or knows it is absent). */
 export function offlineCompareAndSwap(request: Pick<OfflineRequest, 'movingDigest'>): boolean {
   return request.movingDigest !== undefined;
+}
+
+/** A deterministic stand-in revision (never a real one) for a synthetic promotion. */
+export function syntheticRevision(seed: string): string {
+  let out = '';
+  for (let i = 0; out.length < 40; i++) out += ((seed.charCodeAt(i % seed.length) * 17 + i * 7) % 16).toString(16);
+  return out;
+}
+
+/** One synthetic promotion of every kind the configuration can produce (validate, grants). */
+export interface Combination {
+  script: string;
+  env: string;
+  route: Route;
+  allowFallback: boolean;
+  /** `signingscript/production/retag (fallback allowed)`. */
+  name: string;
+  /** The target's stand-in revision, and the deploy branch's stand-in head. */
+  revision: string;
+  branchHead: string;
+  /** The offline plan of it (made on demand: a caller may record its error per combination). */
+  plan(): Plan;
+}
+
+/** Every script × environment × route (retag with and without the fallback allowed), a target archived a day before `nowMs`. */
+export function* everyCombination(config: Config, nowMs: number): Generator<Combination> {
+  const stamp = utcStamp(nowMs - 86_400_000);
+  for (const script of config.scripts) {
+    for (const [env, settings] of Object.entries(config.environments)) {
+      const revision = syntheticRevision(`${script}/${env}`);
+      for (const route of routes) {
+        for (const allowFallback of route === 'retag' ? [false, true] : [false]) {
+          yield {
+            script,
+            env,
+            route,
+            allowFallback,
+            name: `${script}/${env}/${route}${allowFallback ? ' (fallback allowed)' : ''}`,
+            revision,
+            branchHead: syntheticRevision(`${script}/${env}/head`),
+            plan: () =>
+              offlinePlan(config, {
+                script,
+                env,
+                route,
+                targetTag: `${settings.archivePrefix}-${stamp}-${revision}`,
+                targetDigest: `sha256:${revision.repeat(2).slice(0, 64)}`,
+                movingDigest: `sha256:${revision.split('').reverse().join('').repeat(2).slice(0, 64)}`,
+                nowMs,
+              }),
+          };
+        }
+      }
+    }
+  }
 }

@@ -15,9 +15,8 @@ import { util } from '../util/builtins.js';
 import { readInputFile } from '../util/read-file.js';
 import { describeSchemaErrors } from '../util/validate.js';
 import { buildAction, callbackName, mergeAction, parseActionsFile, validateActionInput, type ActionInput } from './actions.js';
-import { buildGraph, InvalidTaskError, routeTasks, taskValidator, type TaskGraph } from './build.js';
-import { utcStamp } from './context.js';
-import { offlinePlan } from './offline-plan.js';
+import { buildGraph, InvalidTaskError, taskValidator, type TaskGraph } from './build.js';
+import { everyCombination, syntheticRevision } from './offline-plan.js';
 import { defaultTemplatesDir, displayPath, TemplateError } from './templates.js';
 import { inTreeActionHookTemplate, parseTaskclusterYml, renderForGithub, renderHookTask, renderJsone, type TaskclusterYml } from './taskcluster-yml.js';
 
@@ -59,12 +58,6 @@ class Problems {
   }
 }
 
-function fakeRevision(seed: string): string {
-  let out = '';
-  for (let i = 0; out.length < 40; i++) out += ((seed.charCodeAt(i % seed.length) * 31 + i) % 16).toString(16);
-  return out;
-}
-
 export function validateEverything(config: Config, options: ValidateOptions = {}): ValidationReport {
   const nowMs = options.nowMs ?? Date.now();
   const templatesDir = options.templatesDir ?? defaultTemplatesDir;
@@ -80,29 +73,11 @@ export function validateEverything(config: Config, options: ValidateOptions = {}
       }
     }
   };
-  const stamp = utcStamp(nowMs - 86_400_000);
-  for (const script of config.scripts) {
-    for (const [env, settings] of Object.entries(config.environments)) {
-      const revision = fakeRevision(`${script}/${env}`);
-      for (const route of Object.keys(routeTasks) as (keyof typeof routeTasks)[]) {
-        for (const allowFallback of route === 'retag' ? [false, true] : [false]) {
-          const combination = `${script}/${env}/${route}${allowFallback ? ' (fallback allowed)' : ''}`;
-          try {
-            const plan = offlinePlan(config, {
-              script,
-              env,
-              route,
-              targetTag: `${settings.archivePrefix}-${stamp}-${revision}`,
-              targetDigest: `sha256:${revision.repeat(2).slice(0, 64)}`,
-              movingDigest: `sha256:${revision.split('').reverse().join('').repeat(2).slice(0, 64)}`,
-              nowMs,
-            });
-            checkGraph(buildGraph(config, plan, { nowMs, allowFallback, reason: 'validate', requester: 'validate', templatesDir, branchHead: fakeRevision(`${script}/${env}/head`) }), combination);
-          } catch (error) {
-            recordError(problems, error, combination);
-          }
-        }
-      }
+  for (const combination of everyCombination(config, nowMs)) {
+    try {
+      checkGraph(buildGraph(config, combination.plan(), { nowMs, allowFallback: combination.allowFallback, reason: 'validate', requester: 'validate', templatesDir, branchHead: combination.branchHead }), combination.name);
+    } catch (error) {
+      recordError(problems, error, combination.name);
     }
   }
   const warnings = imageWarnings(config);
@@ -169,8 +144,8 @@ function checkTaskclusterYml(config: Config, options: ValidateOptions, problems:
   }
   const now = new Date(nowMs).toISOString();
   const repo = { html_url: repositoryUrl, clone_url: `${repositoryUrl}.git`, name, full_name: `${owner}/${name}` };
-  const head = fakeRevision('head');
-  const base = fakeRevision('base');
+  const head = syntheticRevision('head');
+  const base = syntheticRevision('base');
   const events = {
     'github-push': { ref: `refs/heads/${branch}`, before: base, after: head, repository: repo, pusher: { name: 'validate', email: 'validate@example.com' } },
     'github-pull-request': {

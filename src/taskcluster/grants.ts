@@ -15,10 +15,9 @@
  */
 import scopes, { type ScopeExpression } from 'taskcluster-lib-scopes';
 import type { Config } from '../config/load.js';
-import { buildGraph, routeTasks, type TaskGraph } from '../graph/build.js';
+import { buildGraph, type TaskGraph } from '../graph/build.js';
 import { utcStamp } from '../graph/context.js';
-import { offlinePlan } from '../graph/offline-plan.js';
-import type { Route } from '../history/plan.js';
+import { everyCombination } from '../graph/offline-plan.js';
 
 /** The Queue's priorities, highest first (services/queue/src/api.js PRIORITY_LEVELS). */
 export const priorityLevels = ['highest', 'very-high', 'high', 'medium', 'low', 'very-low', 'lowest'] as const;
@@ -67,13 +66,6 @@ export function createTaskExpression(task: { scopes?: string[]; routes?: string[
   };
 }
 
-/** A deterministic stand-in revision per combination (never a real one). */
-function syntheticRevision(seed: string): string {
-  let out = '';
-  for (let i = 0; out.length < 40; i++) out += ((seed.charCodeAt(i % seed.length) * 17 + i * 7) % 16).toString(16);
-  return out;
-}
-
 /** Cut a value at the first per-graph part and put a `*` there. */
 function generalise(value: string, variable: string[]): string {
   let cut = -1;
@@ -93,37 +85,21 @@ export function requiredGrants(config: Config, nowMs: number = Date.now()): Gran
       if (!entry.kinds.includes(kind)) entry.kinds.push(kind);
     } else found.set(scope, { scope, reason, kinds: [kind], ...(anyOf && { anyOf }) });
   };
-  const stamp = utcStamp(nowMs - 86_400_000);
   const today = utcStamp(nowMs);
   const datedRoute = `${today.slice(0, 4)}.${today.slice(4, 6)}.${today.slice(6, 8)}.`;
   let graphs = 0;
-  for (const script of config.scripts) {
-    for (const [env, settings] of Object.entries(config.environments)) {
-      const revision = syntheticRevision(`${script}/${env}`);
-      for (const route of Object.keys(routeTasks) as Route[]) {
-        for (const allowFallback of route === 'retag' ? [false, true] : [false]) {
-          const plan = offlinePlan(config, {
-            script,
-            env,
-            route,
-            targetTag: `${settings.archivePrefix}-${stamp}-${revision}`,
-            targetDigest: `sha256:${revision.repeat(2).slice(0, 64)}`,
-            movingDigest: `sha256:${revision.split('').reverse().join('').repeat(2).slice(0, 64)}`,
-            nowMs,
-          });
-          const graph: TaskGraph = buildGraph(config, plan, { nowMs, allowFallback, reason: 'grants', requester: 'grants', branchHead: syntheticRevision(`${script}/${env}/head`) });
-          graphs++;
-          const variable = [...graph.tasks.map((t) => t.taskId), graph.taskGroupId, revision, datedRoute];
-          for (const { kind, task } of graph.tasks) {
-            for (const scope of task.scopes) add(generalise(scope, variable), 'task scope', kind);
-            for (const route of task.routes) add(`queue:route:${generalise(route, variable)}`, 'route', kind);
-            add(`queue:create-task:project:${task.projectId ?? 'none'}`, 'project', kind);
-            add(`queue:scheduler-id:${task.schedulerId}`, 'scheduler', kind);
-            const pool = createTaskScopes(task.priority, task.taskQueueId);
-            add(pool.at(-1)!, 'worker pool', kind, pool);
-          }
-        }
-      }
+  for (const combination of everyCombination(config, nowMs)) {
+    const { revision } = combination;
+    const graph: TaskGraph = buildGraph(config, combination.plan(), { nowMs, allowFallback: combination.allowFallback, reason: 'grants', requester: 'grants', branchHead: combination.branchHead });
+    graphs++;
+    const variable = [...graph.tasks.map((t) => t.taskId), graph.taskGroupId, revision, datedRoute];
+    for (const { kind, task } of graph.tasks) {
+      for (const scope of task.scopes) add(generalise(scope, variable), 'task scope', kind);
+      for (const route of task.routes) add(`queue:route:${generalise(route, variable)}`, 'route', kind);
+      add(`queue:create-task:project:${task.projectId ?? 'none'}`, 'project', kind);
+      add(`queue:scheduler-id:${task.schedulerId}`, 'scheduler', kind);
+      const pool = createTaskScopes(task.priority, task.taskQueueId);
+      add(pool.at(-1)!, 'worker pool', kind, pool);
     }
   }
   // A scope another listed scope already satisfies (`….latest` under `….*`) is not listed twice.
