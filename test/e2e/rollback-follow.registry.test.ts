@@ -6,113 +6,50 @@
 // failed promote whose fallback force-pushes, a conflict (the tag moved before the promote
 // task ran), a duplicate submission, --no-wait, --timeout, no terminal without --yes, and
 // confirmation on a fake terminal in-process and on a real pseudo-terminal.
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { loadConfig } from '../../src/config/load.js';
-import { layerOf, pushImage } from '../../src/drill/images.js';
-import { RegistryClient } from '../../src/registry/client.js';
 import { onPseudoTerminal, ptyAvailable } from '../support/pty.js';
+import { startRollbackWorld, stamp, type RollbackWorld } from '../support/rollback-world.js';
 import { binPath, runCli, type CliResult } from '../support/cli.js';
-import { submitterScopes } from '../support/clients.js';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { headManifest } from '../support/fixtures.js';
-import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
-import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
-import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
+import type { FaultProxy } from '../support/fault-proxy.js';
+import type { GitFixture } from '../support/git-fixture.js';
+import type { GitHubEmulator } from '../support/github-emulator.js';
 import { LocalTaskRunner } from '../support/task-runner.js';
-import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+import type { TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
 const scripts = ['rb-promote', 'rb-ok', 'rb-fail', 'rb-conflict', 'rb-dup', 'rb-nowait', 'rb-timeout', 'rb-refuse', 'rb-confirm', 'rb-pty'];
-const deploySecret = 'project/releng/scriptworker-scripts/deploy';
 
-let reg: RunningRegistry;
+let w: RollbackWorld;
 let proxy: FaultProxy;
 let tc: TaskclusterEmulator;
 let repo: GitFixture;
 let gh: GitHubEmulator;
 let runner: LocalTaskRunner;
 let configPath: string;
-let client: RegistryClient;
-let releng: { clientId: string; accessToken: string };
 /** Per script: the previous-known-good (A, a month old) and current (B, two days old). */
-const seeded = new Map<string, { A: { tag: string; digest: string }; B: { tag: string; digest: string } }>();
+let seeded: RollbackWorld['seeded'];
 
 const day = 86_400_000;
-const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
-const base = layerOf([{ path: 'app/README', content: Buffer.from('rollback test base\n'), mtime: 0 }]);
-
-function push(script: string, commit: string, tags: string[], createdMs: number) {
-  return pushImage(client, { registry: proxy.host, repository: `mozilla/releng-${script}` }, base, { commit, createdMs, source: 'https://github.com/mozilla-releng/scriptworker-scripts', build: `${script} ${commit} ${createdMs}` }, tags);
-}
+const push = (script: string, commit: string, tags: string[], createdMs: number) => w.push(script, commit, tags, createdMs);
 
 beforeAll(async () => {
-  reg = await startRegistry({ auth: 'anonymous' });
   // Everything reaches the registry through a proxy that can fail chosen requests.
-  proxy = await startFaultProxy(reg.url);
-  client = new RegistryClient({ plainHttpHosts: new Set([proxy.host]) });
-  repo = createGitFixture({ scripts, commits: 6, productionAt: 3 });
-  gh = await startGitHubEmulator({ gitDir: repo.gitDir, repository: 'mozilla-releng/scriptworker-scripts' });
-  // The embedded configuration with these scripts, its registries the proxy.
-  const config = loadConfig();
-  const moved = JSON.parse(JSON.stringify({ ...config, scripts: [...config.scripts, ...scripts] }).replaceAll('"docker.io"', JSON.stringify(proxy.host)));
-  configPath = path.join(makeTempDir('rollback-config-'), 'tc-promote.yml');
-  writeFileSync(configPath, JSON.stringify(moved, null, 2));
-  const now = Date.now();
-  for (const script of scripts) {
-    const A = { tag: `production-${stamp(now - 30 * day)}-${repo.commits[1]}`, digest: '' };
-    const B = { tag: `production-${stamp(now - 2 * day)}-${repo.commits[3]}`, digest: '' };
-    A.digest = (await push(script, repo.commits[1]!, ['production', A.tag], now - 30 * day)).digest;
-    B.digest = (await push(script, repo.commits[3]!, ['production', B.tag], now - 2 * day)).digest;
-    seeded.set(script, { A, B });
-  }
+  w = await startRollbackWorld({ scripts, label: 'rollback', faultProxy: true, env: { TC_PROMOTE_POLL_INTERVAL_MS: '20' } });
+  ({ tc, repo, gh, runner, configPath, seeded } = w);
+  proxy = w.proxy!;
   // rb-promote: dev runs commit 5, which production never had (and it has lived two days there).
-  await push('rb-promote', repo.commits[5]!, ['dev', `dev-${stamp(now - 3 * day)}-${repo.commits[5]}`], now - 3 * day);
-  tc = await startTaskclusterEmulator();
-  releng = tc.addClient('releng-oncall', submitterScopes(loadConfig(configPath)));
-  // The deploy secret holds the GitHub token the fallback task reads through its proxy.
-  tc.setSecret(deploySecret, { github_token: gh.token });
-  runner = new LocalTaskRunner(tc, { env: { GITHUB_API_URL: gh.url, TC_PROMOTE_RETRY_BASE_MS: '1' } });
+  await push('rb-promote', repo.commits[5]!, ['dev', `dev-${stamp(Date.now() - 3 * day)}-${repo.commits[5]}`], Date.now() - 3 * day);
 }, 120_000);
 
-afterAll(async () => {
-  await runner?.cleanup();
-  await tc?.close();
-  await proxy?.stop();
-  await reg?.stop();
-  await gh?.stop();
-  repo?.cleanup();
-});
+afterAll(async () => w?.stop());
 
 beforeEach(() => proxy.clear());
 
-const env = (extra: Record<string, string> = {}) => ({
-  TASKCLUSTER_ROOT_URL: tc.rootUrl,
-  TASKCLUSTER_CLIENT_ID: releng.clientId,
-  TASKCLUSTER_ACCESS_TOKEN: releng.accessToken,
-  GITHUB_API_URL: gh.url,
-  GITHUB_TOKEN: gh.token,
-  TC_PROMOTE_POLL_INTERVAL_MS: '20',
-  TC_PROMOTE_RETRY_BASE_MS: '1',
-  ...extra,
-});
-
-const rollback = (script: string, ...args: string[]) => ['rollback', script, '--config', configPath, '--reason', `roll ${script} back`, ...args];
-
-/** Run the command while this worker runs whatever the graph makes pending, until the command ends. */
-async function whileWorking<T>(command: Promise<T>): Promise<T> {
-  let done = false;
-  const finished = command.finally(() => (done = true));
-  while (!done) {
-    await runner.runUntilIdle();
-    await Promise.race([finished.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 15))]);
-  }
-  return finished;
-}
-
+const env = (extra: Record<string, string> = {}) => w.env(extra);
+const rollback = (script: string, ...args: string[]) => w.rollback(script, ...args);
+const whileWorking = <T,>(command: Promise<T>): Promise<T> => w.whileWorking(command);
 const tasksOfGroup = (): Set<string> => new Set([...tc.tasks.values()].map((t) => t.task.taskGroupId));
-const digestOf = async (script: string, tag = 'production') => (await headManifest(reg, `mozilla/releng-${script}`, tag))?.digest;
+const digestOf = (script: string, tag?: string) => w.digestOf(script, tag);
 
 describe('rollback: plan, confirm, submit, follow to the end', () => {
   it('succeeds: prints what moves (with the commits undone), follows every task, exits 0 with the record and the undo', async () => {
@@ -138,7 +75,7 @@ describe('rollback: plan, confirm, submit, follow to the end', () => {
     expect(r.stdout).toContain(`undo: tc-promote rollback rb-ok --env production --to ${B.tag} --reason 'undo: WHY' --config ${configPath}`);
     expect(await digestOf('rb-ok')).toBe(A.digest);
     expect(r.stdout + r.stderr).not.toContain(gh.token);
-    expect(r.stdout + r.stderr).not.toContain(releng.accessToken);
+    expect(r.stdout + r.stderr).not.toContain(w.releng.accessToken);
   }, 120_000);
 
   it('a promote that fails: the fallback force-pushes the target revision on the GitHub emulator; exit 1, and says so', async () => {

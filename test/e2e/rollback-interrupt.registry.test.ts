@@ -4,95 +4,35 @@
 // undo it prints, run as printed. The real registry, the GitHub emulator over a real git
 // repository, the local task runner for the tasks.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { loadConfig } from '../../src/config/load.js';
-import { layerOf, pushImage } from '../../src/drill/images.js';
-import { RegistryClient } from '../../src/registry/client.js';
 import { onPseudoTerminal, ptyAvailable } from '../support/pty.js';
+import { startRollbackWorld, type RollbackWorld } from '../support/rollback-world.js';
 import { binPath, runCli } from '../support/cli.js';
-import { submitterScopes } from '../support/clients.js';
-import { headManifest } from '../support/fixtures.js';
-import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
-import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
-import { makeTempDir, startRegistry, type RunningRegistry } from '../support/registry.js';
+import type { GitFixture } from '../support/git-fixture.js';
 import { LocalTaskRunner } from '../support/task-runner.js';
-import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
+import type { TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
 const scripts = ['ri-sigint', 'ri-create', 'ri-json', 'ri-undo', 'ri-eof', 'ri-timeout', 'ri-rebuild', 'ri-slowpoll'];
 
-let reg: RunningRegistry;
+let w: RollbackWorld;
 let tc: TaskclusterEmulator;
 let repo: GitFixture;
-let gh: GitHubEmulator;
 let runner: LocalTaskRunner;
 let configPath: string;
-let client: RegistryClient;
-let releng: { clientId: string; accessToken: string };
-const seeded = new Map<string, { A: { tag: string; digest: string }; B: { tag: string; digest: string } }>();
-
-const day = 86_400_000;
-const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
-const base = layerOf([{ path: 'app/README', content: Buffer.from('rollback interrupt test base\n'), mtime: 0 }]);
+let seeded: RollbackWorld['seeded'];
 
 beforeAll(async () => {
-  reg = await startRegistry({ auth: 'anonymous' });
-  client = new RegistryClient({ plainHttpHosts: new Set([reg.host]) });
-  repo = createGitFixture({ scripts, commits: 6, productionAt: 3 });
-  gh = await startGitHubEmulator({ gitDir: repo.gitDir, repository: 'mozilla-releng/scriptworker-scripts' });
-  const config = loadConfig();
-  const moved = JSON.parse(JSON.stringify({ ...config, scripts: [...config.scripts, ...scripts] }).replaceAll('"docker.io"', JSON.stringify(reg.host)));
-  configPath = path.join(makeTempDir('rollback-interrupt-config-'), 'tc-promote.yml');
-  writeFileSync(configPath, JSON.stringify(moved, null, 2));
-  const now = Date.now();
-  for (const script of scripts) {
-    const push = (commit: string, tags: string[], createdMs: number) =>
-      pushImage(client, { registry: reg.host, repository: `mozilla/releng-${script}` }, base, { commit, createdMs, source: 'https://github.com/mozilla-releng/scriptworker-scripts', build: `${script} ${commit} ${createdMs}` }, tags);
-    const A = { tag: `production-${stamp(now - 30 * day)}-${repo.commits[1]}`, digest: '' };
-    const B = { tag: `production-${stamp(now - 2 * day)}-${repo.commits[3]}`, digest: '' };
-    A.digest = (await push(repo.commits[1]!, ['production', A.tag], now - 30 * day)).digest;
-    B.digest = (await push(repo.commits[3]!, ['production', B.tag], now - 2 * day)).digest;
-    seeded.set(script, { A, B });
-  }
-  tc = await startTaskclusterEmulator();
-  releng = tc.addClient('releng-oncall', submitterScopes(loadConfig(configPath)));
-  tc.setSecret('project/releng/scriptworker-scripts/deploy', { github_token: gh.token });
-  runner = new LocalTaskRunner(tc, { env: { GITHUB_API_URL: gh.url, TC_PROMOTE_RETRY_BASE_MS: '1' } });
+  w = await startRollbackWorld({ scripts, label: 'rollback-interrupt' });
+  ({ tc, repo, runner, configPath, seeded } = w);
 }, 120_000);
 
-afterAll(async () => {
-  await runner?.cleanup();
-  await tc?.close();
-  await reg?.stop();
-  await gh?.stop();
-  repo?.cleanup();
-});
+afterAll(async () => w?.stop());
 
-const env = (extra: Record<string, string> = {}) => ({
-  TASKCLUSTER_ROOT_URL: tc.rootUrl,
-  TASKCLUSTER_CLIENT_ID: releng.clientId,
-  TASKCLUSTER_ACCESS_TOKEN: releng.accessToken,
-  GITHUB_API_URL: gh.url,
-  GITHUB_TOKEN: gh.token,
-  TC_PROMOTE_RETRY_BASE_MS: '1',
-  ...extra,
-});
-
-const rollback = (script: string, ...args: string[]) => ['rollback', script, '--config', configPath, '--reason', `roll ${script} back`, ...args];
-const digestOf = async (script: string, tag = 'production') => (await headManifest(reg, `mozilla/releng-${script}`, tag))?.digest;
-
-/** Run the command while the local task runner runs whatever the graph makes pending. */
-async function whileWorking<T>(command: Promise<T>): Promise<T> {
-  let done = false;
-  const finished = command.finally(() => (done = true));
-  while (!done) {
-    await runner.runUntilIdle();
-    await Promise.race([finished.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 15))]);
-  }
-  return finished;
-}
+const env = (extra: Record<string, string> = {}) => w.env(extra);
+const rollback = (script: string, ...args: string[]) => w.rollback(script, ...args);
+const digestOf = (script: string, tag?: string) => w.digestOf(script, tag);
+const whileWorking = <T,>(command: Promise<T>): Promise<T> => w.whileWorking(command);
 
 /** Start the command as a real process (the emulators answer from this one). */
 function startProcess(argv: string[], extra: Record<string, string> = {}) {
