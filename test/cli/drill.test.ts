@@ -153,7 +153,8 @@ describe('tc-promote drill', () => {
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
       expect(await gone(pid)).toBe(true);
-      for (let i = 0; i < 100 && existsSync(dir); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      // The watchdog removes it once the registry is gone: allow a loaded machine 10 s.
+      for (let i = 0; i < 500 && existsSync(dir); i++) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(existsSync(dir)).toBe(false);
     } finally {
       if (alive(pid)) process.kill(pid, 'SIGKILL');
