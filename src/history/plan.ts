@@ -197,23 +197,33 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
 }
 
 /**
- * Every --skip value must match a deploy of the environment: a tag exactly, a revision prefix
- * (any case), a digest exactly. Digests are looked up, newest first, as far as the lookup limit.
+ * Resolve the digests of deploys not looked up yet, newest first, two batches at a time and as
+ * far as the lookup limit, until `found()` says what was sought is known (or nothing is left).
  */
-async function checkSkips(history: EnvironmentHistory, skip: readonly SkipValue[]): Promise<void> {
-  if (!skip.length) return;
-  let { unmatched } = checkSkipValues(history.environment, skip);
-  while (unmatched.some((s) => s.kind === 'digest')) {
+async function lookUpUntil(history: EnvironmentHistory, found: () => boolean): Promise<void> {
+  while (!found()) {
     const analysis = history.analysis;
     const next = history.deploys
       .slice(0, history.options.lookupLimit)
       .filter((d) => analysis.isUnknown(d.tag))
       .slice(0, history.options.batchSize * 2)
       .map((d) => d.tag);
-    if (!next.length) break;
+    if (!next.length) return;
     await history.lookUp(next);
-    ({ unmatched } = checkSkipValues(history.environment, skip));
   }
+}
+
+/**
+ * Every --skip value must match a deploy of the environment: a tag exactly, a revision prefix
+ * (any case), a digest exactly. Digests are looked up, newest first, as far as the lookup limit.
+ */
+async function checkSkips(history: EnvironmentHistory, skip: readonly SkipValue[]): Promise<void> {
+  if (!skip.length) return;
+  let unmatched: ReturnType<typeof checkSkipValues>['unmatched'] = [];
+  await lookUpUntil(history, () => {
+    ({ unmatched } = checkSkipValues(history.environment, skip));
+    return !unmatched.some((s) => s.kind === 'digest');
+  });
   const s = unmatched[0];
   if (!s) return;
   const env = history.view.env;
@@ -277,17 +287,7 @@ async function resolveNamedTarget(history: EnvironmentHistory, to: string, warni
     // Which deploy was it? Look up newest first, as far as the lookup limit.
     const find = (): number => history.deploys.findIndex((d) => d.digest === to);
     let index = find();
-    while (index < 0) {
-      const analysis = history.analysis;
-      const next = history.deploys
-        .slice(0, history.options.lookupLimit)
-        .filter((d) => analysis.isUnknown(d.tag))
-        .slice(0, history.options.batchSize * 2)
-        .map((d) => d.tag);
-      if (!next.length) break;
-      await history.lookUp(next);
-      index = find();
-    }
+    await lookUpUntil(history, () => (index = find()) >= 0);
     if (index >= 0) return toTarget(history, history.deploys[index]!, 'digest');
     // Another environment's image (a build for dev, say): say which, and promote it as that deploy.
     const other = await history.findInOtherEnvironments(to, history.options.lookupLimit);
