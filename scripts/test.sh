@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run every test:
 #   Debian packages (the real registry, skopeo, umoci, git, openssl, htpasswd; graphviz to render
-#   render --format dot; python3 to import
-#   the consumer's taskgraph module), Node 24 when
+#   render --format dot; python3, its modules and gcc for the real taskgraph and fxci-config's
+#   generators), Node 24 when
 #   the machine's Node is older, the npm packages; then build and run vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci git:git openssl:openssl htpasswd:apache2-utils setpriv:util-linux python3:python3 dot:graphviz; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+# The real taskgraph and fxci-config's generators (test/support/upstream.ts): Debian's Python
+# modules, and gcc with Python's headers to compile msgspec's C core once.
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -x /usr/bin/python3-config ] || need+=(python3-dev)
+for module in yaml voluptuous requests appdirs attr; do
+  /usr/bin/python3 -c "import $module" >/dev/null 2>&1 || need+=("python3-$module")
 done
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2

@@ -1,0 +1,2 @@
+class TaskclusterRestFailure(Exception):
+    pass
