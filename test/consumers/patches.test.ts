@@ -136,15 +136,28 @@ describe("fxci-config: the hook it generates and the roles its grants make", () 
     const before = fxciDeploymentRoles(referencePath('fxci-config'));
     const after = fxciDeploymentRoles(copies.fxciDir);
     const changed = Object.keys(after).filter((role) => JSON.stringify(after[role]) !== JSON.stringify(before[role]));
-    expect(changed).toEqual(['repo:github.com/mozilla-releng/scriptworker-scripts:action:release-promotion']);
+    // fxci-config's generators: the action role (grants), the trigger grant's group (grants), and
+    // the hook-id roles of the new permission (in_tree_actions; no level-1 project: an empty one).
+    expect(changed.sort()).toEqual([
+      'hook-id:project-scriptworker/in-tree-action-1-release-promotion/*',
+      'hook-id:project-scriptworker/in-tree-action-3-release-promotion/*',
+      'project:releng:ci-group:team_services_ops',
+      'repo:github.com/mozilla-releng/scriptworker-scripts:action:release-promotion',
+    ]);
+    expect(after['hook-id:project-scriptworker/in-tree-action-1-release-promotion/*']).toEqual([]);
+    expect(after['project:releng:ci-group:team_services_ops']!.filter((s) => !before['project:releng:ci-group:team_services_ops']!.includes(s))).toEqual([
+      'hooks:trigger-hook:project-scriptworker/in-tree-action-3-release-promotion/*',
+    ]);
     // What the action role gains, expanded (the deploy-branch roles included): exactly the grant.
     const gained = expandScopes([actionRole], after).filter((s) => !expandScopes([actionRole], before).includes(s));
-    expect(gained.sort()).toEqual([
-      'assume:repo:github.com/mozilla-releng/scriptworker-scripts:branch:dev-*',
-      'assume:repo:github.com/mozilla-releng/scriptworker-scripts:branch:production-*',
-      'queue:route:notify.email.release+scriptworker-scripts@mozilla.com.*',
-      'secrets:get:project/releng/scriptworker-scripts/deploy',
-    ]);
+    const config = loadConfig(consumerConfigPath);
+    expect(gained.sort()).toEqual(
+      [
+        ...['production', 'dev'].flatMap((env) => config.scripts.map((s) => `assume:repo:github.com/mozilla-releng/scriptworker-scripts:branch:${env}-${s}`)),
+        'queue:route:notify.email.release+scriptworker-scripts@mozilla.com.*',
+        'secrets:get:project/releng/scriptworker-scripts/deploy',
+      ].sort(),
+    );
   });
 });
 

@@ -38,11 +38,13 @@ function filesOf(dir: string): string[] {
 }
 
 /**
- * A copy of ../shared/upstream/python with msgspec's C core compiled (once: the folder is
- * cached under ~/.cache/tc-promote, keyed by the sources and the Python it was built for).
+ * A copy of ../shared/upstream/python with msgspec's C core compiled, and of fxci-config's
+ * ciadmin package (once: the folder is cached under ~/.cache/tc-promote, keyed by the sources
+ * and the Python it was built for): the PYTHONPATH for taskgraph and ciadmin.
  */
 export function taskgraphPythonPath(): string {
   const source = upstreamPath('python');
+  const ciadmin = upstreamPath('fxci-config', 'src', 'ciadmin');
   const missing = debianModules.filter((m) => {
     try {
       execFileSync(python3, ['-c', `import ${m}`], { stdio: 'ignore' });
@@ -56,6 +58,7 @@ export function taskgraphPythonPath(): string {
   const includes = execFileSync(python3Config, ['--includes'], { encoding: 'utf8' }).trim().split(/\s+/);
   const hash = createHash('sha256').update('layout 2').update(suffix).update(includes.join(' '));
   for (const f of filesOf(source)) hash.update(path.relative(source, f)).update(readFileSync(f));
+  for (const f of filesOf(ciadmin)) hash.update(path.relative(ciadmin, f)).update(readFileSync(f));
   const key = hash.digest('hex').slice(0, 16);
   const cacheBase = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tc-promote');
   const target = path.join(cacheBase, `taskgraph-python-${key}`);
@@ -64,6 +67,7 @@ export function taskgraphPythonPath(): string {
   const building = `${target}.${process.pid}.tmp`;
   rmSync(building, { recursive: true, force: true });
   cpSync(source, building, { recursive: true });
+  cpSync(ciadmin, path.join(building, 'ciadmin'), { recursive: true });
   execFileSync('chmod', ['-R', 'u+w', building]);
   const msgspec = path.join(building, 'msgspec');
   execFileSync('gcc', ['-shared', '-fPIC', '-O2', ...includes, path.join(msgspec, '_core.c'), '-lm', '-o', path.join(msgspec, `_core${suffix}`)], { stdio: ['ignore', 'ignore', 'pipe'] });

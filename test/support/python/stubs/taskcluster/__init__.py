@@ -1,7 +1,12 @@
-# Import-only stand-in for the taskcluster Python client (not installable here: PyPI is
-# unreachable). taskgraph's and ciadmin's modules import it; nothing the tests run calls it.
-# Any use other than the exception class fails loudly.
+# Stand-in for the taskcluster Python client (not installable here: PyPI is unreachable).
+# taskgraph's and ciadmin's modules import it; while rendering actions.json nothing calls it,
+# and ciadmin's only call (taskcluster.aio.Hooks.listHooks) answers that no hook exists yet.
+# Any other use fails loudly.
 from .exceptions import TaskclusterRestFailure  # noqa: F401
+
+
+def optionsFromEnvironment(defaults=None):
+    return dict(defaults or {})
 
 
 def __getattr__(name):
