@@ -1,7 +1,7 @@
 /** `tc-promote grants [--check FILE]`: every scope the graph's creator needs; which a scope set lacks. */
 import { loadConfig } from '../config/load.js';
-import { ExitCode, UsageError, quote } from '../errors.js';
-import { checkGrants, requiredGrants } from '../taskcluster/grants.js';
+import { ExitCode } from '../errors.js';
+import { checkGrants, parseScopeList, requiredGrants } from '../taskcluster/grants.js';
 import { readInputFile } from '../util/read-file.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { table } from './table.js';
@@ -32,34 +32,6 @@ Examples:
   tc-promote grants --check role-scopes.json
 
 ${globalHelp}`;
-
-/** A scope list from JSON or YAML (a list, or `{scopes: [...]}`); every entry must be a scope. */
-export function parseScopeList(text: string, source: string, parseYaml: (text: string) => unknown): string[] {
-  if (text.trim() === '') throw new UsageError(`${source}: is empty; did the request that wrote it fail? (curl -f says why)`);
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    try {
-      data = parseYaml(text);
-    } catch (error) {
-      throw new UsageError(`${source}: neither JSON nor YAML: ${(error as Error).message.split('\n')[0]}`);
-    }
-  }
-  const answer = data as { code?: unknown; message?: unknown } | null;
-  if (answer !== null && typeof answer === 'object' && !Array.isArray(answer) && !('scopes' in answer) && typeof answer.code === 'string' && typeof answer.message === 'string') {
-    // taskcluster-lib-api's error body: {code, message, requestInfo}.
-    const line = answer.message.split('\n').find((l) => l.trim() !== '') ?? '';
-    throw new UsageError(`${source}: is an error answer from Taskcluster (${quote(answer.code, 60).slice(1, -1)}: ${quote(line, 200).slice(1, -1)}), not a scope list; check the request that wrote it (consumers/README.md, "Checking a deployment")`);
-  }
-  const list = data !== null && typeof data === 'object' && !Array.isArray(data) && 'scopes' in data ? (data as { scopes: unknown }).scopes : data;
-  if (!Array.isArray(list)) throw new UsageError(`${source}: must be a list of scopes (or an object with a "scopes" list), got ${quote(data, 60)}`);
-  for (const [i, scope] of list.entries()) {
-    // Scopes are printable ASCII (taskcluster-lib-scopes validScope).
-    if (typeof scope !== 'string' || !/^[\x20-\x7e]*$/.test(scope)) throw new UsageError(`${source}: /${i}: ${quote(scope)} is not a scope`);
-  }
-  return list as string[];
-}
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommandArgs('grants', argv, { check: { type: 'string' } }, false);
