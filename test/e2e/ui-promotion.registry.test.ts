@@ -190,7 +190,7 @@ describe('Taskcluster UI → fxci-config hook → patched .taskcluster.yml → a
     // The second action task ran while the first graph waited: its graph is refused (the
     // promote task's id is keyed on the state it moves from), and it creates nothing.
     const second = all.filter((r) => r.taskId === secondActionTaskId);
-    expect(second.map((r) => [r.label, r.state, r.exitCode])).toEqual([['Action: Promote image', 'failed', 3]]);
+    expect(second.map((r) => [r.label, r.state, r.exitCode]), second[0]?.log).toEqual([['Action: Promote image', 'failed', 3]]);
     expect(second[0]!.log).toMatch(/409|already used/);
     expect([...tc.tasks.values()].filter((t) => t.task.dependencies.includes(secondActionTaskId))).toEqual([]);
     const runs = all.filter((r) => r.taskId !== secondActionTaskId);
