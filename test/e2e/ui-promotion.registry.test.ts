@@ -258,7 +258,7 @@ describe('Taskcluster UI → fxci-config hook → patched .taskcluster.yml → a
     const fired = await hooks.triggerHook('project-scriptworker', hookId, payload);
     const [run] = [await runner.runTask(fired.taskId!)];
     expect([run!.state, run!.exitCode]).toEqual(['failed', 2]);
-    expect(run!.log).toContain('SCRIPTWORKER_HEAD_REV is not a revision');
+    expect(run!.log).toContain('SCRIPTWORKER_HEAD_REV is not a full revision (40 hex)');
     expect(tc.callsOf('createTask').filter((c) => c.clientId === `task-client/${fired.taskId}/0`)).toEqual([]);
   }, 60_000);
 
