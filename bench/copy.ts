@@ -19,14 +19,14 @@ import { startDelayProxy, type DelayProxy } from '../test/support/delay-proxy.js
 import { archiveTag, buildImage, randomCommit } from '../test/support/fixtures.js';
 import { makeTempDir, removeTempDir, startRegistry } from '../test/support/registry.js';
 import { loopbackCertificate } from '../test/support/tls.js';
-import { binPath, repoRoot, median, printTable, spread, timeProcess, type Timed } from './common.js';
+import { binPath, repoRoot, median, printTable, setting, settings, spread, timeProcess, type Timed } from './common.js';
 
 const floorProgram = fileURLToPath(new URL('./copy-floor.js', import.meta.url));
-const runs = Number(process.env.BENCH_RUNS ?? 11);
+const runs = setting('BENCH_RUNS', 11, 1);
 // What bin/tc-promote.js loads for a copy, with the same compile cache, and nothing run.
 const loadOnly = `import module from 'node:module'; module.enableCompileCache?.(); ${['dist/cli/help-fast.js', 'dist/cli/main.js', 'dist/cli/copy.js'].map((f) => `await import(${JSON.stringify(`${repoRoot}${f}`)});`).join(' ')}`;
-const delayMs = Number(process.env.BENCH_DELAY_MS ?? 25);
-const layerCounts = (process.env.BENCH_LAYERS ?? '1,10,50').split(',').map(Number);
+const delayMs = setting('BENCH_DELAY_MS', 25, 25);
+const layerCounts = settings('BENCH_LAYERS', '1,10,50', '1');
 
 // One repository per layer count, each a configured script with its real moving tag.
 const repoFor = (layers: number): string => `mozilla/releng-${({ 1: 'signingscript', 10: 'beetmoverscript', 50: 'treescript' } as Record<number, string>)[layers] ?? 'signingscript'}`;
