@@ -39,7 +39,7 @@ function runBench(args: string[], timeoutMs: number): Promise<Run> {
 /** The benchmark names in every `npm run bench -- …` command of a document. */
 function documentedNames(file: string): string[][] {
   const text = readFileSync(`${repoRoot}${file}`, 'utf8');
-  return [...text.matchAll(/npm run bench -- ([a-z -]+?)`/g)].map((m) => m[1]!.trim().split(/\s+/));
+  return [...text.matchAll(/npm run bench -- ([a-z -]+?)`/g)].map((m) => m[1]!.trim().split(/\s+/).filter((word) => !word.startsWith('--')));
 }
 
 describe('benchmarks', () => {
