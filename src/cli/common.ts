@@ -8,7 +8,7 @@ import { UsageError, quote, quoteUrl } from '../errors.js';
 import type { Runtime } from '../history/runtime.js';
 import { RegistryClient } from '../registry/client.js';
 import { dockerConfigCredentials } from '../registry/credentials.js';
-import { registryCredentialSource } from '../registry/secret-credentials.js';
+import { registryCredentialSource } from '../taskcluster/registry-credentials.js';
 import type { Redactor } from '../registry/redact.js';
 import { parseRegistryOverride } from '../registry/reference.js';
 import { util } from '../util/builtins.js';

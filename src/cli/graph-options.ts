@@ -9,8 +9,8 @@ import { buildGraph, describeTasks, type GraphOptions, type TaskGraph } from '..
 import { offlineCompareAndSwap, offlinePlan } from '../graph/offline-plan.js';
 import { planPromotion, type Plan } from '../history/plan.js';
 import { parseRegistryOverride } from '../registry/reference.js';
-import { isSlugid } from '../taskcluster/slugid.js';
-import { resolveConnection, type TaskclusterConnection } from '../taskcluster/clients.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
+import { resolveConnection, type TaskclusterConnection } from '../taskcluster-api/clients.js';
 import { commitLister, deployBranchChecker } from './branch-check.js';
 import { buildRuntime, clock, positiveInteger, type GlobalValues, type Io } from './common.js';
 import { planOptions, planOptionsHelp, planRequestFrom } from './plan.js';

@@ -8,14 +8,14 @@ import { ExitCode, UsageError, quote } from '../errors.js';
 import { describeCommits } from '../github/commits.js';
 import type { GraphTask, TaskGraph } from '../graph/build.js';
 import type { Plan } from '../history/plan.js';
-import { createClients, taskGroupUrl, taskUrl } from '../taskcluster/clients.js';
+import { createClients, taskGroupUrl, taskUrl } from '../taskcluster-api/clients.js';
 import { followTaskGroup, type FollowResult, type StateChange, type TaskState } from '../taskcluster/follow.js';
 import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';
 import { formatAge, formatDuration, parseDuration } from '../util/duration.js';
 import { paint } from './colour.js';
+import { defaultCommandTimeoutMs } from './commands.js';
 import { globalHelp, positiveInteger, parseCommandArgs, printJson, type Io } from './common.js';
 import { graphOptions, graphOptionsHelp, planAndBuildGraph, submissionConnection, tasksForcePushingWithoutLease, type GraphValues } from './graph-options.js';
-import { defaultCommandTimeoutMs } from './main.js';
 import { nextSteps, type NextSteps } from './plan.js';
 
 export type PromotionMode = 'rollback' | 'promote';
