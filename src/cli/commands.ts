@@ -4,30 +4,9 @@
  * from it; completion and drill are handed it by main (CommandContext), so no command module
  * imports main or this table's loaders back.
  */
-import type { Io } from './common.js';
+import type { CommandTable } from './common.js';
 
-/** What main hands a command besides its arguments: the table, and a way to run another command as main would. */
-export interface CommandContext {
-  commands: CommandTable;
-  /** Run a command line as main does (a drill step): its output cleaned into `io`, its error a message and an exit code. */
-  run: (argv: string[], io: Io) => Promise<number>;
-}
-
-export interface Command {
-  help: string;
-  run: (argv: string[], io: Io, context: CommandContext) => Promise<number>;
-}
-
-export interface CommandEntry {
-  summary: string;
-  /** Loaded on use: a command pays only for its own dependencies at start-up. */
-  load: () => Promise<Command>;
-}
-
-/** The whole command's deadline, unless TC_PROMOTE_COMMAND_TIMEOUT_MS says otherwise: under a promote task's 30 minutes. */
-export const defaultCommandTimeoutMs = 20 * 60_000;
-
-export type CommandTable = Record<string, CommandEntry>;
+export type { Command, CommandContext, CommandEntry, CommandTable } from './common.js';
 
 export const commands: CommandTable = {
   history: { summary: 'the deploy history of a script in an environment', load: () => import('./history.js') },

@@ -33,6 +33,26 @@ export interface Io {
   confirm?: (question: string) => Promise<boolean>;
 }
 
+/** What main hands a command besides its arguments: the table, and a way to run another command as main would. */
+export interface CommandContext {
+  commands: CommandTable;
+  /** Run a command line as main does (a drill step): its output cleaned into `io`, its error a message and an exit code. */
+  run: (argv: string[], io: Io) => Promise<number>;
+}
+
+export interface Command {
+  help: string;
+  run: (argv: string[], io: Io, context: CommandContext) => Promise<number>;
+}
+
+export interface CommandEntry {
+  summary: string;
+  /** Loaded on use: a command pays only for its own dependencies at start-up. */
+  load: () => Promise<Command>;
+}
+
+export type CommandTable = Record<string, CommandEntry>;
+
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 export const globalOptions = {

@@ -1,8 +1,7 @@
 /** `tc-promote completion bash|zsh`: a completion script for commands, flags, scripts and environments. */
 import { loadConfig } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
-import { globalHelp, parseCommandArgs, type Io } from './common.js';
-import type { CommandContext, CommandTable } from './commands.js';
+import { globalHelp, parseCommandArgs, type CommandContext, type CommandTable, type Io } from './common.js';
 import { flagsOf } from './help-flags.js';
 
 export const help = `Usage: tc-promote completion bash|zsh [--config FILE]

@@ -13,8 +13,7 @@ import { findOnPath, findRegistryBinary, installHint, startDrillRegistry, type D
 import { seedDrill } from '../drill/seed.js';
 import { fs } from '../util/builtins.js';
 import { shellQuote } from '../util/shell.js';
-import type { CommandContext } from './commands.js';
-import { globalHelp, parseCommandArgs, type Io } from './common.js';
+import { globalHelp, parseCommandArgs, type CommandContext, type Io } from './common.js';
 
 export const help = `Usage: tc-promote drill [--script S] [--keep]
 

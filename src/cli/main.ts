@@ -12,8 +12,9 @@ import { ExitCode, PromoteError, RemoteError, UsageError, escapeUnsafeCharacters
 import { Redactor } from '../registry/redact.js';
 import { colourWanted, renderColour } from './colour.js';
 import { prebuiltHelp, version } from './help-fast.js';
-import { commands, defaultCommandTimeoutMs, usage, type CommandContext } from './commands.js';
-import type { Io } from './common.js';
+import { commands, usage } from './commands.js';
+import { defaultCommandTimeoutMs } from './deadline.js';
+import type { CommandContext, Io } from './common.js';
 import { didYouMean } from '../util/suggest.js';
 
 const require = createRequire(import.meta.url);

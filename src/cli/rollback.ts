@@ -13,7 +13,7 @@ import { followTaskGroup, type FollowResult, type StateChange, type TaskState } 
 import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';
 import { formatAge, formatDuration, parseDuration } from '../util/duration.js';
 import { paint } from './colour.js';
-import { defaultCommandTimeoutMs } from './commands.js';
+import { defaultCommandTimeoutMs } from './deadline.js';
 import { globalHelp, positiveInteger, parseCommandArgs, printJson, type Io } from './common.js';
 import { graphOptions, graphOptionsHelp, planAndBuildGraph, submissionConnection, tasksForcePushingWithoutLease, type GraphValues } from './graph-options.js';
 import { nextSteps, type NextSteps } from './plan.js';
