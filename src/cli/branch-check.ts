@@ -30,6 +30,8 @@ export function githubAccess(io: Io, config: Config, values: { 'no-branch-check'
         ...(io.signal && { signal: io.signal }),
         ...(io.redactor && { redactor: io.redactor }),
         onProgress: (message) => verbose && io.stderr(`${message}\n`),
+        ...(values['no-branch-check'] && { noBranchCheck: true }),
+        ...(values['no-commits'] && { noCommits: true }),
       },
       config,
     );
