@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ActionsFile } from '../../src/taskcluster/actions-schema.js';
+import type { ActionsFile } from '../../src/taskcluster-api/actions-schema.js';
 import { consumersDir, taskclusterYmlPatch } from './consumers.js';
 import { referencePath } from './reference.js';
 import { makeTempDir, removeTempDir } from './registry.js';
