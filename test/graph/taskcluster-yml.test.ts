@@ -64,7 +64,7 @@ describe("scriptworker-scripts' .taskcluster.yml (the first consumer)", () => {
       expect(checkTaskAgainstReference(validators, task, 'action task')).toEqual([]);
       const payload = task.payload as { image: string; command: string[]; env: Record<string, string> };
       expect(payload.image).toBe(loadConfig(consumerConfigPath).taskcluster.image);
-      expect(payload.command.at(-1)).toMatch(/exec tc-promote action-callback --config taskcluster\/tc-promote\.yml$/);
+      expect(payload.command.at(-1)).toMatch(/exec tc-promote action-callback --config taskcluster\/tc-promote\.yml --revision "\$SCRIPTWORKER_HEAD_REV" --repository "\$SCRIPTWORKER_HEAD_REPOSITORY"$/);
       expect(payload.env.ACTION_CALLBACK).toBe(callbackName);
     } finally {
       copies.cleanup();
