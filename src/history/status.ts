@@ -79,10 +79,14 @@ export async function readStatus(runtime: Runtime, request: StatusRequest = {}):
   const envs = request.envs?.length ? request.envs : Object.keys(config.environments);
   // Names are checked before any request (openEnvironment refuses an unknown script or environment).
   const pairs = scripts.flatMap((script) => envs.map((env) => openEnvironment(runtime, script, env)));
+  const listingNotes = new Map<string, string>();
   const rows = await mapLimit(pairs, Math.max(1, request.concurrency ?? defaultStatusConcurrency), async (view): Promise<StatusRow> => {
     const row: StatusRow = { script: view.script, env: view.env, repository: formatReference(view.repo), movingTag: view.settings.movingTag, movingDigest: null, current: null, previousKnownGood: null, drift: [], flags: [], warnings: [], error: null, exitCode: null };
     try {
-      const history = await loadHistory(runtime, view);
+      // On Docker Hub, the newest pages as far as current and the previous-known-good need.
+      const history = await loadHistory(runtime, view, { settle: { criteria: { skip: [] } } });
+      const note = history.listingNote;
+      if (note !== undefined) listingNotes.set(row.repository, note);
       row.movingDigest = history.movingDigest;
       row.warnings = [...history.warnings];
       const current = history.current;
@@ -110,6 +114,7 @@ export async function readStatus(runtime: Runtime, request: StatusRequest = {}):
     return row;
   });
   const notes: string[] = [];
+  if (listingNotes.size) notes.push(...summariseListingNotes(listingNotes));
   await compareEnvironments(rows, request, notes);
   return { rows, notes };
 }
@@ -165,4 +170,12 @@ async function compareEnvironments(rows: StatusRow[], request: StatusRequest, no
   if (!request.compare && rows.some((r) => r.drift.some((d) => d.state === 'differs'))) {
     notes.push('commit counts between environments not shown: GitHub is not configured for this run (set GITHUB_TOKEN, or GITHUB_API_URL=https://api.github.com to read a public repository anonymously)');
   }
+}
+
+/** What of Docker Hub's listings was not read: one note for every repository read in part (the first one's words, the others named). */
+function summariseListingNotes(byRepository: ReadonlyMap<string, string>): string[] {
+  const entries = [...byRepository.entries()];
+  const [firstRepository, firstNote] = entries[0]!;
+  if (entries.length === 1) return [`${firstRepository}: ${firstNote}`];
+  return [`${firstRepository}: ${firstNote}`, `read in part in the same way: ${entries.slice(1).map(([r]) => r).join(', ')} (--json: each row's repository; tc-promote history lists one whole)`];
 }
