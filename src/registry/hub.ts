@@ -155,10 +155,18 @@ export class HubTagListing {
     const from = this.pagesRead + 1;
     const to = Math.min(this.totalPages, pages === undefined ? this.totalPages : from + pages - 1);
     const numbers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    // The first page that fails stops the others: nothing is left running, or retrying, behind the error.
+    const stop = new AbortController();
     this.reading = mapLimit(numbers, this.concurrency, async (n) => {
-      const page = await this.readPage(n);
-      if (page.count !== this.count) this.changed = true;
-      this.pages[n - 1] = page.tags;
+      if (stop.signal.aborted) return;
+      try {
+        const page = await this.readPage(n, stop.signal);
+        if (page.count !== this.count) this.changed = true;
+        this.pages[n - 1] = page.tags;
+      } catch (error) {
+        stop.abort(new Error(`another page of ${this.repository} failed`));
+        throw error;
+      }
     }).then(() => this.checkOrder());
     try {
       await this.reading;
@@ -209,19 +217,19 @@ export class HubTagListing {
     const when = resetAtMs !== undefined ? `; it resets at ${iso(resetAtMs)}, in ${Math.max(1, Math.ceil((resetAtMs - now) / 1000))} s` : '; Hub did not say when it resets';
     const deadline = this.options.deadlineAtMs;
     const why =
-      resetAtMs !== undefined && deadline !== undefined && resetAtMs >= deadline
-        ? ", after this command's deadline (TC_PROMOTE_COMMAND_TIMEOUT_MS), so it was not waited for"
-        : resetAtMs !== undefined && resetAtMs - now > 60_000
-          ? ', longer than tc-promote waits for a rate limit (60 s)'
+      resetAtMs !== undefined && resetAtMs - now > 60_000
+        ? ', longer than tc-promote waits for a rate limit (60 s)'
+        : resetAtMs !== undefined && deadline !== undefined && resetAtMs >= deadline
+          ? ", after this command's deadline (TC_PROMOTE_COMMAND_TIMEOUT_MS), so it was not waited for"
           : '';
     return new RemoteError(`${this.where}: rate limit reached (HTTP 429${limit !== undefined ? `, ${limit} calls a period` : ''})${when}${why}; run the command again after that`);
   }
 
-  private async readPage(page: number): Promise<{ count: number; tags: HubTag[] }> {
+  private async readPage(page: number, signal?: AbortSignal): Promise<{ count: number; tags: HubTag[] }> {
     const url = this.pageUrl(page);
     let response: RegistryResponse;
     try {
-      response = await this.send({ method: 'GET', url, headers: { accept: 'application/json' }, idempotent: true, maxBodyBytes: 16 * 1024 * 1024 });
+      response = await this.send({ method: 'GET', url, headers: { accept: 'application/json' }, idempotent: true, maxBodyBytes: 16 * 1024 * 1024, ...(signal && { signal }) });
     } catch (error) {
       throw new RemoteError(`${this.where}: ${(error as Error).message}`, { cause: error });
     }
