@@ -4,9 +4,10 @@ import { benchHistory } from './history.js';
 import { benchCopy } from './copy.js';
 import { benchGraph } from './graph.js';
 import { benchHelp } from './help.js';
+import { benchHub } from './hub.js';
 import { benchStatus } from './status.js';
 
-const all: Record<string, () => Promise<void>> = { history: benchHistory, copy: benchCopy, graph: benchGraph, status: benchStatus, help: benchHelp };
+const all: Record<string, () => Promise<void>> = { history: benchHistory, copy: benchCopy, graph: benchGraph, status: benchStatus, help: benchHelp, hub: benchHub };
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 console.log(`machine: ${machine()}`);
 for (const name of chosen) {

@@ -7,14 +7,13 @@
  * `ordering=last_updated` the newest tags come first.
  *
  * The first page gives `count`, so every other page is known at once: they are read
- * concurrently (at most `concurrency` in flight), or only as far as a caller needs (the
+ * concurrently (in rounds of `concurrency` sent at once), or only as far as a caller needs (the
  * newest pages hold the current deploy and what a rollback would choose). Hub's rate limit
  * (`X-RateLimit-Limit`, `-Remaining`, `-Reset`; a 429 with `Retry-After`) is recorded and, when
  * reached, said plainly with the time it resets.
  */
 import { NotFoundError, RemoteError } from '../errors.js';
-import { mapLimit } from '../util/concurrency.js';
-import { defaultListingLimits, listingCapError, type ListingLimits } from './client.js';
+import { defaultListingLimits, type ListingLimits } from './client.js';
 import type { RegistryResponse, Transport } from './transport.js';
 
 export const defaultHubApi = 'https://hub.docker.com';
@@ -139,8 +138,11 @@ export class HubTagListing {
       // Hub may serve fewer a page than asked (its cap): the pages are counted at what it serves.
       this.servedPageSize = page.tags.length < this.pageSize && page.count > page.tags.length && page.tags.length > 0 ? page.tags.length : this.pageSize;
       this.totalPages = Math.max(1, Math.ceil(page.count / this.servedPageSize));
-      if (page.count > this.limits.maxTags) throw listingCapError(this.where, 'tags', this.limits, 1);
-      if (this.totalPages > this.limits.maxPages) throw listingCapError(this.where, 'pages', this.limits, 1);
+      // The count says how far the listing goes: a cap is refused before a second page is asked.
+      if (page.count > this.limits.maxTags) throw new RemoteError(`${this.where}: counts ${page.count} tags, more than the tag cap of ${this.limits.maxTags} (TC_PROMOTE_MAX_TAGS); raise it if the repository really holds that many`);
+      if (this.totalPages > this.limits.maxPages) {
+        throw new RemoteError(`${this.where}: counts ${page.count} tags in ${this.totalPages} pages of ${this.servedPageSize}, more than the page cap of ${this.limits.maxPages} (TC_PROMOTE_MAX_TAG_PAGES); raise it if the repository really holds that many`);
+      }
       this.checkOrder();
     });
     return this.firstRead;
@@ -157,8 +159,7 @@ export class HubTagListing {
     const numbers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
     // The first page that fails stops the others: nothing is left running, or retrying, behind the error.
     const stop = new AbortController();
-    this.reading = mapLimit(numbers, this.concurrency, async (n) => {
-      if (stop.signal.aborted) return;
+    const readOne = async (n: number): Promise<void> => {
       try {
         const page = await this.readPage(n, stop.signal);
         if (page.count !== this.count) this.changed = true;
@@ -167,7 +168,12 @@ export class HubTagListing {
         stop.abort(new Error(`another page of ${this.repository} failed`));
         throw error;
       }
-    }).then(() => this.checkOrder());
+    };
+    // In rounds of `concurrency` pages, each sent at once: n pages cost ceil(n / concurrency)
+    // round trips, whatever order the answers come in.
+    this.reading = (async () => {
+      for (let i = 0; i < numbers.length; i += this.concurrency) await Promise.all(numbers.slice(i, i + this.concurrency).map(readOne));
+    })().then(() => this.checkOrder());
     try {
       await this.reading;
     } finally {
