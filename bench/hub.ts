@@ -7,17 +7,15 @@
 //   listing read one page after another took 51) against bench/hub-history-floor.ts (the
 //   same pages with the same concurrency, nothing else; target within 1.5×);
 // - plan of the same: at most 2 Hub round trips when the answer is on the newest page;
-// - status of the 13 configured scripts × 2 environments (seeded as the drill seeds them):
-//   each repository listed once for both environments, at most 3 Hub round trips per
-//   repository, under 1 s in all.
+// - status of the 13 configured scripts × 2 environments, each repository a realistic pushlog
+//   of 5,000 archive tags (production and dev): each repository listed once for both
+//   environments, at most 3 Hub round trips per repository, under 1 s in all.
 // BENCH_HUB_BEFORE=<path to another build's bin/tc-promote.js> adds that build's history and
 // status rows (the listing before this work: one page after another).
 import { loadConfig } from '../src/config/load.js';
-import { seedDrill } from '../src/drill/seed.js';
 import { expandPattern } from '../src/config/load.js';
-import { RegistryClient } from '../src/registry/client.js';
 import { startDelayProxy, type DelayProxy } from '../test/support/delay-proxy.js';
-import { hubEntriesFromRegistry, hubEntriesOf, startHubApi, type HubApi } from '../test/support/hub-api.js';
+import { hubEntriesOf, startHubApi, type HubApi } from '../test/support/hub-api.js';
 import { makeTempDir, removeTempDir, startRegistry } from '../test/support/registry.js';
 import { seedScaleHistory } from '../test/support/scale-history.js';
 import { loopbackCertificate } from '../test/support/tls.js';
@@ -25,6 +23,7 @@ import { median, printTable, repoRoot, timeNode, timeProcess, type Timed } from 
 
 const runs = Number(process.env.BENCH_RUNS ?? 11);
 const size = Number(process.env.BENCH_HUB_TAGS ?? 5000);
+const statusSize = Number(process.env.BENCH_HUB_STATUS_TAGS ?? 5000);
 const delayMs = 25;
 const concurrency = 10;
 const floorPath = `${repoRoot}.bench/bench/hub-history-floor.js`;
@@ -74,14 +73,14 @@ export async function benchHub(): Promise<void> {
     const started = Date.now();
     const seeded = await seedScaleHistory(regA, repository, size, 1);
     hubA.repositories.set(repository, hubEntriesOf(seeded.entries));
+    // Every configured script's repository with a realistic pushlog of its own (production and dev in one repository).
     const config = loadConfig(`${repoRoot}config/scriptworker-scripts.yml`);
-    const client = new RegistryClient({ plainHttpHosts: new Set([regB.host]), connections: 32 });
-    await seedDrill(client, regB.host, config, 'signingscript', Date.now());
-    for (const script of config.scripts) {
+    for (const [i, script] of config.scripts.entries()) {
       const name = expandPattern(config.environments.production!.source.repository, script);
-      hubB.repositories.set(name, await hubEntriesFromRegistry(regB, name));
+      const pushlog = await seedScaleHistory(regB, name, statusSize, 100 + i);
+      hubB.repositories.set(name, hubEntriesOf(pushlog.entries));
     }
-    console.error(`seeded ${size} tags and the drill's ${config.scripts.length} repositories in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.error(`seeded ${size} tags, and ${config.scripts.length} repositories of ${statusSize} for status, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const pages = Math.ceil(hubA.repositories.get(repository)!.length / 100);
     const argsA = ['--registry', regProxyA.url, '--hub-api', hubProxyA.url, '--json'];
     const argsB = ['--registry', regProxyB.url, '--hub-api', hubProxyB.url, '--json'];
@@ -131,7 +130,7 @@ export async function benchHub(): Promise<void> {
       ]);
     }
     printTable(
-      `Docker Hub API ${delayMs} ms away (TLS delay proxies: the Hub stand-in and the registry), ${size} archive tags (${pages} pages of 100); median (range) of ${runs} alternating runs`,
+      `Docker Hub API ${delayMs} ms away (TLS delay proxies: the Hub stand-in and the registry); history and plan: ${size} archive tags (${pages} pages of 100); status: 13 repositories of ${statusSize}; median (range) of ${runs} alternating runs`,
       ['program', 'Hub requests', 'Hub round trips', 'target', 'wall time', '÷ floor (≤ 1.5)', 'page 1 asked a repository', 'met'],
       rows,
     );

@@ -36,7 +36,7 @@ export interface HubRequest {
 
 export interface HubApi {
   url: string;
-  /** The repositories served (namespace/name → tags); change them between requests to push or delete. */
+  /** The repositories served (namespace/name → tags); set a new array to push or delete tags between requests. */
   repositories: Map<string, HubEntry[]>;
   requests(): HubRequest[];
   clear(): void;
@@ -74,7 +74,21 @@ function entryJson(e: HubEntry, id: number): Record<string, unknown> {
   };
 }
 
+const sortedCache = new WeakMap<readonly HubEntry[], Map<string, { length: number; sorted: HubEntry[] }>>();
+
+/** The entries in the order asked, sorted once per repository and order (again when entries were added or removed). */
 function ordered(entries: readonly HubEntry[], ordering: string | null): HubEntry[] {
+  let byOrdering = sortedCache.get(entries);
+  if (!byOrdering) sortedCache.set(entries, (byOrdering = new Map()));
+  const key = ordering ?? '';
+  const hit = byOrdering.get(key);
+  if (hit && hit.length === entries.length) return hit.sorted;
+  const sorted = sortEntries(entries, ordering);
+  byOrdering.set(key, { length: entries.length, sorted });
+  return sorted;
+}
+
+function sortEntries(entries: readonly HubEntry[], ordering: string | null): HubEntry[] {
   const byName = (a: HubEntry, b: HubEntry): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const copy = [...entries];
   switch (ordering) {
