@@ -16,7 +16,7 @@ import { checkSkipValues, firstBatch, selectPrevious, type PassedOver, type Sele
 import { classifyTag, compareNewestFirst, grammarFor, type ArchiveTag } from './tags.js';
 import type { TaskclusterConnection } from '../taskcluster/clients.js';
 import type { PromotionRecord } from './records.js';
-import type { TagSource } from './source.js';
+import type { ListingState, TagSource } from './source.js';
 
 export interface IgnoredEntry {
   tag: string;
@@ -244,6 +244,11 @@ export class EnvironmentHistory {
     if (settle.criteria.skip.length && checkSkipValues(env, settle.criteria.skip).unmatched.length) return false;
     const selection = selectPrevious(this.analysis, this.prefix, settle.criteria);
     return selection.kind === 'target' && after(env.deploys[selection.index]);
+  }
+
+  /** How much of the repository's listing is read. */
+  get listing(): ListingState {
+    return this.repository.source.listing();
   }
 
   /** What of Docker Hub's listing was not read, for the output; undefined when every tag was. */
