@@ -1,6 +1,7 @@
 /**
  * Where a repository's tags and digests come from: the registry API (tags/list, then a HEAD
- * per digest needed), or Docker Hub's API (tags with digests and push times in one listing).
+ * per digest needed), or Docker Hub's API (tags with digests and push times, 100 a page,
+ * newest first: read whole, or from the newest page on as far as a caller needs, `readMore`).
  * Digests are cached; a batch of lookups is sent at once (up to `concurrency` in flight,
  * which matches the transport's connections), and only those asked for are fetched.
  */
@@ -22,6 +23,7 @@ export interface TagSourceOptions {
 export interface ListingState {
   /** Every tag is read (always so for the registry API, whose pages have no order to stop on). */
   complete: boolean;
+  /** Tags and pages read of Hub's count (0 for the registry API). */
   tagsRead: number;
   tagsTotal: number;
   pagesRead: number;
@@ -78,7 +80,8 @@ export class TagSource {
   /** How much of the listing is read. */
   listing(): ListingState {
     const hub = this.hub;
-    if (!hub) return { complete: true, tagsRead: this.names.length, tagsTotal: this.names.length, pagesRead: 0, pagesTotal: 0, changed: false };
+    // The registry API's listing is read whole (its order says nothing of age).
+    if (!hub) return { complete: true, tagsRead: 0, tagsTotal: 0, pagesRead: 0, pagesTotal: 0, changed: false };
     const after = hub.completeAfterMs;
     const note = hub.rateLimitNote();
     return {
