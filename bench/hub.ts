@@ -19,11 +19,11 @@ import { hubEntriesOf, startHubApi, type HubApi } from '../test/support/hub-api.
 import { makeTempDir, removeTempDir, startRegistry } from '../test/support/registry.js';
 import { seedScaleHistory } from '../test/support/scale-history.js';
 import { loopbackCertificate } from '../test/support/tls.js';
-import { median, printTable, repoRoot, timeNode, timeProcess, type Timed } from './common.js';
+import { median, printTable, repoRoot, setting, timeNode, timeProcess, type Timed } from './common.js';
 
-const runs = Number(process.env.BENCH_RUNS ?? 11);
-const size = Number(process.env.BENCH_HUB_TAGS ?? 5000);
-const statusSize = Number(process.env.BENCH_HUB_STATUS_TAGS ?? 5000);
+const runs = setting('BENCH_RUNS', 11, 1);
+const size = setting('BENCH_HUB_TAGS', 5000, 300);
+const statusSize = setting('BENCH_HUB_STATUS_TAGS', 5000, 300);
 const delayMs = 25;
 const concurrency = 10;
 const floorPath = `${repoRoot}.bench/bench/hub-history-floor.js`;
