@@ -14,7 +14,7 @@ import { openEnvironment, type EnvironmentView, type Runtime } from './runtime.j
 import { clockSkewMs } from './new-archive-tag.js';
 import { checkSkipValues, firstBatch, selectPrevious, type PassedOver, type SelectionCriteria } from './select.js';
 import { classifyTag, compareNewestFirst, grammarFor, type ArchiveTag } from './tags.js';
-import type { TaskclusterConnection } from '../taskcluster/clients.js';
+import type { TaskclusterConnection } from '../taskcluster-api/clients.js';
 import type { PromotionRecord } from './records.js';
 import type { ListingState, TagSource } from './source.js';
 
