@@ -21,6 +21,8 @@ export interface Io {
   isTty: boolean;
   /** The command's stop signal: aborted when its deadline passes (set by main). */
   signal?: AbortSignal;
+  /** When that deadline passes, ms since the epoch (set by main): no retry waits past it. */
+  deadlineAtMs?: number;
   /** Credentials the run knows of or sent: removed from everything printed (set by main). */
   redactor?: Redactor;
   /** stdout is a colour terminal (main turns it off for NO_COLOR); commands mark words with paint. */
@@ -133,6 +135,7 @@ export function runtimeOptions(values: GlobalValues, io: Io, config: Config = lo
     ...(pageSize !== undefined && { pageSize }),
     ...(values['registry-secret'] !== undefined && { registrySecret: values['registry-secret'] }),
     ...(io.signal && { signal: io.signal }),
+    ...(io.deadlineAtMs !== undefined && { deadlineAtMs: io.deadlineAtMs }),
     ...(io.redactor && { redactor: io.redactor }),
     ...(options.connections !== undefined && { connections: options.connections }),
     onProgress: (message) => {

@@ -191,6 +191,7 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), options: Mai
   if (options.signals) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stopOnSignal);
   try {
     const timeoutMs = commandTimeoutMs(io.env);
+    io.deadlineAtMs = Date.now() + timeoutMs;
     return await underDeadline(
       command.load().then((loaded) => loaded.run(rest, io, context)),
       timeoutMs,

@@ -11,7 +11,7 @@ import { readProvenance, type Provenance } from '../registry/provenance.js';
 import { formatReference, isDigest, normalizeRegistry, parseReference, type ImageReference } from '../registry/reference.js';
 import { formatDuration } from '../util/duration.js';
 import { imageLive, type Deploy, type ImageLive } from './analyse.js';
-import { loadHistory, type EnvironmentHistory } from './history.js';
+import { loadHistory, type EnvironmentHistory, type SettleOptions } from './history.js';
 import { openEnvironment, type Runtime } from './runtime.js';
 import { checkSkipValues, parseSkip, skipMatches, type PassedOver, type SelectionCriteria, type SkipValue } from './select.js';
 import { classifyTag, grammarFor } from './tags.js';
@@ -101,9 +101,14 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
       throw new UsageError(`--to: ${quote(request.to)} is the moving tag of ${name}; to promote what ${name} runs now, use --from-env ${name} (tc-promote promote ${view.script} --from-env ${name}), or name one of its deploys with --to ${moving[1].archivePrefix}-…`);
     }
   }
-  const history = await loadHistory(runtime, view);
-  const warnings = [...history.warnings];
   const skip = (request.skip ?? []).map(parseSkip);
+  // On Docker Hub, only the newest pages the answer needs: current and, choosing the
+  // previous-known-good, it and every deploy it passes over. A named target (--to) and
+  // --min-live (an image's live time counts its every deploy) read every page.
+  const settle: SettleOptions | undefined =
+    request.to !== undefined || request.minLiveSeconds !== undefined ? undefined : fromView !== undefined ? {} : { criteria: { skip, ...(request.route === 'retag' && { existingOnly: true }) } };
+  const history = await loadHistory(runtime, view, settle ? { settle } : {});
+  const warnings = [...history.warnings];
   await checkSkips(history, skip);
 
   let target: TargetDeploy;
@@ -174,6 +179,7 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
   const deployBranch = await branchCheck;
   if (deployBranch) warnings.push(...deployBranchWarnings(deployBranch, route));
   const commits = await commitList;
+  if (history.listingNote !== undefined) warnings.push(history.listingNote);
   return {
     script: view.script,
     env: view.env,
@@ -352,8 +358,8 @@ async function targetFromArchive(history: EnvironmentHistory, tag: string, env: 
 }
 
 async function resolveFromEnvironment(runtime: Runtime, view: ReturnType<typeof openEnvironment>, warnings: string[]): Promise<TargetDeploy> {
-  const other = await loadHistory(runtime, view);
-  warnings.push(...other.warnings.map((w) => `${view.env}: ${w}`));
+  const other = await loadHistory(runtime, view, { settle: {} });
+  warnings.push(...[...other.warnings, ...(other.listingNote !== undefined ? [other.listingNote] : [])].map((w) => `${view.env}: ${w}`));
   if (other.current) return toTarget(other, other.current, 'from-env');
   if (other.movingDigest === null) throw new NotFoundError(`--from-env ${view.env}: its moving tag ${view.settings.movingTag} does not exist in ${formatReference(view.repo)}`);
   return {

@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   env: NodeJS.ProcessEnv;
   /** Stops every request (the command deadline, Ctrl-C). */
   signal?: AbortSignal;
+  /** When the command's deadline passes (ms since the epoch): no retry waits past it. */
+  deadlineAtMs?: number;
   redactor?: Redactor;
   /** Most registry connections at once. */
   connections?: number;
@@ -64,6 +66,7 @@ export function buildRuntime(options: RuntimeOptions): Runtime {
     ...(timeoutMs !== undefined && { timeoutMs }),
     ...(deadlineMs !== undefined && { deadlineMs }),
     ...(options.signal && { signal: options.signal }),
+    ...(options.deadlineAtMs !== undefined && { deadlineAtMs: options.deadlineAtMs }),
     ...(options.redactor && { redactor: options.redactor }),
     listing: { ...(maxPages !== undefined && { maxPages }), ...(maxTags !== undefined && { maxTags }) },
     retry: {

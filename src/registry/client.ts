@@ -24,6 +24,8 @@ export interface RegistryClientOptions {
   deadlineMs?: number;
   /** The command's stop signal (its deadline). */
   signal?: AbortSignal;
+  /** When the command's deadline passes (ms since the epoch): no retry waits past it. */
+  deadlineAtMs?: number;
   /** Credentials sent are registered here and removed from every remote text (default: a new one). */
   redactor?: Redactor;
   /** Caps on a tag listing, which a registry could otherwise page through forever. */
@@ -65,6 +67,8 @@ export class RegistryClient {
   readonly listing: ListingLimits;
   /** The retry layer's settings (copy's guarded PUT waits as the layer would between its own attempts). */
   readonly retry: RetryOptions;
+  /** When the command's deadline passes, if known (ms since the epoch). */
+  readonly deadlineAtMs: number | undefined;
   private readonly plainHttpHosts: ReadonlySet<string>;
   private readonly httpsHosts: ReadonlySet<string>;
 
@@ -74,6 +78,7 @@ export class RegistryClient {
     this.redactor = options.redactor ?? new Redactor();
     this.listing = { ...defaultListingLimits, ...options.listing };
     this.retry = { ...options.retry };
+    this.deadlineAtMs = options.deadlineAtMs;
     const base =
       options.transport ??
       httpTransport({
@@ -82,7 +87,7 @@ export class RegistryClient {
         ...(options.signal && { signal: options.signal }),
         ...(options.connections !== undefined && { connections: options.connections }),
       });
-    const retried = withRetry(base, { ...options.retry, ...(options.signal && { signal: options.signal }) });
+    const retried = withRetry(base, { ...options.retry, ...(options.signal && { signal: options.signal }), ...(options.deadlineAtMs !== undefined && { deadlineAtMs: options.deadlineAtMs }) });
     // http → retry → auth → redaction: the operations read answers with every credential removed.
     this.sendPlain = withRedaction(retried, this.redactor);
     this.send = withRedaction(

@@ -4,6 +4,7 @@
  */
 import type * as HttpModule from 'node:http';
 import type * as HttpsModule from 'node:https';
+import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { RemoteError } from '../errors.js';
 import { loadHttp, loadHttps } from '../util/builtins.js';
@@ -93,6 +94,8 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
   const timeout = options.timeoutMs ?? defaultTimeoutMs;
   const deadline = options.deadlineMs ?? defaultDeadlineMs;
   const signal = options.signal;
+  // Every request in flight (Hub's pages, status's repositories) listens for the command's stop.
+  if (signal) setMaxListeners(1000, signal);
   const agentOptions = { keepAlive: true, maxSockets: options.connections ?? 16, timeout };
   // node:https (and with it TLS) loads with the first https request.
   const http = loadHttp();
