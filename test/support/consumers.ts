@@ -70,7 +70,9 @@ export function hookFor(taskclusterYmlText: string): HookDefinitionFile {
   return {
     ...reference,
     hookId,
-    hook: { ...reference.hook, metadata: { ...reference.hook.metadata, name: `${reference.hookGroupId}/${hookId}` }, task: { $let: reference.hook.task.$let, in: tasks[0] } },
+    // metadata.description as fxci-config's make_hook writes it (the reference file lacks it; the
+    // real Hooks service requires it: create-hook-request.json).
+    hook: { ...reference.hook, metadata: { ...reference.hook.metadata, name: `${reference.hookGroupId}/${hookId}`, description: `Action task release-promotion at level 3, with \`.taskcluster.yml\` hash ${hookId.split('/').at(-1)}.\n\nFor (project, branch) combinations:\nscriptworker-scripts, branch: 'master'\n\nThis hook is fired in response to actions defined in a\nGecko decision task's \`actions.json\`.\n` }, task: { $let: reference.hook.task.$let, in: tasks[0] } },
   };
 }
 
