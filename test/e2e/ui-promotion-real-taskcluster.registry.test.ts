@@ -198,6 +198,38 @@ describe.skipIf(skipped)('on the real Taskcluster services: UI trigger → real 
     console.log(`end-to-end on the real Taskcluster: ${1 + 1 + runs.length} task runs in ${Date.now() - started} ms; services ${tc.memoryMiB()} MiB`);
   }, 240_000);
 
+  it("a graph whose creator lacks a scope: the real Queue refuses it, and the action task's message names the scope and the role that should hold it", async () => {
+    const roleId = `repo:github.com/${repository}:action:release-promotion`;
+    // The notify route's scope: only this role grants it (the deploy secret's comes from the branch roles too).
+    const missing = 'queue:route:notify.email.release+scriptworker-scripts@mozilla.com.*';
+    expect(fxci.roles[roleId]).toContain(missing);
+    const auth = client('Auth', tc.rootUrl, tc.rootCredentials);
+    await auth.updateRole(roleId, { description: 'without the notify route', scopes: fxci.roles[roleId]!.filter((s) => s !== missing) });
+    expect((await auth.expandScopes({ scopes: [`assume:${roleId}`] })).scopes).not.toContain(missing);
+    try {
+      // A new deploy (C), so that this promotion starts from a state no promotion has moved from.
+      await buildImage(reg, { repository: signing, commit: repo.commits[3]!, tags: ['production', `production-20240301000000-${repo.commits[3]}`] });
+      const decisionTaskId = await decisionTask();
+      const triggered = await trigger(decisionTaskId, { script: 'signingscript', environment: 'production', target: tags.A, reason: 'the role lost a scope' });
+      expect(triggered.code, triggered.stderr).toBe(0);
+      const actionTask = await client('Queue', tc.rootUrl).task(triggered.json().taskId);
+      const actionWorker = workers.find((w) => w.options.taskQueueId === actionTask.taskQueueId) ?? (await worker(actionTask.taskQueueId));
+      let action = await actionWorker.claimOne();
+      for (let i = 0; !action && i < 100; i++) action = await new Promise((resolve) => setTimeout(resolve, 100)).then(() => actionWorker.claimOne());
+      expect(action?.state, action?.log).toBe('failed');
+      // The real Queue's own refusal …
+      expect(action!.proxied.filter((p) => p.method === 'PUT' && p.path.startsWith('/api/queue/v1/task/')).map((p) => p.status)).toContain(403);
+      // … and tc-promote's message: which scope, which role should hold it.
+      expect(action!.log).toContain('queue:route:notify.email.release+scriptworker-scripts@mozilla.com');
+      expect(action!.log).toContain(roleId);
+      // Nothing of the graph was created.
+      const kinds = (await listGroup(client('Queue', tc.rootUrl), decisionTaskId)).map((t) => (t.task.tags as Record<string, string> | undefined)?.kind);
+      expect(kinds.filter((k) => k === 'promote' || k === 'fallback')).toEqual([]);
+    } finally {
+      await auth.updateRole(roleId, { description: `fxci-config (tc-promote tests): ${roleId}`, scopes: fxci.roles[roleId]! });
+    }
+  }, 120_000);
+
   it('refuses to fire the level-3 hook from a level-1 (pull request) decision task, before triggering', async () => {
     const decisionTaskId = await decisionTask(1);
     const refused = await trigger(decisionTaskId, { script: 'signingscript', environment: 'production', reason: 'from a pull request' });
