@@ -8,5 +8,7 @@ export default defineConfig({
     // Real registries on loopback: keep parallelism to the machine's two cores.
     maxWorkers: 2,
     reporters: ['default'],
+    // The real Taskcluster services, started once per run by the first test file that needs them.
+    globalSetup: ['test/support/real-taskcluster.global.ts'],
   },
 });

@@ -2,12 +2,12 @@
 # Install everything the tests need and run every test:
 #   Debian packages (the real registry, skopeo, umoci, git, openssl, htpasswd; graphviz to render
 #   render --format dot; python3, its modules and gcc for the real taskgraph and fxci-config's
-#   generators), Node 24 when
+#   generators; postgresql and rabbitmq-server for the real Taskcluster services), Node 24 when
 #   the machine's Node is older, the npm packages; then build and run vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci git:git openssl:openssl htpasswd:apache2-utils setpriv:util-linux python3:python3 dot:graphviz; do
+for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci git:git openssl:openssl htpasswd:apache2-utils setpriv:util-linux python3:python3 dot:graphviz psql:postgresql-client; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 # The real taskgraph and fxci-config's generators (test/support/upstream.ts): Debian's Python
@@ -17,13 +17,26 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc)
 for module in yaml voluptuous requests appdirs attr; do
   /usr/bin/python3 -c "import $module" >/dev/null 2>&1 || need+=("python3-$module")
 done
+# The real Taskcluster services (test/support/real-taskcluster.ts): PostgreSQL 15 and RabbitMQ,
+# run by the tests themselves on loopback (their packages' own services are not used).
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq </dev/null
+  # The packages' own services (a PostgreSQL on 5432, a RabbitMQ on 0.0.0.0:5672) must not start:
+  # the tests run their own, and RabbitMQ's would take the AMQP port of every loopback address.
+  policy_made=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${sudo_cmd[@]}" chmod 755 /usr/sbin/policy-rc.d
+    policy_made=1
+  fi
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" </dev/null >&2
+  [ -z "$policy_made" ] || "${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d
 fi
 source scripts/ensure-node.sh
 echo "node $(node --version), npm $(npm --version)" >&2

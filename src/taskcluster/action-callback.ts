@@ -5,12 +5,12 @@
  * task itself, so nothing runs unless the whole submission succeeded.
  */
 import type { Config } from '../config/load.js';
-import { UsageError, quote } from '../errors.js';
+import { PromoteError, UsageError, quote } from '../errors.js';
 import { callbackName, planRequestFromInput, validateActionInput, type ActionInput } from '../graph/actions.js';
 import { buildGraph, type GraphOptions, type TaskGraph } from '../graph/build.js';
 import type { Plan, PlanRequest } from '../history/plan.js';
 import { isSlugid } from '../taskcluster-api/slugid.js';
-import { submitGraph, type SubmitOptions, type SubmitResult, type TaskCreator } from './submit.js';
+import { SubmitError, submitGraph, type SubmitOptions, type SubmitResult, type TaskCreator } from './submit.js';
 
 export interface ActionEnvironment {
   input: ActionInput;
@@ -113,6 +113,23 @@ export async function planActionGraph(config: Config, action: ActionEnvironment,
 export async function runActionCallback(config: Config, action: ActionEnvironment, deps: ActionCallbackDeps): Promise<ActionCallbackResult> {
   const { plan, graph } = await planActionGraph(config, action, deps);
   deps.beforeSubmit?.(graph);
-  const result = await submitGraph(deps.queue, graph, deps.submitOptions);
-  return { plan, graph, result };
+  try {
+    const result = await submitGraph(deps.queue, graph, deps.submitOptions);
+    return { plan, graph, result };
+  } catch (error) {
+    throw error instanceof SubmitError ? withActionRole(config, error) : error;
+  }
+}
+
+/**
+ * A refusal for missing scopes names where they belong: the action task holds exactly its
+ * role's scopes (the hook creates it with `assume:repo:<repository>:action:release-promotion`),
+ * so the missing scopes are that role's to hold, granted in fxci-config (what `tc-promote grants`
+ * lists). The Queue's own answer stays above, with the scopes it says are missing.
+ */
+function withActionRole(config: Config, error: SubmitError): PromoteError {
+  const missing = [...new Set(error.result.failed.flatMap((f) => (/InsufficientScopes/.test(f.error) ? [...f.error.matchAll(/missing the following scopes:\s*([^()]+)/g)].flatMap((m) => m[1]!.split(/[\s,]+/).filter(Boolean)) : [])))];
+  if (!missing.length) return error;
+  const role = `repo:github.com/${config.github.repository}:action:release-promotion`;
+  return new PromoteError(`${error.message}\nthe action task holds the scopes of the role ${role}: that role should hold ${missing.join(', ')} (fxci-config grants.d; \`tc-promote grants\` lists what it needs)`, error.exitCode, { cause: error });
 }

@@ -20,7 +20,12 @@ export interface TaskProxy {
   stop(): Promise<void>;
 }
 
-export async function startTaskProxy(rootUrl: string, credentials: { clientId: string; accessToken: string }): Promise<TaskProxy> {
+/**
+ * `credentials` is read at each request: a worker that reclaims the task replaces its fields
+ * with the new temporary credentials. A `certificate` (the Queue's temporary credentials of a
+ * claim) goes in Hawk's `ext`, as taskcluster-client sends it.
+ */
+export async function startTaskProxy(rootUrl: string, credentials: { clientId: string; accessToken: string; certificate?: string }): Promise<TaskProxy> {
   const requests: TaskProxy['requests'] = [];
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
@@ -32,7 +37,8 @@ export async function startTaskProxy(rootUrl: string, credentials: { clientId: s
     }
     const target = new URL(`${rootUrl}/api/${match[1]}/${match[2]}/${match[3]}${incoming.search}`);
     const method = req.method ?? 'GET';
-    const { header } = hawk.client.header(target.href, method, { credentials: { id: credentials.clientId, key: credentials.accessToken, algorithm: 'sha256' } });
+    const ext = credentials.certificate ? Buffer.from(JSON.stringify({ certificate: JSON.parse(credentials.certificate) })).toString('base64') : undefined;
+    const { header } = hawk.client.header(target.href, method, { credentials: { id: credentials.clientId, key: credentials.accessToken, algorithm: 'sha256' }, ...(ext && { ext }) });
     const headers: http.OutgoingHttpHeaders = { ...req.headers, host: target.host, authorization: header };
     const upstream = http.request(target, { method, headers }, (answer) => {
       requests.push({ method, path: target.pathname, status: answer.statusCode ?? 0 });

@@ -70,10 +70,7 @@ export class LocalTaskRunner {
     private readonly tc: TaskclusterEmulator,
     private readonly options: TaskRunnerOptions = {},
   ) {
-    this.shimDir = this.tempDir('tc-promote-bin-');
-    const shim = path.join(this.shimDir, 'tc-promote');
-    writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(binPath)} "$@"\n`);
-    chmodSync(shim, 0o755);
+    this.shimDir = makeShimDir(this.tempDir('tc-promote-bin-'));
     process.once('exit', () => this.removeFolders());
   }
 
@@ -102,54 +99,13 @@ export class LocalTaskRunner {
     this.tc.claimTask(taskId);
     const started = Date.now();
     const runId = stored.runs.length - 1;
-    const home = this.tempDir(`tc-promote-task-${taskId}-`);
-    const tmp = path.join(home, '.tmp');
-    mkdirSync(path.join(home, 'artifacts'), { recursive: true });
-    mkdirSync(tmp);
-    const map = (text: string): string => text.replaceAll('/builds/worker', home).replace(/(^|[\s'"=:])\/tmp(?=\/|$)/g, `$1${tmp}`);
     const credentials = this.tc.taskCredentials(taskId);
-    const proxy = task.payload.features?.taskclusterProxy ? await startTaskProxy(this.tc.rootUrl, credentials) : undefined;
-    const env: Record<string, string> = {
-      PATH: `${this.shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-      HOME: home,
-      ...Object.fromEntries(Object.entries(task.payload.env ?? {}).map(([k, v]) => [k, map(v)])),
-      ...this.options.env,
-      TASK_ID: taskId,
-      RUN_ID: String(runId),
-      TASKCLUSTER_ROOT_URL: this.tc.rootUrl,
-      ...(proxy && { TASKCLUSTER_PROXY_URL: proxy.url }),
-    };
-    const [program, ...args] = task.payload.command.map(map);
-    let log = '';
-    let killed = false;
-    const exitCode = await new Promise<number | null>((resolve) => {
-      const child = spawn(program!, args, { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const timer = setTimeout(() => {
-        killed = true;
-        child.kill('SIGKILL');
-      }, (task.payload.maxRunTime ?? 3600) * 1000);
-      child.stdout.on('data', (d: Buffer) => (log += d.toString('utf8')));
-      child.stderr.on('data', (d: Buffer) => (log += d.toString('utf8')));
-      child.on('error', (error) => {
-        log += `[task-runner] cannot start ${program}: ${error.message}\n`;
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve(code);
-      });
-    });
-    await proxy?.stop();
-    const artifacts = new Map<string, Buffer>();
-    for (const [name, artifact] of Object.entries(task.payload.artifacts ?? {})) {
-      const dir = map(artifact.path);
-      if (artifact.type !== 'directory' || !existsSync(dir)) continue;
-      for (const file of walk(dir)) artifacts.set(`${name}/${path.relative(dir, file).split(path.sep).join('/')}`, readFileSync(file));
-    }
-    artifacts.set('public/logs/live.log', Buffer.from(log));
+    const executed = await executeTask(task, { taskId, runId, rootUrl: this.tc.rootUrl, credentials, shimDir: this.shimDir, env: this.options.env, tempDir: (prefix) => this.tempDir(prefix) });
+    const { log, artifacts, killed, exitCode, proxied } = executed;
     for (const [name, body] of artifacts) this.tc.putArtifact(taskId, name, body, name.endsWith('.json') ? 'application/json' : 'text/plain');
     const state = killed ? 'exception' : exitCode === 0 ? 'completed' : 'failed';
     this.tc.resolveTask(taskId, state);
-    return { taskId, label: task.tags?.label ?? task.metadata?.name ?? taskId, state, exitCode, log, artifacts, proxied: proxy?.requests ?? [], ms: Date.now() - started };
+    return { taskId, label: task.tags?.label ?? task.metadata?.name ?? taskId, state, exitCode, log, artifacts, proxied, ms: Date.now() - started };
   }
 
   async cleanup(): Promise<void> {
@@ -165,6 +121,93 @@ export class LocalTaskRunner {
   private removeFolders(): void {
     for (const dir of this.folders.splice(0)) removeTempDir(dir);
   }
+}
+
+export interface ExecutedTask {
+  exitCode: number | null;
+  /** Killed past payload.maxRunTime (or by `abort`). */
+  killed: boolean;
+  log: string;
+  /** What the task wrote under its artifact directories, name → bytes, and public/logs/live.log. */
+  artifacts: Map<string, Buffer>;
+  proxied: { method: string; path: string; status: number }[];
+}
+
+export interface ExecuteContext {
+  taskId: string;
+  runId: number;
+  rootUrl: string;
+  /** What the task's proxy signs with (mutable: a reclaim's new credentials take effect at once). */
+  credentials: { clientId: string; accessToken: string; certificate?: string };
+  /** Holds the `tc-promote` shim (makeShimDir). */
+  shimDir: string;
+  env?: Record<string, string>;
+  tempDir: (prefix: string) => string;
+  /** Resolves to stop the task early (it is killed and reported as an exception). */
+  abort?: Promise<unknown>;
+}
+
+/** A folder holding `tc-promote`: the built bin/tc-promote.js run by this Node. */
+export function makeShimDir(dir: string): string {
+  const shim = path.join(dir, 'tc-promote');
+  writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(binPath)} "$@"\n`);
+  chmodSync(shim, 0o755);
+  return dir;
+}
+
+/**
+ * Run a docker-worker task of tc-promote's image as the local worker does (see the top of this
+ * file): the command with its environment, /builds/worker and /tmp mapped to folders of this
+ * run, its proxy, its maxRunTime; the artifacts it wrote and its log collected.
+ */
+export async function executeTask(task: RunnableTask, ctx: ExecuteContext): Promise<ExecutedTask> {
+  const { taskId, runId } = ctx;
+  const home = ctx.tempDir(`tc-promote-task-${taskId}-`);
+  const tmp = path.join(home, '.tmp');
+  mkdirSync(path.join(home, 'artifacts'), { recursive: true });
+  mkdirSync(tmp);
+  const map = (text: string): string => text.replaceAll('/builds/worker', home).replace(/(^|[\s'"=:])\/tmp(?=\/|$)/g, `$1${tmp}`);
+  const proxy = task.payload.features?.taskclusterProxy ? await startTaskProxy(ctx.rootUrl, ctx.credentials) : undefined;
+  const env: Record<string, string> = {
+    PATH: `${ctx.shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    HOME: home,
+    ...Object.fromEntries(Object.entries(task.payload.env ?? {}).map(([k, v]) => [k, map(v)])),
+    ...ctx.env,
+    TASK_ID: taskId,
+    RUN_ID: String(runId),
+    TASKCLUSTER_ROOT_URL: ctx.rootUrl,
+    ...(proxy && { TASKCLUSTER_PROXY_URL: proxy.url }),
+  };
+  const [program, ...args] = task.payload.command.map(map);
+  let log = '';
+  let killed = false;
+  const exitCode = await new Promise<number | null>((resolve) => {
+    const child = spawn(program!, args, { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const kill = () => {
+      killed = true;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(kill, (task.payload.maxRunTime ?? 3600) * 1000);
+    void ctx.abort?.then(kill);
+    child.stdout.on('data', (d: Buffer) => (log += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString('utf8')));
+    child.on('error', (error) => {
+      log += `[task-runner] cannot start ${program}: ${error.message}\n`;
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  await proxy?.stop();
+  const artifacts = new Map<string, Buffer>();
+  for (const [name, artifact] of Object.entries(task.payload.artifacts ?? {})) {
+    const dir = map(artifact.path);
+    if (artifact.type !== 'directory' || !existsSync(dir)) continue;
+    for (const file of walk(dir)) artifacts.set(`${name}/${path.relative(dir, file).split(path.sep).join('/')}`, readFileSync(file));
+  }
+  artifacts.set('public/logs/live.log', Buffer.from(log));
+  return { exitCode, killed, log, artifacts, proxied: proxy?.requests ?? [] };
 }
 
 function walk(dir: string): string[] {

@@ -1,0 +1,240 @@
+// The UI promotion path on the REAL Taskcluster services (issue 17; the same path as
+// ui-promotion.registry.test.ts, whose emulator it no longer needs):
+//
+//   Firefox-CI's roles and the in-tree action hook (./support/real-fxci.ts: from the patched
+//   fxci-config, one helper to switch to fxci-config's generated output) in the real Auth and
+//   Hooks; the deploy secret in the real Secrets service; a decision task of a level-3 push (its
+//   scopes, its public/actions.json, run by the real-Queue worker)
+//   → `tc-promote trigger` with a client that holds only hooks:trigger-hook:… (the `in-tree:hook-
+//     action:` check against the decision task's scopes, expanded by the real Auth)
+//   → the real Hooks service renders the patched .taskcluster.yml and creates the action task
+//   → `tc-promote action-callback`, run by the worker as that task (claimWork; the claim's
+//     temporary credentials behind its proxy), creates the graph under the role's scopes
+//   → the promote and fallback tasks run (their dependencies resolved by the queue's resolver)
+//   → the moving tag moves in the real token-auth registry with credentials read from the real
+//     Secrets service; the record indexed by the real Index; `history --records` shows it.
+//
+// What stands in: the action task's `git fetch` of https://github.com/mozilla-releng/scriptworker-scripts
+// reaches a local bare repository (git's url.<fixture>.insteadOf in the task's environment; no
+// GitHub here), and GitHub's API is the GitHub emulator (the fallback's force-push). Nothing else.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
+import { runCli } from '../support/cli.js';
+import { applyConsumerPatches, consumerConfigPath, type PatchedCopies } from '../support/consumers.js';
+import { buildImage, headManifest } from '../support/fixtures.js';
+import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
+import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
+import { realTaskclusterSkipped, sharedRealTaskcluster, type RealTaskcluster } from '../support/real-taskcluster.js';
+import { deployFirefoxCi, firefoxCiResources, type FirefoxCiResources } from '../support/real-fxci.js';
+import { client, listGroup, RealWorker } from '../support/real-worker.js';
+import { referencePath } from '../support/reference.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+const skipped = realTaskclusterSkipped();
+const repository = 'mozilla-releng/scriptworker-scripts';
+const repoUrl = `https://github.com/${repository}`;
+const signing = 'mozilla/releng-signingscript';
+const deploySecret = 'project/releng/scriptworker-scripts/deploy';
+const decisionQueue = `tc-promote-tests/decision-${process.pid}`;
+
+let tc: RealTaskcluster;
+let copies: PatchedCopies;
+let fxci: FirefoxCiResources;
+let reg: RunningRegistry;
+let repo: GitFixture;
+let gh: GitHubEmulator;
+let tcymlText: string;
+let head: string;
+let ui: { clientId: string; accessToken: string };
+let tags: { A: string; B: string };
+let digests: { A: string; B: string };
+let workerEnv: Record<string, string>;
+let configPath: string;
+const workers: RealWorker[] = [];
+
+function commitFile(fixture: GitFixture, file: string, text: string): string {
+  const env = { ...process.env, GIT_INDEX_FILE: path.join(fixture.gitDir, 'tc-promote-index'), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Release Engineer', GIT_AUTHOR_EMAIL: 'releng@example.com', GIT_COMMITTER_NAME: 'Release Engineer', GIT_COMMITTER_EMAIL: 'releng@example.com' };
+  const git = (args: string[], input?: string): string => execFileSync('git', ['--git-dir', fixture.gitDir, ...args], { env, encoding: 'utf8', ...(input !== undefined && { input }) }).trim();
+  const parent = git(['rev-parse', fixture.defaultBranch]);
+  git(['read-tree', parent]);
+  const blob = git(['hash-object', '-w', '--stdin'], text);
+  git(['update-index', '--add', '--cacheinfo', `100644,${blob},${file}`]);
+  const commit = git(['commit-tree', git(['write-tree']), '-p', parent, '-m', `Add ${file}`]);
+  git(['update-ref', `refs/heads/${fixture.defaultBranch}`, commit]);
+  return commit;
+}
+
+async function worker(taskQueueId: string, images?: (image: string) => boolean): Promise<RealWorker> {
+  const w = await RealWorker.create(tc, { taskQueueId, env: workerEnv, ...(images && { images }) });
+  workers.push(w);
+  return w;
+}
+
+beforeAll(async () => {
+  if (skipped) return;
+  tc = await sharedRealTaskcluster();
+  copies = applyConsumerPatches();
+  tcymlText = readFileSync(copies.taskclusterYmlPath, 'utf8');
+  fxci = firefoxCiResources(copies, tcymlText);
+  repo = createGitFixture({ scripts: ['signingscript'], commits: 5, productionAt: 2 });
+  reg = await startRegistry({ auth: 'token' });
+  const consumerConfig = readFileSync(consumerConfigPath, 'utf8').replaceAll('registry: docker.io', `registry: ${reg.host}`);
+  head = commitFile(repo, 'taskcluster/tc-promote.yml', consumerConfig);
+  configPath = path.join(path.dirname(copies.taskclusterYmlPath), 'tc-promote-real.yml');
+  writeFileSync(configPath, consumerConfig);
+  repo.git('config', 'uploadpack.allowAnySHA1InWant', 'true');
+  gh = await startGitHubEmulator({ gitDir: repo.gitDir, repository });
+  tags = { A: `production-20240101000000-${repo.commits[1]}`, B: `production-20240201000000-${repo.commits[2]}` };
+  digests = {
+    A: (await buildImage(reg, { repository: signing, commit: repo.commits[1]!, tags: [tags.A] })).digest,
+    B: (await buildImage(reg, { repository: signing, commit: repo.commits[2]!, tags: ['production', tags.B] })).digest,
+  };
+  await deployFirefoxCi(tc, fxci);
+  await client('Secrets', tc.rootUrl, tc.rootCredentials).set(deploySecret, {
+    secret: { dockercfg: { auths: { [reg.host]: { auth: Buffer.from(`${reg.username}:${reg.password}`).toString('base64') } } }, github_token: gh.token },
+    expires: new Date(Date.now() + 86_400_000).toISOString(),
+  });
+  // A release engineer who may fire the promotion hook, and nothing else.
+  const clientId = `tc-promote-tests/releng-oncall-${process.pid}`;
+  const made = await client('Auth', tc.rootUrl, tc.rootCredentials).createClient(clientId, {
+    description: 'may fire the promotion hook only',
+    expires: new Date(Date.now() + 86_400_000).toISOString(),
+    scopes: [`hooks:trigger-hook:${fxci.hook.hookGroupId}/in-tree-action-3-release-promotion/*`],
+  });
+  ui = { clientId, accessToken: made.accessToken };
+  // The stand-in for GitHub: the repository URL leads to the bare fixture, the API to the emulator.
+  workerEnv = { GITHUB_API_URL: gh.url, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `url.${repo.gitDir}.insteadOf`, GIT_CONFIG_VALUE_0: repoUrl, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', TC_PROMOTE_RETRY_BASE_MS: '1' };
+}, 300_000);
+
+afterAll(async () => {
+  for (const w of workers) await w.cleanup();
+  await reg?.stop();
+  await gh?.stop();
+  repo?.cleanup();
+  copies?.cleanup();
+});
+
+/**
+ * A decision task of a push to the default branch (level 3) or of a pull request (level 1):
+ * its scopes as the GitHub service gives them, its public/actions.json (taskgraph's real one for
+ * the repository with tc-promote's action merged in), published by the worker running it.
+ */
+async function decisionTask(level: 1 | 3 = 3): Promise<string> {
+  const decisionTaskId = niceSlugid();
+  const dir = path.dirname(copies.taskclusterYmlPath);
+  const actionsFile = path.join(dir, `actions-${decisionTaskId}.json`);
+  writeFileSync(actionsFile, readFileSync(referencePath('taskgraph', 'scriptworker-scripts.actions.json'), 'utf8').replaceAll('Cv1d8fPHRzWvO3MZbI1e3A', decisionTaskId));
+  const merged = await runCli(['actions', '--merge', actionsFile, '--taskcluster-yml', copies.taskclusterYmlPath, '--decision-task-id', decisionTaskId, '--revision', head, '--branch', 'refs/heads/master', '--level', '3', '--repository-url', repoUrl, '--owner', 'releng@mozilla.com']);
+  expect(merged.code, merged.stderr).toBe(0);
+  const now = Date.now();
+  await client('Queue', tc.rootUrl, tc.rootCredentials).createTask(decisionTaskId, {
+    taskGroupId: decisionTaskId,
+    schedulerId: `scriptworker-level-${level}`,
+    taskQueueId: decisionQueue,
+    scopes: [level === 3 ? `assume:repo:github.com/${repository}:branch:master` : `assume:repo:github.com/${repository}:pull-request`],
+    created: new Date(now).toISOString(),
+    deadline: new Date(now + 86_400_000).toISOString(),
+    expires: new Date(now + 30 * 86_400_000).toISOString(),
+    payload: { image: 'mozillareleases/tc-promote:latest', maxRunTime: 60, command: ['sh', '-c', `mkdir -p /builds/worker/artifacts && cp ${JSON.stringify(actionsFile)} /builds/worker/artifacts/actions.json`], artifacts: { public: { type: 'directory', path: '/builds/worker/artifacts' } } },
+    metadata: { name: 'Decision Task', description: '', owner: 'releng@mozilla.com', source: `${repoUrl}/raw/${head}/.taskcluster.yml` },
+  });
+  const decision = await worker(decisionQueue);
+  const [run] = await decision.runTaskGroup(decisionTaskId);
+  expect(run?.state, run?.log).toBe('completed');
+  return decisionTaskId;
+}
+
+const trigger = (decisionTaskId: string, input: Record<string, unknown>) =>
+  runCli(['trigger', '--decision-task-id', decisionTaskId, '--input', JSON.stringify(input), '--json'], { TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: ui.clientId, TASKCLUSTER_ACCESS_TOKEN: ui.accessToken, TASKCLUSTER_PROXY_URL: undefined });
+
+describe.skipIf(skipped)('on the real Taskcluster services: UI trigger → real Hooks → action task → graph → the registry moved, indexed', () => {
+  it('promotes end to end', async () => {
+    const started = Date.now();
+    const decisionTaskId = await decisionTask();
+    const input = { script: 'signingscript', environment: 'production', reason: 'signing fails since the last deploy', fallback: true };
+    const triggered = await trigger(decisionTaskId, input);
+    expect(triggered.code, triggered.stderr).toBe(0);
+    const actionTaskId = triggered.json().taskId as string;
+    const queue = client('Queue', tc.rootUrl);
+    // The action task as the real Hooks service rendered it from the patched .taskcluster.yml.
+    const actionTask = await queue.task(actionTaskId);
+    expect(actionTask.taskGroupId).toBe(decisionTaskId);
+    expect(actionTask.scopes).toEqual([`assume:repo:github.com/${repository}:action:release-promotion`]);
+    expect(actionTask.payload.command.at(-1)).toContain('exec tc-promote action-callback --config taskcluster/tc-promote.yml');
+    const actionWorker = await worker(actionTask.taskQueueId);
+    let action = await actionWorker.claimOne();
+    for (let i = 0; !action && i < 100; i++) action = await new Promise((resolve) => setTimeout(resolve, 100)).then(() => actionWorker.claimOne());
+    expect([action?.label, action?.state], action?.log).toEqual(['Action: Promote image', 'completed']);
+    // The graph, created by the action task through its proxy with its claim's credentials.
+    const graph = (await listGroup(queue, decisionTaskId)).filter((t) => (t.task.tags as Record<string, string> | undefined)?.kind === 'promote' || (t.task.tags as Record<string, string> | undefined)?.kind === 'fallback');
+    expect(graph.map((t) => (t.task.tags as Record<string, string>).kind).sort()).toEqual(['fallback', 'promote']);
+    expect(action!.proxied.filter((p) => p.path.startsWith('/api/queue/v1/task/') && p.method === 'PUT').map((p) => p.status)).toEqual([200, 200]);
+    const graphQueue = graph[0]!.task.taskQueueId as string;
+    const graphWorker = workers.find((w) => w.options.taskQueueId === graphQueue) ?? (await worker(graphQueue));
+    const runs = await graphWorker.runTaskGroup(decisionTaskId, { timeoutMs: 120_000 });
+    expect(runs.map((r) => [r.label, r.state]), runs.map((r) => `${r.label}:\n${r.log}`).join('\n')).toEqual([
+      ['promote-signingscript-production', 'completed'],
+      ['fallback-signingscript-production', 'completed'],
+    ]);
+    // The registry moved, with credentials the promote task read from the real Secrets service.
+    expect((await headManifest(reg, signing, 'production'))!.digest).toBe(digests.A);
+    expect(runs[0]!.proxied.map((p) => `${p.path} ${p.status}`)).toEqual([`/api/secrets/v1/secret/${encodeURIComponent(deploySecret)} 200`]);
+    const record = JSON.parse(runs[0]!.artifacts.get('public/promotion.json')!.toString('utf8'));
+    expect(record).toMatchObject({ script: 'signingscript', env: 'production', from: tags.B, to: tags.A, digest: digests.A, outcome: 'written' });
+    // Indexed by the real Index (asynchronously, by its handlers, on completion), and shown by history.
+    let shown = '';
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const history = await runCli(['history', 'signingscript', '--config', configPath, '--records', '--json'], { TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: undefined, TASKCLUSTER_ACCESS_TOKEN: undefined, TASKCLUSTER_PROXY_URL: undefined });
+      shown = history.stdout + history.stderr;
+      if (shown.includes(input.reason) || Date.now() > until) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(shown).toContain(input.reason);
+    // eslint-disable-next-line no-console
+    console.log(`end-to-end on the real Taskcluster: ${1 + 1 + runs.length} task runs in ${Date.now() - started} ms; services ${tc.memoryMiB()} MiB`);
+  }, 240_000);
+
+  it("a graph whose creator lacks a scope: the real Queue refuses it, and the action task's message names the scope and the role that should hold it", async () => {
+    const roleId = `repo:github.com/${repository}:action:release-promotion`;
+    // The notify route's scope: only this role grants it (the deploy secret's comes from the branch roles too).
+    const missing = 'queue:route:notify.email.release+scriptworker-scripts@mozilla.com.*';
+    expect(fxci.roles[roleId]).toContain(missing);
+    const auth = client('Auth', tc.rootUrl, tc.rootCredentials);
+    await auth.updateRole(roleId, { description: 'without the notify route', scopes: fxci.roles[roleId]!.filter((s) => s !== missing) });
+    expect((await auth.expandScopes({ scopes: [`assume:${roleId}`] })).scopes).not.toContain(missing);
+    try {
+      // A new deploy (C), so that this promotion starts from a state no promotion has moved from.
+      await buildImage(reg, { repository: signing, commit: repo.commits[3]!, tags: ['production', `production-20240301000000-${repo.commits[3]}`] });
+      const decisionTaskId = await decisionTask();
+      const triggered = await trigger(decisionTaskId, { script: 'signingscript', environment: 'production', target: tags.A, reason: 'the role lost a scope' });
+      expect(triggered.code, triggered.stderr).toBe(0);
+      const actionTask = await client('Queue', tc.rootUrl).task(triggered.json().taskId);
+      const actionWorker = workers.find((w) => w.options.taskQueueId === actionTask.taskQueueId) ?? (await worker(actionTask.taskQueueId));
+      let action = await actionWorker.claimOne();
+      for (let i = 0; !action && i < 100; i++) action = await new Promise((resolve) => setTimeout(resolve, 100)).then(() => actionWorker.claimOne());
+      expect(action?.state, action?.log).toBe('failed');
+      // The real Queue's own refusal …
+      expect(action!.proxied.filter((p) => p.method === 'PUT' && p.path.startsWith('/api/queue/v1/task/')).map((p) => p.status)).toContain(403);
+      // … and tc-promote's message: which scope, which role should hold it.
+      expect(action!.log).toContain('queue:route:notify.email.release+scriptworker-scripts@mozilla.com');
+      expect(action!.log).toContain(roleId);
+      // Nothing of the graph was created.
+      const kinds = (await listGroup(client('Queue', tc.rootUrl), decisionTaskId)).map((t) => (t.task.tags as Record<string, string> | undefined)?.kind);
+      expect(kinds.filter((k) => k === 'promote' || k === 'fallback')).toEqual([]);
+    } finally {
+      await auth.updateRole(roleId, { description: `fxci-config (tc-promote tests): ${roleId}`, scopes: fxci.roles[roleId]! });
+    }
+  }, 120_000);
+
+  it('refuses to fire the level-3 hook from a level-1 (pull request) decision task, before triggering', async () => {
+    const decisionTaskId = await decisionTask(1);
+    const refused = await trigger(decisionTaskId, { script: 'signingscript', environment: 'production', reason: 'from a pull request' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`do not satisfy in-tree:hook-action:project-scriptworker/${fxci.hook.hookId}`);
+    expect((await listGroup(client('Queue', tc.rootUrl), decisionTaskId)).length).toBe(1);
+  }, 120_000);
+});

@@ -1,0 +1,41 @@
+// Firefox-CI's part of the promotion path on the real Taskcluster services: the roles and the
+// in-tree action hook as fxci-config makes them, put into the real Auth and Hooks services.
+//
+// ONE place to switch: today the roles come from the patched fxci-config's grants.d as
+// ./fxci-grants.ts computes them (ciadmin's rules, rewritten here) and the hook from the
+// reference hook with the patched .taskcluster.yml (./consumers.ts: hookFor); once fxci-config's
+// own generators run in the tests (issue 20), `firefoxCiResources` returns their output instead.
+import { fxciDeploymentRoles, hookFor, type HookDefinitionFile, type PatchedCopies } from './consumers.js';
+import type { RealTaskcluster } from './real-taskcluster.js';
+import { client } from './real-worker.js';
+
+export interface FirefoxCiResources {
+  hook: HookDefinitionFile;
+  roles: Record<string, string[]>;
+}
+
+/** The hook and the roles fxci-config would deploy for the patched consumer files. */
+export function firefoxCiResources(copies: PatchedCopies, taskclusterYmlText: string): FirefoxCiResources {
+  const hook = hookFor(taskclusterYmlText);
+  const roles = fxciDeploymentRoles(copies.fxciDir, hook);
+  return { hook, roles };
+}
+
+/** Create (or update) every role but `anonymous` (the fixture's, Firefox-CI's) and the hook in the real services. */
+export async function deployFirefoxCi(tc: Pick<RealTaskcluster, 'rootUrl' | 'rootCredentials'>, resources: FirefoxCiResources): Promise<void> {
+  const auth = client('Auth', tc.rootUrl, tc.rootCredentials);
+  for (const [roleId, scopes] of Object.entries(resources.roles)) {
+    if (roleId === 'anonymous') continue;
+    const role = { description: `fxci-config (tc-promote tests): ${roleId}`, scopes };
+    await auth.createRole(roleId, role).catch(async (error: { statusCode?: number }) => {
+      if (error.statusCode === 409) await auth.updateRole(roleId, role);
+      else throw error;
+    });
+  }
+  const hooks = client('Hooks', tc.rootUrl, tc.rootCredentials);
+  const { hookGroupId, hookId, hook } = resources.hook;
+  await hooks.createHook(hookGroupId, hookId, hook).catch(async (error: { statusCode?: number }) => {
+    if (error.statusCode === 409) await hooks.updateHook(hookGroupId, hookId, hook);
+    else throw error;
+  });
+}
