@@ -147,7 +147,7 @@ export async function releaseHold(index: HoldIndex, options: ReleaseHoldOptions)
   }
   const record: HoldRecord = { ...before.record, held: false, releasedBy: options.by, releasedAt: new Date(options.nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z'), ...(options.reason !== undefined && { releaseReason: options.reason }) };
   const path = await write(index, options.key, record, before.taskId && isSlugid(before.taskId) ? before.taskId : niceSlugid(), options.nowMs);
-  return { before, after: { state: 'released', path, record, taskId: before.taskId } };
+  return { before: before as HoldState & { state: 'held' }, after: { state: 'released', path, record, taskId: before.taskId } };
 }
 
 async function write(index: HoldIndex, key: HoldKey, record: HoldRecord, taskId: string, nowMs: number): Promise<string> {

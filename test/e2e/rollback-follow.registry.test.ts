@@ -17,7 +17,7 @@ import type { GitHubEmulator } from '../support/github-emulator.js';
 import { LocalTaskRunner } from '../support/task-runner.js';
 import type { TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
-const scripts = ['rb-promote', 'rb-ok', 'rb-fail', 'rb-conflict', 'rb-dup', 'rb-nowait', 'rb-timeout', 'rb-refuse', 'rb-confirm', 'rb-pty'];
+const scripts = ['rb-promote', 'rb-ok', 'rb-fail', 'rb-conflict', 'rb-dup', 'rb-nowait', 'rb-timeout', 'rb-refuse', 'rb-confirm', 'rb-pty', 'rb-again'];
 
 let w: RollbackWorld;
 let proxy: FaultProxy;
@@ -132,6 +132,22 @@ describe('rollback: plan, confirm, submit, follow to the end', () => {
     expect(tc.tasks.size).toBe(before);
     await runner.runUntilIdle();
   }, 120_000);
+
+  it('roll back, undo, roll back again: three promotions, no --attempt (a task id per state: the current deploy is a new archive tag each time)', async () => {
+    const { A, B } = seeded.get('rb-again')!;
+    const first = await whileWorking(runCli(rollback('rb-again', '--yes'), env()));
+    expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
+    expect(await digestOf('rb-again')).toBe(A.digest);
+    const undo = /undo: tc-promote (rollback rb-again .*)\n/.exec(first.stdout)![1]!.replace("'undo: WHY'", 'undo-it').split(' ');
+    const second = await whileWorking(runCli([...undo, '--yes'], env()));
+    expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
+    expect(await digestOf('rb-again')).toBe(B.digest);
+    const third = await whileWorking(runCli(rollback('rb-again', '--to', A.tag, '--yes'), env()));
+    expect(third.code, `${third.stdout}\n${third.stderr}`).toBe(0);
+    expect(await digestOf('rb-again')).toBe(A.digest);
+    const promoteIds = [first, second, third].map((r) => /created promote-rb-again-production (\S+)/.exec(r.stderr)![1]);
+    expect(new Set(promoteIds).size).toBe(3);
+  }, 180_000);
 
   it('--no-wait returns once the tasks exist, and says where to follow', async () => {
     const r = await runCli(rollback('rb-nowait', '--yes', '--no-wait'), env());
