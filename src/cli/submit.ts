@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { formatGraph } from '../graph/format.js';
-import { createClients, taskGroupUrl } from '../taskcluster/clients.js';
+import { createClients, taskGroupUrl } from '../taskcluster-api/clients.js';
 import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';
 import { globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
 import { graphOptions, graphOptionsHelp, planAndBuildGraph, printWarnings, submissionConnection, tasksForcePushingWithoutLease } from './graph-options.js';

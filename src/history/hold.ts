@@ -12,7 +12,7 @@
  * Library code: typed input, typed result, no console, argv or environment.
  */
 import { PromoteError, RemoteError, quote } from '../errors.js';
-import { isSlugid, niceSlugid } from '../taskcluster/slugid.js';
+import { isSlugid, niceSlugid } from '../taskcluster-api/slugid.js';
 import { formatAge } from '../util/duration.js';
 
 /** What a hold reads and writes of an Index (taskcluster-client's, or a fake). */

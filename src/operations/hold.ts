@@ -7,7 +7,7 @@ import type { Config } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import { placeHold, readHold, releaseHold, type HoldImage, type HoldIndex, type HoldKey, type HoldState } from '../history/hold.js';
 import type { Runtime } from '../history/runtime.js';
-import { createClients, type TaskclusterConnection } from '../taskcluster/clients.js';
+import { createClients, type TaskclusterConnection } from '../taskcluster-api/clients.js';
 
 export interface HoldTarget {
   config: Config;

@@ -9,7 +9,7 @@
  *
  * Library code: typed options in, typed result out, progress through a callback.
  */
-import { taskclusterError } from './clients.js';
+import { taskclusterError } from '../taskcluster-api/clients.js';
 
 export interface WorkerQueue {
   listWorkers(provisionerId: string, workerType: string, query?: { continuationToken?: string; limit?: number }): Promise<unknown>;

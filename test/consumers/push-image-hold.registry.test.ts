@@ -12,7 +12,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import taskcluster from 'taskcluster-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { holdIndexPath, placeHold, releaseHold, type HoldIndex } from '../../src/history/hold.js';
 import { consumersDir, gitApply } from '../support/consumers.js';
 import { buildImage, headManifest, listTags, randomCommit } from '../support/fixtures.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describeVerification, verifyWorkers, type WorkerQueue } from '../../src/taskcluster/verify.js';
 import { parseWorkerPools, poolsFromClients, poolsOf } from '../../src/config/pools.js';
 import { loadConfig } from '../../src/config/load.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { referencePath, repositoryRoot } from '../support/reference.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 import { load } from 'js-yaml';
