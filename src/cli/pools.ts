@@ -1,5 +1,5 @@
 /** `tc-promote pools --clients clients.yml [--output FILE] [--check FILE]`: the worker pools per script and environment, from fxci-config. */
-import { writeFileSync } from 'node:fs';
+import { fs } from '../util/builtins.js';
 import { loadConfig } from '../config/load.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { poolsFromClients } from '../config/pools.js';
@@ -40,7 +40,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return same ? ExitCode.ok : ExitCode.operational;
   }
   if (values.output !== undefined) {
-    writeFileSync(values.output, text);
+    fs.writeFileSync(values.output, text);
     io.stdout(`${values.output}: ${Object.keys(pools.pools).length} scripts, ${Object.values(pools.pools).flatMap((e) => Object.values(e)).flat().length} pools\n`);
   } else if (values.json) printJson(io, pools);
   else io.stdout(text);

@@ -107,9 +107,6 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
   const intervalMs = positiveInteger(io.env.TC_PROMOTE_POLL_INTERVAL_MS, 'TC_PROMOTE_POLL_INTERVAL_MS', 600_000) ?? 2_000;
   if (mode === 'rollback' && values.release) throw new UsageError('--release: promote only; a rollback holds (tc-promote release ends a hold)');
   if (mode === 'promote' && values['no-hold']) throw new UsageError('--no-hold: rollback only; promote does not hold (tc-promote hold does)');
-  if (mode === 'rollback' && (values.env ?? 'production') === 'production' && values.reason === undefined) {
-    throw new UsageError('--reason: a production rollback needs a reason, as the UI action does (the record, the hold and the push task\'s log show it): --reason "signing fails with the new image"; nothing was read or created');
-  }
   const verifyTimeoutMs = (values['verify-timeout'] !== undefined ? parseDuration(values['verify-timeout'], '--verify-timeout') : 180) * 1000;
   if (!values['no-verify'] && !values['no-wait'] && timeoutMs + verifyTimeoutMs > commandTimeout - 30_000) {
     throw new UsageError(`--verify-timeout: ${values['verify-timeout'] ?? '3m'} with --timeout ${values.timeout ?? '15m'} is longer than the command deadline allows (${formatDuration(commandTimeout / 1000)} less 30s; TC_PROMOTE_COMMAND_TIMEOUT_MS raises it, --no-verify skips it)`);
@@ -118,6 +115,9 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
   const config = loadConfig(values.config);
   // Credentials before anything is read: a run that cannot submit fails at once.
   const connection = submissionConnection(io, values, config, mode);
+  if (mode === 'rollback' && (values.env ?? 'production') === 'production' && values.reason === undefined) {
+    throw new UsageError('--reason: a production rollback needs a reason, as the UI action does (the record, the hold and the push task\'s log show it): --reason "signing fails with the new image"; nothing was planned or created');
+  }
   const request = await graphRequestFrom({ ...values, config: values.config } as GraphValues, positionals[0], io, config, {}, { listCommits: true });
   let summary = '';
   let started = Date.now();

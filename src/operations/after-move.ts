@@ -4,8 +4,7 @@
  * last: what runs now and since when, what ran before, the hold, the workers, what the next push
  * will do, the undo. Typed options in, typed result out; progress through a callback.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fs } from '../util/builtins.js';
 import type { Config } from '../config/load.js';
 import { parseWorkerPools, poolsOf, type WorkerPools } from '../config/pools.js';
 import { describeHold, type HoldState } from '../history/hold.js';
@@ -14,12 +13,12 @@ import { describeVerification, verifyWorkers, type PoolReport, type VerifyResult
 import { formatAge, formatDuration } from '../util/duration.js';
 import { releaseCommand } from './hold.js';
 
-const embeddedPools = fileURLToPath(new URL('../../config/worker-pools.json', import.meta.url));
+const embeddedPools = new URL('../../config/worker-pools.json', import.meta.url);
 
 /** The worker pools file: the one given, else the embedded one (config/worker-pools.json). */
 export function loadWorkerPools(file?: string): WorkerPools {
   const path = file ?? embeddedPools;
-  return parseWorkerPools(readFileSync(path, 'utf8'), file ?? 'config/worker-pools.json');
+  return parseWorkerPools(fs.readFileSync(path, 'utf8'), file ?? 'config/worker-pools.json');
 }
 
 /** What the moving tag points at, asked of the registry (null: the tag does not exist). */

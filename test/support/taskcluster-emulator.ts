@@ -153,6 +153,8 @@ export class TaskclusterEmulator {
   /** createTask failures to inject by the body (when the task ids are not known in advance). */
   failCreateIf: ((taskId: string, body: unknown) => { status: number; code: string; message: string } | undefined) | undefined;
   latencyMs: number;
+  /** Added to every API call of one service (e.g. { queue: 3000 }: a slow Queue, a quick index). */
+  serviceLatencyMs: Record<string, number> = {};
   now: () => number;
   /** Most tasks listTaskGroup answers per page (the Queue may answer fewer than `limit`; tests page with small values). */
   listTaskGroupPageSize = 1000;
@@ -338,7 +340,8 @@ export class TaskclusterEmulator {
         call.service = match[1]!;
         const segments = match[2]!.split('/').map(decodeURIComponent);
         const json = raw.length ? parseJson(raw) : undefined;
-        if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+        const latency = this.latencyMs + (this.serviceLatencyMs[call.service] ?? 0);
+        if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
         const caller = await this.authenticate(req);
         call.scopes = caller.scopes;
         ({ status, body, headers = {} } = this.route(call, req.method ?? 'GET', segments, json, url.searchParams, caller));
