@@ -220,6 +220,8 @@ export class HubTagListing {
     let resetAtMs = this.rateLimit.resetAtMs;
     if (retryAfter && /^\d+$/.test(retryAfter)) resetAtMs = now + Number(retryAfter) * 1000;
     else if (retryAfter && !Number.isNaN(Date.parse(retryAfter))) resetAtMs = Date.parse(retryAfter);
+    // A time no Date can hold (a Retry-After of 10^20 s) is no reset time: said as not given.
+    if (resetAtMs !== undefined && !(Math.abs(resetAtMs) <= 8.64e15)) resetAtMs = undefined;
     const when = resetAtMs !== undefined ? `; it resets at ${iso(resetAtMs)}, in ${Math.max(1, Math.ceil((resetAtMs - now) / 1000))} s` : '; Hub did not say when it resets';
     const deadline = this.options.deadlineAtMs;
     const why =

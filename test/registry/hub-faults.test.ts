@@ -1,0 +1,23 @@
+// Docker Hub answers that lie or misbehave, fed straight to the Hub listing through a fake
+// transport (faults the loopback stand-in in test/support/hub-api.ts does not make on its own).
+import { describe, expect, it } from 'vitest';
+import { HubTagListing } from '../../src/registry/hub.js';
+import type { RegistryRequest, RegistryResponse, Transport } from '../../src/registry/transport.js';
+
+const digest = (i: number): string => `sha256:${i.toString(16).padStart(64, '0')}`;
+const tag = (i: number): Record<string, unknown> => {
+  const at = new Date(Date.UTC(2021, 0, 1) - i * 60_000).toISOString();
+  return { name: `t${i}`, digest: digest(i + 1), last_updated: at, tag_last_pushed: at };
+};
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): RegistryResponse => ({ status, headers, body: Buffer.from(JSON.stringify(body)) });
+const pageOf = (req: RegistryRequest): number => Number(new URL(req.url).searchParams.get('page'));
+
+describe('Docker Hub listing against a lying or limiting Hub', () => {
+  it('says a 429 with a huge Retry-After plainly, without a RangeError', async () => {
+    const send: Transport = async () => json(429, { message: 'slow down' }, { 'retry-after': '99999999999999999999' });
+    const listing = new HubTagListing(send, 'http://hub.test', 'mozilla/releng-x', { now: () => Date.UTC(2021, 0, 1) });
+    const error = await listing.readFirst().then(() => undefined, (e: Error) => e);
+    expect(error?.message).toMatch(/rate limit reached \(HTTP 429\)/);
+    expect(error).not.toBeInstanceOf(RangeError);
+  });
+});
