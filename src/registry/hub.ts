@@ -219,7 +219,8 @@ export class HubTagListing {
     const retryAfter = response.headers['retry-after']?.trim();
     let resetAtMs = this.rateLimit.resetAtMs;
     if (retryAfter && /^\d+$/.test(retryAfter)) resetAtMs = now + Number(retryAfter) * 1000;
-    else if (retryAfter && !Number.isNaN(Date.parse(retryAfter))) resetAtMs = Date.parse(retryAfter);
+    // An HTTP-date only (RFC 9110: "Wed, 21 Oct 2015 07:28:00 GMT"): Date.parse reads "-5" or "soon 12" as a day in 2001.
+    else if (retryAfter && /^[A-Za-z]{3,9}, .*\d{2}:\d{2}:\d{2} GMT$/.test(retryAfter) && !Number.isNaN(Date.parse(retryAfter))) resetAtMs = Date.parse(retryAfter);
     // A time no Date can hold (a Retry-After of 10^20 s) is no reset time: said as not given.
     if (resetAtMs !== undefined && !(Math.abs(resetAtMs) <= 8.64e15)) resetAtMs = undefined;
     const when = resetAtMs !== undefined ? `; it resets at ${iso(resetAtMs)}, in ${Math.max(1, Math.ceil((resetAtMs - now) / 1000))} s` : '; Hub did not say when it resets';

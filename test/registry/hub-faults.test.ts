@@ -20,4 +20,15 @@ describe('Docker Hub listing against a lying or limiting Hub', () => {
     expect(error?.message).toMatch(/rate limit reached \(HTTP 429\)/);
     expect(error).not.toBeInstanceOf(RangeError);
   });
+
+  it('does not turn a negative or garbage Retry-After into a reset time in 2001', async () => {
+    for (const header of ['-5', 'soon 12', 'later, 3']) {
+      const send: Transport = async () => json(429, { message: 'slow down' }, { 'retry-after': header });
+      const listing = new HubTagListing(send, 'http://hub.test', 'mozilla/releng-x', { now: () => Date.UTC(2021, 0, 1) });
+      const error = await listing.readFirst().then(() => undefined, (e: Error) => e);
+      expect(error?.message).toMatch(/rate limit reached/);
+      expect(error?.message).not.toMatch(/200\d-/);
+      expect(error?.message).toMatch(/Hub did not say when it resets/);
+    }
+  });
 });
