@@ -143,6 +143,7 @@ export class HubTagListing {
       if (this.totalPages > this.limits.maxPages) {
         throw new RemoteError(`${this.where}: counts ${page.count} tags in ${this.totalPages} pages of ${this.servedPageSize}, more than the page cap of ${this.limits.maxPages} (TC_PROMOTE_MAX_TAG_PAGES); raise it if the repository really holds that many`);
       }
+      this.checkCount(1, page);
       this.checkOrder();
     });
     return this.firstRead;
@@ -163,6 +164,7 @@ export class HubTagListing {
       try {
         const page = await this.readPage(n, stop.signal);
         if (page.count !== this.count) this.changed = true;
+        this.checkCount(n, page);
         this.pages[n - 1] = page.tags;
       } catch (error) {
         stop.abort(new Error(`another page of ${this.repository} failed`));
@@ -234,7 +236,7 @@ export class HubTagListing {
     return new RemoteError(`${this.where}: rate limit reached (HTTP 429${limit !== undefined ? `, ${limit} calls a period` : ''})${when}${why}; run the command again after that`);
   }
 
-  private async readPage(page: number, signal?: AbortSignal): Promise<{ count: number; tags: HubTag[] }> {
+  private async readPage(page: number, signal?: AbortSignal): Promise<{ count: number; tags: HubTag[]; next?: boolean }> {
     const url = this.pageUrl(page);
     let response: RegistryResponse;
     try {
@@ -251,7 +253,7 @@ export class HubTagListing {
     }
     if (response.status === 429) throw this.rateLimitError(response);
     if (response.status !== 200) throw new RemoteError(`${this.where}: page ${page}: HTTP ${response.status}`);
-    let body: { count?: unknown; results?: unknown };
+    let body: { count?: unknown; results?: unknown; next?: unknown };
     try {
       body = JSON.parse(response.body.toString('utf8'));
     } catch {
@@ -271,7 +273,14 @@ export class HubTagListing {
       });
     }
     if (tags.length > this.pageSize) throw new RemoteError(`${this.where}: page ${page} holds ${tags.length} tags, more than the ${this.pageSize} asked for`);
-    return { count: body.count, tags };
+    return { count: body.count, tags, next: typeof body.next === 'string' && body.next !== '' };
+  }
+
+  /** The last page the count allows still links a next one, or holds more than the count: the count lies. */
+  private checkCount(n: number, page: { count: number; tags: HubTag[]; next?: boolean }): void {
+    if (page.count !== this.count) return;
+    const lies = (n >= this.totalPages && page.next) || (n === 1 && page.tags.length > page.count);
+    if (lies) throw new RemoteError(`${this.where}: page ${n} counts ${page.count} tags in ${this.totalPages} pages, but ${page.next ? 'links a next page' : `holds ${page.tags.length}`}: Hub's count disagrees with its pages, so the listing cannot be known to be whole; run the command again, or list from the registry API (without --hub-api)`);
   }
 }
 

@@ -31,4 +31,18 @@ describe('Docker Hub listing against a lying or limiting Hub', () => {
       expect(error?.message).toMatch(/Hub did not say when it resets/);
     }
   });
+
+  it('refuses a count that its own next link contradicts, in place of calling one page the whole listing', async () => {
+    // Hub counts 100 tags, serves a full page of 100 and links a next page: the count lies.
+    const send: Transport = async (req) => {
+      const page = pageOf(req);
+      const results = Array.from({ length: 100 }, (_, i) => tag((page - 1) * 100 + i));
+      return json(200, { count: 100, next: page < 3 ? `http://hub.test/v2/x?page=${page + 1}` : null, previous: null, results });
+    };
+    const listing = new HubTagListing(send, 'http://hub.test', 'mozilla/releng-x');
+    const error = await listing.readMore().then(() => undefined, (e: Error) => e);
+    expect(listing.complete && error === undefined).toBe(false);
+    expect(error?.message).toMatch(/next/);
+  });
 });
+
