@@ -204,8 +204,14 @@ export class HubTagListing {
     const remaining = number('x-ratelimit-remaining');
     const reset = number('x-ratelimit-reset');
     if (limit !== undefined) this.rateLimit.limit = limit;
-    if (remaining !== undefined) this.rateLimit.remaining = this.rateLimit.remaining === undefined ? remaining : Math.min(this.rateLimit.remaining, remaining);
-    if (reset !== undefined) this.rateLimit.resetAtMs = reset * 1000;
+    const resetAtMs = reset !== undefined ? reset * 1000 : undefined;
+    const recorded = this.rateLimit.resetAtMs;
+    // A later reset is a new window (a reset waited for): its count of calls left replaces the old
+    // window's 0. An answer of an earlier window (answers of a round land in any order) says nothing now.
+    if (resetAtMs !== undefined && recorded !== undefined && resetAtMs < recorded) return;
+    const newWindow = resetAtMs !== undefined && recorded !== undefined && resetAtMs > recorded;
+    if (remaining !== undefined) this.rateLimit.remaining = this.rateLimit.remaining === undefined || newWindow ? remaining : Math.min(this.rateLimit.remaining, remaining);
+    if (resetAtMs !== undefined) this.rateLimit.resetAtMs = resetAtMs;
   }
 
   /** A sentence for the output when the limit is reached (no calls left), else undefined. */

@@ -44,5 +44,20 @@ describe('Docker Hub listing against a lying or limiting Hub', () => {
     expect(listing.complete && error === undefined).toBe(false);
     expect(error?.message).toMatch(/next/);
   });
+
+  it('does not say the limit is reached when a later window, after a reset waited for, has calls left', async () => {
+    // Page 1 used the window's last call; the other pages came after it reset (the retry waited).
+    const send: Transport = async (req) => {
+      const page = pageOf(req);
+      const headers = page === 1 ? { 'x-ratelimit-limit': '10', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1609459200' } : { 'x-ratelimit-limit': '10', 'x-ratelimit-remaining': String(10 - page), 'x-ratelimit-reset': '1609459260' };
+      const results = Array.from({ length: 100 }, (_, i) => tag((page - 1) * 100 + i));
+      return json(200, { count: 300, next: page < 3 ? 'http://hub.test/next' : null, previous: null, results }, headers);
+    };
+    const listing = new HubTagListing(send, 'http://hub.test', 'mozilla/releng-x');
+    await listing.readMore();
+    expect(listing.complete).toBe(true);
+    expect(listing.rateLimit.remaining).toBe(7);
+    expect(listing.rateLimitNote()).toBeUndefined();
+  });
 });
 
