@@ -116,6 +116,7 @@ export function buildRuntime(values: GlobalValues, io: Io, config: Config = load
       dockerConfig: dockerConfigCredentials(io.env, io.signal),
     }),
     plainHttpHosts: new Set(override?.plainHttp ? [override.registry] : []),
+    describeRegistry: (host) => (override ? (host === override.registry ? '--registry' : undefined) : registryOrigin(config, host)),
     httpsHosts: new Set(override && !override.plainHttp ? [override.registry] : []),
     ...(options.connections !== undefined && { connections: options.connections }),
     ...(timeoutMs !== undefined && { timeoutMs }),
@@ -147,6 +148,17 @@ export function buildRuntime(values: GlobalValues, io: Io, config: Config = load
     ...(pageSize !== undefined && { pageSize }),
     nowMs: clock(io.env),
   };
+}
+
+/** Which configuration entry names a registry host (docker.io's API host is registry-1.docker.io). */
+function registryOrigin(config: Config, host: string): string | undefined {
+  for (const [env, settings] of Object.entries(config.environments)) {
+    const named = (registry: string): boolean => registry === host || (registry === 'docker.io' && host === 'registry-1.docker.io');
+    if (named(settings.source.registry)) return `the configuration's environments.${env}.source (--config, or --registry URL for another)`;
+    const i = settings.targets.findIndex((t) => named(t.registry));
+    if (i >= 0) return `the configuration's environments.${env}.targets[${i}] (--config, or --registry URL for another)`;
+  }
+  return undefined;
 }
 
 /** One clock for a run; `TC_PROMOTE_NOW` (ISO 8601) pins it for reproducible output. */
