@@ -87,3 +87,28 @@ describe('paths that do not exist', () => {
     expect((await runCli(['actions', '--output', out, '--decision-task-id', 'fXsd8WIzR9y1QRJTQNMn9A', '--revision', '7'.repeat(40)])).code).toBe(0);
   });
 });
+
+describe('grants --script and a bare --check', () => {
+  it('--script S lists only the graphs of that script', async () => {
+    const r = await runCli(['grants', '--script', 'signingscript']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ scopes for 8 graphs \(1 script × 2 environments × every route\)\n$/);
+    expect(r.stdout).not.toContain('beetmoverscript');
+    expect((await runCli(['grants', '--script', 'signingscirpt'])).code).toBe(2);
+  });
+
+  it("--check without a file checks the caller's own credentials (auth.currentScopes)", async () => {
+    const mine = tc.addClient('releng-can', submitterScopes());
+    const ok = await runCli(['grants', '--check'], { TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: mine.clientId, TASKCLUSTER_ACCESS_TOKEN: mine.accessToken });
+    expect([ok.code, ok.stderr]).toEqual([expect.any(Number), '']);
+    const few = tc.addClient('releng-cannot', ['queue:create-task:high:scriptworker-3/images']);
+    const r = await runCli(['grants', '--check', '--json'], { TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: few.clientId, TASKCLUSTER_ACCESS_TOKEN: few.accessToken });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.json().satisfied).toBe(false);
+    const text = await runCli(['grants', '--check'], { TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: few.clientId, TASKCLUSTER_ACCESS_TOKEN: few.accessToken });
+    expect(text.stdout).toMatch(/^\d+ of \d+ required scopes are not satisfied by the credentials of releng-cannot:\n/);
+    const none = await runCli(['grants', '--check']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--check: TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN are not set');
+  });
+});
