@@ -1,5 +1,5 @@
 /**
- * When plan reads the deploy branch (SPEC: rollbacks that stay put). The check is on when
+ * When plan reads the deploy branch (rollbacks that stay put). The check is on when
  * GitHub is configured for this run, so that a plan on a workstation or in CI without
  * GitHub stays a registry-only read:
  *

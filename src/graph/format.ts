@@ -1,6 +1,6 @@
 /**
  * A task graph as text: JSON (`{taskGroupId, tasks: [{label, taskId, task}]}` in dependency
- * order, SPEC section 5), YAML (the same data), Graphviz dot and Mermaid (tasks and
+ * order, docs/contract.md, Command line), YAML (the same data), Graphviz dot and Mermaid (tasks and
  * dependency edges, for reviews and docs).
  */
 import { dump } from 'js-yaml';

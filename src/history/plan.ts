@@ -411,11 +411,11 @@ async function describeTarget(history: EnvironmentHistory, target: TargetDeploy,
   await Promise.all([...envs].filter((e) => !history.analysis.envs.get(e)?.movingKnown).map((e) => history.readMovingOf(e)));
   const live = imageLive(history.analysis, target.digest);
   target.imageLive = live;
-  // SPEC section 3 judges "rolled back" per deploy: an older deploy of an image whose later
+  // docs/contract.md, History judges "rolled back" per deploy: an older deploy of an image whose later
   // deploy was rolled back (a rollback that was undone) still qualifies. Say so.
   const rolledAgain = history.analysis.deploysOfDigest(target.digest).filter((d) => d.tag !== target.tag && d.rolledBack && d.env === history.prefix && target.date !== null && d.date >= target.date);
   if (rolledAgain.length) {
-    warnings.push(`the image of target ${name} was rolled back when it was deployed again, as ${rolledAgain.map((d) => d.tag).join(', ')}: that deploy is passed over, this older one is not (SPEC section 3); look at why before promoting it again`);
+    warnings.push(`the image of target ${name} was rolled back when it was deployed again, as ${rolledAgain.map((d) => d.tag).join(', ')}: that deploy is passed over, this older one is not; look at why before promoting it again`);
   }
   const total = live.atLeast && live.seconds === 0 ? 'for an unknown time' : `${live.atLeast ? 'at least ' : ''}${formatDuration(live.seconds)}`;
   requireLive(live.seconds, `${total} in total (${describeParts(live)})`);

@@ -420,6 +420,6 @@ describe('after a rollback was undone', () => {
     const p = result.json();
     expect(p.target.tag).toBe(P.may2Rollback);
     expect(p.passedOver).toContainEqual({ tag: rollback, reason: 'rolled back' });
-    expect(p.warnings).toContain(`the image of target ${P.may2Rollback} was rolled back when it was deployed again, as ${rollback}: that deploy is passed over, this older one is not (SPEC section 3); look at why before promoting it again`);
+    expect(p.warnings).toContain(`the image of target ${P.may2Rollback} was rolled back when it was deployed again, as ${rollback}: that deploy is passed over, this older one is not; look at why before promoting it again`);
   });
 });
