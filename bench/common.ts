@@ -7,6 +7,31 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const binPath = `${repoRoot}bin/tc-promote.js`;
 const rssPreload = `${repoRoot}bench/rss-report.mjs`;
 
+/**
+ * `npm run bench -- --quick [names]`: each benchmark once, with one run, one layer count and
+ * its smallest size. Whether every benchmark still runs and checks what it measures, not a
+ * figure to quote (test/bench/bench.test.ts runs it). A BENCH_* variable that is set still wins.
+ */
+export const quick = process.argv.includes('--quick');
+
+/**
+ * A BENCH_* setting: whole numbers above zero, comma-separated (the variable when set, else the
+ * quick or the full default); anything else is refused, naming the variable and its value.
+ */
+export function settings(name: string, full: string, quickValue: string): number[] {
+  const text = process.env[name] ?? (quick ? quickValue : full);
+  const values = text.split(',').map((v) => (/^\s*[1-9]\d*\s*$/.test(v) ? Number(v) : NaN));
+  if (values.some(Number.isNaN)) throw new Error(`${name}=${JSON.stringify(text)}: not a whole number above 0 (or a comma-separated list of them)`);
+  return values;
+}
+
+/** One BENCH_* number (see settings). */
+export function setting(name: string, full: number, quickValue: number): number {
+  const [value, ...more] = settings(name, String(full), String(quickValue));
+  if (more.length) throw new Error(`${name}=${JSON.stringify(process.env[name])}: one number, not a list`);
+  return value!;
+}
+
 export interface Timed {
   ms: number;
   code: number;

@@ -10,7 +10,8 @@
 //     for the same job (scriptworker-scripts' push_image.sh): look at the destination
 //     (`skopeo inspect`), `skopeo copy` to the moving tag, `skopeo copy` to the archive tag;
 //   - the floors: `node -e 0`, and bench/copy-floor.ts, the plain retag's requests in its
-//     round trips with node:http(s) and nothing else.
+//     round trips with node:http(s) and nothing else, and (--full) the full step's requests in
+//     its five round trips with the same settle.
 //
 // Requests on loopback come from the registry's access log; at a distance, requests and round
 // trips from the proxy (requests in flight together are one round trip).
@@ -19,20 +20,20 @@ import { startDelayProxy, type DelayProxy } from '../test/support/delay-proxy.js
 import { archiveTag, buildImage, randomCommit } from '../test/support/fixtures.js';
 import { makeTempDir, removeTempDir, startRegistry } from '../test/support/registry.js';
 import { loopbackCertificate } from '../test/support/tls.js';
-import { binPath, repoRoot, median, printTable, spread, timeProcess, type Timed } from './common.js';
+import { binPath, repoRoot, median, printTable, setting, settings, spread, timeProcess, type Timed } from './common.js';
 
 const floorProgram = fileURLToPath(new URL('./copy-floor.js', import.meta.url));
-const runs = Number(process.env.BENCH_RUNS ?? 11);
+const runs = setting('BENCH_RUNS', 11, 1);
 // What bin/tc-promote.js loads for a copy, with the same compile cache, and nothing run.
 const loadOnly = `import module from 'node:module'; module.enableCompileCache?.(); ${['dist/cli/help-fast.js', 'dist/cli/main.js', 'dist/cli/copy.js'].map((f) => `await import(${JSON.stringify(`${repoRoot}${f}`)});`).join(' ')}`;
-const delayMs = Number(process.env.BENCH_DELAY_MS ?? 25);
-const layerCounts = (process.env.BENCH_LAYERS ?? '1,10,50').split(',').map(Number);
+const delayMs = setting('BENCH_DELAY_MS', 25, 25);
+const layerCounts = settings('BENCH_LAYERS', '1,10,50', '1');
 
 // One repository per layer count, each a configured script with its real moving tag.
 const repoFor = (layers: number): string => `mozilla/releng-${({ 1: 'signingscript', 10: 'beetmoverscript', 50: 'treescript' } as Record<number, string>)[layers] ?? 'signingscript'}`;
 
-type Tool = 'plain' | 'skopeo' | 'floor' | 'node' | 'load' | 'full' | 'pipeline';
-const tools: Tool[] = ['plain', 'skopeo', 'floor', 'node', 'load', 'full', 'pipeline'];
+type Tool = 'plain' | 'skopeo' | 'floor' | 'node' | 'load' | 'full' | 'pipeline' | 'fullFloor';
+const tools: Tool[] = ['plain', 'skopeo', 'floor', 'node', 'load', 'full', 'pipeline', 'fullFloor'];
 
 interface Network {
   label: string;
@@ -67,6 +68,7 @@ export async function benchCopy(): Promise<void> {
   ];
   const promotion: (string | number)[][] = [];
   const floors: (string | number)[][] = [];
+  const fullFloors: (string | number)[][] = [];
   // Archive tags dated one second apart going back from the start: unique however long a run takes.
   const stampBase = Date.now();
   let stampOffset = 0;
@@ -87,7 +89,7 @@ export async function benchCopy(): Promise<void> {
         for (let i = 0; i < runs; i++) {
           // Alternate, and rotate the order so no program always follows the same one.
           for (const tool of [...tools.slice(i % tools.length), ...tools.slice(0, i % tools.length)]) {
-            const tag = tool === 'full' || tool === 'pipeline' ? 'production' : 'staging';
+            const tag = tool === 'full' || tool === 'pipeline' || tool === 'fullFloor' ? 'production' : 'staging';
             const next = other(tag);
             const src = `${net.host}/${repo}@${next.digest}`;
             const archive = archiveTag('production', new Date(stampBase - ++stampOffset * 1000), next.commit);
@@ -115,6 +117,7 @@ export async function benchCopy(): Promise<void> {
               }
               run.ms = performance.now() - started;
             } else if (tool === 'floor') run = await timeProcess(process.execPath, [floorProgram, net.base, repo, next.digest, tag], net.env);
+            else if (tool === 'fullFloor') run = await timeProcess(process.execPath, [floorProgram, net.base, repo, next.digest, tag, '--full', archive, next.versionLayer], net.env);
             else if (tool === 'load') run = await timeProcess(process.execPath, ['--input-type=module', '-e', loadOnly]);
             else run = await timeProcess(process.execPath, ['-e', '0']);
             if (run.code !== 0) throw new Error(`${tool} (${net.label}, ${layers} layers) failed: ${run.stderr}`);
@@ -141,6 +144,8 @@ export async function benchCopy(): Promise<void> {
         // The least tc-promote's own code can cost: the floor plus loading the modules copy runs (nothing run).
         const bound = (ms('floor') + ms('load') - ms('node')) / ms('floor');
         floors.push([net.label, layers, timed('node'), timed('load'), timed('floor'), req('floor'), timed('plain'), floorRatio.toFixed(2), bound.toFixed(2), distant ? '-' : `≤ 1.2: ${floorRatio <= 1.2 ? 'met' : 'NOT met'}`]);
+        // The full step's floor against the pipeline: the least ratio these round trips and this settle leave a Node.js program.
+        fullFloors.push([net.label, layers, timed('full'), timed('fullFloor'), req('fullFloor'), (ms('full') / ms('fullFloor')).toFixed(2), timed('pipeline'), fullRatio.toFixed(2), (ms('fullFloor') / ms('pipeline')).toFixed(2), verdict(fullRatio, fullTarget)]);
       }
     }
     printTable(
@@ -156,6 +161,11 @@ export async function benchCopy(): Promise<void> {
       floors,
     );
     console.log("\n*** node importing the modules a copy loads (bin's fast path, main.js, cli/copy.js and what they import), running nothing: (floor + modules − node -e 0) ÷ floor is the least any copy built of this code can reach.");
+    printTable(
+      'the floor under the full promote step (same runs): copy-floor.js --full, the same requests in the same five round trips with the same settle (50 ms + twice the PUT), node:http(s) and nothing else',
+      ['network', 'layers', 'full promote step', 'floor program', 'its requests', 'full ÷ floor', "pipeline's steps", 'full ÷ pipeline', 'floor ÷ pipeline', 'target (full ÷ pipeline)'],
+      fullFloors,
+    );
   } finally {
     await proxy.stop();
     await reg.stop();

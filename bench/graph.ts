@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { examplePlan, revision, targetDigest } from '../test/support/plans.js';
-import { binPath, median, printTable, repoRoot, timeProcess } from './common.js';
+import { binPath, median, printTable, repoRoot, setting, settings, timeProcess } from './common.js';
 
 // The built tool (dist/), typed by its sources.
 const { loadConfig, parseConfig } = (await import(`${repoRoot}dist/config/load.js`)) as typeof import('../src/config/load.js');
@@ -20,7 +20,7 @@ const { createClients } = (await import(`${repoRoot}dist/taskcluster/clients.js`
 const { submitGraph, defaultConcurrency } = (await import(`${repoRoot}dist/taskcluster/submit.js`)) as typeof import('../src/taskcluster/submit.js');
 type TaskCreator = import('../src/taskcluster/submit.js').TaskCreator;
 
-const runs = Number(process.env.BENCH_RUNS ?? 15);
+const runs = setting('BENCH_RUNS', 15, 1);
 const latencyMs = 20;
 
 /** createTask as one PUT with node:http and a keep-alive agent: no signing, no retries. */
@@ -172,8 +172,9 @@ async function benchSubmitAtDistance(
   queueFor: (rootUrl: string) => Promise<TaskCreator>,
   withWorker: <T>(script: string, latency: number, use: (rootUrl: string, worker: Worker) => Promise<T>) => Promise<T>,
 ): Promise<void> {
-  const latency = Number(process.env.BENCH_QUEUE_LATENCY_MS ?? 100);
-  const rounds = Number(process.env.BENCH_SUBMIT_RUNS ?? 11);
+  const latency = setting('BENCH_QUEUE_LATENCY_MS', 100, 100);
+  const rounds = setting('BENCH_SUBMIT_RUNS', 11, 1);
+  const sizes = settings('BENCH_SUBMIT_TASKS', '10,50,100,200', '10');
   const text = readFileSync(`${repoRoot}config/scriptworker-scripts.yml`, 'utf8');
   const line = "      - { registry: docker.io, repository: 'mozilla/releng-{script}', tag: production }";
   const rows: (string | number)[][] = [];
@@ -181,7 +182,7 @@ async function benchSubmitAtDistance(
   for (const server of ['./emulator-worker.js', './null-queue-worker.js']) {
     await withWorker(server, latency, async (rootUrl) => {
       const queue = await queueFor(rootUrl);
-      for (const n of [10, 50, 100, 200]) {
+      for (const n of sizes) {
         const config = parseConfig(text.replace(line, Array.from({ length: n - 1 }, (_, i) => (i ? `      - { registry: registry${i}.example.com, repository: 'mozilla/releng-{script}', tag: production }` : line)).join('\n')), `bench-${n - 1}-targets.yml`);
         const times: number[] = [];
         let depth = 0;

@@ -2,9 +2,9 @@
 // each as a process, alternating, median and range of many runs. --help prints the text the
 // build wrote (dist/cli/help.json) without loading the command's module graph.
 // Target (issue 14): within 1.3× of `node -e 0`.
-import { median, printTable, timeCli, timeNode } from './common.js';
+import { median, printTable, setting, timeCli, timeNode } from './common.js';
 
-const runs = Number(process.env.BENCH_RUNS_HELP ?? 21);
+const runs = setting('BENCH_RUNS_HELP', 21, 1);
 const ms = (values: number[]): string => `${median(values).toFixed(1)} ms (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
 
 export async function benchHelp(): Promise<void> {

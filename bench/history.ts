@@ -13,13 +13,13 @@ import { startDelayProxy } from '../test/support/delay-proxy.js';
 import { makeTempDir, removeTempDir, startRegistry, type RunningRegistry } from '../test/support/registry.js';
 import { loopbackCertificate } from '../test/support/tls.js';
 import { seedScaleHistory } from '../test/support/scale-history.js';
-import { median, printTable, repoRoot, timeCli, timeNode, timeProcess } from './common.js';
+import { median, printTable, repoRoot, setting, settings, timeCli, timeNode, timeProcess } from './common.js';
 
-const runs = Number(process.env.BENCH_RUNS ?? 7);
-const sizes = (process.env.BENCH_HISTORY_SIZES ?? '5000,50000').split(',').map(Number);
+const runs = setting('BENCH_RUNS', 7, 1);
+const sizes = settings('BENCH_HISTORY_SIZES', '5000,50000', '300');
 const floorPath = `${repoRoot}.bench/bench/history-floor.js`;
 const delayMs = 25;
-const distanceRuns = Number(process.env.BENCH_DISTANCE_RUNS ?? 11);
+const distanceRuns = setting('BENCH_DISTANCE_RUNS', 11, 1);
 
 const ms = (values: number[]): string => `${median(values).toFixed(0)} ms (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
 

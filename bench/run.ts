@@ -1,5 +1,6 @@
-// Run the benchmarks: `npm run bench` (all) or `npm run bench -- history copy`.
-import { machine } from './common.js';
+// Run the benchmarks: `npm run bench` (all) or `npm run bench -- history copy`; `--quick`: each
+// once, one run, one layer count, the smallest size (test/bench/bench.test.ts); `--list`: the names.
+import { machine, quick } from './common.js';
 import { benchHistory } from './history.js';
 import { benchCopy } from './copy.js';
 import { benchGraph } from './graph.js';
@@ -7,10 +8,22 @@ import { benchHelp } from './help.js';
 import { benchStatus } from './status.js';
 
 const all: Record<string, () => Promise<void>> = { history: benchHistory, copy: benchCopy, graph: benchGraph, status: benchStatus, help: benchHelp };
-const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
-console.log(`machine: ${machine()}`);
+const args = process.argv.slice(2);
+if (args.includes('--list')) {
+  console.log(Object.keys(all).join('\n'));
+  process.exit(0);
+}
+const names = args.filter((a) => a !== '--quick');
+for (const name of names) {
+  if (!Object.hasOwn(all, name)) {
+    console.error(`bench: unknown benchmark ${JSON.stringify(name)}; one of ${Object.keys(all).join(', ')} (and --quick, --list)`);
+    process.exit(2);
+  }
+}
+const chosen = names.length ? names : Object.keys(all);
+console.log(`machine: ${machine()}${quick ? ' (--quick: one run each, not figures to quote)' : ''}`);
 for (const name of chosen) {
-  const bench = all[name];
-  if (!bench) throw new Error(`unknown benchmark ${name}; one of ${Object.keys(all).join(', ')}`);
-  await bench();
+  const started = performance.now();
+  await all[name]!();
+  console.error(`bench ${name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -10,9 +10,9 @@ import { seedDrill } from '../src/drill/seed.js';
 import { RegistryClient } from '../src/registry/client.js';
 import { startRegistry } from '../test/support/registry.js';
 import { startDelayProxy } from '../test/support/delay-proxy.js';
-import { median, printTable, repoRoot, timeCli, timeNode } from './common.js';
+import { median, printTable, repoRoot, setting, timeCli, timeNode } from './common.js';
 
-const runs = Number(process.env.BENCH_RUNS ?? 11);
+const runs = setting('BENCH_RUNS', 11, 1);
 const delayMs = 25;
 const ms = (values: number[]): string => `${median(values).toFixed(0)} ms (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
 
