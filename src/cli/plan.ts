@@ -103,8 +103,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 /** What to run next, the same step by hand, and how to undo it: exact commands. */
 export interface NextSteps {
+  /** The rollback (or promote) line, pinned to this target: plan, confirm, submit, follow in one step. */
+  rollback: string;
   /** The submit line, pinned to this target. */
   submit: string;
+  /** The deploy branch a rebuild or the fallback would force-push (said as not checked when GitHub was not asked). */
+  branch: string;
   /** The step the tasks would run, by hand (the copy with --expect-current and --archive-tag, or force-push, or rerun). */
   byHand: string[];
   /** How to put back what is live now. */
@@ -127,6 +131,7 @@ export function nextSteps(plan: Plan, config: Config, values: { config?: string;
   const prefix = plan.archivePrefix ?? plan.env;
   const pinned = target.tag ?? target.digest ?? '?';
   const submit = `tc-promote submit ${plan.script} --env ${plan.env} --to ${pinned} --route ${plan.route} --reason 'WHY'${s}`;
+  const rollback = `tc-promote rollback ${plan.script} --env ${plan.env} --to ${pinned} --route ${plan.route} --reason 'WHY'${s}`;
   const primary = `${plan.repository}:${plan.movingTag}`;
   const byHand: string[] = [];
   const settings = config.environments[plan.env];
@@ -165,7 +170,7 @@ export function nextSteps(plan: Plan, config: Config, values: { config?: string;
     }
   }
   const unchanged = plan.route === 'retag' && target.digest !== undefined && target.digest === plan.movingDigest;
-  return { submit, byHand, undo, ...(unchanged && { nothingToDo: `${primary} points at ${target.digest} already: submitting would change nothing (rollback says so and creates nothing)` }) };
+  return { rollback, submit, branch, byHand, undo, ...(unchanged && { nothingToDo: `${primary} points at ${target.digest} already: submitting would change nothing (rollback says so and creates nothing)` }) };
 }
 
 const choices: Record<string, string> = {
@@ -211,6 +216,10 @@ export function renderPlan(plan: Plan, next?: NextSteps): string {
     lines.push(`  points:    ${plan.destinations.join(', ')}${plan.movingDigest ? ` (only if still at ${plan.movingDigest})` : ''}`);
   }
   const branch = plan.deployBranch;
+  if (!branch && next) {
+    // Said every time: a rollback whose branch nobody checked can be undone by the next push to it.
+    lines.push(`  branch:    ${next.branch} not checked (GitHub is not configured for this run, or --no-branch-check: set GITHUB_TOKEN, or GITHUB_API_URL=https://api.github.com): a push to it could redeploy what is rolled back`);
+  }
   if (branch) {
     const state =
       branch.state === 'checked'
@@ -236,9 +245,11 @@ export function renderPlan(plan: Plan, next?: NextSteps): string {
   if (next?.nothingToDo) {
     lines.push(`  next:      nothing to do: ${next.nothingToDo}`);
   } else if (next) {
-    lines.push(`  next:      ${next.submit}`);
+    lines.push(`  next:      ${next.rollback}`);
+    lines.push(`  or submit: ${next.submit}`);
     next.byHand.forEach((c, i) => lines.push(`${i === 0 ? '  by hand:   ' : '             '}${c}`));
     next.undo.forEach((c, i) => lines.push(`${i === 0 ? '  undo:      ' : '             '}${c}`));
+    lines.push(`  fill in:   WHY (the reason, recorded with the promotion and shown by history)${next.undo.some((c) => c.includes('<old head>')) ? '; <old head> (what the force-push prints)' : ''}`);
   }
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n') + '\n';

@@ -200,7 +200,11 @@ describe('plan explains itself and says what to run next', () => {
     expect(out).toContain('chosen:    previous-known-good');
     expect(out).toMatch(new RegExp(`passed over \\(newest first\\):\\n\\s+${P.may3}\\s+current\\n\\s+${P.may2Rollback}\\s+lived 20d < --min-live 25d\\n\\s+${P.may2}\\s+rolled back`));
     const host = `${reg.host}/${repository}`;
-    expect(out).toContain(`next:      tc-promote submit signingscript --env production --to ${P.apr1} --route retag --reason 'WHY' --registry ${reg.url}`);
+    // The next step is the one-step rollback (issue 22); the graph alone is the submit line under it.
+    expect(out).toContain(`next:      tc-promote rollback signingscript --env production --to ${P.apr1} --route retag --reason 'WHY' --registry ${reg.url}`);
+    expect(out).toContain(`or submit: tc-promote submit signingscript --env production --to ${P.apr1} --route retag --reason 'WHY' --registry ${reg.url}`);
+    expect(out).toContain('fill in:   WHY (the reason');
+    expect(out).toContain('branch:    production-signingscript not checked (GitHub is not configured for this run');
     expect(out).toContain(
       `by hand:   tc-promote copy ${host}@${seeded.digestOf(P.apr1)} ${host}:production --expect-current ${seeded.digestOf(P.may3)} --archive-tag production-$(date -u +%Y%m%d%H%M%S)-${rev.r07} --registry ${reg.url}`,
     );
