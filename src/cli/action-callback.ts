@@ -6,7 +6,7 @@ import type { TaskGraph } from '../graph/build.js';
 import { formatGraph } from '../graph/format.js';
 import { planPromotion, type PlanRequest } from '../history/plan.js';
 import { planActionGraph, readActionEnvironment, runActionCallback } from '../taskcluster/action-callback.js';
-import { createClients, resolveConnection, taskGroupUrl } from '../taskcluster/clients.js';
+import { createClients, resolveConnection, taskGroupUrl } from '../taskcluster-api/clients.js';
 import { fs } from '../util/builtins.js';
 import { branchCheckHelp, branchCheckOptions, deployBranchChecker } from './branch-check.js';
 import { buildRuntime, clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';

@@ -4,7 +4,7 @@ import { UsageError, quote } from '../errors.js';
 import { buildAction, mergeAction, parseActionsFile, type DecisionInfo } from '../graph/actions.js';
 import { taskgraphActionModule } from '../graph/taskgraph-module.js';
 import { validateBranchName } from '../github/names.js';
-import { isSlugid } from '../taskcluster/slugid.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
 import { fs } from '../util/builtins.js';
 import { writeFileError, writeFileWhole } from '../util/write-file.js';
 import { readInputFile } from '../util/read-file.js';

@@ -1,7 +1,7 @@
 /** `tc-promote completion bash|zsh`: a completion script for commands, flags, scripts and environments. */
 import { loadConfig } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
-import { globalHelp, parseCommandArgs, type Io } from './common.js';
+import { globalHelp, parseCommandArgs, type CommandContext, type CommandTable, type Io } from './common.js';
 import { flagsOf } from './help-flags.js';
 
 export const help = `Usage: tc-promote completion bash|zsh [--config FILE]
@@ -29,8 +29,7 @@ interface Words {
   envs: string[];
 }
 
-async function collect(configPath: string | undefined): Promise<Words> {
-  const { commands } = await import('./main.js');
+async function collect(commands: CommandTable, configPath: string | undefined): Promise<Words> {
   const config = loadConfig(configPath);
   const list = await Promise.all(
     Object.entries(commands).map(async ([name, entry]) => ({ name, summary: entry.summary, flags: [...flagsOf((await entry.load()).help), '--help'].filter((f, i, all) => all.indexOf(f) === i) })),
@@ -117,13 +116,13 @@ compdef _tc_promote tc-promote tc-promote.js
 `;
 }
 
-export async function run(argv: string[], io: Io): Promise<number> {
+export async function run(argv: string[], io: Io, context: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('completion', argv, {});
   if (values.help) return io.stdout(help + '\n'), 0;
   if (values.json) throw new UsageError('--json: completion prints a shell script; leave out --json');
   const shell = positionals[0];
   if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new UsageError(`completion: give the shell, bash or zsh${shell !== undefined ? ` (got ${quote(shell)})` : ''}`);
-  const collected = await collect(values.config);
+  const collected = await collect(context.commands, values.config);
   io.stdout(shell === 'bash' ? bashScript(collected) : zshScript(collected));
   return 0;
 }

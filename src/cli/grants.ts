@@ -1,7 +1,7 @@
 /** `tc-promote grants [--script S] [--check [FILE]]`: every scope the graph's creator needs; which a scope set (or the caller's credentials) lacks. */
 import { loadConfig, requireScript } from '../config/load.js';
 import { ExitCode, UsageError, quote } from '../errors.js';
-import { createClients, resolveConnection, taskclusterError } from '../taskcluster/clients.js';
+import { createClients, resolveConnection, taskclusterError } from '../taskcluster-api/clients.js';
 import { checkGrants, requiredGrants } from '../taskcluster/grants.js';
 import { readInputFile } from '../util/read-file.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';

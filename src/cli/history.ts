@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import type { Deploy } from '../history/analyse.js';
 import { readHistory, type HistoryDeploy, type HistoryReadOptions, type HistoryResult } from '../history/history.js';
-import { resolveConnection } from '../taskcluster/clients.js';
+import { resolveConnection } from '../taskcluster-api/clients.js';
 import { formatAge, formatDuration } from '../util/duration.js';
 import { paint } from './colour.js';
 import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';

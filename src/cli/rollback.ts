@@ -8,17 +8,17 @@ import { ExitCode, UsageError, quote } from '../errors.js';
 import { describeCommits } from '../github/commits.js';
 import type { GraphTask, TaskGraph } from '../graph/build.js';
 import type { Plan } from '../history/plan.js';
-import { createClients, taskGroupUrl, taskUrl } from '../taskcluster/clients.js';
-import { followTaskGroup, type FollowResult, type StateChange, type TaskState } from '../taskcluster/follow.js';
-import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';
+import { runPromotion as promote, type PromotionMode } from '../operations/promotion.js';
+import { taskGroupUrl, taskUrl } from '../taskcluster-api/clients.js';
+import type { FollowResult, StateChange, TaskState } from '../taskcluster/follow.js';
 import { formatAge, formatDuration, parseDuration } from '../util/duration.js';
 import { paint } from './colour.js';
+import { defaultCommandTimeoutMs } from './deadline.js';
 import { globalHelp, positiveInteger, parseCommandArgs, printJson, type Io } from './common.js';
-import { graphOptions, graphOptionsHelp, planAndBuildGraph, submissionConnection, tasksForcePushingWithoutLease, type GraphValues } from './graph-options.js';
-import { defaultCommandTimeoutMs } from './main.js';
-import { nextSteps, type NextSteps } from './plan.js';
+import { graphOptions, graphOptionsHelp, graphRequestFrom, submissionConnection, type GraphValues } from './graph-options.js';
+import type { NextSteps } from './plan.js';
 
-export type PromotionMode = 'rollback' | 'promote';
+export type { PromotionMode };
 
 export const followOptionsHelp = `  -y, --yes        do not ask: submit after printing what will move (needed without a terminal)
   --no-wait        return once the tasks are created (the task group's URL says where to follow)
@@ -84,50 +84,36 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
   const config = loadConfig(values.config);
   // Credentials before anything is read: a run that cannot submit fails at once.
   const connection = submissionConnection(io, values, config, mode);
-  const { plan, graph } = await planAndBuildGraph(values as GraphValues, positionals[0], io, {}, { listCommits: true });
-  const next = nextSteps(plan, config, values);
-  const summary = describePromotion(mode, plan, graph, Date.now(), values.reason);
-  if (!values.json) io.stdout(summary);
-
-  if (plan.target.digest !== undefined && plan.target.digest === plan.movingDigest && plan.route === 'retag') {
-    if (values.json) printJson(io, { outcome: 'nothing-to-do', plan: planJson(plan), taskGroupId: null });
-    else io.stdout(`nothing to do: ${plan.movingTag} points at ${plan.target.digest} already; nothing was created\n`);
-    return ExitCode.ok;
-  }
-  const leaseless = tasksForcePushingWithoutLease(graph);
-  if (leaseless.length && !values['no-lease']) {
-    throw new UsageError(`${mode}: ${leaseless.join(', ')} would force-push the deploy branch without a lease (its head was not read at plan time): set GITHUB_TOKEN (or GITHUB_API_URL) so that the plan reads it, or give --no-lease; nothing was created`);
-  }
-  if (!values.yes) {
-    if (!io.confirm) throw new UsageError(`${mode}: no terminal to confirm on; pass --yes to submit without asking (${values.json ? `tc-promote plan ${plan.script} --env ${plan.env} --json shows what would move` : 'what would move is printed above'}); nothing was created`);
-    // With --json, stdout is the JSON answer: what will move goes to the terminal's stderr, above the question.
-    if (values.json) io.stderr(summary);
-    const yes = await io.confirm(`${mode === 'rollback' ? 'Roll back' : 'Promote'} ${plan.script} ${plan.env} as above? [y/N] `);
-    if (!yes) {
-      if (values.json) printJson(io, { outcome: 'not-confirmed', plan: planJson(plan), taskGroupId: null });
-      else io.stdout('not confirmed; nothing was created\n');
-      return ExitCode.operational;
-    }
-  }
-
-  const { queue } = await createClients(connection, { retries: 3 });
-  const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
-  // A Ctrl-C while creating: no create starts after it, and the error lists what was created and what not.
-  const result = await submitGraph(queue, graph, { concurrency: defaultConcurrency, onCreated: (t) => io.stderr(`created ${t.label} ${t.taskId}\n`), ...(io.signal && { signal: io.signal }) });
-  if (!values.json) io.stdout(`submitted ${result.created.length} task(s): ${url}\n`);
-  if (values['no-wait']) {
-    if (values.json) printJson(io, { outcome: 'submitted', plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: result.created, undo: undoCommands(next, mode) });
-    else io.stdout(`not following (--no-wait): watch ${url}, or tc-promote status --script ${plan.script}\n${undoText(next, mode)}`);
-    return ExitCode.ok;
-  }
-
-  const followed = graph.tasks.map((t) => ({ taskId: t.taskId, label: t.label, dependencies: t.task.dependencies, requires: t.task.requires as 'all-completed' | 'all-resolved' }));
-  const started = Date.now();
+  const request = await graphRequestFrom({ ...values, config: values.config } as GraphValues, positionals[0], io, config, {}, { listCommits: true });
+  let summary = '';
+  let started = Date.now();
   let lastPollError = '';
-  const outcome = await followTaskGroup(queue, graph.taskGroupId, followed, {
-    intervalMs,
+  const result = await promote({
+    mode,
+    connection,
+    request,
+    lines: values,
+    yes: Boolean(values.yes),
+    wait: !values['no-wait'],
+    allowNoLease: Boolean(values['no-lease']),
     timeoutMs,
+    intervalMs,
     ...(io.signal && { signal: io.signal }),
+    onPlanned: ({ plan, graph }) => {
+      summary = describePromotion(mode, plan, graph, Date.now(), values.reason);
+      if (!values.json) io.stdout(summary);
+    },
+    confirm: async ({ plan }) => {
+      if (!io.confirm) throw new UsageError(`${mode}: no terminal to confirm on; pass --yes to submit without asking (${values.json ? `tc-promote plan ${plan.script} --env ${plan.env} --json shows what would move` : 'what would move is printed above'}); nothing was created`);
+      // With --json, stdout is the JSON answer: what will move goes to the terminal's stderr, above the question.
+      if (values.json) io.stderr(summary);
+      return io.confirm(`${mode === 'rollback' ? 'Roll back' : 'Promote'} ${plan.script} ${plan.env} as above? [y/N] `);
+    },
+    onCreated: (t) => io.stderr(`created ${t.label} ${t.taskId}\n`),
+    onSubmitted: (url, created) => {
+      if (!values.json) io.stdout(`submitted ${created.length} task(s): ${url}\n`);
+      started = Date.now();
+    },
     onChange: (change) => io.stderr(stateLine(change, started)),
     onPollError: (message, inARow) => {
       // A Queue that keeps failing says so once, then every tenth poll, not a line a poll.
@@ -136,7 +122,24 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
       lastPollError = message;
     },
   });
-  const records = outcome.stopped === undefined ? await readRecords(queue, graph.tasks, outcome) : new Map<string, Record<string, unknown>>();
+  const { plan, graph, next } = result;
+  if (result.outcome === 'nothing-to-do') {
+    if (values.json) printJson(io, { outcome: 'nothing-to-do', plan: planJson(plan), taskGroupId: null });
+    else io.stdout(`nothing to do: ${plan.movingTag} points at ${plan.target.digest} already; nothing was created\n`);
+    return ExitCode.ok;
+  }
+  if (result.outcome === 'not-confirmed') {
+    if (values.json) printJson(io, { outcome: 'not-confirmed', plan: planJson(plan), taskGroupId: null });
+    else io.stdout('not confirmed; nothing was created\n');
+    return ExitCode.operational;
+  }
+  const { url } = result;
+  if (result.outcome === 'submitted') {
+    if (values.json) printJson(io, { outcome: 'submitted', plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: result.created, undo: undoCommands(next, mode) });
+    else io.stdout(`not following (--no-wait): watch ${url}, or tc-promote status --script ${plan.script}\n${undoText(next, mode)}`);
+    return ExitCode.ok;
+  }
+  const { followed: outcome, records } = result;
   const report = judge(plan, graph, outcome, records, next, mode, connection.rootUrl, timeoutMs);
   if (values.json) {
     printJson(io, { outcome: report.outcome, plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: graph.tasks.map((t) => ({ label: t.label, taskId: t.taskId, state: outcome.states.get(t.taskId) ?? null, record: records.get(t.taskId) ?? null })), record: report.record, undo: undoCommands(next, mode) });
@@ -197,23 +200,6 @@ function stateLine(change: StateChange, started: number): string {
   if (change.blocked) return `${at} ${change.label}: will not run (a task it depends on did not complete)\n`;
   const to = change.to === 'completed' ? paint.ok(change.to) : change.to === 'failed' || change.to === 'exception' ? paint.failed(change.to) : change.to;
   return `${at} ${change.label}: ${change.from ? `${change.from} -> ` : ''}${to}\n`;
-}
-
-async function readRecords(queue: Awaited<ReturnType<typeof createClients>>['queue'], tasks: readonly GraphTask[], outcome: FollowResult): Promise<Map<string, Record<string, unknown>>> {
-  const { downloadRecord } = await import('../history/records.js');
-  const records = new Map<string, Record<string, unknown>>();
-  await Promise.all(
-    tasks.map(async (t) => {
-      const state = outcome.states.get(t.taskId);
-      if (state !== 'completed' && state !== 'failed' && state !== 'exception') return;
-      try {
-        records.set(t.taskId, await downloadRecord(queue, t.taskId));
-      } catch {
-        // A task that ended before writing its record: the state says enough.
-      }
-    }),
-  );
-  return records;
 }
 
 interface Report {

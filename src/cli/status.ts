@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import { defaultStatusConcurrency, readStatus, type StatusDeploy, type StatusRow } from '../history/status.js';
 import { formatAge } from '../util/duration.js';
-import { branchCheckEnabled, githubClientOnce } from './branch-check.js';
+import { githubAccess } from './branch-check.js';
 import { paint } from './colour.js';
 import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
 import { fitTable, shortRevision } from './table.js';
@@ -58,7 +58,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const concurrency = positiveInteger(values.concurrency, '--concurrency', 256) ?? defaultStatusConcurrency;
   // Many repositories at once: more connections than one history needs.
   const runtime = buildRuntime(values, io, undefined, { connections: 64 });
-  const github = !values['no-commits'] && branchCheckEnabled(io.env, {}) ? githubClientOnce(io, runtime.config, values) : undefined;
+  const access = githubAccess(io, runtime.config, values);
+  const github = !values['no-commits'] && access.listsCommits ? access.client : undefined;
   const result = await readStatus(runtime, {
     ...(values.script && { scripts: values.script }),
     ...(values.env && { envs: values.env }),

@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { formatGraph } from '../graph/format.js';
-import { createClients, resolveConnection, taskGroupUrl, taskclusterError } from '../taskcluster/clients.js';
+import { createClients, resolveConnection, taskGroupUrl, taskclusterError } from '../taskcluster-api/clients.js';
 import type { TaskGraph } from '../graph/build.js';
 import { dryRunSummary, type IdCheck } from '../present/submit-summary.js';
 import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';

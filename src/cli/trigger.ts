@@ -2,8 +2,8 @@
 import { loadConfig } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import { actionName } from '../graph/actions.js';
-import { createClients, resolveConnection, taskUrl } from '../taskcluster/clients.js';
-import { isSlugid } from '../taskcluster/slugid.js';
+import { createClients, resolveConnection, taskUrl } from '../taskcluster-api/clients.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
 import { triggerAction } from '../taskcluster/trigger.js';
 import { readInputFile } from '../util/read-file.js';
 import { globalHelp, parseCommandArgs, printJson, type Io } from './common.js';

@@ -13,7 +13,7 @@ import { analyseRepository, indexRepository, type Deploy, type RepositoryIndex, 
 import { openEnvironment, type EnvironmentView, type Runtime } from './runtime.js';
 import { firstBatch, selectPrevious, type PassedOver, type SelectionCriteria } from './select.js';
 import { classifyTag, compareNewestFirst, grammarFor, type ArchiveTag } from './tags.js';
-import type { TaskclusterConnection } from '../taskcluster/clients.js';
+import type { TaskclusterConnection } from '../taskcluster-api/clients.js';
 import type { PromotionRecord } from './records.js';
 import type { TagSource } from './source.js';
 

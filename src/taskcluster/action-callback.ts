@@ -9,7 +9,7 @@ import { UsageError, quote } from '../errors.js';
 import { callbackName, planRequestFromInput, validateActionInput, type ActionInput } from '../graph/actions.js';
 import { buildGraph, type GraphOptions, type TaskGraph } from '../graph/build.js';
 import type { Plan, PlanRequest } from '../history/plan.js';
-import { isSlugid } from './slugid.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
 import { submitGraph, type SubmitOptions, type SubmitResult, type TaskCreator } from './submit.js';
 
 export interface ActionEnvironment {

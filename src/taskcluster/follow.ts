@@ -7,7 +7,7 @@
  * tasks go on in Taskcluster).
  */
 import { PromoteError } from '../errors.js';
-import { taskclusterError } from './clients.js';
+import { taskclusterError } from '../taskcluster-api/clients.js';
 
 export type TaskState = 'unscheduled' | 'pending' | 'running' | 'completed' | 'failed' | 'exception';
 

@@ -14,8 +14,8 @@ import { NotFoundError, RemoteError, UsageError, quote } from '../errors.js';
 import { actionName, findHookAction, parseActionsFile } from '../graph/actions.js';
 import { renderJsone } from '../graph/taskcluster-yml.js';
 import { compileSchema, describeSchemaErrors } from '../util/validate.js';
-import type { ActionsFile } from './actions-schema.js';
-import { missingScopes, taskclusterError } from './clients.js';
+import type { ActionsFile } from '../taskcluster-api/actions-schema.js';
+import { missingScopes, taskclusterError } from '../taskcluster-api/clients.js';
 
 export const actionsArtifact = 'public/actions.json';
 

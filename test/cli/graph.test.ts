@@ -7,7 +7,7 @@ import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTemplatesDir } from '../../src/graph/templates.js';
 import { inTreeActionHookTemplate, parseTaskclusterYml } from '../../src/graph/taskcluster-yml.js';
-import { isSlugid, niceSlugid } from '../../src/taskcluster/slugid.js';
+import { isSlugid, niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { runCli, runCliProcess } from '../support/cli.js';
 import { grantProjectAction, projectRepository, submitterScopes, triggerScopes } from '../support/clients.js';
 import { movingDigest, revision, targetDigest } from '../support/plans.js';

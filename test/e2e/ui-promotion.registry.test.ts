@@ -22,7 +22,7 @@ import path from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hookIdFor } from '../../src/graph/actions.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { runCli } from '../support/cli.js';
 import { applyConsumerPatches, consumerConfigPath, fxciDeploymentRoles, hookFor, type PatchedCopies } from '../support/consumers.js';
 import { buildImage, headManifest } from '../support/fixtures.js';

@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { actionInputSchema, buildAction, callbackName, mergeAction, parseActionsFile, planRequestFromInput, validateActionInput, type DecisionInfo } from '../../src/graph/actions.js';
 import { renderJsone } from '../../src/graph/taskcluster-yml.js';
-import { loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster/reference-schemas.js';
-import type { HookAction } from '../../src/taskcluster/actions-schema.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster-api/reference-schemas.js';
+import type { HookAction } from '../../src/taskcluster-api/actions-schema.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { referenceDir } from '../support/taskcluster-emulator.js';
 
 const config = loadConfig();

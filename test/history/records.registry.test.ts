@@ -3,7 +3,7 @@
 // <trust domain>.v2.<project>.promotion.<script>.<env>.<YYYY>.<MM>.<DD>.<stamp> and published
 // public/promotion.json. The real registry, the Taskcluster emulator for the index and queue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { runCli } from '../support/cli.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';

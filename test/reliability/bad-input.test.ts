@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { buildAction, mergeAction } from '../../src/graph/actions.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
