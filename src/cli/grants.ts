@@ -108,10 +108,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (check.satisfied) io.stdout(`ok: the ${given!.length} ${values.check === '' ? `scopes of ${checked}` : 'given scopes'} satisfy all ${grants.scopes.length} required scopes\n`);
     else {
       io.stdout(`${check.missing.length} of ${grants.scopes.length} required scopes are not satisfied by ${checked}:\n`);
-      io.stdout(`${table(['scope', 'why', 'tasks'], check.missing.map((s) => [s.scope, describe(s), s.kinds.join(', ')]))}\n`);
+      io.stdout(scopeTable(check.missing, io.width));
     }
   } else {
-    io.stdout(`${table(['scope', 'why', 'tasks'], grants.scopes.map((s) => [s.scope, describe(s), s.kinds.join(', ')]))}\n`);
+    io.stdout(scopeTable(grants.scopes, io.width));
     io.stdout(`${grants.scopes.length} scopes for ${grants.graphs} graphs (${config.scripts.length} ${config.scripts.length === 1 ? 'script' : 'scripts'} × ${Object.keys(config.environments).length} environments × every route)\n`);
   }
   return check && !check.satisfied ? ExitCode.operational : ExitCode.ok;
@@ -119,4 +119,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 function describe(entry: { reason: string; anyOf?: string[] }): string {
   return entry.anyOf && entry.anyOf.length > 1 ? `${entry.reason} (or a higher priority)` : entry.reason;
+}
+
+/** SCOPE, WHY, TASKS in the table's header style; narrower than the table, each scope whole on its line (to paste into a role) and what it is for under it. */
+function scopeTable(scopes: readonly { scope: string; reason: string; anyOf?: string[]; kinds: readonly string[] }[], width = 120): string {
+  const text = table(['SCOPE', 'WHY', 'TASKS'], scopes.map((s) => [s.scope, describe(s), s.kinds.join(', ')]));
+  if (text.split('\n').every((line) => line.length <= width)) return `${text}\n`;
+  return `${scopes.map((s) => `${s.scope}\n    ${describe(s)}; tasks: ${s.kinds.join(', ')}\n`).join('')}`;
 }
