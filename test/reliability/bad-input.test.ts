@@ -366,7 +366,7 @@ const rows: Row[] = [
     code: 1,
     says: () => [`public/actions.json of decision task ${brokenDecisionTaskId}: not JSON`],
   },
-  { name: 'a decision task the Queue does not have', argv: () => ['trigger', '--decision-task-id', niceSlugid(), '--input', JSON.stringify(goodInput)], env: queueEnv, code: 4, says: [/--decision-task-id \S+: 404 ResourceNotFound/] },
+  { name: 'a decision task the Queue does not have', argv: () => ['trigger', '--decision-task-id', niceSlugid(), '--input', JSON.stringify(goodInput)], env: queueEnv, code: 4, says: [/--decision-task-id \S+: no such task in \S+; a push's decision task is indexed by its revision/] },
 
   // -- malformed GitHub answers ----------------------------------------------------------------
   { name: 'GitHub answering invalid JSON', argv: () => branch('production-signingscript'), env: githubEnv, faults: () => githubProxy.add({ path: /./, fault: { kind: 'status', status: 200, body: '{"full_name": ' }, times: Infinity }), code: 1, says: [`reading repository ${repository}: GitHub's answer does not have the documented shape`] },
