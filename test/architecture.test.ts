@@ -27,6 +27,8 @@ export const layers: readonly (readonly string[])[] = [
   ['graph'],
   ['taskcluster'],
   ['operations'],
+  // Presentation the commands share (text that fits the width, summaries): below the CLI only.
+  ['present'],
   ['cli'],
 ];
 

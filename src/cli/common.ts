@@ -29,6 +29,12 @@ export interface Io {
   colour?: boolean;
   /** Output goes to another main()'s io (the drill's steps), which cleans and colours it. */
   nested?: boolean;
+  /** The width every line fits (set by main: COLUMNS, else the terminal's, else 120). */
+  width?: number;
+  /** False: lines are not wrapped to the width (tests that match messages whole); tables still fit it. */
+  wrap?: boolean;
+  /** stdout's terminal columns, when it is one (defaultIo). */
+  columns?: number;
   /** Ask a yes/no question on the terminal; absent when no terminal can answer (no TTY on stdin). */
   confirm?: (question: string) => Promise<boolean>;
 }

@@ -73,7 +73,7 @@ ${cases}
   esac
   return 0
 }
-complete -F _tc_promote tc-promote
+complete -F _tc_promote tc-promote tc-promote.js
 `;
 }
 
@@ -83,7 +83,7 @@ const zq = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 export function zshScript(w: Words): string {
   const described = w.commands.map((c) => zq(`${c.name}:${c.summary.replace(/:/g, '\\:')}`)).join(' ');
   const cases = w.commands.map((c) => `    ${c.name}) compadd -- ${c.flags.map(zq).join(' ')} ;;`).join('\n');
-  return `#compdef tc-promote
+  return `#compdef tc-promote tc-promote.js
 # tc-promote completion for zsh: tc-promote completion zsh > "\${fpath[1]}/_tc-promote"
 _tc_promote() {
   local -a commands
@@ -112,7 +112,7 @@ ${cases}
     completion) compadd -- bash zsh ;;
   esac
 }
-compdef _tc_promote tc-promote
+compdef _tc_promote tc-promote tc-promote.js
 `;
 }
 

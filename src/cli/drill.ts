@@ -94,7 +94,7 @@ export async function run(argv: string[], io: Io, context: CommandContext): Prom
   if (keep) {
     registry.keep();
     // Lines to paste: this configuration, and this tc-promote when none is on PATH (a clone's first run).
-    const self = findOnPath('tc-promote', io.env) ? 'tc-promote' : shellQuote(fileURLToPath(new URL('../../bin/tc-promote.js', import.meta.url)));
+    const self = findOnPath('tc-promote', io.env) ? 'tc-promote' : shellQuote(fileURLToPath(new URL('../../bin/tc-promote', import.meta.url)));
     const global = `--registry ${registry.url}${values.config !== undefined ? ` --config ${shellQuote(path.resolve(values.config))}` : ''}`;
     io.stdout(
       [

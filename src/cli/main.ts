@@ -16,6 +16,7 @@ import { commands, usage } from './commands.js';
 import { defaultCommandTimeoutMs } from './deadline.js';
 import type { CommandContext, Io } from './common.js';
 import { didYouMean } from '../util/suggest.js';
+import { fitText, terminalWidth } from '../present/layout.js';
 
 const require = createRequire(import.meta.url);
 
@@ -45,6 +46,7 @@ export function defaultIo(): Io {
     env: process.env,
     isTty: Boolean(process.stderr.isTTY),
     colour: Boolean(process.stdout.isTTY),
+    ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
     // Asked of the file descriptor: touching process.stdin would build the stream (and load fs/promises) on every start.
     ...((require('node:tty') as typeof import('node:tty')).isatty(0) && process.stderr.isTTY && { confirm: confirmOnTerminal }),
   };
@@ -133,18 +135,29 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), options: Mai
   const colourOut = colourWanted(Boolean(rawIo.colour), rawIo.env);
   const colourErr = colourWanted(rawIo.isTty, rawIo.env);
   const controller = new AbortController();
+  const [name, ...rest] = argv;
+  const json = argv.includes('--json');
+  // Every line fits the width (COLUMNS, else the terminal's, else 120): prose wrapped, a command
+  // to paste whole on its own line. Not what a program reads: JSON, a graph, a completion
+  // script, actions.json, help (its text is the build's, printed before main loads).
+  // --wide keeps everything whole, as it always did.
+  const width = rawIo.width ?? terminalWidth(rawIo.env, rawIo.columns);
+  const verbatim = json || argv.includes('--wide') || name === 'render' || name === 'completion' || name === 'actions' || argv.includes('--help') || argv.includes('-h');
+  // Prose is wrapped for a person: COLUMNS set, or a terminal. Into a pipe or a file (a program,
+  // a CI log) lines stay whole; tables fit the width either way.
+  const wrap = rawIo.wrap ?? (rawIo.env.COLUMNS !== undefined || rawIo.columns !== undefined || rawIo.isTty);
+  const fit = (text: string): string => (verbatim || rawIo.nested || !wrap ? text : fitText(text, width));
   // A nested run (a drill step) leaves colour marks to the outer run, which prints.
   const show = (text: string, colour: boolean): string => (rawIo.nested ? clean(text) : renderColour(clean(text), colour));
   const io: Io = {
     ...rawIo,
-    stdout: (text) => rawIo.stdout(show(text, colourOut)),
-    stderr: (text) => rawIo.stderr(show(text, colourErr)),
+    stdout: (text) => rawIo.stdout(show(fit(text), colourOut)),
+    stderr: (text) => rawIo.stderr(show(fit(text), colourErr)),
+    width,
     colour: colourOut,
     signal: controller.signal,
     redactor,
   };
-  const [name, ...rest] = argv;
-  const json = argv.includes('--json');
   const fail = (error: PromoteError): number => {
     io.stderr(json ? `${JSON.stringify(errorJson(error, error.exitCode))}\n` : `tc-promote: ${error.message}\n`);
     return error.exitCode;

@@ -137,6 +137,10 @@ export function renderPlan(plan: Plan, next?: NextSteps): string {
     lines.push(`  points:    ${plan.destinations.join(', ')}${plan.movingDigest ? ` (only if still at ${plan.movingDigest})` : ''}`);
   }
   const branch = plan.deployBranch;
+  if (!branch && next) {
+    // Said every time: a rollback whose branch nobody checked can be undone by the next push to it.
+    lines.push(`  branch:    ${next.branch} not checked (GitHub is not configured for this run, or --no-branch-check: set GITHUB_TOKEN, or GITHUB_API_URL=https://api.github.com): a push to it could redeploy what is rolled back`);
+  }
   if (branch) {
     const state =
       branch.state === 'checked'
@@ -162,9 +166,11 @@ export function renderPlan(plan: Plan, next?: NextSteps): string {
   if (next?.nothingToDo) {
     lines.push(`  next:      nothing to do: ${next.nothingToDo}`);
   } else if (next) {
-    lines.push(`  next:      ${next.submit}`);
+    lines.push(`  next:      ${next.rollback}`);
+    lines.push(`  or submit: ${next.submit}`);
     next.byHand.forEach((c, i) => lines.push(`${i === 0 ? '  by hand:   ' : '             '}${c}`));
     next.undo.forEach((c, i) => lines.push(`${i === 0 ? '  undo:      ' : '             '}${c}`));
+    lines.push(`  fill in:   WHY (the reason, recorded with the promotion and shown by history)${next.undo.some((c) => c.includes('<old head>')) ? '; <old head> (what the force-push prints)' : ''}`);
   }
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n') + '\n';

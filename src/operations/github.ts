@@ -1,6 +1,6 @@
 /**
  * What operations ask of GitHub, and when they may: the deploy-branch check and the commit
- * list of plan (SPEC: rollbacks that stay put), on only when GitHub is configured for the run
+ * list of plan (rollbacks that stay put), on only when GitHub is configured for the run
  * (GITHUB_TOKEN or GITHUB_API_URL set, or inside a task: TASKCLUSTER_PROXY_URL), so that a
  * plan on a workstation or in CI without GitHub stays a registry-only read. Neither makes plan
  * fail: an unreachable API or a refused token becomes a warning or a note. One client per run

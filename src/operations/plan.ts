@@ -42,6 +42,10 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
 export interface NextSteps {
   /** The submit line, pinned to this target. */
   submit: string;
+  /** The rollback line, pinned to this target: plan, confirm, submit, follow in one step. */
+  rollback: string;
+  /** The deploy branch a rebuild or the fallback would force-push (said as not checked when GitHub was not asked). */
+  branch: string;
   /** The step the tasks would run, by hand (the copy with --expect-current and --archive-tag, or force-push, or rerun). */
   byHand: string[];
   /** How to put back what is live now. */
@@ -72,6 +76,7 @@ export function nextSteps(plan: Plan, config: Config, values: NextStepsFlags): N
   const prefix = plan.archivePrefix ?? plan.env;
   const pinned = target.tag ?? target.digest ?? '?';
   const submit = `tc-promote submit ${plan.script} --env ${plan.env} --to ${pinned} --route ${plan.route} --reason 'WHY'${s}`;
+  const rollback = `tc-promote rollback ${plan.script} --env ${plan.env} --to ${pinned} --route ${plan.route} --reason 'WHY'${s}`;
   const primary = `${plan.repository}:${plan.movingTag}`;
   const byHand: string[] = [];
   const settings = config.environments[plan.env];
@@ -110,5 +115,5 @@ export function nextSteps(plan: Plan, config: Config, values: NextStepsFlags): N
     }
   }
   const unchanged = plan.route === 'retag' && target.digest !== undefined && target.digest === plan.movingDigest;
-  return { submit, byHand, undo, ...(unchanged && { nothingToDo: `${primary} points at ${target.digest} already: submitting would change nothing (rollback says so and creates nothing)` }) };
+  return { submit, rollback, branch, byHand, undo, ...(unchanged && { nothingToDo: `${primary} points at ${target.digest} already: submitting would change nothing (rollback says so and creates nothing)` }) };
 }

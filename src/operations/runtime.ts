@@ -61,6 +61,7 @@ export function buildRuntime(options: RuntimeOptions): Runtime {
       dockerConfig: dockerConfigCredentials(env, options.signal),
     }),
     plainHttpHosts: new Set(override?.plainHttp ? [override.registry] : []),
+    describeRegistry: (host) => (override ? (host === override.registry ? '--registry' : undefined) : registryOrigin(config, host)),
     httpsHosts: new Set(override && !override.plainHttp ? [override.registry] : []),
     ...(options.connections !== undefined && { connections: options.connections }),
     ...(timeoutMs !== undefined && { timeoutMs }),
@@ -83,4 +84,15 @@ export function buildRuntime(options: RuntimeOptions): Runtime {
     ...(pageSize !== undefined && { pageSize }),
     nowMs: options.nowMs ?? clock(env),
   };
+}
+
+/** Which configuration entry names a registry host (docker.io's API host is registry-1.docker.io): what a refused connection names. */
+function registryOrigin(config: Config, host: string): string | undefined {
+  for (const [env, settings] of Object.entries(config.environments)) {
+    const named = (registry: string): boolean => registry === host || (registry === 'docker.io' && host === 'registry-1.docker.io');
+    if (named(settings.source.registry)) return `the configuration's environments.${env}.source (--config, or --registry URL for another)`;
+    const i = settings.targets.findIndex((t) => named(t.registry));
+    if (i >= 0) return `the configuration's environments.${env}.targets[${i}] (--config, or --registry URL for another)`;
+  }
+  return undefined;
 }

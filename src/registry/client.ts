@@ -9,7 +9,7 @@ import { manifestAccept, maxManifestBytes, parseManifest, type Manifest } from '
 import { formatReference, isDigest, registryBaseUrl, type ImageReference } from './reference.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import { Redactor, withRedaction } from './redact.js';
-import { BodyTooLargeError, httpTransport, redactUrl, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
+import { BodyTooLargeError, TransportError, httpTransport, redactUrl, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
 
 export interface RegistryClientOptions {
   credentials?: CredentialSource;
@@ -34,6 +34,11 @@ export interface RegistryClientOptions {
   transport?: Transport;
   /** Most connections kept per registry host (default 16). */
   connections?: number;
+  /**
+   * Where a registry host came from, for a refused connection's message ("--registry", "the
+   * configuration's environments.production.source"): the way to point elsewhere.
+   */
+  describeRegistry?: (host: string) => string | undefined;
 }
 
 export interface ListingLimits {
@@ -57,6 +62,25 @@ export interface ManifestHead {
   digest: string;
   mediaType: string;
   size: number;
+}
+
+/** A refused connection names the registry and what chose it: nothing listens there, so the way out is to point elsewhere. */
+function namingRefusedRegistry(inner: Transport, describe: (host: string) => string | undefined): Transport {
+  return async (request) => {
+    try {
+      return await inner(request);
+    } catch (error) {
+      if (!(error instanceof TransportError) || error.code !== 'ECONNREFUSED') throw error;
+      let host = '';
+      try {
+        host = new URL(request.url).host;
+      } catch {
+        throw error;
+      }
+      const origin = describe(host);
+      throw new TransportError(`${error.message}: nothing listens at ${host}${origin ? `, the registry named by ${origin}` : ''}`, error.code, { cause: error });
+    }
+  };
 }
 
 export class RegistryClient {
@@ -87,7 +111,7 @@ export class RegistryClient {
         ...(options.signal && { signal: options.signal }),
         ...(options.connections !== undefined && { connections: options.connections }),
       });
-    const retried = withRetry(base, { ...options.retry, ...(options.signal && { signal: options.signal }), ...(options.deadlineAtMs !== undefined && { deadlineAtMs: options.deadlineAtMs }) });
+    const retried = withRetry(options.describeRegistry ? namingRefusedRegistry(base, options.describeRegistry) : base, { ...options.retry, ...(options.signal && { signal: options.signal }), ...(options.deadlineAtMs !== undefined && { deadlineAtMs: options.deadlineAtMs }) });
     // http → retry → auth → redaction: the operations read answers with every credential removed.
     this.sendPlain = withRedaction(retried, this.redactor);
     this.send = withRedaction(

@@ -333,7 +333,8 @@ describe('confirmation', () => {
     const code = await main(argv, {
       stdout: (t) => void (stdout += t),
       stderr: (t) => void (stderr += t),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env() },
+      // Whole lines, as matched below (COLUMNS: the layout is test/cli/widths.test.ts's).
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, COLUMNS: '9999', ...env() },
       isTty: true,
       confirm: async (question) => {
         // Everything that will move was printed before the question.

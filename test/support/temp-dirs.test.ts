@@ -20,7 +20,7 @@ describe('temporary folders', () => {
     // in them as their own users, in the OS temp directory rather than the harness's /dev/shm, and
     // they are removed by the fixture's stop and, when the owner is killed, by its watchdog
     // (test/support/real-taskcluster.test.ts checks both).
-    const ownCleanup = ['real-taskcluster.ts', 'real-taskcluster.global.ts'].map((f) => path.join(testRoot, 'support', f));
+    const ownCleanup = ['real-taskcluster.ts', 'real-taskcluster.global.ts', 'real-taskcluster.test.ts'].map((f) => path.join(testRoot, 'support', f));
     const offenders = files(testRoot)
       .filter((f) => f !== harness && !ownCleanup.includes(f) && f !== fileURLToPath(import.meta.url))
       .filter((f) => /\btmpdir\(\)|mkdtemp(Sync)?\([^)]*(tmpdir|\/tmp)/.test(readFileSync(f, 'utf8')))

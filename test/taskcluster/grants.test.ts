@@ -60,7 +60,9 @@ describe('tc-promote grants', () => {
   it('prints the table and the count; --json the list and the expression', async () => {
     const table = await runCli(['grants']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^scope +why +tasks\n/);
+    // Wider than 120 columns as a table: each scope whole on its line, what it is for under it (issue 22).
+    expect(table.stdout).toMatch(/^queue:create-task:high:scriptworker-3\/images\n {4}worker pool \(or a higher priority\); tasks: /);
+    expect((await runCli(['grants', '--script', 'signingscript'], { COLUMNS: '300' })).stdout).toMatch(/^SCOPE +WHY +TASKS\n/);
     expect(table.stdout).toMatch(/\n62 scopes for 104 graphs \(13 scripts × 2 environments × every route\)\n$/);
     const json = (await runCli(['grants', '--json'])).json();
     expect(json.count).toBe(62);
