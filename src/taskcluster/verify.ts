@@ -10,6 +10,7 @@
  * Library code: typed options in, typed result out, progress through a callback.
  */
 import { taskclusterError } from '../taskcluster-api/clients.js';
+import { abortableSleep } from '../util/abortable-sleep.js';
 
 export interface WorkerQueue {
   listWorkers(provisionerId: string, workerType: string, query?: { continuationToken?: string; limit?: number }): Promise<unknown>;
@@ -131,17 +132,6 @@ async function pollPool(queue: WorkerQueue, pool: string, sinceMs: number): Prom
   return report;
 }
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** One line per pool, and what it means. */
 export function describeVerification(result: VerifyResult, timeoutText: string): string[] {
