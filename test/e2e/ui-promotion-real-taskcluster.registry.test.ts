@@ -194,6 +194,10 @@ describe.skipIf(skipped)('on the real Taskcluster services: UI trigger → real 
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     expect(shown).toContain(input.reason);
+    // Attached because the record names the deploy (archive tag and digest) and its task was
+    // scheduled by the level-3 scheduler, as the real Queue holds its definition (issue 20).
+    const row = JSON.parse(shown.slice(0, shown.lastIndexOf('}') + 1)).deploys.find((d: { promotion?: unknown }) => d.promotion);
+    expect(row.promotion).toMatchObject({ schedulerId: 'scriptworker-level-3', archiveTag: row.tag, digest: digests.A, reason: input.reason });
     // eslint-disable-next-line no-console
     console.log(`end-to-end on the real Taskcluster: ${1 + 1 + runs.length} task runs in ${Date.now() - started} ms; services ${tc.memoryMiB()} MiB`);
   }, 240_000);
