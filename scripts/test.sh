@@ -3,7 +3,7 @@
 #   Debian packages (the real registry, skopeo, umoci, git, openssl, htpasswd; graphviz to render
 #   render --format dot; python3 to import
 #   the consumer's taskgraph module; postgresql and rabbitmq-server for the real Taskcluster
-#   services), Node 24 when
+#   services; chromium and fonts-liberation for the UI click-through), Node 24 when
 #   the machine's Node is older, the npm packages; then build and run vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,10 @@ done
 # run by the tests themselves on loopback (their packages' own services are not used).
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
+# The Taskcluster UI click-through (test/e2e/ui-browser-real-taskcluster.registry.test.ts): Debian's
+# Chromium, driven by the npm package playwright-core (which downloads no browser), and a font.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -d /usr/share/fonts/truetype/liberation ] || need+=(fonts-liberation)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2
   sudo_cmd=()
