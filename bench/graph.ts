@@ -16,7 +16,7 @@ import { binPath, median, printTable, repoRoot, setting, settings, timeProcess }
 // The built tool (dist/), typed by its sources.
 const { loadConfig, parseConfig } = (await import(`${repoRoot}dist/config/load.js`)) as typeof import('../src/config/load.js');
 const { buildGraph, graphDepth } = (await import(`${repoRoot}dist/graph/build.js`)) as typeof import('../src/graph/build.js');
-const { createClients } = (await import(`${repoRoot}dist/taskcluster/clients.js`)) as typeof import('../src/taskcluster/clients.js');
+const { createClients } = (await import(`${repoRoot}dist/taskcluster-api/clients.js`)) as typeof import('../src/taskcluster-api/clients.js');
 const { submitGraph, defaultConcurrency } = (await import(`${repoRoot}dist/taskcluster/submit.js`)) as typeof import('../src/taskcluster/submit.js');
 type TaskCreator = import('../src/taskcluster/submit.js').TaskCreator;
 

@@ -5,9 +5,10 @@ import { benchHistory } from './history.js';
 import { benchCopy } from './copy.js';
 import { benchGraph } from './graph.js';
 import { benchHelp } from './help.js';
+import { benchHub } from './hub.js';
 import { benchStatus } from './status.js';
 
-const all: Record<string, () => Promise<void>> = { history: benchHistory, copy: benchCopy, graph: benchGraph, status: benchStatus, help: benchHelp };
+const all: Record<string, () => Promise<void>> = { history: benchHistory, copy: benchCopy, graph: benchGraph, status: benchStatus, help: benchHelp, hub: benchHub };
 const args = process.argv.slice(2);
 if (args.includes('--list')) {
   console.log(Object.keys(all).join('\n'));

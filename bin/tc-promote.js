@@ -4,6 +4,7 @@
 import module from 'node:module';
 
 enableCompileCache();
+endQuietlyWhenTheReaderGoes();
 // --help and --version from the text the build wrote, before anything else is loaded.
 const { fastOutput } = await import('../dist/cli/help-fast.js');
 const fast = fastOutput(process.argv.slice(2));
@@ -36,4 +37,23 @@ function enableCompileCache() {
     if (error?.code !== 'EEXIST') return;
   }
   module.enableCompileCache(dir);
+}
+
+/**
+ * `tc-promote history | head -3`: the reader closes the pipe and the next write fails with
+ * EPIPE, which Node throws as an unhandled 'error' event (a stack trace). What is left to print
+ * is dropped instead, quietly, and the command finishes what it started (a copy half-way is
+ * never cut short by a closed pipe); its exit code is its own.
+ */
+function endQuietlyWhenTheReaderGoes() {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error) => {
+      if (error?.code !== 'EPIPE' && error?.code !== 'ERR_STREAM_DESTROYED') throw error;
+      stream.write = (_chunk, encoding, callback) => {
+        const done = typeof encoding === 'function' ? encoding : callback;
+        if (typeof done === 'function') process.nextTick(done);
+        return true;
+      };
+    });
+  }
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Source this: puts a Node.js >= 22 first in PATH, installing Node 24 from the npm registry's
+# Source this: puts a Node.js >= 22.17.1 (package.json's engines: taskcluster-client's) first in PATH, installing Node 24 from the npm registry's
 # per-platform node package into $HOME/.node24 when the machine's Node is older.
 # (The `node` meta-package needs an install script that project-scoped npm refuses to run;
 # its platform package, node-linux-<arch>, carries the same binary without one.)
 tc_promote_node_ok() {
-  command -v node >/dev/null 2>&1 && [ "$(node -p 'Number(process.versions.node.split(".")[0])' 2>/dev/null || echo 0)" -ge 22 ]
+  command -v node >/dev/null 2>&1 && [ "$(node -p 'const [a, b, c] = process.versions.node.split(".").map(Number); a > 22 || (a === 22 && (b > 17 || (b === 17 && c >= 1)))' 2>/dev/null)" = true ]
 }
 if [ -x "$HOME/.node24/bin/node" ]; then export PATH="$HOME/.node24/bin:$PATH"; fi
 if ! tc_promote_node_ok; then
@@ -16,5 +16,5 @@ if ! tc_promote_node_ok; then
   echo "installing Node.js 24 (node-linux-$arch) into $HOME/.node24" >&2
   npm install --global --prefix "$HOME/.node24" --no-audit --no-fund "node-linux-$arch@24" >&2
   export PATH="$HOME/.node24/bin:$PATH"
-  tc_promote_node_ok || { echo "Node.js >= 22 is still not on PATH" >&2; return 1 2>/dev/null || exit 1; }
+  tc_promote_node_ok || { echo "Node.js >= 22.17.1 is still not on PATH" >&2; return 1 2>/dev/null || exit 1; }
 fi

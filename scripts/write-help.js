@@ -6,10 +6,10 @@
 import { statSync, writeFileSync } from 'node:fs';
 
 const dist = new URL('../dist/cli/', import.meta.url);
-const { commands, usage } = await import(new URL('main.js', dist));
+const { commands, usage } = await import(new URL('commands.js', dist));
 const { flagsOf } = await import(new URL('help-flags.js', dist));
 
-const main = statSync(new URL('main.js', dist));
+const main = statSync(new URL('commands.js', dist));
 const out = { usage: usage(), main: { size: main.size, mtimeMs: main.mtimeMs }, commands: {} };
 for (const name of Object.keys(commands)) {
   const loaded = await commands[name].load();

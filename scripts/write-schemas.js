@@ -8,8 +8,8 @@ import { load } from 'js-yaml';
 import { Ajv } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
 import { configSchema } from '../dist/config/schema.js';
-import { actionsFileSchema } from '../dist/taskcluster/actions-schema.js';
-import { taskDefinitionSchema } from '../dist/taskcluster/task-schema.js';
+import { actionsFileSchema } from '../dist/taskcluster-api/actions-schema.js';
+import { taskDefinitionSchema } from '../dist/taskcluster-api/task-schema.js';
 import { schemaHash } from '../dist/util/precompiled.js';
 
 const schemas = {

@@ -64,10 +64,32 @@ function escapeCharacter(c: string): string {
 /** Quote a user-supplied value for an error message: unsafe characters escaped, long values cut. */
 export function quote(value: unknown, max = 120): string {
   if (typeof value !== 'string') {
-    const text = JSON.stringify(value) ?? String(value);
+    const text = stringifyBounded(value) ?? String(value);
     return (text.length > max ? `${text.slice(0, max)}…` : text).replace(unsafeCharacters, escapeCharacter);
   }
   return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value).replace(unsafeCharacters, escapeCharacter);
+}
+
+/**
+ * JSON text of a value for a message; a value nested too deep for JSON.stringify (a list
+ * 30,000 levels deep overflows the stack) is shown by its outermost levels instead.
+ */
+function stringifyBounded(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    let text = '';
+    let current: unknown = value;
+    let depth = 0;
+    while (current !== null && typeof current === 'object' && depth < 200) {
+      const entries = Array.isArray(current) ? current : Object.values(current);
+      text += Array.isArray(current) ? '[' : `{${JSON.stringify(Object.keys(current)[0] ?? '')}:`;
+      current = entries[0];
+      depth++;
+    }
+    return `${text}… (nested deeper than ${depth} levels)`;
+  }
 }
 
 /**

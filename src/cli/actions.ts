@@ -4,9 +4,9 @@ import { UsageError, quote } from '../errors.js';
 import { buildAction, mergeAction, parseActionsFile, type DecisionInfo } from '../graph/actions.js';
 import { taskgraphActionModule } from '../graph/taskgraph-module.js';
 import { validateBranchName } from '../github/names.js';
-import { isSlugid } from '../taskcluster/slugid.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
 import { fs } from '../util/builtins.js';
-import { writeFileWhole } from '../util/write-file.js';
+import { writeFileError, writeFileWhole } from '../util/write-file.js';
 import { readInputFile } from '../util/read-file.js';
 import { globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';
 
@@ -121,7 +121,7 @@ function writeOutput(io: Io, output: string | undefined, text: string, what: str
     // Whole or not at all: a full disk must not cut the decision task's actions.json short.
     writeFileWhole(output, text);
   } catch (error) {
-    throw new UsageError(`--output: cannot write ${quote(output)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw writeFileError(output, '--output', error);
   }
   io.stderr(`wrote ${output}: ${what}\n`);
 }

@@ -6,11 +6,9 @@ import type { ParseArgsConfig } from 'node:util';
 import { loadConfig, type Config } from '../config/load.js';
 import { UsageError, quote, quoteUrl } from '../errors.js';
 import type { Runtime } from '../history/runtime.js';
-import { RegistryClient } from '../registry/client.js';
-import { dockerConfigCredentials } from '../registry/credentials.js';
-import { registryCredentialSource } from '../registry/secret-credentials.js';
 import type { Redactor } from '../registry/redact.js';
-import { parseRegistryOverride } from '../registry/reference.js';
+import { buildRuntime as buildRuntimeFrom, type RuntimeOptions } from '../operations/runtime.js';
+import { positiveInteger } from '../operations/settings.js';
 import { util } from '../util/builtins.js';
 import { didYouMean } from '../util/suggest.js';
 
@@ -23,15 +21,43 @@ export interface Io {
   isTty: boolean;
   /** The command's stop signal: aborted when its deadline passes (set by main). */
   signal?: AbortSignal;
+  /** When that deadline passes, ms since the epoch (set by main): no retry waits past it. */
+  deadlineAtMs?: number;
   /** Credentials the run knows of or sent: removed from everything printed (set by main). */
   redactor?: Redactor;
   /** stdout is a colour terminal (main turns it off for NO_COLOR); commands mark words with paint. */
   colour?: boolean;
   /** Output goes to another main()'s io (the drill's steps), which cleans and colours it. */
   nested?: boolean;
+  /** The width every line fits (set by main: COLUMNS, else the terminal's, else 120). */
+  width?: number;
+  /** False: lines are not wrapped to the width (tests that match messages whole); tables still fit it. */
+  wrap?: boolean;
+  /** stdout's terminal columns, when it is one (defaultIo). */
+  columns?: number;
   /** Ask a yes/no question on the terminal; absent when no terminal can answer (no TTY on stdin). */
   confirm?: (question: string) => Promise<boolean>;
 }
+
+/** What main hands a command besides its arguments: the table, and a way to run another command as main would. */
+export interface CommandContext {
+  commands: CommandTable;
+  /** Run a command line as main does (a drill step): its output cleaned into `io`, its error a message and an exit code. */
+  run: (argv: string[], io: Io) => Promise<number>;
+}
+
+export interface Command {
+  help: string;
+  run: (argv: string[], io: Io, context: CommandContext) => Promise<number>;
+}
+
+export interface CommandEntry {
+  summary: string;
+  /** Loaded on use: a command pays only for its own dependencies at start-up. */
+  load: () => Promise<Command>;
+}
+
+export type CommandTable = Record<string, CommandEntry>;
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -93,43 +119,10 @@ export interface GlobalValues {
   debug?: boolean;
 }
 
-export function positiveInteger(text: string | undefined, field: string, max = 100_000): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`${field}: ${quote(text)} is not a whole number from 1 to ${max}`);
-  return Number(text);
-}
+export { clock, parseIsoTime, positiveInteger } from '../operations/settings.js';
 
-export function buildRuntime(values: GlobalValues, io: Io, config: Config = loadConfig(values.config), options: { connections?: number } = {}): Runtime {
-  const override = values.registry !== undefined ? parseRegistryOverride(values.registry) : undefined;
-  const timeoutMs = positiveInteger(io.env.TC_PROMOTE_HTTP_TIMEOUT_MS, 'TC_PROMOTE_HTTP_TIMEOUT_MS', 3_600_000);
-  const deadlineMs = positiveInteger(io.env.TC_PROMOTE_HTTP_DEADLINE_MS, 'TC_PROMOTE_HTTP_DEADLINE_MS', 3_600_000);
-  const retryBaseMs = positiveInteger(io.env.TC_PROMOTE_RETRY_BASE_MS, 'TC_PROMOTE_RETRY_BASE_MS', 60_000);
-  const maxPages = positiveInteger(io.env.TC_PROMOTE_MAX_TAG_PAGES, 'TC_PROMOTE_MAX_TAG_PAGES', 1_000_000);
-  const maxTags = positiveInteger(io.env.TC_PROMOTE_MAX_TAGS, 'TC_PROMOTE_MAX_TAGS', 100_000_000);
-  const client = new RegistryClient({
-    credentials: registryCredentialSource({
-      env: io.env,
-      secretName: values['registry-secret'],
-      configSecret: config.taskcluster.secrets.registry,
-      rootUrl: config.taskcluster.rootUrl,
-      flagRootUrl: values['root-url'],
-      dockerConfig: dockerConfigCredentials(io.env, io.signal),
-    }),
-    plainHttpHosts: new Set(override?.plainHttp ? [override.registry] : []),
-    httpsHosts: new Set(override && !override.plainHttp ? [override.registry] : []),
-    ...(options.connections !== undefined && { connections: options.connections }),
-    ...(timeoutMs !== undefined && { timeoutMs }),
-    ...(deadlineMs !== undefined && { deadlineMs }),
-    ...(io.signal && { signal: io.signal }),
-    ...(io.redactor && { redactor: io.redactor }),
-    listing: { ...(maxPages !== undefined && { maxPages }), ...(maxTags !== undefined && { maxTags }) },
-    retry: {
-      ...(retryBaseMs !== undefined && { baseDelayMs: retryBaseMs }),
-      onRetry: ({ attempt, delayMs, reason }) => {
-        if (io.isTty || values.debug) io.stderr(`retrying after ${reason} (attempt ${attempt}, waiting ${Math.round(delayMs)} ms)\n`);
-      },
-    },
-  });
+/** The global flags as the runtime's options: the only place their names meet the runtime. */
+export function runtimeOptions(values: GlobalValues, io: Io, config: Config = loadConfig(values.config), options: { connections?: number } = {}): RuntimeOptions {
   let hubApi: string | undefined;
   if (values['hub-api'] !== undefined) {
     try {
@@ -141,37 +134,25 @@ export function buildRuntime(values: GlobalValues, io: Io, config: Config = load
   const pageSize = positiveInteger(values['page-size'], '--page-size', 10_000);
   return {
     config,
-    client,
-    ...(override && { registryOverride: override.registry }),
+    env: io.env,
+    ...(values.registry !== undefined && { registry: values.registry }),
+    ...(values['root-url'] !== undefined && { rootUrl: values['root-url'] }),
     ...(hubApi !== undefined && { hubApi }),
     ...(pageSize !== undefined && { pageSize }),
-    nowMs: clock(io.env),
+    ...(values['registry-secret'] !== undefined && { registrySecret: values['registry-secret'] }),
+    ...(io.signal && { signal: io.signal }),
+    ...(io.deadlineAtMs !== undefined && { deadlineAtMs: io.deadlineAtMs }),
+    ...(io.redactor && { redactor: io.redactor }),
+    ...(options.connections !== undefined && { connections: options.connections }),
+    onProgress: (message) => {
+      if (io.isTty || values.debug) io.stderr(`${message}\n`);
+    },
   };
 }
 
-/** One clock for a run; `TC_PROMOTE_NOW` (ISO 8601) pins it for reproducible output. */
-export function clock(env: NodeJS.ProcessEnv): number {
-  const pinned = env.TC_PROMOTE_NOW;
-  if (pinned === undefined) return Date.now();
-  const ms = parseIsoTime(pinned);
-  if (ms === undefined) throw new UsageError(`TC_PROMOTE_NOW: ${quote(pinned)} is not an ISO 8601 time (YYYY-MM-DDTHH:MM:SS[.sss]Z or ±HH:MM)`);
-  return ms;
-}
-
-/**
- * An ISO 8601 date-time with a zone, and a real one: Date.parse alone takes other forms
- * ("Feb 30 2021") and rolls impossible dates over (2021-02-30 becomes March 2).
- */
-export function parseIsoTime(text: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
-  const check = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || check.getUTCHours() !== hour || check.getUTCMinutes() !== minute || check.getUTCSeconds() !== second) {
-    return undefined;
-  }
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
+/** The runtime for a command's global flags. */
+export function buildRuntime(values: GlobalValues, io: Io, config?: Config, options: { connections?: number } = {}): Runtime {
+  return buildRuntimeFrom(runtimeOptions(values, io, config, options));
 }
 
 export function printJson(io: Io, value: unknown): void {

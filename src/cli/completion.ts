@@ -1,7 +1,7 @@
 /** `tc-promote completion bash|zsh`: a completion script for commands, flags, scripts and environments. */
 import { loadConfig } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
-import { globalHelp, parseCommandArgs, type Io } from './common.js';
+import { globalHelp, parseCommandArgs, type CommandContext, type CommandTable, type Io } from './common.js';
 import { flagsOf } from './help-flags.js';
 
 export const help = `Usage: tc-promote completion bash|zsh [--config FILE]
@@ -29,8 +29,7 @@ interface Words {
   envs: string[];
 }
 
-async function collect(configPath: string | undefined): Promise<Words> {
-  const { commands } = await import('./main.js');
+async function collect(commands: CommandTable, configPath: string | undefined): Promise<Words> {
   const config = loadConfig(configPath);
   const list = await Promise.all(
     Object.entries(commands).map(async ([name, entry]) => ({ name, summary: entry.summary, flags: [...flagsOf((await entry.load()).help), '--help'].filter((f, i, all) => all.indexOf(f) === i) })),
@@ -74,7 +73,7 @@ ${cases}
   esac
   return 0
 }
-complete -F _tc_promote tc-promote
+complete -F _tc_promote tc-promote tc-promote.js
 `;
 }
 
@@ -84,7 +83,7 @@ const zq = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 export function zshScript(w: Words): string {
   const described = w.commands.map((c) => zq(`${c.name}:${c.summary.replace(/:/g, '\\:')}`)).join(' ');
   const cases = w.commands.map((c) => `    ${c.name}) compadd -- ${c.flags.map(zq).join(' ')} ;;`).join('\n');
-  return `#compdef tc-promote
+  return `#compdef tc-promote tc-promote.js
 # tc-promote completion for zsh: tc-promote completion zsh > "\${fpath[1]}/_tc-promote"
 _tc_promote() {
   local -a commands
@@ -113,17 +112,17 @@ ${cases}
     completion) compadd -- bash zsh ;;
   esac
 }
-compdef _tc_promote tc-promote
+compdef _tc_promote tc-promote tc-promote.js
 `;
 }
 
-export async function run(argv: string[], io: Io): Promise<number> {
+export async function run(argv: string[], io: Io, context: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('completion', argv, {});
   if (values.help) return io.stdout(help + '\n'), 0;
   if (values.json) throw new UsageError('--json: completion prints a shell script; leave out --json');
   const shell = positionals[0];
   if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new UsageError(`completion: give the shell, bash or zsh${shell !== undefined ? ` (got ${quote(shell)})` : ''}`);
-  const collected = await collect(values.config);
+  const collected = await collect(context.commands, values.config);
   io.stdout(shell === 'bash' ? bashScript(collected) : zshScript(collected));
   return 0;
 }

@@ -216,7 +216,9 @@ function utcStamp(ms: number): string {
 function renderCopy(result: CopyResult, provenance: Provenance | null): string {
   const verb = { written: 'now points at', unchanged: 'already points at', 'would-write': 'would point at' } as const;
   const lines = [`${result.destination} ${verb[result.tag]} ${result.digest}${result.previous && result.previous !== result.digest ? ` (was ${result.previous})` : ''}`];
-  if (result.archiveTag) lines.push(`archive tag ${result.archiveTag.tag}: ${result.archiveTag.outcome}`);
+  // Words, not the outcome's machine name (would-write): the JSON keeps those.
+  const archiveOutcome = { written: 'written', unchanged: 'exists already, unchanged', 'would-write': 'would be written' } as const;
+  if (result.archiveTag) lines.push(`archive tag ${result.archiveTag.tag}: ${archiveOutcome[result.archiveTag.outcome]}`);
   const moved = result.blobs.mounted + result.blobs.streamed;
   if (moved || result.blobs.present) lines.push(`blobs: ${result.blobs.present} present, ${result.blobs.mounted} mounted, ${result.blobs.streamed} streamed`);
   if (provenance) {

@@ -13,7 +13,7 @@ import { findOnPath, findRegistryBinary, installHint, startDrillRegistry, type D
 import { seedDrill } from '../drill/seed.js';
 import { fs } from '../util/builtins.js';
 import { shellQuote } from '../util/shell.js';
-import { globalHelp, parseCommandArgs, type Io } from './common.js';
+import { globalHelp, parseCommandArgs, type CommandContext, type Io } from './common.js';
 
 export const help = `Usage: tc-promote drill [--script S] [--keep]
 
@@ -50,7 +50,7 @@ ${globalHelp}`;
 /** Variables that would lead a drill step to Taskcluster, GitHub or real registry credentials. */
 const outside = /^(TASKCLUSTER_|GITHUB_|DOCKER_CONFIG$|TC_PROMOTE_NOW$)/;
 
-export async function run(argv: string[], io: Io): Promise<number> {
+export async function run(argv: string[], io: Io, context: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('drill', argv, { script: { type: 'string' }, keep: { type: 'boolean' } }, false);
   if (values.help) return io.stdout(help + '\n'), 0;
   if (positionals.length) throw new UsageError('drill: takes no arguments; --script S names the script');
@@ -84,7 +84,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   for (const s of signals) process.once(s, onSignal);
   let code: number = ExitCode.ok;
   try {
-    code = await rehearse(io, registry, config, values.config, script, started);
+    code = await rehearse(context, io, registry, config, values.config, script, started);
   } catch (error) {
     if (!keep) registry.stop();
     throw error;
@@ -94,7 +94,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (keep) {
     registry.keep();
     // Lines to paste: this configuration, and this tc-promote when none is on PATH (a clone's first run).
-    const self = findOnPath('tc-promote', io.env) ? 'tc-promote' : shellQuote(fileURLToPath(new URL('../../bin/tc-promote.js', import.meta.url)));
+    const self = findOnPath('tc-promote', io.env) ? 'tc-promote' : shellQuote(fileURLToPath(new URL('../../bin/tc-promote', import.meta.url)));
     const global = `--registry ${registry.url}${values.config !== undefined ? ` --config ${shellQuote(path.resolve(values.config))}` : ''}`;
     io.stdout(
       [
@@ -115,8 +115,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   return code;
 }
 
-async function rehearse(io: Io, registry: DrillRegistry, config: ReturnType<typeof loadConfig>, configPath: string | undefined, script: string, started: number): Promise<number> {
-  const { main } = await import('./main.js');
+async function rehearse(context: CommandContext, io: Io, registry: DrillRegistry, config: ReturnType<typeof loadConfig>, configPath: string | undefined, script: string, started: number): Promise<number> {
   // The steps see an environment with no way out: no Taskcluster, no GitHub, no credentials.
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(io.env).filter(([k]) => !outside.test(k)));
   const dockerConfig = `${registry.dir}/docker-config`;
@@ -139,7 +138,7 @@ async function rehearse(io: Io, registry: DrillRegistry, config: ReturnType<type
   const step = async (argv: string[], capture = false): Promise<{ code: number; stdout: string }> => {
     let stdout = '';
     if (!capture) io.stdout(`$ tc-promote ${argv.map(shellQuote).join(' ')}\n`);
-    const code = await main(argv, {
+    const code = await context.run(argv, {
       stdout: (text) => (capture ? void (stdout += text) : io.stdout(text)),
       stderr: (text) => io.stderr(text),
       env,

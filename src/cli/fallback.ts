@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { githubClientFromEnvironment } from '../github/client.js';
 import { githubSecretKey } from '../github/credentials.js';
-import { createClients, resolveConnection } from '../taskcluster/clients.js';
+import { createClients, resolveConnection } from '../taskcluster-api/clients.js';
 import { PromotionFailedError, checkFallbackRequest, runFallback, type FallbackRequest, type FallbackResult } from '../taskcluster/fallback.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { githubTransport } from './github-options.js';

@@ -5,14 +5,14 @@
 import { loadConfig, type Config } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import { checkReason } from '../graph/actions.js';
-import { buildGraph, describeTasks, type GraphOptions, type TaskGraph } from '../graph/build.js';
-import { offlineCompareAndSwap, offlinePlan } from '../graph/offline-plan.js';
-import { planPromotion, type Plan } from '../history/plan.js';
+import type { GraphOptions, TaskGraph } from '../graph/build.js';
+import type { Plan } from '../history/plan.js';
+import { planAndBuildGraph as planGraph, submissionConnection as connectionFor, type GraphRequest, type PlannedGraph } from '../operations/promotion-graph.js';
 import { parseRegistryOverride } from '../registry/reference.js';
-import { isSlugid } from '../taskcluster/slugid.js';
-import { resolveConnection, type TaskclusterConnection } from '../taskcluster/clients.js';
-import { commitLister, deployBranchChecker } from './branch-check.js';
-import { buildRuntime, clock, positiveInteger, type GlobalValues, type Io } from './common.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
+import type { TaskclusterConnection } from '../taskcluster-api/clients.js';
+import { githubAccess } from './branch-check.js';
+import { positiveInteger, runtimeOptions, type GlobalValues, type Io } from './common.js';
 import { planOptions, planOptionsHelp, planRequestFrom } from './plan.js';
 
 export const graphOptions = {
@@ -64,19 +64,15 @@ export interface GraphValues extends GlobalValues {
   attempt?: string;
 }
 
-/** Who asked: for the tasks' records. Never a credential: a client id or a user name. */
-export function requesterFrom(env: NodeJS.ProcessEnv): string {
-  return env.TC_PROMOTE_REQUESTER || env.TASKCLUSTER_CLIENT_ID || env.USER || env.LOGNAME || 'unknown';
-}
+export { requesterFrom, tasksForcePushingWithoutLease, type PlannedGraph } from '../operations/promotion-graph.js';
 
-export interface PlannedGraph {
-  config: Config;
-  plan: Plan;
-  graph: TaskGraph;
-}
-
+/** The graph flags checked and mapped onto a GraphRequest, then planned and built. */
 export async function planAndBuildGraph(values: GraphValues, script: string | undefined, io: Io, extra: Partial<GraphOptions> = {}, extraPlan: { listCommits?: boolean } = {}): Promise<PlannedGraph> {
-  const config = loadConfig(values.config);
+  return planGraph(await graphRequestFrom(values, script, io, loadConfig(values.config), extra, extraPlan));
+}
+
+/** The graph flags, checked (every one before anything is read) and mapped onto a GraphRequest. */
+export async function graphRequestFrom(values: GraphValues, script: string | undefined, io: Io, config: Config, extra: Partial<GraphOptions> = {}, extraPlan: { listCommits?: boolean } = {}): Promise<GraphRequest> {
   const offlineFlags = (['target-tag', 'target-digest', 'moving-digest'] as const).filter((f) => values[f] !== undefined);
   if (!values.offline && offlineFlags.length) throw new UsageError(`--${offlineFlags[0]}: only with --offline`);
   if (values.reason !== undefined) checkReason(values.reason, '--reason');
@@ -84,13 +80,12 @@ export async function planAndBuildGraph(values: GraphValues, script: string | un
   if (taskGroupId !== undefined && !isSlugid(taskGroupId)) throw new UsageError(`--task-group-id: ${quote(taskGroupId)} is not a task id (a 22-character slugid)`);
   // Checked before the plan reads anything (a registry that is down must not hide a typo).
   const attempt = positiveInteger(values.attempt, '--attempt', 1000);
-  let plan: Plan;
-  let compareAndSwap = true;
+  let offline: GraphRequest['offline'];
   if (values.offline) {
     const online = (['to', 'from-env', 'min-live'] as const).filter((f) => values[f] !== undefined);
     if (online.length || values.skip?.length) throw new UsageError(`--${online[0] ?? 'skip'}: resolves a target from the registry; with --offline give --target-tag/--target-digest`);
     const override = values.registry !== undefined ? parseRegistryOverride(values.registry).registry : undefined;
-    const request = {
+    offline = {
       script,
       ...(values.env !== undefined && { env: values.env }),
       ...(values.route !== undefined && { route: values.route }),
@@ -98,33 +93,24 @@ export async function planAndBuildGraph(values: GraphValues, script: string | un
       ...(values['target-digest'] !== undefined && { targetDigest: values['target-digest'] }),
       ...(values['moving-digest'] !== undefined && { movingDigest: values['moving-digest'] }),
       ...(override !== undefined && { registryOverride: override }),
-      nowMs: clock(io.env),
     };
-    plan = offlinePlan(config, request);
-    compareAndSwap = offlineCompareAndSwap(request);
-  } else {
-    const runtime = buildRuntime(values, io, config);
-    const checker = deployBranchChecker(io, config, values);
-    if (checker) runtime.checkDeployBranch = checker;
-    if (extraPlan.listCommits) runtime.listCommits = commitLister(io, config, values);
-    plan = await planPromotion(runtime, planRequestFrom(values, script));
   }
-  const graph = buildGraph(config, plan, {
+  const runtime = values.offline ? { config, env: io.env, ...(values['root-url'] !== undefined && { rootUrl: values['root-url'] }) } : runtimeOptions(values, io, config);
+  return {
+    runtime,
+    plan: values.offline ? { script } : planRequestFrom(values, script),
+    ...(offline && { offline }),
+    ...(!values.offline && { github: githubAccess(io, config, values) }),
+    ...(extraPlan.listCommits && { listCommits: true }),
     ...(taskGroupId !== undefined && { taskGroupId }),
     ...(attempt !== undefined && { attempt }),
     ...(values.reason !== undefined && { reason: values.reason }),
     ...(values.templates !== undefined && { templatesDir: values.templates }),
-    ...(values['root-url'] !== undefined && { rootUrl: values['root-url'] }),
     allowFallback: Boolean(values.fallback),
-    requester: requesterFrom(io.env),
-    compareAndSwap,
     // Without --config it is the embedded configuration, which the image has too.
     ...(values.config === undefined && { inlineConfig: false }),
-    nowMs: clock(io.env),
-    ...extra,
-  });
-  plan.tasks = describeTasks(graph);
-  return { config, plan, graph };
+    graph: extra,
+  };
 }
 
 export function printWarnings(io: Io, plan: Plan, graph: TaskGraph): void {
@@ -138,32 +124,7 @@ export function printWarnings(io: Io, plan: Plan, graph: TaskGraph): void {
   for (const w of [...plan.warnings, ...graph.warnings]) io.stderr(`warning: ${w}\n`);
 }
 
-/**
- * Labels of the tasks that would force-push with no lease: a force-push task, or a fallback
- * allowed to force-push, whose command has no `--expect`.
- */
-export function tasksForcePushingWithoutLease(graph: TaskGraph): string[] {
-  return graph.tasks
-    .filter(({ task }) => {
-      const command = (task.payload as { command?: unknown }).command;
-      if (!Array.isArray(command)) return false;
-      const pushes = command.includes('force-push') || (command.includes('fallback') && command.includes('--allow-force-push'));
-      return pushes && !command.includes('--expect');
-    })
-    .map((t) => t.label);
-}
-
-/**
- * Where the graph goes and with what credentials, checked before anything is planned: a run
- * that creates tasks without TASKCLUSTER_CLIENT_ID/_ACCESS_TOKEN (or a task's proxy) fails at
- * once, naming the variables, instead of after reading the registry.
- */
+/** Where the graph goes, with what credentials: checked before anything is planned. */
 export function submissionConnection(io: Io, values: { 'root-url'?: string }, config: Config, command: string): TaskclusterConnection {
-  const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
-  if (!connection.viaProxy && !connection.credentials) {
-    throw new UsageError(
-      `TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN: not set; ${command} creates tasks in ${connection.rootUrl} and needs credentials (inside a task, TASKCLUSTER_PROXY_URL); nothing was planned or created`,
-    );
-  }
-  return connection;
+  return connectionFor(io.env, values['root-url'], config, command);
 }

@@ -11,7 +11,7 @@ const require = createRequire(import.meta.url);
 
 interface BuiltHelp {
   usage: string;
-  /** main.js as it was when usage was written: the list of commands is its table. */
+  /** commands.js (the command table) as it was when usage was written. */
   main?: { size: number; mtimeMs: number };
   commands: Record<string, { help: string; flags: string[]; module: { size: number; mtimeMs: number } }>;
 }
@@ -47,10 +47,10 @@ export function prebuiltHelp(name: string): string | undefined {
   return unchanged(`${name}.js`, entry.module) ? entry.help : undefined;
 }
 
-/** The top-level usage as the build wrote it, while main.js (the command table) is unchanged. */
+/** The top-level usage as the build wrote it, while commands.js (the command table) is unchanged. */
 function prebuiltUsage(): string | undefined {
   const built = readBuilt();
-  return built && unchanged('main.js', built.main) ? built.usage : undefined;
+  return built && unchanged('commands.js', built.main) ? built.usage : undefined;
 }
 
 /** tc-promote's version, from package.json. */

@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import type { Deploy } from '../history/analyse.js';
 import { readHistory, type HistoryDeploy, type HistoryReadOptions, type HistoryResult } from '../history/history.js';
-import { resolveConnection } from '../taskcluster/clients.js';
+import { resolveConnection } from '../taskcluster-api/clients.js';
 import { formatAge, formatDuration } from '../util/duration.js';
 import { paint } from './colour.js';
 import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, type Io } from './common.js';
@@ -63,7 +63,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const result = await readHistory(runtime, positionals[0], values.env, options);
   result.records.notes.unshift(...notes);
   if (values.json) writeHistoryJson(io, result);
-  else writeHistory(io, result, wanted, { wide: Boolean(values.wide), nowMs: runtime.nowMs });
+  else writeHistory(io, result, wanted, { wide: Boolean(values.wide), nowMs: runtime.nowMs, ...(io.width !== undefined && { width: io.width }) });
   return 0;
 }
 
@@ -81,15 +81,23 @@ export function formatLive(d: Pick<Deploy, 'liveSeconds' | 'liveSecondsAtMost'>)
   return d.liveSeconds !== null ? formatDuration(d.liveSeconds) : `?≤${formatDuration(d.liveSecondsAtMost ?? 0)}`;
 }
 
-function notes(d: HistoryDeploy, result: HistoryResult): string {
+function notes(d: HistoryDeploy, result: HistoryResult, wide = true): string {
   // The markers first (CURRENT, rolled back, default rollback target): within 120 columns a long link is what gets cut.
   const link = deployLink(d);
   const parts = [[d.current && 'CURRENT', d.rolledBack && 'rolled back'].filter(Boolean).join(', ')];
   if (result.rollbackTarget?.tag === d.tag) parts.push(d.gone ? 'default rollback target (image gone: plan rebuilds it)' : 'default rollback target');
-  if (link) parts.push(link);
+  // Who promoted and why before the link: within the width, the link is what gets cut.
   const p = d.promotion;
-  if (p) parts.push(`promotion by ${p.requester ?? '?'}: ${p.reason !== null ? JSON.stringify(oneLine(p.reason)) : '(no reason recorded)'}, task group ${p.taskGroupId ?? '?'}`);
+  if (p && wide) parts.push(promotionNote(p, true));
+  if (link) parts.push(link);
   return parts.filter(Boolean).join(', ');
+}
+
+/** Who promoted, why, and (wide) the task group: `by relengineer: "signing fails since r12"`. */
+function promotionNote(p: NonNullable<HistoryDeploy['promotion']>, wide: boolean): string {
+  // mozilla-auth0/ad|Mozilla-LDAP|relengineer: the table names the person; --wide and --json the whole id.
+  const requester = p.requester === null ? '?' : wide ? p.requester : p.requester.split(/[|/]/).pop() || p.requester;
+  return `promotion by ${requester}: ${p.reason !== null ? JSON.stringify(oneLine(p.reason)) : '(no reason recorded)'}${wide ? `, task group ${p.taskGroupId ?? '?'}` : ''}`;
 }
 
 function oneLine(text: string): string {
@@ -144,6 +152,8 @@ export interface HistoryTableOptions {
   wide?: boolean;
   /** The run's clock, for ages (default now). */
   nowMs?: number;
+  /** The width the table fits (default 120); under 100 the DIGEST column goes (--wide keeps everything). */
+  width?: number;
 }
 
 export function renderHistory(result: HistoryResult, recordsAsked = true, options: HistoryTableOptions = {}): string {
@@ -161,18 +171,28 @@ export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, reco
   const live = (d: HistoryDeploy): string => (options.wide ? formatLive(d) : d.liveSeconds !== null ? formatAge(d.liveSeconds) : `?≤${formatAge(d.liveSecondsAtMost ?? 0)}`);
   const fixed = (d: HistoryDeploy): string[] =>
     options.wide ? [d.date, shortRevision(d.revision), digestOf(d), live(d), d.tag] : [formatAge(Math.max(0, (nowMs - Date.parse(d.date)) / 1000)), cut(shortTag(d.tag), 38), digestOf(d), live(d)];
-  const names = options.wide ? wideHeaders : headers;
+  const width = options.width ?? tableWidth;
+  // Narrow: DIGEST goes first (the tag names the deploy), then LIVE.
+  const dropped = options.wide ? [] : width < 80 ? [2, 3] : width < 100 ? [2] : [];
+  const keep = <T,>(cells: T[]): T[] => cells.filter((_, i) => !dropped.includes(i));
+  const names = options.wide ? wideHeaders : keep(headers);
   // NOTES is the last column (never padded): the widths pass skips it.
+  const cellsOf = (d: HistoryDeploy): string[] => (options.wide ? fixed(d) : keep(fixed(d)));
   const widths = columnWidths(names, (function* () {
-    for (const d of result.deploys) yield fixed(d);
+    for (const d of result.deploys) yield cellsOf(d);
   })());
-  const room = Math.max(12, tableWidth - widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0));
+  const room = Math.max(12, width - widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0));
   const row = (d: HistoryDeploy): string => {
-    const note = options.wide ? notes(d, result) : cut(shortTags(notes(d, result)), room);
-    const cells = fixed(d).map((c, i) => c.padEnd(widths[i]!)).join('  ');
-    return note ? `${cells}  ${paintNotes(note)}` : cells.trimEnd();
+    const note = options.wide ? notes(d, result) : cut(shortTags(notes(d, result, false)), room);
+    const cells = cellsOf(d).map((c, i) => c.padEnd(widths[i]!)).join('  ');
+    const line = note ? `${cells}  ${paintNotes(note)}` : cells.trimEnd();
+    // The promotion's requester and reason on a line of their own under the row: never cut away.
+    if (options.wide || !d.promotion) return line;
+    const at = Math.min(widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0), 6);
+    return `${line}\n${' '.repeat(at)}${cut(promotionNote(d.promotion, false), width - at)}`;
   };
-  io.stdout(`${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${result.movingDigest ?? '(missing)'}\n\n${tableLine(names, widths)}\n`);
+  const moving = result.movingDigest === null ? '(missing)' : options.wide ? result.movingDigest : result.movingDigest.slice(0, 'sha256:'.length + 12);
+  io.stdout(`${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${moving}\n\n${tableLine(names, widths)}\n`);
   for (let start = 0; start < result.deploys.length; start += chunk) {
     io.stdout(result.deploys.slice(start, start + chunk).map((d) => `${row(d)}\n`).join(''));
   }
@@ -180,7 +200,9 @@ export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, reco
   const target = result.rollbackTarget;
   if (target) {
     const passed = target.passedOver;
-    lines.push(`default rollback target: ${target.tag}${passed.length ? ` (passed over: ${passed.slice(0, 6).map((p) => `${p.tag} ${p.reason}`).join('; ')}${passed.length > 6 ? `; … ${passed.length - 6} more` : ''})` : ''}`);
+    // The target whole (it is what --to takes); what was passed over by the table's short form.
+    const name = (tag: string): string => (options.wide ? tag : shortTag(tag));
+    lines.push(`default rollback target: ${target.tag}${passed.length ? ` (passed over: ${passed.slice(0, 6).map((p) => `${name(p.tag)} ${p.reason}`).join('; ')}${passed.length > 6 ? `; … ${passed.length - 6} more` : ''})` : ''}`);
   } else {
     lines.push(`default rollback target: none${result.current ? ' (no older deploy qualifies)' : ' (current is unknown)'}`);
   }

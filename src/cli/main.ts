@@ -12,43 +12,15 @@ import { ExitCode, PromoteError, RemoteError, UsageError, escapeUnsafeCharacters
 import { Redactor } from '../registry/redact.js';
 import { colourWanted, renderColour } from './colour.js';
 import { prebuiltHelp, version } from './help-fast.js';
-import type { Io } from './common.js';
+import { commands, usage } from './commands.js';
+import { defaultCommandTimeoutMs } from './deadline.js';
+import type { CommandContext, Io } from './common.js';
 import { didYouMean } from '../util/suggest.js';
+import { fitText, terminalWidth } from '../present/layout.js';
 
 const require = createRequire(import.meta.url);
 
-interface Command {
-  help: string;
-  run: (argv: string[], io: Io) => Promise<number>;
-}
-
-interface CommandEntry {
-  summary: string;
-  /** Loaded on use: a command pays only for its own dependencies at start-up. */
-  load: () => Promise<Command>;
-}
-
-export const commands: Record<string, CommandEntry> = {
-  history: { summary: 'the deploy history of a script in an environment', load: () => import('./history.js') },
-  plan: { summary: 'resolve current and target, choose the route, list warnings and tasks', load: () => import('./plan.js') },
-  render: { summary: 'print the task graph a promotion would submit (json, yaml, dot, mermaid)', load: () => import('./render.js') },
-  submit: { summary: 'create the promotion task graph in Taskcluster', load: () => import('./submit.js') },
-  trigger: { summary: "trigger the promotion action's hook, as the Taskcluster UI does", load: () => import('./trigger.js') },
-  actions: { summary: 'write actions.json with the promotion hook action (or merge it into one)', load: () => import('./actions.js') },
-  'action-callback': { summary: 'inside the action task: read the action input, plan and submit the graph', load: () => import('./action-callback.js') },
-  validate: { summary: 'check every template, task, actions.json and .taskcluster.yml (CI)', load: () => import('./validate.js') },
-  copy: { summary: 'point a tag at an existing image: exact bytes, compare-and-swap, archive tag', load: () => import('./copy.js') },
-  'force-push': { summary: 'move a deploy branch to a revision, with a lease and a backup ref', load: () => import('./force-push.js') },
-  fallback: { summary: 'after the promote tasks: force-push the target revision if promotion failed (when allowed)', load: () => import('./fallback.js') },
-  grants: { summary: "every scope the graph's creator needs; --check: which a scope set lacks", load: () => import('./grants.js') },
-  rerun: { summary: "push a revision's image again: rerun its push task, or retrigger a clone past its deadline", load: () => import('./rerun.js') },
-  rollback: { summary: 'plan, confirm, submit and follow a rollback to its end (with its record and its undo)', load: () => import('./rollback.js') },
-  promote: { summary: 'promote the image live in another environment (--from-env): plan, confirm, submit, follow', load: () => import('./promote.js') },
-  status: { summary: 'every script and environment: current, previous-known-good, drift between environments', load: () => import('./status.js') },
-  drill: { summary: 'rehearse a rollback on this machine against a local registry (works offline)', load: () => import('./drill.js') },
-  completion: { summary: 'print a bash or zsh completion script (commands, flags, scripts, environments)', load: () => import('./completion.js') },
-};
-
+export { commands, usage } from './commands.js';
 export { prebuiltHelp, version } from './help-fast.js';
 
 /** The error as --json prints it on stderr: its code, exit code, the field it names, its message. */
@@ -67,24 +39,6 @@ export function errorJson(error: unknown, exit: number): { error: { code: string
   return { error: { code, exit, field, message } };
 }
 
-export function usage(): string {
-  const width = Math.max(...Object.keys(commands).map((c) => c.length));
-  return `Usage: tc-promote <command> [flags]
-
-Roll a container image deployment back (or forward) to an exact image the registry already
-holds, reading the deploy history from the registry's archive tags.
-
-Commands:
-${Object.entries(commands)
-  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
-  .join('\n')}
-
-Run tc-promote <command> --help for a command's flags and examples; tc-promote --version.
-Start here: tc-promote drill (a rollback rehearsed against a local registry, offline).
-Exit codes: 0 ok, 1 remote or operational failure, 2 bad input, 3 conflict, 4 not found.
-`;
-}
-
 export function defaultIo(): Io {
   return {
     stdout: (text) => void process.stdout.write(text),
@@ -92,6 +46,7 @@ export function defaultIo(): Io {
     env: process.env,
     isTty: Boolean(process.stderr.isTTY),
     colour: Boolean(process.stdout.isTTY),
+    ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
     // Asked of the file descriptor: touching process.stdin would build the stream (and load fs/promises) on every start.
     ...((require('node:tty') as typeof import('node:tty')).isatty(0) && process.stderr.isTTY && { confirm: confirmOnTerminal }),
   };
@@ -114,8 +69,7 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
   }
 }
 
-/** The whole command's deadline, unless TC_PROMOTE_COMMAND_TIMEOUT_MS says otherwise: under a promote task's 30 minutes. */
-export const defaultCommandTimeoutMs = 20 * 60_000;
+export { defaultCommandTimeoutMs };
 /** After the deadline, how long the command has to stop on its own (and say where it stopped). */
 const stopGraceMs = 2_000;
 
@@ -181,18 +135,29 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), options: Mai
   const colourOut = colourWanted(Boolean(rawIo.colour), rawIo.env);
   const colourErr = colourWanted(rawIo.isTty, rawIo.env);
   const controller = new AbortController();
+  const [name, ...rest] = argv;
+  const json = argv.includes('--json');
+  // Every line fits the width (COLUMNS, else the terminal's, else 120): prose wrapped, a command
+  // to paste whole on its own line. Not what a program reads: JSON, a graph, a completion
+  // script, actions.json, help (its text is the build's, printed before main loads).
+  // --wide keeps everything whole, as it always did.
+  const width = rawIo.width ?? terminalWidth(rawIo.env, rawIo.columns);
+  const verbatim = json || argv.includes('--wide') || name === 'render' || name === 'completion' || name === 'actions' || argv.includes('--help') || argv.includes('-h');
+  // Prose is wrapped for a person: COLUMNS set, or a terminal. Into a pipe or a file (a program,
+  // a CI log) lines stay whole; tables fit the width either way.
+  const wrap = rawIo.wrap ?? (rawIo.env.COLUMNS !== undefined || rawIo.columns !== undefined || rawIo.isTty);
+  const fit = (text: string): string => (verbatim || rawIo.nested || !wrap ? text : fitText(text, width));
   // A nested run (a drill step) leaves colour marks to the outer run, which prints.
   const show = (text: string, colour: boolean): string => (rawIo.nested ? clean(text) : renderColour(clean(text), colour));
   const io: Io = {
     ...rawIo,
-    stdout: (text) => rawIo.stdout(show(text, colourOut)),
-    stderr: (text) => rawIo.stderr(show(text, colourErr)),
+    stdout: (text) => rawIo.stdout(show(fit(text), colourOut)),
+    stderr: (text) => rawIo.stderr(show(fit(text), colourErr)),
+    width,
     colour: colourOut,
     signal: controller.signal,
     redactor,
   };
-  const [name, ...rest] = argv;
-  const json = argv.includes('--json');
   const fail = (error: PromoteError): number => {
     io.stderr(json ? `${JSON.stringify(errorJson(error, error.exitCode))}\n` : `tc-promote: ${error.message}\n`);
     return error.exitCode;
@@ -224,6 +189,8 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), options: Mai
     io.stdout(`${text}\n`);
     return ExitCode.ok;
   }
+  // A command that runs others (drill) or lists them (completion) is handed the table and main.
+  const context: CommandContext = { commands, run: (stepArgv, stepIo) => main(stepArgv, stepIo) };
   const stopOnSignal = (signal: NodeJS.Signals): void => {
     const code = signal === 'SIGINT' ? 130 : 143;
     if (controller.signal.aborted) process.exit(code);
@@ -237,8 +204,9 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), options: Mai
   if (options.signals) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stopOnSignal);
   try {
     const timeoutMs = commandTimeoutMs(io.env);
+    io.deadlineAtMs = Date.now() + timeoutMs;
     return await underDeadline(
-      command.load().then((loaded) => loaded.run(rest, io)),
+      command.load().then((loaded) => loaded.run(rest, io, context)),
       timeoutMs,
       controller,
     );

@@ -1,15 +1,16 @@
 /** `tc-promote plan <script>`: what a promotion would do, and why. */
-import { expandPattern, type Config } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
-import { buildGraph, describeTasks } from '../graph/build.js';
-import { planPromotion, type Plan, type PlanRequest } from '../history/plan.js';
+import type { describeTasks } from '../graph/build.js';
+import type { Plan, PlanRequest } from '../history/plan.js';
+import { runPlan, type NextSteps } from '../operations/plan.js';
 import { isDigest, isValidTag } from '../registry/reference.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { describeCommits } from '../github/commits.js';
-import { branchCheckHelp, branchCheckOptions, commitLister, deployBranchChecker } from './branch-check.js';
-import { buildRuntime, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
+import { branchCheckHelp, branchCheckOptions, githubAccess } from './branch-check.js';
+import { globalHelp, parseCommandArgs, printJson, runtimeOptions, type Io } from './common.js';
 import { deployFlags, formatLive } from './history.js';
-import { shellQuote } from '../util/shell.js';
+
+export { nextSteps, type NextSteps } from '../operations/plan.js';
 
 export const planOptions = {
   env: { type: 'string' },
@@ -86,86 +87,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.help) return io.stdout(help + '\n'), 0;
   if (positionals.length > 1) throw new UsageError(`plan: takes one script, got ${positionals.length} arguments`);
   const request = planRequestFrom(values, positionals[0]);
-  const runtime = buildRuntime(values, io);
-  const checker = deployBranchChecker(io, runtime.config, values);
-  if (checker) runtime.checkDeployBranch = checker;
-  runtime.listCommits = commitLister(io, runtime.config, values);
-  const plan = await planPromotion(runtime, request);
-  // The tasks that would run: the same graph render prints (ids are new each time).
-  const graph = buildGraph(runtime.config, plan, { nowMs: runtime.nowMs });
-  plan.tasks = describeTasks(graph);
-  plan.warnings.push(...graph.warnings);
-  const next = nextSteps(plan, runtime.config, values);
+  const runtime = runtimeOptions(values, io);
+  const { plan, next } = await runPlan({ runtime, request, github: githubAccess(io, runtime.config!, values), lines: values });
   if (values.json) printJson(io, { script: plan.script, env: plan.env, route: plan.route, current: plan.current, target: plan.target, passedOver: plan.passedOver ?? [], warnings: plan.warnings, tasks: plan.tasks, movingTag: plan.movingTag, movingDigest: plan.movingDigest, repository: plan.repository, destinations: plan.destinations, provenance: plan.provenance, deployBranch: plan.deployBranch ?? null, commits: plan.commits ?? null, next });
   else io.stdout(renderPlan(plan, next));
   return 0;
-}
-
-/** What to run next, the same step by hand, and how to undo it: exact commands. */
-export interface NextSteps {
-  /** The submit line, pinned to this target. */
-  submit: string;
-  /** The step the tasks would run, by hand (the copy with --expect-current and --archive-tag, or force-push, or rerun). */
-  byHand: string[];
-  /** How to put back what is live now. */
-  undo: string[];
-  /** Set when the moving tag points at the target already: the lines above would change nothing. */
-  nothingToDo?: string;
-}
-
-const now = '$(date -u +%Y%m%d%H%M%S)';
-
-export function nextSteps(plan: Plan, config: Config, values: { config?: string; registry?: string; 'root-url'?: string; 'hub-api'?: string }): NextSteps {
-  const global = [values.config !== undefined && `--config ${shellQuote(values.config)}`, values.registry !== undefined && `--registry ${shellQuote(values.registry)}`].filter(Boolean).join(' ');
-  const g = global ? ` ${global}` : '';
-  // force-push reads no registry: only the configuration (its repository and deploy branches).
-  const c = values.config !== undefined ? ` --config ${shellQuote(values.config)}` : '';
-  // submit plans again and creates tasks: where Taskcluster and Docker Hub's API are, as this plan was told.
-  const planned = [values['root-url'] !== undefined && `--root-url ${shellQuote(values['root-url'])}`, values['hub-api'] !== undefined && `--hub-api ${shellQuote(values['hub-api'])}`].filter(Boolean).join(' ');
-  const s = `${g}${planned ? ` ${planned}` : ''}`;
-  const target = plan.target;
-  const prefix = plan.archivePrefix ?? plan.env;
-  const pinned = target.tag ?? target.digest ?? '?';
-  const submit = `tc-promote submit ${plan.script} --env ${plan.env} --to ${pinned} --route ${plan.route} --reason 'WHY'${s}`;
-  const primary = `${plan.repository}:${plan.movingTag}`;
-  const byHand: string[] = [];
-  const settings = config.environments[plan.env];
-  const branch = settings ? expandPattern(settings.deployBranch, plan.script) : `${plan.env}-${plan.script}`;
-  if (plan.route === 'retag' && target.digest !== undefined) {
-    for (const destination of plan.destinations) {
-      const cas = destination === primary ? ` --expect-current ${plan.movingDigest ?? 'none'}` : '';
-      const archive = target.revision !== null ? ` --archive-tag ${prefix}-${now}-${target.revision}` : '';
-      const notes = [!cas && 'its digest was not read: no compare-and-swap', !archive && 'the target records no revision: no archive tag records this promotion'].filter(Boolean);
-      byHand.push(`tc-promote copy ${target.source}@${target.digest} ${destination}${cas}${archive}${g}${notes.length ? `   # ${notes.join('; ')}` : ''}`);
-    }
-  } else if (plan.route === 'rebuild' && target.revision !== null) {
-    const lease = plan.deployBranch?.state === 'checked' && plan.deployBranch.head ? ` --expect ${plan.deployBranch.head}` : '';
-    byHand.push(`tc-promote force-push --branch ${branch} --revision ${target.revision}${lease}${c}`);
-  } else if (plan.route === 'rerun' && target.revision !== null) {
-    byHand.push(`tc-promote rerun --script ${plan.script} --env ${plan.env} --revision ${target.revision}${g}${values['root-url'] !== undefined ? ` --root-url ${shellQuote(values['root-url'])}` : ''}`);
-  }
-  const undo: string[] = [];
-  const current = plan.current;
-  if (plan.movingDigest === null) {
-    undo.push(`${plan.movingTag} did not exist before: to undo, delete ${primary} in the registry (tc-promote never deletes tags)`);
-  } else {
-    // A rebuild is undone by putting the branch back first: until the rebuilt image is deployed,
-    // the retag has nothing to do, and the pipeline would deploy the rebuild anyway.
-    const retag = `tc-promote submit ${plan.script} --env ${plan.env} --to ${current?.tag ?? plan.movingDigest} --route retag --reason 'undo: WHY'${s}`;
-    undo.push(plan.route === 'rebuild' && target.revision !== null ? `${retag}   # once the rebuilt image is deployed: the image back` : retag);
-    if (plan.route === 'retag' && target.digest !== undefined) {
-      const archive = current?.revision ? ` --archive-tag ${prefix}-${now}-${current.revision}` : '';
-      undo.push(`tc-promote copy ${plan.repository}@${plan.movingDigest} ${primary} --expect-current ${target.digest}${archive}${g}${archive ? '' : '   # current has no known revision: no archive tag records the undo'}`);
-    }
-    if (plan.route === 'rebuild' && plan.deployBranch?.state === 'checked' && plan.deployBranch.head && target.revision !== null) {
-      undo.unshift(`tc-promote force-push --branch ${branch} --revision ${plan.deployBranch.head} --expect ${target.revision}${c}   # the branch back where it was`);
-    } else if (plan.route === 'rebuild' && target.revision !== null) {
-      // The head was not read: the force-push records it (its output, and the backup branch).
-      undo.unshift(`# the branch back where it was: tc-promote force-push --branch ${branch} --revision <old head> --expect ${target.revision}${c} (the force-push prints the old head and keeps it as the branch tc-promote-backup/${branch}/<YYYYMMDDHHMMSS>-<old head>)`);
-    }
-  }
-  const unchanged = plan.route === 'retag' && target.digest !== undefined && target.digest === plan.movingDigest;
-  return { submit, byHand, undo, ...(unchanged && { nothingToDo: `${primary} points at ${target.digest} already: submitting would change nothing (rollback says so and creates nothing)` }) };
 }
 
 const choices: Record<string, string> = {
@@ -211,6 +137,10 @@ export function renderPlan(plan: Plan, next?: NextSteps): string {
     lines.push(`  points:    ${plan.destinations.join(', ')}${plan.movingDigest ? ` (only if still at ${plan.movingDigest})` : ''}`);
   }
   const branch = plan.deployBranch;
+  if (!branch && next) {
+    // Said every time: a rollback whose branch nobody checked can be undone by the next push to it.
+    lines.push(`  branch:    ${next.branch} not checked (GitHub is not configured for this run, or --no-branch-check: set GITHUB_TOKEN, or GITHUB_API_URL=https://api.github.com): a push to it could redeploy what is rolled back`);
+  }
   if (branch) {
     const state =
       branch.state === 'checked'
@@ -236,9 +166,11 @@ export function renderPlan(plan: Plan, next?: NextSteps): string {
   if (next?.nothingToDo) {
     lines.push(`  next:      nothing to do: ${next.nothingToDo}`);
   } else if (next) {
-    lines.push(`  next:      ${next.submit}`);
+    lines.push(`  next:      ${next.rollback}`);
+    lines.push(`  or submit: ${next.submit}`);
     next.byHand.forEach((c, i) => lines.push(`${i === 0 ? '  by hand:   ' : '             '}${c}`));
     next.undo.forEach((c, i) => lines.push(`${i === 0 ? '  undo:      ' : '             '}${c}`));
+    lines.push(`  fill in:   WHY (the reason, recorded with the promotion and shown by history)${next.undo.some((c) => c.includes('<old head>')) ? '; <old head> (what the force-push prints)' : ''}`);
   }
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n') + '\n';

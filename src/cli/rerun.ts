@@ -1,8 +1,8 @@
 /** `tc-promote rerun --script S --revision SHA`: push a revision's image again with its original push task. */
 import { loadConfig } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
-import { isSlugid } from '../taskcluster/slugid.js';
-import { createClients, resolveConnection, taskGroupUrl, taskUrl } from '../taskcluster/clients.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
+import { createClients, resolveConnection, taskGroupUrl, taskUrl } from '../taskcluster-api/clients.js';
 import { checkRerunRequest, rerunPushTask, type RerunRequest, type RerunResult } from '../taskcluster/rerun.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { finishPromotionRecord, readPromotionRecord, writePromotionRecord } from './promotion-record.js';

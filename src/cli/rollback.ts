@@ -8,24 +8,36 @@ import { ExitCode, UsageError, quote } from '../errors.js';
 import { describeCommits } from '../github/commits.js';
 import type { GraphTask, TaskGraph } from '../graph/build.js';
 import type { Plan } from '../history/plan.js';
-import { createClients, taskGroupUrl, taskUrl } from '../taskcluster/clients.js';
-import { followTaskGroup, type FollowResult, type StateChange, type TaskState } from '../taskcluster/follow.js';
-import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';
+import { loadWorkerPools, summaryLines } from '../operations/after-move.js';
+import { runPromotion as promote, type AfterMove, type PromotionMode } from '../operations/promotion.js';
+import { taskGroupUrl, taskUrl } from '../taskcluster-api/clients.js';
+import type { FollowResult, StateChange, TaskState } from '../taskcluster/follow.js';
 import { formatAge, formatDuration, parseDuration } from '../util/duration.js';
 import { paint } from './colour.js';
+import { defaultCommandTimeoutMs } from './deadline.js';
 import { globalHelp, positiveInteger, parseCommandArgs, printJson, type Io } from './common.js';
-import { graphOptions, graphOptionsHelp, planAndBuildGraph, submissionConnection, tasksForcePushingWithoutLease, type GraphValues } from './graph-options.js';
-import { defaultCommandTimeoutMs } from './main.js';
-import { nextSteps, type NextSteps } from './plan.js';
+import { graphOptions, graphOptionsHelp, graphRequestFrom, requesterFrom, submissionConnection, type GraphValues } from './graph-options.js';
+import type { NextSteps } from './plan.js';
 
-export type PromotionMode = 'rollback' | 'promote';
+export type { PromotionMode };
 
 export const followOptionsHelp = `  -y, --yes        do not ask: submit after printing what will move (needed without a terminal)
   --no-wait        return once the tasks are created (the task group's URL says where to follow)
   --timeout D      how long to follow the task group (default 15m; 90s, 30m, 1h…): past it, exit 1
                    and the tasks go on (TC_PROMOTE_POLL_INTERVAL_MS: the first poll interval,
                    default 2000, growing to 15 s while nothing changes)
-  --no-lease       accept a graph that would force-push without a lease (as submit)`;
+  --no-lease       accept a graph that would force-push without a lease (as submit)
+  --no-hold        rollback: do not hold the environment (by default a rollback holds it at the
+                   target once confirmed, before anything is created: the next push writes its
+                   archive tag but does not move the tag; tc-promote release ends it)
+  --release        promote: a held environment is refused unless --release (the hold is released
+                   once confirmed, before anything is created)
+  --no-verify      do not watch the worker pools after the move
+  --verify-timeout D  how long to watch the pools (default 3m): workers whose first claim is
+                   after the move, and their tasks completed and failed; "no new workers yet"
+                   is an outcome (exit 0); tasks failing on new workers: exit 1
+  --worker-pools FILE  the pools per script and environment (default config/worker-pools.json,
+                   tc-promote pools writes it from fxci-config's clients.yml)`;
 
 export const followOptions = {
   ...graphOptions,
@@ -33,9 +45,14 @@ export const followOptions = {
   'no-wait': { type: 'boolean' },
   timeout: { type: 'string' },
   'no-lease': { type: 'boolean' },
+  'no-hold': { type: 'boolean' },
+  release: { type: 'boolean' },
+  'no-verify': { type: 'boolean' },
+  'verify-timeout': { type: 'string' },
+  'worker-pools': { type: 'string' },
 } as const;
 
-export const help = `Usage: tc-promote rollback <script> [--env E] [plan flags] [--reason TEXT] [--fallback] [--yes] [--no-wait] [--timeout D]
+export const help = `Usage: tc-promote rollback <script> [--env E] [plan flags] --reason TEXT [--fallback] [--yes] [--no-wait] [--timeout D] [--no-hold] [--no-verify] [--verify-timeout D]
 
 Rolls an environment back in one step, as helm rollback --wait does: plans (by default to the
 previous-known-good, as tc-promote plan explains), prints what will move (from → to: tags,
@@ -43,6 +60,13 @@ revisions, ages, digests, the commits being undone, the tags written, the warnin
 confirmation on a terminal, creates the task graph, then follows it until every task has
 resolved: one line per task state change on stderr, then the outcome, the promotion record and
 the command that undoes it.
+
+Once confirmed, and before anything is created, the environment is held at the target (the
+push pipeline writes archive tags but does not move the tag until tc-promote release;
+--no-hold skips it). After the tasks, the moving tag is read from the registry (the Queue's
+word is not a moved tag), then the environment's worker pools are watched (--verify-timeout,
+--no-verify). The last lines: what it runs now and since when, what it ran before, the hold,
+the workers, what the next push will do, the undo. A production rollback needs --reason.
 
 Without a terminal it refuses unless --yes (exit 2, nothing created). A target that is what
 the moving tag points at already is nothing to do (exit 0, nothing created).
@@ -81,54 +105,55 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
     throw new UsageError(`--timeout: ${values.timeout ?? '15m'} is longer than the command deadline allows (${formatDuration(commandTimeout / 1000)} less 30s; TC_PROMOTE_COMMAND_TIMEOUT_MS raises it)`);
   }
   const intervalMs = positiveInteger(io.env.TC_PROMOTE_POLL_INTERVAL_MS, 'TC_PROMOTE_POLL_INTERVAL_MS', 600_000) ?? 2_000;
+  if (mode === 'rollback' && values.release) throw new UsageError('--release: promote only; a rollback holds (tc-promote release ends a hold)');
+  if (mode === 'promote' && values['no-hold']) throw new UsageError('--no-hold: rollback only; promote does not hold (tc-promote hold does)');
+  const verifyTimeoutMs = (values['verify-timeout'] !== undefined ? parseDuration(values['verify-timeout'], '--verify-timeout') : 180) * 1000;
+  if (!values['no-verify'] && !values['no-wait'] && timeoutMs + verifyTimeoutMs > commandTimeout - 30_000) {
+    throw new UsageError(`--verify-timeout: ${values['verify-timeout'] ?? '3m'} with --timeout ${values.timeout ?? '15m'} is longer than the command deadline allows (${formatDuration(commandTimeout / 1000)} less 30s; TC_PROMOTE_COMMAND_TIMEOUT_MS raises it, --no-verify skips it)`);
+  }
+  const pools = values['no-verify'] ? null : loadWorkerPools(values['worker-pools']);
   const config = loadConfig(values.config);
   // Credentials before anything is read: a run that cannot submit fails at once.
   const connection = submissionConnection(io, values, config, mode);
-  const { plan, graph } = await planAndBuildGraph(values as GraphValues, positionals[0], io, {}, { listCommits: true });
-  const next = nextSteps(plan, config, values);
-  const summary = describePromotion(mode, plan, graph, Date.now(), values.reason);
-  if (!values.json) io.stdout(summary);
-
-  if (plan.target.digest !== undefined && plan.target.digest === plan.movingDigest && plan.route === 'retag') {
-    if (values.json) printJson(io, { outcome: 'nothing-to-do', plan: planJson(plan), taskGroupId: null });
-    else io.stdout(`nothing to do: ${plan.movingTag} points at ${plan.target.digest} already; nothing was created\n`);
-    return ExitCode.ok;
+  if (mode === 'rollback' && (values.env ?? 'production') === 'production' && values.reason === undefined) {
+    throw new UsageError('--reason: a production rollback needs a reason, as the UI action does (the record, the hold and the push task\'s log show it): --reason "signing fails with the new image"; nothing was planned or created');
   }
-  const leaseless = tasksForcePushingWithoutLease(graph);
-  if (leaseless.length && !values['no-lease']) {
-    throw new UsageError(`${mode}: ${leaseless.join(', ')} would force-push the deploy branch without a lease (its head was not read at plan time): set GITHUB_TOKEN (or GITHUB_API_URL) so that the plan reads it, or give --no-lease; nothing was created`);
-  }
-  if (!values.yes) {
-    if (!io.confirm) throw new UsageError(`${mode}: no terminal to confirm on; pass --yes to submit without asking (${values.json ? `tc-promote plan ${plan.script} --env ${plan.env} --json shows what would move` : 'what would move is printed above'}); nothing was created`);
-    // With --json, stdout is the JSON answer: what will move goes to the terminal's stderr, above the question.
-    if (values.json) io.stderr(summary);
-    const yes = await io.confirm(`${mode === 'rollback' ? 'Roll back' : 'Promote'} ${plan.script} ${plan.env} as above? [y/N] `);
-    if (!yes) {
-      if (values.json) printJson(io, { outcome: 'not-confirmed', plan: planJson(plan), taskGroupId: null });
-      else io.stdout('not confirmed; nothing was created\n');
-      return ExitCode.operational;
-    }
-  }
-
-  const { queue } = await createClients(connection, { retries: 3 });
-  const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
-  // A Ctrl-C while creating: no create starts after it, and the error lists what was created and what not.
-  const result = await submitGraph(queue, graph, { concurrency: defaultConcurrency, onCreated: (t) => io.stderr(`created ${t.label} ${t.taskId}\n`), ...(io.signal && { signal: io.signal }) });
-  if (!values.json) io.stdout(`submitted ${result.created.length} task(s): ${url}\n`);
-  if (values['no-wait']) {
-    if (values.json) printJson(io, { outcome: 'submitted', plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: result.created, undo: undoCommands(next, mode) });
-    else io.stdout(`not following (--no-wait): watch ${url}, or tc-promote status --script ${plan.script}\n${undoText(next, mode)}`);
-    return ExitCode.ok;
-  }
-
-  const followed = graph.tasks.map((t) => ({ taskId: t.taskId, label: t.label, dependencies: t.task.dependencies, requires: t.task.requires as 'all-completed' | 'all-resolved' }));
-  const started = Date.now();
+  const request = await graphRequestFrom({ ...values, config: values.config } as GraphValues, positionals[0], io, config, {}, { listCommits: true });
+  let summary = '';
+  let started = Date.now();
   let lastPollError = '';
-  const outcome = await followTaskGroup(queue, graph.taskGroupId, followed, {
-    intervalMs,
+  const result = await promote({
+    mode,
+    connection,
+    request,
+    lines: values,
+    yes: Boolean(values.yes),
+    wait: !values['no-wait'],
+    allowNoLease: Boolean(values['no-lease']),
     timeoutMs,
+    intervalMs,
     ...(io.signal && { signal: io.signal }),
+    onPlanned: ({ plan, graph }) => {
+      summary = describePromotion(mode, plan, graph, Date.now(), values.reason);
+      if (!values.json) io.stdout(summary);
+    },
+    confirm: async ({ plan }) => {
+      if (!io.confirm) throw new UsageError(`${mode}: no terminal to confirm on; pass --yes to submit without asking (${values.json ? `tc-promote plan ${plan.script} --env ${plan.env} --json shows what would move` : 'what would move is printed above'}); nothing was created`);
+      // With --json, stdout is the JSON answer: what will move goes to the terminal's stderr, above the question.
+      if (values.json) io.stderr(summary);
+      return io.confirm(`${mode === 'rollback' ? 'Roll back' : 'Promote'} ${plan.script} ${plan.env} as above? [y/N] `);
+    },
+    onCreated: (t) => io.stderr(`created ${t.label} ${t.taskId}\n`),
+    onSubmitted: (url, created) => {
+      if (!values.json) io.stdout(`submitted ${created.length} task(s): ${url}\n`);
+      started = Date.now();
+    },
     onChange: (change) => io.stderr(stateLine(change, started)),
+    hold: mode === 'rollback' && !values['no-hold'] ? { by: requesterFrom(io.env), reason: values.reason ?? 'no reason recorded' } : null,
+    release: mode === 'promote' && values.release ? { by: requesterFrom(io.env) } : null,
+    verify: pools ? { pools, timeoutMs: verifyTimeoutMs, ...(io.env.TC_PROMOTE_VERIFY_INTERVAL_MS !== undefined && { intervalMs: positiveInteger(io.env.TC_PROMOTE_VERIFY_INTERVAL_MS, 'TC_PROMOTE_VERIFY_INTERVAL_MS', 600_000)! }) } : null,
+    onHold: (message) => io.stderr(`${message}\n`),
+    onVerifyProgress: (reports) => io.stderr(`workers +${formatAge((Date.now() - started) / 1000)}: ${reports.map((r) => `${r.pool.replace(/^scriptworker-k8s\//, '')} ${r.newWorkers.length} new, ${r.completed} completed, ${r.failed} failed`).join('; ')}\n`),
     onPollError: (message, inARow) => {
       // A Queue that keeps failing says so once, then every tenth poll, not a line a poll.
       if (inARow === 1 || message !== lastPollError) io.stderr(`note: ${message}; polling again\n`);
@@ -136,10 +161,27 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
       lastPollError = message;
     },
   });
-  const records = outcome.stopped === undefined ? await readRecords(queue, graph.tasks, outcome) : new Map<string, Record<string, unknown>>();
-  const report = judge(plan, graph, outcome, records, next, mode, connection.rootUrl, timeoutMs);
+  const { plan, graph, next } = result;
+  if (result.outcome === 'nothing-to-do') {
+    if (values.json) printJson(io, { outcome: 'nothing-to-do', plan: planJson(plan), taskGroupId: null });
+    else io.stdout(`nothing to do: ${plan.movingTag} points at ${plan.target.digest} already; nothing was created\n`);
+    return ExitCode.ok;
+  }
+  if (result.outcome === 'not-confirmed') {
+    if (values.json) printJson(io, { outcome: 'not-confirmed', plan: planJson(plan), taskGroupId: null });
+    else io.stdout('not confirmed; nothing was created\n');
+    return ExitCode.operational;
+  }
+  const { url } = result;
+  if (result.outcome === 'submitted') {
+    if (values.json) printJson(io, { outcome: 'submitted', plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: result.created, undo: undoCommands(next, mode) });
+    else io.stdout(`not following (--no-wait): watch ${url}, or tc-promote status --script ${plan.script}\n${undoText(next, mode)}`);
+    return ExitCode.ok;
+  }
+  const { followed: outcome, records } = result;
+  const report = judge(plan, graph, outcome, records, next, mode, connection.rootUrl, timeoutMs, result.after, verifyTimeoutMs);
   if (values.json) {
-    printJson(io, { outcome: report.outcome, plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: graph.tasks.map((t) => ({ label: t.label, taskId: t.taskId, state: outcome.states.get(t.taskId) ?? null, record: records.get(t.taskId) ?? null })), record: report.record, undo: undoCommands(next, mode) });
+    printJson(io, { outcome: report.outcome, plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: graph.tasks.map((t) => ({ label: t.label, taskId: t.taskId, state: outcome.states.get(t.taskId) ?? null, record: records.get(t.taskId) ?? null })), record: report.record, after: result.after ?? null, undo: undoCommands(next, mode) });
   } else {
     io.stdout(report.text);
   }
@@ -199,23 +241,6 @@ function stateLine(change: StateChange, started: number): string {
   return `${at} ${change.label}: ${change.from ? `${change.from} -> ` : ''}${to}\n`;
 }
 
-async function readRecords(queue: Awaited<ReturnType<typeof createClients>>['queue'], tasks: readonly GraphTask[], outcome: FollowResult): Promise<Map<string, Record<string, unknown>>> {
-  const { downloadRecord } = await import('../history/records.js');
-  const records = new Map<string, Record<string, unknown>>();
-  await Promise.all(
-    tasks.map(async (t) => {
-      const state = outcome.states.get(t.taskId);
-      if (state !== 'completed' && state !== 'failed' && state !== 'exception') return;
-      try {
-        records.set(t.taskId, await downloadRecord(queue, t.taskId));
-      } catch {
-        // A task that ended before writing its record: the state says enough.
-      }
-    }),
-  );
-  return records;
-}
-
 interface Report {
   outcome: 'completed' | 'failed' | 'conflict' | 'timeout' | 'stopped';
   exitCode: number;
@@ -232,7 +257,7 @@ function undoText(next: NextSteps, mode: PromotionMode): string {
   return undo.length ? `undo: ${undo[0]}\n${undo.slice(1).map((c) => `      ${c}\n`).join('')}` : '';
 }
 
-function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map<string, Record<string, unknown>>, next: NextSteps, mode: PromotionMode, rootUrl: string, timeoutMs: number): Report {
+function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map<string, Record<string, unknown>>, next: NextSteps, mode: PromotionMode, rootUrl: string, timeoutMs: number, after: AfterMove | undefined, verifyTimeoutMs: number): Report {
   const state = (t: GraphTask): TaskState | 'blocked' | undefined => (outcome.blocked.has(t.taskId) ? 'blocked' : outcome.states.get(t.taskId));
   const lines: string[] = [];
   const of = (kind: string): GraphTask[] => graph.tasks.filter((t) => t.kind === kind);
@@ -257,7 +282,11 @@ function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map
     // The step's record says how it ended: raced, or its exit code (a compare-and-swap that lost is 3).
     return r?.outcome === 'raced' || r?.exit === ExitCode.conflict;
   });
-  if (failedMain.length === 0 && plan.route === 'retag') {
+  // Read from the registry after the tasks, never on the Queue's word.
+  const notMoved = failedMain.length === 0 && plan.route === 'retag' && after !== undefined && after.readDigest !== plan.target.digest;
+  if (notMoved) {
+    lines.push(paint.failed(`${mode} did not take:`) + ` every task completed, but ${plan.repository}:${plan.movingTag} points at ${after!.readDigest ?? '(no such tag)'}, not ${plan.target.digest ?? '?'} (read from the registry): something else moved it, or the step did not write; tc-promote history ${plan.script} --env ${plan.env}`);
+  } else if (failedMain.length === 0 && plan.route === 'retag') {
     lines.push(paint.ok(`${mode} completed:`) + ` ${plan.repository}:${plan.movingTag} now points at ${plan.target.digest ?? '?'} (${short(plan.target.tag)})`);
   } else if (failedMain.length === 0) {
     // A rebuild or a rerun: the task did its part; the image pipeline deploys the revision next.
@@ -288,9 +317,30 @@ function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map
     lines.push(`record: ${pick.join(', ')}${archive ? `, archive tag ${archive}` : ''}`);
   }
   lines.push(`task group: ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);
-  if (failedMain.length === 0) lines.push(undoText(next, mode).trimEnd());
-  const exitCode = failedMain.length === 0 ? ExitCode.ok : conflict ? ExitCode.conflict : ExitCode.operational;
-  return { outcome: failedMain.length === 0 ? 'completed' : conflict ? 'conflict' : 'failed', exitCode, record: promoteRecord, text: `${lines.filter(Boolean).join('\n')}\n` };
+  if (after && !notMoved) {
+    lines.push(
+      ...summaryLines({
+        script: plan.script,
+        env: plan.env,
+        reference: `${plan.repository}:${plan.movingTag}`,
+        readDigest: after.readDigest,
+        expectedDigest: plan.target.digest ?? null,
+        nowTag: plan.target.tag,
+        nowSinceMs: after.movedAtMs,
+        beforeTag: plan.current?.tag ?? null,
+        beforeDigest: plan.movingDigest ?? null,
+        hold: after.hold,
+        verification: after.verification,
+        verifyTimeoutMs,
+        undo: null,
+        nowMs: Date.now(),
+      }),
+    );
+  }
+  if (failedMain.length === 0 && !notMoved) lines.push(undoText(next, mode).trimEnd());
+  const failing = after?.verification.outcome === 'failing';
+  const exitCode = notMoved || failing ? ExitCode.operational : failedMain.length === 0 ? ExitCode.ok : conflict ? ExitCode.conflict : ExitCode.operational;
+  return { outcome: notMoved ? 'failed' : failedMain.length === 0 ? 'completed' : conflict ? 'conflict' : 'failed', exitCode, record: promoteRecord, text: `${lines.filter(Boolean).join('\n')}\n` };
 }
 
 function planJson(plan: Plan): Record<string, unknown> {

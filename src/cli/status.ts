@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import { defaultStatusConcurrency, readStatus, type StatusDeploy, type StatusRow } from '../history/status.js';
 import { formatAge } from '../util/duration.js';
-import { branchCheckEnabled, githubClientOnce } from './branch-check.js';
+import { githubAccess } from './branch-check.js';
 import { paint } from './colour.js';
 import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
 import { fitTable, shortRevision } from './table.js';
@@ -12,7 +12,9 @@ export const help = `Usage: tc-promote status [--env E]… [--script S]… [--wi
 Every configured script in every environment, in one table: the current deploy (revision,
 age, digest), the previous-known-good (what rollback picks without flags), how the
 environments of a script differ (DRIFT: "dev +3" means dev runs a revision 3 commits ahead of
-this row's; "dev =" the same revision; "dev ≠" another one, not counted), and FLAGS:
+this row's, "dev -2" behind, "dev +3/-2" both (diverged); "dev =" the same revision; "dev ≠"
+another one, not counted (GitHub not asked); "dev ?" unknown (either side has no known
+revision); "-" no other environment), and FLAGS:
   no archive tag       the moving tag points at an image no archive tag records (current unknown)
   rolled back          the current deploy undid the one before it (or the tag was moved back)
   nothing deployed     the moving tag does not exist
@@ -25,7 +27,9 @@ or GITHUB_API_URL=https://api.github.com for a public repository); unreachable i
 Options:
   --env E           only this environment (repeat for more; default every configured one)
   --script S        only this script (repeat for more; default every configured one)
-  --wide            whole tags and digests (the table is cut to 120 columns otherwise)
+  --wide            whole tags and digests, every column (otherwise the table fits the width:
+                    COLUMNS, else 120; under 100 columns AGE and DIGEST are left out and
+                    PREVIOUS-KNOWN-GOOD is headed PREV-GOOD)
   --concurrency N   pairs read at once (default ${defaultStatusConcurrency})
   --no-commits      do not ask GitHub for commit counts
 
@@ -54,7 +58,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const concurrency = positiveInteger(values.concurrency, '--concurrency', 256) ?? defaultStatusConcurrency;
   // Many repositories at once: more connections than one history needs.
   const runtime = buildRuntime(values, io, undefined, { connections: 64 });
-  const github = !values['no-commits'] && branchCheckEnabled(io.env, {}) ? githubClientOnce(io, runtime.config, values) : undefined;
+  const access = githubAccess(io, runtime.config, values);
+  const github = !values['no-commits'] && access.listsCommits ? access.client : undefined;
   const result = await readStatus(runtime, {
     ...(values.script && { scripts: values.script }),
     ...(values.env && { envs: values.env }),
@@ -67,7 +72,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }),
   });
   if (values.json) printJson(io, result);
-  else io.stdout(renderStatus(result.rows, result.notes, Boolean(values.wide)));
+  else io.stdout(renderStatus(result.rows, result.notes, Boolean(values.wide), io.width));
   return result.rows.some((r) => r.exitCode !== null) ? Math.max(...result.rows.map((r) => r.exitCode ?? 0)) : 0;
 }
 
@@ -96,9 +101,14 @@ function driftCell(row: StatusRow): string {
     .join(', ');
 }
 
-export function renderStatus(rows: readonly StatusRow[], notes: readonly string[], wide = false): string {
-  const headers = ['SCRIPT', 'ENV', 'CURRENT', 'AGE', 'DIGEST', 'PREVIOUS-KNOWN-GOOD', 'DRIFT', 'FLAGS'];
-  const cells = rows.map((r) => [
+export function renderStatus(rows: readonly StatusRow[], notes: readonly string[], wide = false, width = 120): string {
+  // Under 100 columns: AGE and DIGEST go (CURRENT's revision names the deploy), a shorter header.
+  const narrow = !wide && width < 100;
+  const keep = <T,>(cells: T[]): T[] => (narrow ? cells.filter((_, i) => i !== 3 && i !== 4) : cells);
+  const headers = keep(['SCRIPT', 'ENV', 'CURRENT', 'AGE', 'DIGEST', narrow ? 'PREV-GOOD' : 'PREVIOUS-KNOWN-GOOD', 'DRIFT', 'FLAGS']);
+  const last = headers.length - 1;
+  const drift = headers.indexOf('DRIFT');
+  const cells = rows.map((r) => keep([
     r.script,
     r.env,
     deployCell(r.current, wide),
@@ -107,13 +117,14 @@ export function renderStatus(rows: readonly StatusRow[], notes: readonly string[
     deployCell(r.previousKnownGood, wide),
     driftCell(r) || '-',
     r.flags.join(', '),
-  ]);
+  ]));
   const table = fitTable(headers, cells, {
     wide,
-    maxWidths: [undefined, undefined, undefined, undefined, undefined, undefined, 24, undefined],
+    width,
+    maxWidths: headers.map((_, i) => (i === drift ? 24 : undefined)),
     // FLAGS are what a 3 a.m. reader must see whole: DRIFT gives up its room first.
-    shrink: [6],
-    paint: (column, cell) => (column === 7 ? cell.replace(/rolled back/, paint.rolledBack('rolled back')).replace(/(no archive tag|repository missing|unreadable|nothing deployed)/, (m) => paint.warning(m)) : cell),
+    shrink: [drift],
+    paint: (column, cell) => (column === last ? cell.replace(/rolled back/, paint.rolledBack('rolled back')).replace(/(no archive tag|repository missing|unreadable|nothing deployed)/, (m) => paint.warning(m)) : cell),
   });
   const lines = [table, ''];
   for (const r of rows) {

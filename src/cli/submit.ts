@@ -2,7 +2,9 @@
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { formatGraph } from '../graph/format.js';
-import { createClients, taskGroupUrl } from '../taskcluster/clients.js';
+import { createClients, resolveConnection, taskGroupUrl, taskclusterError } from '../taskcluster-api/clients.js';
+import type { TaskGraph } from '../graph/build.js';
+import { dryRunSummary, type IdCheck } from '../present/submit-summary.js';
 import { defaultConcurrency, submitGraph } from '../taskcluster/submit.js';
 import { globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
 import { graphOptions, graphOptionsHelp, planAndBuildGraph, printWarnings, submissionConnection, tasksForcePushingWithoutLease } from './graph-options.js';
@@ -18,7 +20,9 @@ Credentials: TASKCLUSTER_ROOT_URL with TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACC
 TASKCLUSTER_PROXY_URL inside a task. --root-url overrides the root URL.
 
 Options:
-  --dry-run        print the graph that would be created (as render --format json), create nothing
+  --dry-run        create nothing: a summary (tasks and what each waits for, dependencies,
+                   scopes, what would move) and, with credentials, whether the Queue knows any
+                   of the task ids already; with --json the definitions (as render --format json)
   --concurrency N  most createTask calls in flight (default ${defaultConcurrency})
   --no-lease       submit a graph that would force-push the deploy branch without a lease (its
                    head could not be read at plan time); refused without this flag
@@ -43,7 +47,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { plan, graph } = await planAndBuildGraph(values, positionals[0], io);
   printWarnings(io, plan, graph);
   if (values['dry-run']) {
-    io.stdout(formatGraph(graph, 'json'));
+    if (values.json) io.stdout(formatGraph(graph, 'json'));
+    else io.stdout(dryRunSummary(plan, graph, await existingTaskIds(io, values, graph)));
     return 0;
   }
   const leaseless = tasksForcePushingWithoutLease(graph);
@@ -64,4 +69,23 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.json) printJson(io, { ...result, url });
   else io.stdout(`${result.created.map((t) => `created ${t.label} ${t.taskId}`).join('\n')}\ntask group: ${url}\n`);
   return 0;
+}
+
+/** With credentials (or a task's proxy), which of the graph's task ids the Queue knows already; without, why it was not asked. */
+async function existingTaskIds(io: Io, values: { config?: string; 'root-url'?: string }, graph: TaskGraph): Promise<IdCheck> {
+  const connection = resolveConnection(io.env, values['root-url'], loadConfig(values.config).taskcluster.rootUrl);
+  if (!connection.credentials && !connection.viaProxy) return { asked: false, why: 'no credentials (TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN)' };
+  const { queue } = await createClients(connection);
+  const known = await Promise.all(
+    graph.tasks.map(async (t) => {
+      try {
+        await queue.status(t.taskId);
+        return t.label;
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 404) return null;
+        throw taskclusterError(error, `queue.status ${t.taskId}`);
+      }
+    }),
+  );
+  return { asked: true, rootUrl: connection.rootUrl, existing: known.filter((l): l is string => l !== null) };
 }

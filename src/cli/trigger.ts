@@ -2,8 +2,8 @@
 import { loadConfig } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import { actionName } from '../graph/actions.js';
-import { createClients, resolveConnection, taskUrl } from '../taskcluster/clients.js';
-import { isSlugid } from '../taskcluster/slugid.js';
+import { createClients, resolveConnection, taskUrl } from '../taskcluster-api/clients.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
 import { triggerAction } from '../taskcluster/trigger.js';
 import { readInputFile } from '../util/read-file.js';
 import { globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
@@ -63,7 +63,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const config = loadConfig(values.config);
   const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
   const clients = await createClients(connection);
-  const result = await triggerAction(clients, { decisionTaskId, input, ...(values.action !== undefined && { actionName: values.action }) });
+  const decisionIndex = { rootUrl: connection.rootUrl, trustDomain: config.taskcluster.trustDomain, project: config.taskcluster.project };
+  const result = await triggerAction(clients, { decisionTaskId, input, decisionIndex, ...(values.action !== undefined && { actionName: values.action }) });
   const url = taskUrl(connection.rootUrl, result.taskId);
   if (values.json) printJson(io, { ...result, url });
   else io.stdout(`${result.taskId}\n${url}\n`);

@@ -2,8 +2,8 @@
 import { loadConfig } from '../config/load.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { validateEverything } from '../graph/validate-all.js';
-import { parseRootUrl } from '../taskcluster/clients.js';
-import { fetchFromRootUrl, loadReferenceValidators } from '../taskcluster/reference-schemas.js';
+import { parseRootUrl } from '../taskcluster-api/clients.js';
+import { fetchFromRootUrl, loadReferenceValidators } from '../taskcluster-api/reference-schemas.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 
 export const help = `Usage: tc-promote validate [--root-url URL] [--templates DIR] [--taskcluster-yml FILE] [--json]

@@ -7,7 +7,7 @@
 import type { Config } from '../config/load.js';
 import { UsageError, quote } from '../errors.js';
 import type { PlanRequest } from '../history/plan.js';
-import { actionsFileSchema, type ActionsFile, type HookAction } from '../taskcluster/actions-schema.js';
+import { actionsFileSchema, type ActionsFile, type HookAction } from '../taskcluster-api/actions-schema.js';
 import { sha256Hex } from '../util/sha256.js';
 import { parseDuration } from '../util/duration.js';
 import type { FromSchema } from '../util/from-schema.js';

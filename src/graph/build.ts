@@ -7,8 +7,8 @@ import type { ValidateFunction } from 'ajv';
 import { loadConfig, type Config } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { Plan } from '../history/plan.js';
-import { keyedSlugid, niceSlugid } from '../taskcluster/slugid.js';
-import { taskDefinitionSchema, type TaskDefinition } from '../taskcluster/task-schema.js';
+import { keyedSlugid, niceSlugid } from '../taskcluster-api/slugid.js';
+import { taskDefinitionSchema, type TaskDefinition } from '../taskcluster-api/task-schema.js';
 import { util } from '../util/builtins.js';
 import { validatorFor } from '../util/precompiled.js';
 import { describeSchemaErrors } from '../util/validate.js';
@@ -60,6 +60,17 @@ export interface GraphOptions {
    * attempt after a failed one says so explicitly.
    */
   attempt?: number;
+}
+
+/**
+ * The key of a compare-and-swap promote task's id: the destination, the digest it must still
+ * have, the archive tag of the deploy it runs (every completed promotion writes a new one, so
+ * roll back, undo, roll back again are three keys, no --attempt needed) and the attempt. Two
+ * graphs planned from the same state share it: the Queue lets the first through (exit 3 for the
+ * other), and a retry of the same graph is the same createTask (idempotent).
+ */
+export function promoteTaskKey(reference: string, expectCurrent: string, currentTag: string | null, attempt: number): string {
+  return currentTag === null ? `promote ${reference} from ${expectCurrent} attempt ${attempt}` : `promote ${reference} from ${expectCurrent} at ${currentTag} attempt ${attempt}`;
 }
 
 interface TaskSpec {
@@ -134,7 +145,7 @@ export function buildGraph(config: Config, plan: Plan, options: GraphOptions = {
       const taskContext: TaskContext = {
         label,
         kind: spec.kind,
-        taskId: destination?.expectCurrent ? keyedSlugid(`promote ${destination.reference} from ${destination.expectCurrent} attempt ${options.attempt ?? 1}`) : newTaskId(),
+        taskId: destination?.expectCurrent ? keyedSlugid(promoteTaskKey(destination.reference, destination.expectCurrent, plan.current?.tag ?? null, options.attempt ?? 1)) : newTaskId(),
         dependencies,
         destination,
         promoteTaskIds: idsByKind.get('promote') ?? [],

@@ -1,6 +1,6 @@
 /**
  * A task graph as text: JSON (`{taskGroupId, tasks: [{label, taskId, task}]}` in dependency
- * order, SPEC section 5), YAML (the same data), Graphviz dot and Mermaid (tasks and
+ * order, docs/contract.md, Command line), YAML (the same data), Graphviz dot and Mermaid (tasks and
  * dependency edges, for reviews and docs).
  */
 import { dump } from 'js-yaml';
@@ -67,9 +67,22 @@ export function wrap(text: string, width = 32): string[] {
   return lines;
 }
 
-/** The lines of a task's box, the same in dot and mermaid: its label, then its short name wrapped. */
+/**
+ * The lines of a task's box, the same in dot and mermaid: its label, its short name wrapped,
+ * then the target it moves to, by archive tag (its date; the revision on the next line, 12 hex)
+ * and the digest's first 12 hex: `@90ef0e0cf7c8` alone says nothing to a reader at 3 a.m.
+ */
 export function boxLines(task: TaskGraph['tasks'][number]): string[] {
-  return [task.label, ...wrap(shortName(task.task.metadata.name, task.label))];
+  const name = shortName(task.task.metadata.name, task.label);
+  const target = (task.task.extra as { tcPromote?: { target?: { tag?: unknown; revision?: unknown; digest?: unknown } } } | undefined)?.tcPromote?.target;
+  if (!target) return [task.label, ...wrap(name)];
+  // The archive tag without its revision (the next line has 12 hex of it): production-20210929025643.
+  const tag = typeof target.tag === 'string' ? target.tag.replace(/-[0-9a-f]{40}$/, '') : '(no archive tag)';
+  const revision = typeof target.revision === 'string' ? `revision ${target.revision.slice(0, 12)}` : 'revision unknown';
+  const digest = typeof target.digest === 'string' ? `@${target.digest.replace(/^sha256:/, '').slice(0, 12)}` : '';
+  // ":production to @90ef0e0cf7c8" names the target by its tag instead; other names keep theirs and get a target line.
+  const named = digest && name.includes(digest) ? name.replace(digest, tag) : null;
+  return [task.label, ...wrap(`${named ?? `${name} target ${tag}`} ${revision}${digest ? ` ${digest}` : ''}`)];
 }
 
 /** An external dependency (the action task): said as such, its id shortened. */

@@ -10,7 +10,7 @@
 import jsone from 'json-e';
 import { loadYaml } from '../util/yaml.js';
 import { UsageError } from '../errors.js';
-import { niceSlugid } from '../taskcluster/slugid.js';
+import { niceSlugid } from '../taskcluster-api/slugid.js';
 import { actionPermission } from './actions.js';
 
 export interface TaskclusterYml {

@@ -1,5 +1,5 @@
 /**
- * History semantics (SPEC section 3), as pure functions over one repository's archive tags
+ * History semantics (docs/contract.md, History), as pure functions over one repository's archive tags
  * (every environment), the digests looked up so far and each environment's moving tag.
  * Everything is linear in the number of tags (hash maps keyed by revision and digest), so
  * 200,000 tags cost a sort and a few passes.

@@ -11,11 +11,12 @@ import { formatReference } from '../registry/reference.js';
 import { formatDuration } from '../util/duration.js';
 import { analyseRepository, indexRepository, type Deploy, type RepositoryIndex, type EnvironmentAnalysis, type MovingState, type RepositoryAnalysis } from './analyse.js';
 import { openEnvironment, type EnvironmentView, type Runtime } from './runtime.js';
-import { firstBatch, selectPrevious, type PassedOver, type SelectionCriteria } from './select.js';
+import { clockSkewMs } from './new-archive-tag.js';
+import { checkSkipValues, firstBatch, selectPrevious, type PassedOver, type SelectionCriteria } from './select.js';
 import { classifyTag, compareNewestFirst, grammarFor, type ArchiveTag } from './tags.js';
-import type { TaskclusterConnection } from '../taskcluster/clients.js';
+import type { TaskclusterConnection } from '../taskcluster-api/clients.js';
 import type { PromotionRecord } from './records.js';
-import type { TagSource } from './source.js';
+import type { ListingState, TagSource } from './source.js';
 
 export interface IgnoredEntry {
   tag: string;
@@ -60,30 +61,61 @@ const defaults: Required<HistoryOptions> = { lookupLimit: 200, batchSize: 16, wi
 export class RepositoryHistory {
   /** Moving tag states by archive prefix. */
   readonly moving = new Map<string, MovingState>();
-  private cached: { version: number; movingVersion: number; analysis: RepositoryAnalysis } | undefined;
+  private cached: { version: number; movingVersion: number; tagsVersion: number; analysis: RepositoryAnalysis } | undefined;
   private movingVersion = 0;
+  private tagsVersion = 0;
   private readonly movingReads = new Map<string, Promise<MovingState>>();
+  /** Archive tags of every configured environment, newest first. */
+  archive: readonly ArchiveTag[] = [];
+  ignored: readonly IgnoredEntry[] = [];
+  /** What the tags alone say (environments, orders, revision groups), built once per listing read. */
+  index!: RepositoryIndex;
 
   constructor(
     readonly runtime: Runtime,
     readonly source: TagSource,
     readonly repo: EnvironmentView['repo'],
-    /** Archive tags of every configured environment, newest first. */
-    readonly archive: readonly ArchiveTag[],
-    readonly ignored: readonly IgnoredEntry[],
+    tags: readonly string[],
   ) {
-    this.index = indexRepository(archive);
+    this.classify(tags);
   }
 
-  /** What the tags alone say (environments, orders, revision groups), built once. */
-  readonly index: RepositoryIndex;
+  /** Classify the tags listed so far (again, when more pages were read). */
+  private classify(tags: readonly string[]): void {
+    const grammar = grammarFor(this.runtime.config, this.runtime.nowMs);
+    const archive: ArchiveTag[] = [];
+    const ignored: IgnoredEntry[] = [];
+    for (const tag of tags) {
+      const parsed = classifyTag(tag, grammar);
+      if (parsed.kind === 'archive') archive.push(parsed);
+      else ignored.push({ tag: parsed.tag, reason: parsed.reason });
+    }
+    archive.sort(compareNewestFirst);
+    ignored.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+    this.archive = archive;
+    this.ignored = ignored;
+    this.index = indexRepository(archive);
+    this.tagsVersion++;
+  }
+
+  /**
+   * Read further pages of the listing (Docker Hub's, newest first) until `enough()` says the
+   * answer can no longer change, or every tag is read. The registry API's listing is whole.
+   */
+  async readOn(enough: () => boolean = () => false): Promise<void> {
+    while (!this.source.listing().complete && !enough()) {
+      const tags = await this.source.readMore();
+      if (tags === undefined) break;
+      if (tags.length !== this.archive.length + this.ignored.length) this.classify(tags);
+    }
+  }
 
   /** The analysis of what is known now; recomputed only after a lookup added something. */
   get analysis(): RepositoryAnalysis {
     const version = this.source.version;
-    if (!this.cached || this.cached.version !== version || this.cached.movingVersion !== this.movingVersion) {
+    if (!this.cached || this.cached.version !== version || this.cached.movingVersion !== this.movingVersion || this.cached.tagsVersion !== this.tagsVersion) {
       const analysis = analyseRepository(this.index, (tag) => this.source.knownDigest(tag), this.moving, this.runtime.nowMs);
-      this.cached = { version, movingVersion: this.movingVersion, analysis };
+      this.cached = { version, movingVersion: this.movingVersion, tagsVersion: this.tagsVersion, analysis };
     }
     return this.cached.analysis;
   }
@@ -186,6 +218,52 @@ export class EnvironmentHistory {
     let n = 0;
     while (n < deploys.length && this.repository.source.knownDigest(deploys[n]!.tag) !== undefined) n++;
     return n;
+  }
+
+  /**
+   * Whether the listing read so far decides the answer for good. Docker Hub lists newest first
+   * by push time, and an archive tag is pushed no earlier than its stamp (less the clock skew),
+   * so every deploy dated after the oldest push time read (plus the skew) is read. Settled:
+   * every tag is read; or the moving tag does not exist; or current, every deploy newer than
+   * it, the previous-known-good under the criteria, every deploy that passes it over, and the
+   * newest `rows` deploys are all dated after that line.
+   */
+  settled(settle: SettleOptions): boolean {
+    const listing = this.repository.source.listing();
+    if (listing.complete) return true;
+    if (listing.completeAfterMs === undefined) return false;
+    const line = listing.completeAfterMs + clockSkewMs;
+    const moving = this.repository.moving.get(this.prefix);
+    if (!moving) return false;
+    if (moving.digest === null) return true;
+    const env = this.environment;
+    const after = (d: Deploy | undefined): boolean => d !== undefined && Date.parse(d.date) > line;
+    if (settle.rows !== undefined && !after(env.deploys[settle.rows - 1])) return false;
+    if (!after(env.deploys[env.currentIndex])) return false;
+    if (!settle.criteria) return true;
+    if (settle.criteria.skip.length && checkSkipValues(env, settle.criteria.skip).unmatched.length) return false;
+    const selection = selectPrevious(this.analysis, this.prefix, settle.criteria);
+    return selection.kind === 'target' && after(env.deploys[selection.index]);
+  }
+
+  /** How much of the repository's listing is read. */
+  get listing(): ListingState {
+    return this.repository.source.listing();
+  }
+
+  /** What of Docker Hub's listing was not read, for the output; undefined when every tag was. */
+  get listingNote(): string | undefined {
+    const listing = this.repository.source.listing();
+    const notes: string[] = [];
+    if (!listing.complete) {
+      const since = listing.completeAfterMs !== undefined && Number.isFinite(listing.completeAfterMs) ? `, every tag pushed since ${new Date(listing.completeAfterMs).toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
+      notes.push(
+        `Docker Hub: read the newest ${listing.tagsRead} of ${listing.tagsTotal} tags (${listing.pagesRead} of ${listing.pagesTotal} pages${since}): current, the previous-known-good and every deploy passed over are among them; the ${listing.tagsTotal - listing.tagsRead} older tags were not read, so links to older deploys (promoted from, rebuild of) and image live times count only the deploys read`,
+      );
+    }
+    if (listing.changed) notes.push(`Docker Hub: the repository changed while its pages were read (tags pushed or deleted meanwhile); run the command again for a settled listing`);
+    if (listing.rateLimitNote) notes.push(listing.rateLimitNote);
+    return notes.length ? notes.join('; ') : undefined;
   }
 
   /** The first batch, then newest-first batches until current is found or the lookup limit. */
@@ -325,46 +403,60 @@ export function newestByStamp(tags: readonly string[], prefix: string, count: nu
   return top;
 }
 
-/** The repository's tags, listed and classified once per run (environments in one repository share them). */
-export function loadRepository(runtime: Runtime, view: EnvironmentView, onTags?: (tags: readonly string[]) => void): Promise<RepositoryHistory> {
+/** What a reading command needs of the listing before its answer can no longer change. */
+export interface SettleOptions {
+  /** The previous-known-good under these criteria, and every deploy it passes over (absent: current only). */
+  criteria?: SelectionCriteria;
+  /** The newest this many deploys of the environment (history --limit). */
+  rows?: number;
+}
+
+/**
+ * The repository's tags, listed and classified once per run (environments in one repository
+ * share them). `newestOnly`: Docker Hub's first page (newest first) to begin with, read on
+ * by callers as far as their answer needs; otherwise every page.
+ */
+export async function loadRepository(runtime: Runtime, view: EnvironmentView, onTags?: (tags: readonly string[]) => void, options: { newestOnly?: boolean } = {}): Promise<RepositoryHistory> {
   let perRuntime = repositories.get(runtime);
   if (!perRuntime) repositories.set(runtime, (perRuntime = new Map()));
   const key = formatReference(view.repo);
   let loading = perRuntime.get(key);
   if (!loading) {
     loading = (async () => {
-      const tags = await view.source.listTags();
+      const tags = await (options.newestOnly ? view.source.listNewest() : view.source.listTags());
       onTags?.(tags);
-      const grammar = grammarFor(runtime.config, runtime.nowMs);
-      const archive: ArchiveTag[] = [];
-      const ignored: IgnoredEntry[] = [];
-      for (const tag of tags) {
-        const parsed = classifyTag(tag, grammar);
-        if (parsed.kind === 'archive') archive.push(parsed);
-        else ignored.push({ tag: parsed.tag, reason: parsed.reason });
-      }
-      archive.sort(compareNewestFirst);
-      ignored.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
-      return new RepositoryHistory(runtime, view.source, view.repo, archive, ignored);
+      return new RepositoryHistory(runtime, view.source, view.repo, tags);
     })();
     perRuntime.set(key, loading);
   }
-  return loading;
+  const repository = await loading;
+  if (!options.newestOnly) await repository.readOn();
+  return repository;
 }
 
-export async function loadHistory(runtime: Runtime, view: EnvironmentView, options: HistoryOptions = {}): Promise<EnvironmentHistory> {
+/**
+ * Read one environment's history. With `settle`, only as much of Docker Hub's listing as the
+ * answer needs (see EnvironmentHistory.settled); without, every tag.
+ */
+export async function loadHistory(runtime: Runtime, view: EnvironmentView, options: HistoryOptions & { settle?: SettleOptions } = {}): Promise<EnvironmentHistory> {
   // The tag list and the moving tag's HEAD at once; the newest deploys' digests as soon as the list is in.
   const window = options.window ?? defaults.window;
   let early: Promise<unknown> = Promise.resolve();
   const [repository, movingDigest] = await Promise.all([
-    loadRepository(runtime, view, (tags) => {
-      early = view.source.digestsOf(newestByStamp(tags, view.settings.archivePrefix, window));
-      early.catch(() => undefined);
-    }),
+    loadRepository(
+      runtime,
+      view,
+      (tags) => {
+        early = view.source.digestsOf(newestByStamp(tags, view.settings.archivePrefix, window));
+        early.catch(() => undefined);
+      },
+      { newestOnly: options.settle !== undefined },
+    ),
     view.source.liveDigest(view.settings.movingTag),
   ]);
   repository.recordMoving(view, movingDigest);
   const history = new EnvironmentHistory(repository, view, options);
+  if (options.settle) await repository.readOn(() => history.settled(options.settle!));
   await history.findCurrent(early);
   return history;
 }
@@ -380,9 +472,12 @@ const recordRows = 50;
 
 export async function readHistory(runtime: Runtime, script: string | undefined, env: string | undefined, options: HistoryReadOptions = {}): Promise<HistoryResult> {
   const view = openEnvironment(runtime, script, env);
+  // The whole pushlog, unless --limit asks for the newest rows only: then as much of Docker
+  // Hub's listing as those rows, current and the default rollback target need.
+  const settle: SettleOptions | undefined = options.limit !== undefined ? { criteria: { skip: [] }, rows: options.limit } : undefined;
   // The index is asked as soon as the tags are known, while the digests are looked up.
   const records = options.records
-    ? loadRepository(runtime, view).then(async (repository) => {
+    ? loadRepository(runtime, view, undefined, { newestOnly: settle !== undefined }).then(async (repository) => {
         const { readPromotionRecords } = await import('./records.js');
         const rows = repository.archive.filter((t) => t.env === view.settings.archivePrefix).slice(0, Math.min(options.limit ?? recordRows, recordRows));
         return readPromotionRecords({
@@ -398,7 +493,7 @@ export async function readHistory(runtime: Runtime, script: string | undefined, 
     : undefined;
   // A failed tag list is the command's error; the records' wait must not outlive it unhandled.
   records?.catch(() => undefined);
-  const history = await loadHistory(runtime, view, options);
+  const history = await loadHistory(runtime, view, { ...options, ...(settle && { settle }) });
   const selection = await history.selectPrevious({ skip: [] });
   const result = toResult(history, options.limit, selection.index >= 0 ? { tag: history.deploys[selection.index]!.tag, passedOver: selection.passedOver } : null);
   if (records) {
@@ -423,7 +518,7 @@ export function toResult(history: EnvironmentHistory, limit?: number, rollbackTa
     current: history.current,
     deploys: limit === undefined ? deploys : deploys.slice(0, limit),
     ignored: [...history.repository.ignored],
-    warnings: history.warnings,
+    warnings: history.listingNote !== undefined ? [...history.warnings, history.listingNote] : history.warnings,
     rollbackTarget,
     lookedUp: history.lookedUpCount,
     records: { state: 'not-asked', notes: [] },

@@ -11,7 +11,7 @@ import { readProvenance, type Provenance } from '../registry/provenance.js';
 import { formatReference, isDigest, normalizeRegistry, parseReference, type ImageReference } from '../registry/reference.js';
 import { formatDuration } from '../util/duration.js';
 import { imageLive, type Deploy, type ImageLive } from './analyse.js';
-import { loadHistory, type EnvironmentHistory } from './history.js';
+import { loadHistory, type EnvironmentHistory, type SettleOptions } from './history.js';
 import { openEnvironment, type Runtime } from './runtime.js';
 import { checkSkipValues, parseSkip, skipMatches, type PassedOver, type SelectionCriteria, type SkipValue } from './select.js';
 import { classifyTag, grammarFor } from './tags.js';
@@ -101,9 +101,14 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
       throw new UsageError(`--to: ${quote(request.to)} is the moving tag of ${name}; to promote what ${name} runs now, use --from-env ${name} (tc-promote promote ${view.script} --from-env ${name}), or name one of its deploys with --to ${moving[1].archivePrefix}-…`);
     }
   }
-  const history = await loadHistory(runtime, view);
-  const warnings = [...history.warnings];
   const skip = (request.skip ?? []).map(parseSkip);
+  // On Docker Hub, only the newest pages the answer needs: current and, choosing the
+  // previous-known-good, it and every deploy it passes over. A named target (--to) and
+  // --min-live (an image's live time counts its every deploy) read every page.
+  const settle: SettleOptions | undefined =
+    request.to !== undefined || request.minLiveSeconds !== undefined ? undefined : fromView !== undefined ? {} : { criteria: { skip, ...(request.route === 'retag' && { existingOnly: true }) } };
+  const history = await loadHistory(runtime, view, settle ? { settle } : {});
+  const warnings = [...history.warnings];
   await checkSkips(history, skip);
 
   let target: TargetDeploy;
@@ -174,6 +179,7 @@ export async function planPromotion(runtime: Runtime, request: PlanRequest): Pro
   const deployBranch = await branchCheck;
   if (deployBranch) warnings.push(...deployBranchWarnings(deployBranch, route));
   const commits = await commitList;
+  if (history.listingNote !== undefined) warnings.push(history.listingNote);
   return {
     script: view.script,
     env: view.env,
@@ -235,7 +241,7 @@ async function checkSkips(history: EnvironmentHistory, skip: readonly SkipValue[
       : s.kind === 'revision'
         ? `no deploy of ${env} has a revision starting with it`
         : `it is not a deploy of ${env} (tags match exactly; revisions by a prefix of 7 to 40 hex; digests as sha256:…)`;
-  throw new UsageError(`--skip: ${quote(s.text)} matched nothing: ${how}${hint}`);
+  throw new UsageError(`--skip: ${quote(s.text)} matched nothing: ${how}${hint}; tc-promote history ${history.view.script} --env ${env} lists its deploys`);
 }
 
 function chooseRoute(asked: Route | undefined, target: TargetDeploy, warnings: string[], selected: boolean): Route {
@@ -273,6 +279,14 @@ export async function resolvePreviousKnownGood(history: EnvironmentHistory, crit
     const passed = selection.passedOver;
     const detail = passed.length ? `; passed over: ${passed.slice(0, 10).map((p) => `${p.tag} (${p.reason})`).join(', ')}${passed.length > 10 ? `, … (${passed.length - 10} more)` : ''}` : '';
     const why = 'reason' in selection && selection.reason !== 'no older deploy qualifies' ? `: ${selection.reason}` : '';
+    // Refused for --min-live alone: the deploys it refused and how long each lived, and the way out.
+    const short = criteria.minLiveSeconds !== undefined ? passed.filter((p) => /^lived \S+ < --min-live/.test(p.reason)) : [];
+    if (short.length) {
+      const lived = short.slice(0, 6).map((p) => `${p.tag} lived ${/^lived (\S+)/.exec(p.reason)![1]}`);
+      throw new NotFoundError(
+        `--min-live ${formatDuration(criteria.minLiveSeconds!)}: no deploy older than ${current.tag} lived that long and qualifies otherwise; refused for their live time (newest first): ${lived.join(', ')}${short.length > 6 ? `, … (${short.length - 6} more)` : ''}; give a shorter --min-live, or name a target with --to TAG|REVISION|DIGEST`,
+      );
+    }
     throw new NotFoundError(`no previous-known-good deploy older than ${current.tag}${why}${detail}; name a target with --to TAG|REVISION|DIGEST`);
   }
   return { target: toTarget(history, history.deploys[selection.index]!, 'previous-known-good'), passedOver: selection.passedOver };
@@ -352,8 +366,8 @@ async function targetFromArchive(history: EnvironmentHistory, tag: string, env: 
 }
 
 async function resolveFromEnvironment(runtime: Runtime, view: ReturnType<typeof openEnvironment>, warnings: string[]): Promise<TargetDeploy> {
-  const other = await loadHistory(runtime, view);
-  warnings.push(...other.warnings.map((w) => `${view.env}: ${w}`));
+  const other = await loadHistory(runtime, view, { settle: {} });
+  warnings.push(...[...other.warnings, ...(other.listingNote !== undefined ? [other.listingNote] : [])].map((w) => `${view.env}: ${w}`));
   if (other.current) return toTarget(other, other.current, 'from-env');
   if (other.movingDigest === null) throw new NotFoundError(`--from-env ${view.env}: its moving tag ${view.settings.movingTag} does not exist in ${formatReference(view.repo)}`);
   return {
@@ -403,11 +417,11 @@ async function describeTarget(history: EnvironmentHistory, target: TargetDeploy,
   await Promise.all([...envs].filter((e) => !history.analysis.envs.get(e)?.movingKnown).map((e) => history.readMovingOf(e)));
   const live = imageLive(history.analysis, target.digest);
   target.imageLive = live;
-  // SPEC section 3 judges "rolled back" per deploy: an older deploy of an image whose later
+  // docs/contract.md, History judges "rolled back" per deploy: an older deploy of an image whose later
   // deploy was rolled back (a rollback that was undone) still qualifies. Say so.
   const rolledAgain = history.analysis.deploysOfDigest(target.digest).filter((d) => d.tag !== target.tag && d.rolledBack && d.env === history.prefix && target.date !== null && d.date >= target.date);
   if (rolledAgain.length) {
-    warnings.push(`the image of target ${name} was rolled back when it was deployed again, as ${rolledAgain.map((d) => d.tag).join(', ')}: that deploy is passed over, this older one is not (SPEC section 3); look at why before promoting it again`);
+    warnings.push(`the image of target ${name} was rolled back when it was deployed again, as ${rolledAgain.map((d) => d.tag).join(', ')}: that deploy is passed over, this older one is not; look at why before promoting it again`);
   }
   const total = live.atLeast && live.seconds === 0 ? 'for an unknown time' : `${live.atLeast ? 'at least ' : ''}${formatDuration(live.seconds)}`;
   requireLive(live.seconds, `${total} in total (${describeParts(live)})`);

@@ -10,8 +10,8 @@
  * taskcluster-client is loaded only when records are asked for.
  */
 import type { Queue } from 'taskcluster-client';
-import { createClients, type TaskclusterConnection } from '../taskcluster/clients.js';
-import { isSlugid } from '../taskcluster/slugid.js';
+import { createClients, type TaskclusterConnection } from '../taskcluster-api/clients.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
 import { mapLimit } from '../util/concurrency.js';
 
 export interface PromotionRecord {

@@ -1,5 +1,5 @@
 /**
- * Choosing the previous-known-good (SPEC section 3) and saying why every newer deploy was
+ * Choosing the previous-known-good (docs/contract.md, History) and saying why every newer deploy was
  * passed over. Pure: it reads an analysis and either decides, or names the digests (and
  * moving tags) it must know first; history.ts looks those up and asks again. A verdict is
  * never taken on a digest that was not looked up.

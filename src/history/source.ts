@@ -1,11 +1,12 @@
 /**
  * Where a repository's tags and digests come from: the registry API (tags/list, then a HEAD
- * per digest needed), or Docker Hub's API (tags with digests and push times in one listing).
+ * per digest needed), or Docker Hub's API (tags with digests and push times, 100 a page,
+ * newest first: read whole, or from the newest page on as far as a caller needs, `readMore`).
  * Digests are cached; a batch of lookups is sent at once (up to `concurrency` in flight,
  * which matches the transport's connections), and only those asked for are fetched.
  */
 import type { RegistryClient } from '../registry/client.js';
-import { listHubTags } from '../registry/hub.js';
+import { defaultHubConcurrency, HubTagListing, type HubRateLimit } from '../registry/hub.js';
 import type { ImageReference } from '../registry/reference.js';
 import { mapLimit } from '../util/concurrency.js';
 
@@ -14,6 +15,26 @@ export interface TagSourceOptions {
   concurrency?: number;
   /** Docker Hub API base URL; when set, tags and digests are listed from it. */
   hubApi?: string;
+  /** Hub pages read at once. */
+  hubConcurrency?: number;
+}
+
+/** How much of the repository's tag listing has been read. */
+export interface ListingState {
+  /** Every tag is read (always so for the registry API, whose pages have no order to stop on). */
+  complete: boolean;
+  /** Tags and pages read of Hub's count (0 for the registry API). */
+  tagsRead: number;
+  tagsTotal: number;
+  pagesRead: number;
+  pagesTotal: number;
+  /** Every tag pushed after this (ms since the epoch) is read; undefined when that cannot be said. */
+  completeAfterMs?: number;
+  /** The repository changed while it was read (Hub's count moved). */
+  changed: boolean;
+  rateLimit?: HubRateLimit;
+  /** Hub's rate limit is reached, said plainly (undefined when it is not). */
+  rateLimitNote?: string;
 }
 
 export class TagSource {
@@ -33,23 +54,73 @@ export class TagSource {
     this.concurrency = options.concurrency ?? 16;
   }
 
+  /** Every tag (every page). */
   listTags(): Promise<string[]> {
-    this.tags ??= this.fetchTags();
+    if (this.hub) return this.hub.readMore().then(() => this.recordHub());
+    this.tags ??= this.options.hubApi ? this.openHub().readMore().then(() => this.recordHub()) : this.client.listTags(this.repo, this.options.pageSize ?? 1000);
     return this.tags;
   }
 
-  private async fetchTags(): Promise<string[]> {
-    if (this.options.hubApi) {
-      const hubTags = await listHubTags(this.client.sendPlain, this.options.hubApi, this.repo.repository, undefined, this.client.listing);
-      for (const t of hubTags) {
-        if (t.digest) this.digests.set(t.name, t.digest);
-        const pushed = Date.parse(t.lastPushed ?? t.lastUpdated ?? '');
-        this.listed.set(t.name, { ...(t.digest && { digest: t.digest }), ...(!Number.isNaN(pushed) && { pushedAtMs: pushed }) });
-      }
-      this.version++;
-      return hubTags.map((t) => t.name);
+  /** The newest tags: Docker Hub's first page (newest first); the registry API's whole list (it has no order). */
+  listNewest(): Promise<string[]> {
+    if (!this.options.hubApi) return this.listTags();
+    return this.openHub().readFirst().then(() => this.recordHub());
+  }
+
+  /**
+   * Read on: the next round of Hub's pages (one page per connection). The tags read so far,
+   * or undefined when there was nothing left to read.
+   */
+  async readMore(): Promise<string[] | undefined> {
+    if (!this.hub || this.hub.complete) return undefined;
+    await this.hub.readMore(this.options.hubConcurrency ?? defaultHubConcurrency);
+    return this.recordHub();
+  }
+
+  /** How much of the listing is read. */
+  listing(): ListingState {
+    const hub = this.hub;
+    // The registry API's listing is read whole (its order says nothing of age).
+    if (!hub) return { complete: true, tagsRead: 0, tagsTotal: 0, pagesRead: 0, pagesTotal: 0, changed: false };
+    const after = hub.completeAfterMs;
+    const note = hub.rateLimitNote();
+    return {
+      complete: hub.complete,
+      tagsRead: this.names.length,
+      tagsTotal: Math.max(hub.count, this.names.length),
+      pagesRead: hub.pagesRead,
+      pagesTotal: hub.totalPages,
+      ...(after !== undefined && { completeAfterMs: after }),
+      changed: hub.changed,
+      rateLimit: { ...hub.rateLimit },
+      ...(note !== undefined && { rateLimitNote: note }),
+    };
+  }
+
+  private hub?: HubTagListing;
+  private names: string[] = [];
+
+  private openHub(): HubTagListing {
+    this.hub ??= new HubTagListing(this.client.sendPlain, this.options.hubApi!, this.repo.repository, {
+      limits: this.client.listing,
+      ...(this.options.hubConcurrency !== undefined && { concurrency: this.options.hubConcurrency }),
+      ...(this.client.deadlineAtMs !== undefined && { deadlineAtMs: this.client.deadlineAtMs }),
+    });
+    return this.hub;
+  }
+
+  /** What the Hub pages read say: each tag's digest and push time; the names, newest first. */
+  private recordHub(): string[] {
+    const tags = this.hub!.tags();
+    if (tags.length === this.names.length) return this.names;
+    for (const t of tags.slice(this.names.length)) {
+      if (t.digest) this.digests.set(t.name, t.digest);
+      const pushed = Date.parse(t.lastPushed ?? t.lastUpdated ?? '');
+      this.listed.set(t.name, { ...(t.digest && { digest: t.digest }), ...(!Number.isNaN(pushed) && { pushedAtMs: pushed }) });
     }
-    return this.client.listTags(this.repo, this.options.pageSize ?? 1000);
+    this.version++;
+    this.names = tags.map((t) => t.name);
+    return this.names;
   }
 
   /** A tag's digest as known: a digest, null (gone: listed, no manifest), undefined (not looked up). */

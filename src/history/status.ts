@@ -11,6 +11,7 @@ import { formatReference } from '../registry/reference.js';
 import { mapLimit } from '../util/concurrency.js';
 import type { Deploy } from './analyse.js';
 import { loadHistory } from './history.js';
+import type { ListingState } from './source.js';
 import { openEnvironment, type Runtime } from './runtime.js';
 
 export interface StatusDeploy {
@@ -79,10 +80,13 @@ export async function readStatus(runtime: Runtime, request: StatusRequest = {}):
   const envs = request.envs?.length ? request.envs : Object.keys(config.environments);
   // Names are checked before any request (openEnvironment refuses an unknown script or environment).
   const pairs = scripts.flatMap((script) => envs.map((env) => openEnvironment(runtime, script, env)));
+  const listings = new Map<string, ListingState>();
   const rows = await mapLimit(pairs, Math.max(1, request.concurrency ?? defaultStatusConcurrency), async (view): Promise<StatusRow> => {
     const row: StatusRow = { script: view.script, env: view.env, repository: formatReference(view.repo), movingTag: view.settings.movingTag, movingDigest: null, current: null, previousKnownGood: null, drift: [], flags: [], warnings: [], error: null, exitCode: null };
     try {
-      const history = await loadHistory(runtime, view);
+      // On Docker Hub, the newest pages as far as current and the previous-known-good need.
+      const history = await loadHistory(runtime, view, { settle: { criteria: { skip: [] } } });
+      listings.set(row.repository, history.listing);
       row.movingDigest = history.movingDigest;
       row.warnings = [...history.warnings];
       const current = history.current;
@@ -110,6 +114,7 @@ export async function readStatus(runtime: Runtime, request: StatusRequest = {}):
     return row;
   });
   const notes: string[] = [];
+  notes.push(...listingNotes(listings));
   await compareEnvironments(rows, request, notes);
   return { rows, notes };
 }
@@ -165,4 +170,25 @@ async function compareEnvironments(rows: StatusRow[], request: StatusRequest, no
   if (!request.compare && rows.some((r) => r.drift.some((d) => d.state === 'differs'))) {
     notes.push('commit counts between environments not shown: GitHub is not configured for this run (set GITHUB_TOKEN, or GITHUB_API_URL=https://api.github.com to read a public repository anonymously)');
   }
+}
+
+/** What of Docker Hub's listings was not read, in one note for every repository read in part; the rate limit and changes, each said. */
+function listingNotes(listings: ReadonlyMap<string, ListingState>): string[] {
+  const notes: string[] = [];
+  const partial = [...listings.entries()].filter(([, l]) => !l.complete);
+  if (partial.length) {
+    const read = partial.reduce((n, [, l]) => n + l.tagsRead, 0);
+    const total = partial.reduce((n, [, l]) => n + l.tagsTotal, 0);
+    const pages = partial.reduce((n, [, l]) => n + l.pagesRead, 0);
+    const allPages = partial.reduce((n, [, l]) => n + l.pagesTotal, 0);
+    notes.push(
+      `Docker Hub: only the newest pages of ${partial.length} repositor${partial.length === 1 ? 'y' : 'ies'} were read (${read} of ${total} tags, ${pages} of ${allPages} pages: ${partial.map(([r, l]) => `${r} ${l.pagesRead}/${l.pagesTotal}`).join(', ')}): every row's current, previous-known-good and the deploys passed over are among them; older tags were not read, so links to older deploys and image live times count only the deploys read (tc-promote history <script> reads a whole pushlog)`,
+    );
+  }
+  for (const [repository, l] of listings) {
+    if (l.changed) notes.push(`${repository}: Docker Hub: the repository changed while its pages were read (tags pushed or deleted meanwhile); run status again for a settled listing`);
+  }
+  const limited = [...listings.values()].find((l) => l.rateLimitNote !== undefined);
+  if (limited) notes.push(limited.rateLimitNote!);
+  return notes;
 }

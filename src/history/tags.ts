@@ -1,5 +1,5 @@
 /**
- * The archive-tag grammar (SPEC section 2). Three eras, all UTC:
+ * The archive-tag grammar (docs/contract.md, Archive tags). Three eras, all UTC:
  *   current  <env>-<YYYYMMDDHHMMSS>-<40 hex>
  *   gap      <env>-<YYYYMMDDHHMMSS>-            (revision missing, 2020-06/07)
  *   oldest   <env>-<version>-<YYYYMMDDHHMMSS>-<40 hex>

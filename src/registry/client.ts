@@ -9,7 +9,7 @@ import { manifestAccept, maxManifestBytes, parseManifest, type Manifest } from '
 import { formatReference, isDigest, registryBaseUrl, type ImageReference } from './reference.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import { Redactor, withRedaction } from './redact.js';
-import { BodyTooLargeError, httpTransport, redactUrl, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
+import { BodyTooLargeError, TransportError, httpTransport, redactUrl, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
 
 export interface RegistryClientOptions {
   credentials?: CredentialSource;
@@ -24,6 +24,8 @@ export interface RegistryClientOptions {
   deadlineMs?: number;
   /** The command's stop signal (its deadline). */
   signal?: AbortSignal;
+  /** When the command's deadline passes (ms since the epoch): no retry waits past it. */
+  deadlineAtMs?: number;
   /** Credentials sent are registered here and removed from every remote text (default: a new one). */
   redactor?: Redactor;
   /** Caps on a tag listing, which a registry could otherwise page through forever. */
@@ -32,6 +34,11 @@ export interface RegistryClientOptions {
   transport?: Transport;
   /** Most connections kept per registry host (default 16). */
   connections?: number;
+  /**
+   * Where a registry host came from, for a refused connection's message ("--registry", "the
+   * configuration's environments.production.source"): the way to point elsewhere.
+   */
+  describeRegistry?: (host: string) => string | undefined;
 }
 
 export interface ListingLimits {
@@ -57,6 +64,25 @@ export interface ManifestHead {
   size: number;
 }
 
+/** A refused connection names the registry and what chose it: nothing listens there, so the way out is to point elsewhere. */
+function namingRefusedRegistry(inner: Transport, describe: (host: string) => string | undefined): Transport {
+  return async (request) => {
+    try {
+      return await inner(request);
+    } catch (error) {
+      if (!(error instanceof TransportError) || error.code !== 'ECONNREFUSED') throw error;
+      let host = '';
+      try {
+        host = new URL(request.url).host;
+      } catch {
+        throw error;
+      }
+      const origin = describe(host);
+      throw new TransportError(`${error.message}: nothing listens at ${host}${origin ? `, the registry named by ${origin}` : ''}`, error.code, { cause: error });
+    }
+  };
+}
+
 export class RegistryClient {
   readonly send: Transport;
   /** Retries but no registry auth: for other APIs (Docker Hub's), whose hosts are not registries. */
@@ -65,6 +91,8 @@ export class RegistryClient {
   readonly listing: ListingLimits;
   /** The retry layer's settings (copy's guarded PUT waits as the layer would between its own attempts). */
   readonly retry: RetryOptions;
+  /** When the command's deadline passes, if known (ms since the epoch). */
+  readonly deadlineAtMs: number | undefined;
   private readonly plainHttpHosts: ReadonlySet<string>;
   private readonly httpsHosts: ReadonlySet<string>;
 
@@ -74,6 +102,7 @@ export class RegistryClient {
     this.redactor = options.redactor ?? new Redactor();
     this.listing = { ...defaultListingLimits, ...options.listing };
     this.retry = { ...options.retry };
+    this.deadlineAtMs = options.deadlineAtMs;
     const base =
       options.transport ??
       httpTransport({
@@ -82,7 +111,7 @@ export class RegistryClient {
         ...(options.signal && { signal: options.signal }),
         ...(options.connections !== undefined && { connections: options.connections }),
       });
-    const retried = withRetry(base, { ...options.retry, ...(options.signal && { signal: options.signal }) });
+    const retried = withRetry(options.describeRegistry ? namingRefusedRegistry(base, options.describeRegistry) : base, { ...options.retry, ...(options.signal && { signal: options.signal }), ...(options.deadlineAtMs !== undefined && { deadlineAtMs: options.deadlineAtMs }) });
     // http → retry → auth → redaction: the operations read answers with every credential removed.
     this.sendPlain = withRedaction(retried, this.redactor);
     this.send = withRedaction(

@@ -59,26 +59,3 @@ export function secretCredentials(secretName: string, load: () => Promise<Record
     return found ?? (otherwise ? otherwise(registry) : undefined);
   };
 }
-
-/**
- * Where `copy` and the commands inside tasks get registry credentials: inside a task
- * (`TASKCLUSTER_PROXY_URL`), or when a secret is named (`--registry-secret`), the secret's
- * `dockercfg` first; the docker configuration (`DOCKER_CONFIG`, `~/.docker/config.json`)
- * for registries the secret does not name, and always outside a task.
- */
-export function registryCredentialSource(options: { env: NodeJS.ProcessEnv; secretName: string | undefined; configSecret: string; rootUrl: string; flagRootUrl: string | undefined; dockerConfig: CredentialSource }): CredentialSource {
-  const { env } = options;
-  const inTask = env.TASKCLUSTER_PROXY_URL !== undefined && env.TASKCLUSTER_PROXY_URL !== '';
-  const name = options.secretName ?? (inTask ? options.configSecret : undefined);
-  if (name === undefined) return options.dockerConfig;
-  if (name === '') throw new UsageError('--registry-secret: give the name of a Taskcluster secret');
-  return secretCredentials(
-    name,
-    async () => {
-      // Loaded only when a registry asks for credentials.
-      const [{ resolveConnection }, { readTaskclusterSecret }] = await Promise.all([import('../taskcluster/clients.js'), import('../taskcluster/secrets.js')]);
-      return readTaskclusterSecret(resolveConnection(env, options.flagRootUrl, options.rootUrl), name);
-    },
-    options.dockerConfig,
-  );
-}

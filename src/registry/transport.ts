@@ -6,7 +6,7 @@ import type * as HttpModule from 'node:http';
 import type * as HttpsModule from 'node:https';
 import type { Readable } from 'node:stream';
 import { RemoteError } from '../errors.js';
-import { loadHttp, loadHttps } from '../util/builtins.js';
+import { loadHttp, loadHttps, setMaxListeners } from '../util/builtins.js';
 
 export interface RegistryRequest {
   method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -93,6 +93,9 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
   const timeout = options.timeoutMs ?? defaultTimeoutMs;
   const deadline = options.deadlineMs ?? defaultDeadlineMs;
   const signal = options.signal;
+  // One abort listener per request in flight, removed when it ends: a status of 26 pairs has
+  // dozens at once, which is no leak (Node warns past 10: MaxListenersExceededWarning).
+  if (signal) setMaxListeners(0, signal);
   const agentOptions = { keepAlive: true, maxSockets: options.connections ?? 16, timeout };
   // node:https (and with it TLS) loads with the first https request.
   const http = loadHttp();

@@ -9,7 +9,7 @@ import { PromoteError, UsageError, quote } from '../errors.js';
 import { callbackName, planRequestFromInput, validateActionInput, type ActionInput } from '../graph/actions.js';
 import { buildGraph, type GraphOptions, type TaskGraph } from '../graph/build.js';
 import type { Plan, PlanRequest } from '../history/plan.js';
-import { isSlugid } from './slugid.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
 import { SubmitError, submitGraph, type SubmitOptions, type SubmitResult, type TaskCreator } from './submit.js';
 
 export interface ActionEnvironment {
@@ -37,6 +37,25 @@ function parseJson(text: string, name: string): unknown {
   }
 }
 
+/**
+ * The configuration of an action task read from a checkout (`--config`) is only as trusted as
+ * its revision: without `--revision` to check, refuse.
+ */
+export function requireRevisionPin(values: { config?: string | undefined; revision?: string | undefined; repository?: string | undefined }): void {
+  if (values.config !== undefined && values.revision === undefined) {
+    throw new UsageError(`--config ${quote(values.config)}: a configuration read from a checkout needs --revision <the checked-out revision> and --repository <its URL>, so that action-callback can check the revision is on the protected branch before planning`);
+  }
+  if ((values.revision === undefined) !== (values.repository === undefined)) throw new UsageError(`--revision and --repository go together (the revision checked out, and the repository it came from)`);
+}
+
+/** Who fired the hook: TC_PROMOTE_REQUESTER (the hook's clientId, set by .taskcluster.yml), else the action task. */
+export function actionRequester(env: NodeJS.ProcessEnv, ownTaskId: string): string {
+  const given = env.TC_PROMOTE_REQUESTER;
+  if (given === undefined || given === '') return `action task ${ownTaskId}`;
+  if (given.length > 255 || !/^[\x20-\x7e]+$/.test(given)) throw new UsageError(`TC_PROMOTE_REQUESTER: ${quote(given)} is not a client id (printable ASCII, at most 255 characters)`);
+  return given;
+}
+
 export function readActionEnvironment(config: Config, env: NodeJS.ProcessEnv): ActionEnvironment {
   const callback = required(env, 'ACTION_CALLBACK');
   if (callback !== callbackName) throw new UsageError(`ACTION_CALLBACK: ${quote(callback)} is not tc-promote's callback ${quote(callbackName)}`);
@@ -52,6 +71,14 @@ export function readActionEnvironment(config: Config, env: NodeJS.ProcessEnv): A
 
 export interface ActionGraphDeps {
   plan: (request: PlanRequest) => Promise<Plan>;
+  /**
+   * Checked before planning: the revision whose configuration was read is protected
+   * (src/github/protected-revision.ts); it throws to refuse. Required when the configuration
+   * comes from a checkout (`--config`): see requireRevisionPin.
+   */
+  checkRevision?: () => Promise<{ revision: string; how: string }>;
+  /** Told how the revision was found protected, before planning. */
+  onRevisionChecked?: (checked: { revision: string; how: string }) => void;
   graphOptions?: Omit<GraphOptions, 'taskGroupId' | 'actionTaskId' | 'reason' | 'allowFallback'>;
 }
 
@@ -70,6 +97,7 @@ export interface ActionCallbackResult {
 
 /** Plan and render the action's graph, in the action's group, rooted at the action task. */
 export async function planActionGraph(config: Config, action: ActionEnvironment, deps: ActionGraphDeps): Promise<{ plan: Plan; graph: TaskGraph }> {
+  if (deps.checkRevision) deps.onRevisionChecked?.(await deps.checkRevision());
   const plan = await deps.plan(planRequestFromInput(config, action.input));
   const graph = buildGraph(config, plan, {
     ...deps.graphOptions,

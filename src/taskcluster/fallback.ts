@@ -20,8 +20,8 @@ import type { GitHubClient } from '../github/client.js';
 import { forcePushBranch, type ForcePushResult } from '../github/force-push.js';
 import { validateRevision } from '../github/names.js';
 import { deployBranchFor, requireForcePushableBranch } from '../github/policy.js';
-import { taskclusterError } from './clients.js';
-import { isSlugid } from './slugid.js';
+import { taskclusterError } from '../taskcluster-api/clients.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
 
 export interface FallbackRequest {
   config: Config;

@@ -7,7 +7,8 @@
  * tasks go on in Taskcluster).
  */
 import { PromoteError } from '../errors.js';
-import { taskclusterError } from './clients.js';
+import { taskclusterError } from '../taskcluster-api/clients.js';
+import { abortableSleep } from '../util/abortable-sleep.js';
 
 export type TaskState = 'unscheduled' | 'pending' | 'running' | 'completed' | 'failed' | 'exception';
 
@@ -65,18 +66,7 @@ export async function followTaskGroup(queue: TaskGroupLister, taskGroupId: strin
   const now = options.now ?? Date.now;
   const signal = options.signal;
   // The wait between two polls ends at the stop too: a Ctrl-C is answered at once, not after up to 15 s.
-  const sleep =
-    options.sleep ??
-    ((ms: number) =>
-      new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal?.addEventListener('abort', done, { once: true });
-      }));
+  const sleep = options.sleep ?? ((ms: number) => abortableSleep(ms, signal));
   const stoppedBy = (): string => (signal?.reason instanceof Error ? signal.reason.message : 'the command was stopped');
   const deadline = now() + options.timeoutMs;
   const known = new Map<string, TaskState>();

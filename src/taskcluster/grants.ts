@@ -15,6 +15,7 @@
  */
 import scopes, { type ScopeExpression } from 'taskcluster-lib-scopes';
 import type { Config } from '../config/load.js';
+import { UsageError, quote } from '../errors.js';
 import { buildGraph, type TaskGraph } from '../graph/build.js';
 import { utcStamp } from '../graph/context.js';
 import { everyCombination } from '../graph/offline-plan.js';
@@ -122,4 +123,36 @@ export interface GrantsCheck {
 export function checkGrants(grants: Grants, given: string[]): GrantsCheck {
   const missing = grants.scopes.filter((entry) => !scopes.satisfiesExpression(given, entry.anyOf ? { AnyOf: entry.anyOf } : entry.scope));
   return { satisfied: missing.length === 0 && scopes.satisfiesExpression(given, grants.expression), missing };
+}
+
+/** A scope list from JSON or YAML (a list, or `{scopes: [...]}`); every entry must be a scope. */
+export function parseScopeList(text: string, source: string, parseYaml: (text: string) => unknown): string[] {
+  if (text.trim() === '') throw new UsageError(`${source}: is empty; did the request that wrote it fail? (curl -f says why)`);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    try {
+      data = parseYaml(text);
+    } catch (error) {
+      throw new UsageError(`${source}: neither JSON nor YAML: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  const answer = data as { code?: unknown; message?: unknown } | null;
+  if (answer !== null && typeof answer === 'object' && !Array.isArray(answer) && !('scopes' in answer) && typeof answer.code === 'string' && typeof answer.message === 'string') {
+    // taskcluster-lib-api's error body: {code, message, requestInfo}.
+    const line = answer.message.split('\n').find((l) => l.trim() !== '') ?? '';
+    throw new UsageError(`${source}: is an error answer from Taskcluster (${quote(answer.code, 60).slice(1, -1)}: ${quote(line, 200).slice(1, -1)}), not a scope list; check the request that wrote it (consumers/README.md, "Checking a deployment")`);
+  }
+  const list = data !== null && typeof data === 'object' && !Array.isArray(data) && 'scopes' in data ? (data as { scopes: unknown }).scopes : data;
+  if (!Array.isArray(list)) throw new UsageError(`${source}: must be a list of scopes (or an object with a "scopes" list), got ${quote(data, 60)}`);
+  for (const [i, scope] of list.entries()) {
+    // Scopes are printable ASCII (taskcluster-lib-scopes validScope).
+    if (typeof scope !== 'string') {
+      const kind = Array.isArray(scope) ? 'a list' : scope === null ? 'null' : typeof scope === 'object' ? 'an object' : `a ${typeof scope}`;
+      throw new UsageError(`${source}: /${i}: is ${kind} (${quote(scope, 40)}), not a scope: the file must be a flat list of scope strings`);
+    }
+    if (!/^[\x20-\x7e]*$/.test(scope)) throw new UsageError(`${source}: /${i}: ${quote(scope)} is not a scope`);
+  }
+  return list as string[];
 }

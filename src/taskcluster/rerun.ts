@@ -27,8 +27,8 @@ import type { Index, ListTaskGroupResponse, Queue, TaskStatus } from 'taskcluste
 import { requireEnvironment, requireScript, type Config } from '../config/load.js';
 import { ConflictError, NotFoundError, RemoteError, UsageError, quote } from '../errors.js';
 import { validateRevision } from '../github/names.js';
-import { taskclusterError } from './clients.js';
-import { isSlugid, niceSlugid } from './slugid.js';
+import { taskclusterError } from '../taskcluster-api/clients.js';
+import { isSlugid, niceSlugid } from '../taskcluster-api/slugid.js';
 
 export type PushTaskForm = 'push-image' | 'k8s-image';
 

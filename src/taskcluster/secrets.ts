@@ -5,7 +5,7 @@
  * never a value.
  */
 import { NotFoundError, RemoteError, quote } from '../errors.js';
-import { createClients, type TaskclusterConnection } from './clients.js';
+import { createClients, type TaskclusterConnection } from '../taskcluster-api/clients.js';
 
 export async function readTaskclusterSecret(connection: TaskclusterConnection, name: string): Promise<Record<string, unknown>> {
   const where = `Taskcluster secret ${quote(name)}${connection.viaProxy ? ' through TASKCLUSTER_PROXY_URL' : ''}`;

@@ -7,7 +7,7 @@
  */
 import { ExitCode, PromoteError, RemoteError } from '../errors.js';
 import type { GraphTask, TaskGraph } from '../graph/build.js';
-import { maxConcurrentCalls, taskclusterError } from './clients.js';
+import { maxConcurrentCalls, taskclusterError } from '../taskcluster-api/clients.js';
 
 /** What submission needs of a Queue client (taskcluster-client's Queue, or a fake). */
 export interface TaskCreator {

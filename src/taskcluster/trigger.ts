@@ -14,8 +14,8 @@ import { NotFoundError, RemoteError, UsageError, quote } from '../errors.js';
 import { actionName, findHookAction, parseActionsFile } from '../graph/actions.js';
 import { renderJsone } from '../graph/taskcluster-yml.js';
 import { compileSchema, describeSchemaErrors } from '../util/validate.js';
-import type { ActionsFile } from './actions-schema.js';
-import { missingScopes, taskclusterError } from './clients.js';
+import type { ActionsFile } from '../taskcluster-api/actions-schema.js';
+import { missingScopes, taskclusterError } from '../taskcluster-api/clients.js';
 
 export const actionsArtifact = 'public/actions.json';
 
@@ -24,6 +24,14 @@ export interface TriggerRequest {
   input: unknown;
   /** Default `promote-image`. */
   actionName?: string;
+  /** Where a push's decision task is found (said when the Queue knows no such task). */
+  decisionIndex?: { rootUrl: string; trustDomain: string; project: string };
+}
+
+/** How to find a push's decision task: the index path taskgraph's decision task is routed to, by revision, and the UI. */
+export function findDecisionTaskHint(where: { rootUrl: string; trustDomain: string; project: string }): string {
+  const path = `${where.trustDomain}.v2.${where.project}.revision.<REVISION>.taskgraph.decision`;
+  return `a push's decision task is indexed by its revision: ${where.rootUrl}/tasks/index/${path} (REVISION the pushed commit, e.g. git rev-parse origin/HEAD), and it is the first task of the push's task group in the Taskcluster UI`;
 }
 
 export interface TriggerResult {
@@ -111,7 +119,11 @@ export async function triggerAction(clients: { queue: Queue; hooks: Hooks; auth:
   try {
     decision = await queue.task(request.decisionTaskId);
   } catch (error) {
-    throw taskclusterError(error, `--decision-task-id ${request.decisionTaskId}`);
+    const typed = taskclusterError(error, `--decision-task-id ${request.decisionTaskId}`);
+    if (typed instanceof NotFoundError && request.decisionIndex) {
+      throw new NotFoundError(`--decision-task-id ${request.decisionTaskId}: no such task in ${request.decisionIndex.rootUrl}; ${findDecisionTaskHint(request.decisionIndex)}`, { cause: error });
+    }
+    throw typed;
   }
   if (decision === null || typeof decision !== 'object' || Array.isArray(decision)) {
     throw new RemoteError(`--decision-task-id ${request.decisionTaskId}: the Queue's answer is not a task definition`);

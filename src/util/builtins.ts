@@ -12,6 +12,8 @@ const require = createRequire(import.meta.url);
 // What nearly every command uses.
 export const fs = require('node:fs') as typeof import('node:fs');
 export const util = require('node:util') as typeof import('node:util');
+/** Loaded by Node itself before any module: free. */
+export const { setMaxListeners } = require('node:events') as typeof import('node:events');
 
 // Loaded on first use (require() caches them): registry commands need HTTP, only https
 // registries need TLS, only compressed layers read for provenance need zlib, and only

@@ -18,6 +18,22 @@ export function readInputFile(path: string, field: string, maxBytes = maxInputFi
     return readFileSync(path, 'utf8');
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`${field}: cannot read ${quote(path)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`${field}: ${quote(path)} does not exist (ENOENT)`);
+    throw new UsageError(`${field}: cannot read ${quote(path)}: ${describeFileCode(code) ?? String(error)}`);
   }
+}
+
+/** An errno code, said: what a person can act on (the code kept, to search for). */
+export function describeFileCode(code: string | undefined): string | undefined {
+  const said: Record<string, string> = {
+    ENOENT: 'does not exist',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EISDIR: 'is a folder',
+    ENOTDIR: 'a part of the path is not a folder',
+    ENOSPC: 'the disk is full',
+    EROFS: 'the file system is read-only',
+  };
+  return code === undefined ? undefined : said[code] ? `${said[code]} (${code})` : code;
 }

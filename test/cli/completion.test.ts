@@ -69,7 +69,7 @@ describe('completion zsh', () => {
   it('writes a compdef function with the same words', async () => {
     const r = await runCli(['completion', 'zsh']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^#compdef tc-promote\n/);
+    expect(r.stdout).toMatch(/^#compdef tc-promote tc-promote.js\n/);
     expect(r.stdout).toContain("'rollback:plan, confirm, submit and follow a rollback to its end (with its record and its undo)'");
     expect(r.stdout).toContain("--env|--from-env) compadd -- 'production' 'dev'; return ;;");
     const zsh = spawnSync('zsh', ['--version']);

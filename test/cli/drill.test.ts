@@ -79,8 +79,8 @@ describe('tc-promote drill', () => {
     const { url, pid, dir } = where(r.stdout);
     try {
       expect(r.stdout).toContain(`The registry is still running (--keep): ${url}, process ${pid}, storage ${dir}`);
-      // No tc-promote on the test's PATH: the lines name this clone's bin/tc-promote.js.
-      expect(r.stdout).toContain(`  ${binPath} history beetmoverscript --registry ${url}\n`);
+      // No tc-promote on the test's PATH: the lines name this clone's bin/tc-promote (what README puts on PATH).
+      expect(r.stdout).toContain(`  ${binPath.replace(/\.js$/, '')} history beetmoverscript --registry ${url}\n`);
       expect(r.stdout).toContain(`Stop it and remove its storage: kill ${pid} && rm -rf ${dir}`);
       expect(alive(pid)).toBe(true);
       const history = await runCli(['history', 'beetmoverscript', '--registry', url, '--json']);

@@ -7,7 +7,7 @@ import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTemplatesDir } from '../../src/graph/templates.js';
 import { inTreeActionHookTemplate, parseTaskclusterYml } from '../../src/graph/taskcluster-yml.js';
-import { isSlugid, niceSlugid } from '../../src/taskcluster/slugid.js';
+import { isSlugid, niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { runCli, runCliProcess } from '../support/cli.js';
 import { grantProjectAction, projectRepository, submitterScopes, triggerScopes } from '../support/clients.js';
 import { movingDigest, revision, targetDigest } from '../support/plans.js';
@@ -168,12 +168,29 @@ describe('submit, trigger and action-callback against the emulator', () => {
 
   it('submit --dry-run creates nothing; a retag submitted offline needs the compare-and-swap digest', async () => {
     const before = tc.callsOf('createTask').length;
-    const dry = await runCli(['submit', ...offline, '--dry-run'], tcEnv());
+    const dry = await runCli(['submit', ...offline, '--dry-run', '--json'], tcEnv());
     expect(dry.code).toBe(0);
     expect(dry.json().tasks).toHaveLength(2);
     const refused = await runCli(['submit', ...offline], tcEnv());
     expect([refused.code, refused.stderr]).toEqual([2, expect.stringMatching(/--moving-digest/)]);
     expect(tc.callsOf('createTask').length).toBe(before);
+  });
+
+  it('submit --dry-run without --json: a summary, and the Queue asked whether the task ids exist', async () => {
+    // Without --json, a summary (issue 22): tasks, dependencies, scopes, what would move, and the Queue asked about the ids.
+    const summary = await runCli(['submit', ...offline, '--dry-run', '--attempt', '7'], tcEnv());
+    expect(summary.code, summary.stderr).toBe(0);
+    expect(summary.stdout).toMatch(/^dry run: nothing was created\n {2}task group: {2}\S+\n {2}tasks: {7}2\n {4}promote-signingscript-production: .*\n {4}fallback-signingscript-production \(after promote-signingscript-production, whatever their outcome\): /);
+    expect(summary.stdout).toContain('\n  dependencies: 1\n');
+    expect(summary.stdout).toContain('\n    secrets:get:project/releng/scriptworker-scripts/deploy\n');
+    expect(summary.stdout).toContain(`\n  would move:  docker.io/mozilla/releng-signingscript:production to ${targetDigest}`);
+    expect(summary.stdout).toContain(`\n  task ids:    none exists yet in ${tc.rootUrl} (the Queue was asked)\n`);
+    // The same graph once created: the promote task's id is derived from the state it moves from, and the dry run says it exists.
+    expect((await runCli(['submit', ...offline, '--attempt', '7', '--moving-digest', `sha256:${'e'.repeat(64)}`, '--reason', 'x'], tcEnv())).code).toBe(0);
+    const again = await runCli(['submit', ...offline, '--dry-run', '--attempt', '7', '--moving-digest', `sha256:${'e'.repeat(64)}`, '--reason', 'x'], tcEnv());
+    expect(again.stdout).toMatch(new RegExp(`\\n  task ids: {4}1 exists already in ${tc.rootUrl.replace(/[.]/g, '\\.')}: promote-signingscript-production \\(submitting creates nothing for them\\)`));
+    const none = await runCli(['submit', ...offline, '--dry-run']);
+    expect(none.stdout).toContain('  task ids:    not checked with the Queue: no credentials (TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN)\n');
   });
 
   it('submit exits 1 and lists what was not created when the Queue refuses a create (a scope is missing)', async () => {

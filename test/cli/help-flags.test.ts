@@ -21,7 +21,7 @@ describe('--help and the flags accepted', () => {
   it.each(Object.keys(commands))('%s: every accepted flag has a help line, and every help line is accepted', async (name) => {
     const command = await commands[name]!.load();
     seen.options = undefined;
-    await command.run(['x'], { stdout: () => undefined, stderr: () => undefined, env: {}, isTty: false }).catch(() => undefined);
+    await command.run(['x'], { stdout: () => undefined, stderr: () => undefined, env: {}, isTty: false }, { commands, run: async () => 0 }).catch(() => undefined);
     expect(seen.options, `${name} parsed no flags`).toBeDefined();
     const accepted = Object.entries(seen.options!).flatMap(([flag, spec]) => [`--${flag}`, ...(spec.short ? [`-${spec.short}`] : [])]);
     expect(flagsOf(command.help).sort()).toEqual(accepted.sort());
@@ -29,7 +29,7 @@ describe('--help and the flags accepted', () => {
 });
 
 describe('help.json cannot go stale', () => {
-  it('tc-promote --help (the list of commands) comes from help.json only while main.js is the one it was written from', async () => {
+  it('tc-promote --help (the list of commands) comes from help.json only while commands.js (the table) is the one it was written from', async () => {
     const { readFileSync, statSync, utimesSync } = await import('node:fs');
     const { fileURLToPath } = await import('node:url');
     const dist = fileURLToPath(new URL('../../dist/cli/', import.meta.url));
@@ -37,8 +37,8 @@ describe('help.json cannot go stale', () => {
     const built = JSON.parse(readFileSync(`${dist}help.json`, 'utf8')) as { usage: string };
     expect(built.usage).toBe(usage());
     expect(fastOutput(['--help'])).toBe(built.usage);
-    // main.js rebuilt since (npx tsc without scripts/write-schemas.js): its own usage() is asked.
-    const file = `${dist}main.js`;
+    // commands.js rebuilt since (npx tsc without scripts/write-schemas.js): its own usage() is asked.
+    const file = `${dist}commands.js`;
     const before = statSync(file);
     try {
       utimesSync(file, before.atime, new Date(before.mtimeMs + 5000));

@@ -79,8 +79,8 @@ function helpRun(argv: string[]): { code: number; stdout: string; loaded: string
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as { code: number; stdout: string; loaded: string[] };
 }
 
-/** What main.js itself needs: the error types, redaction, colour marks and did-you-mean. */
-const helpModules = ['cli/main.js', 'cli/colour.js', 'cli/help-fast.js', 'errors.js', 'registry/redact.js', 'util/suggest.js'];
+/** What main.js itself needs: the command table, the error types, redaction, colour marks and did-you-mean. */
+const helpModules = ['cli/main.js', 'cli/commands.js', 'cli/deadline.js', 'cli/colour.js', 'cli/help-fast.js', 'errors.js', 'registry/redact.js', 'util/suggest.js', 'present/layout.js'];
 
 /** The modules of tc-promote a run of bin/tc-promote.js loaded (a module hook, preloaded with --import). */
 function binRun(argv: string[]): { code: number; stdout: string; loaded: string[] } {

@@ -47,7 +47,7 @@ describe('configuration', () => {
   });
 
   it('reports unreadable files and YAML errors with the file name', () => {
-    expect(() => loadConfig('/nonexistent/tc-promote.yml')).toThrow(/--config: cannot read "\/nonexistent\/tc-promote.yml": ENOENT/);
+    expect(() => loadConfig('/nonexistent/tc-promote.yml')).toThrow(/--config: "\/nonexistent\/tc-promote.yml" does not exist \(ENOENT\)/);
     expect(() => parseConfig('scripts: [a\n  b: {', 'broken.yml')).toThrow(/broken.yml: not valid YAML/);
   });
 });

@@ -1,8 +1,8 @@
 // consumers/: the changes a maintainer of scriptworker-scripts and of fxci-config applies, held
 // against the real files in ../shared/reference (copies in a temporary folder, patched with
 // git apply and patch -p1), and against what fxci-config's generator and grants make of them.
-import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,22 +136,35 @@ describe("fxci-config: the hook it generates and the roles its grants make", () 
     const before = fxciDeploymentRoles(referencePath('fxci-config'));
     const after = fxciDeploymentRoles(copies.fxciDir);
     const changed = Object.keys(after).filter((role) => JSON.stringify(after[role]) !== JSON.stringify(before[role]));
-    expect(changed).toEqual(['repo:github.com/mozilla-releng/scriptworker-scripts:action:release-promotion']);
+    // fxci-config's generators: the action role (grants), the trigger grant's group (grants), and
+    // the hook-id roles of the new permission (in_tree_actions; no level-1 project: an empty one).
+    expect(changed.sort()).toEqual([
+      'hook-id:project-scriptworker/in-tree-action-1-release-promotion/*',
+      'hook-id:project-scriptworker/in-tree-action-3-release-promotion/*',
+      'project:releng:ci-group:team_services_ops',
+      'repo:github.com/mozilla-releng/scriptworker-scripts:action:release-promotion',
+    ]);
+    expect(after['hook-id:project-scriptworker/in-tree-action-1-release-promotion/*']).toEqual([]);
+    expect(after['project:releng:ci-group:team_services_ops']!.filter((s) => !before['project:releng:ci-group:team_services_ops']!.includes(s))).toEqual([
+      'hooks:trigger-hook:project-scriptworker/in-tree-action-3-release-promotion/*',
+    ]);
     // What the action role gains, expanded (the deploy-branch roles included): exactly the grant.
     const gained = expandScopes([actionRole], after).filter((s) => !expandScopes([actionRole], before).includes(s));
-    expect(gained.sort()).toEqual([
-      'assume:repo:github.com/mozilla-releng/scriptworker-scripts:branch:dev-*',
-      'assume:repo:github.com/mozilla-releng/scriptworker-scripts:branch:production-*',
-      'queue:route:notify.email.release+scriptworker-scripts@mozilla.com.*',
-      'secrets:get:project/releng/scriptworker-scripts/deploy',
-    ]);
+    const config = loadConfig(consumerConfigPath);
+    expect(gained.sort()).toEqual(
+      [
+        ...['production', 'dev'].flatMap((env) => config.scripts.map((s) => `assume:repo:github.com/mozilla-releng/scriptworker-scripts:branch:${env}-${s}`)),
+        'queue:route:notify.email.release+scriptworker-scripts@mozilla.com.*',
+        'secrets:get:project/releng/scriptworker-scripts/deploy',
+      ].sort(),
+    );
   });
 });
 
 describe("scriptworker-scripts' patched .taskcluster.yml", () => {
   const config = loadConfig(consumerConfigPath);
   const hook = () => hookFor(patchedTcyml);
-  const fire = (tcymlText: string, cbName: string, actionNameText = actionName, permission = 'release-promotion') => {
+  const fire = (tcymlText: string, cbName: string, actionNameText = actionName, permission = 'release-promotion', clientId?: string) => {
     const decisionTaskId = 'Cv1d8fPHRzWvO3MZbI1e3A';
     const action = buildAction(config, { taskGroupId: decisionTaskId, repositoryUrl, level: 3, revision: 'a'.repeat(40), branch: 'master', owner: 'releng@mozilla.com' }, tcymlText);
     const payload = renderJsone(action.hookPayload, { taskGroupId: decisionTaskId, taskId: decisionTaskId, input: { script: 'signingscript', environment: 'production', reason: 'r' } }, 'hookPayload') as { decision: { action: Record<string, string> } };
@@ -159,7 +172,7 @@ describe("scriptworker-scripts' patched .taskcluster.yml", () => {
     payload.decision.action.name = actionNameText;
     const taskId = 'fUAi2wXRRdGZcxKDrDiRZw';
     const now = new Date('2026-11-30T12:00:00.000Z');
-    return fireHookTask(inTreeActionHookTemplate(parseTaskclusterYml(tcymlText, 'tcyml'), { actionPermission: permission }), { firedBy: 'triggerHook', payload }, taskId, now)!;
+    return fireHookTask(inTreeActionHookTemplate(parseTaskclusterYml(tcymlText, 'tcyml'), { actionPermission: permission }), { firedBy: 'triggerHook', payload, ...(clientId !== undefined && { clientId }) }, taskId, now)!;
   };
 
   it("runs tc-promote action-callback in the configuration's pinned image for tc-promote's callback", () => {
@@ -167,12 +180,58 @@ describe("scriptworker-scripts' patched .taskcluster.yml", () => {
     expect(task.payload.image).toBe(config.taskcluster.image);
     expect(config.taskcluster.image).toMatch(/^mozillareleases\/tc-promote:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
     expect(task.payload.command.slice(0, 2)).toEqual(['sh', '-ec']);
-    expect(task.payload.command[2]).toMatch(/git fetch -q --depth 1 -- "\$SCRIPTWORKER_HEAD_REPOSITORY" "\$SCRIPTWORKER_HEAD_REV" && git checkout -q FETCH_HEAD && exec tc-promote action-callback --config taskcluster\/tc-promote\.yml$/);
+    expect(task.payload.command[2]).toMatch(
+      /git fetch -q --depth 1 -- "\$SCRIPTWORKER_HEAD_REPOSITORY" "\$SCRIPTWORKER_HEAD_REV" && git checkout -q FETCH_HEAD && exec tc-promote action-callback --config taskcluster\/tc-promote\.yml --revision "\$SCRIPTWORKER_HEAD_REV" --repository "\$SCRIPTWORKER_HEAD_REPOSITORY"$/,
+    );
     // Input reaches the task only through the environment.
     expect(task.payload.command.join(' ')).not.toContain('signingscript');
     expect(task.payload.env).toMatchObject({ ACTION_CALLBACK: callbackName, TC_PROMOTE_ARTIFACTS: '/builds/worker/artifacts' });
     expect(Object.keys(task.payload.artifacts)).toEqual(['public']);
     expect(task.scopes).toEqual([actionRole]);
+  });
+
+  it("carries who fired the hook (the hooks service's clientId) into metadata.owner and TC_PROMOTE_REQUESTER", () => {
+    const clientId = 'mozilla-auth0/ad|Mozilla-LDAP|oncall/taskcluster-ui';
+    const task = fire(patchedTcyml, callbackName, actionName, 'release-promotion', clientId) as { metadata: { owner: string }; payload: { env: Record<string, string> } };
+    expect(task.metadata.owner).toBe(clientId);
+    expect(task.payload.env.TC_PROMOTE_REQUESTER).toBe(clientId);
+    // Another callback keeps the file's owner (action@noreply.mozilla.org), as before.
+    const other = fire(patchedTcyml, 'cancel-all', 'x', 'release-promotion', clientId) as { metadata: { owner: string }; payload: { env: Record<string, string> } };
+    expect(other).toEqual(fire(referenceTcyml, 'cancel-all', 'x', 'release-promotion', clientId));
+    expect(other.metadata.owner).toBe('action@noreply.mozilla.org');
+  });
+
+  it("the action task's shell accepts only a full 40-hex revision and a GitHub https repository (run with sh, git and tc-promote recorded)", () => {
+    const task = fire(patchedTcyml, callbackName) as { payload: { command: string[] } };
+    const dir = makeTempDir('action-shell-');
+    try {
+      const bin = path.join(dir, 'bin');
+      mkdirSync(bin);
+      for (const tool of ['git', 'tc-promote']) {
+        // git init makes the folder the next line enters, as git does.
+        const init = tool === 'git' ? `[ "$1" = init ] && mkdir -p "$3"\n` : '';
+        writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> ${JSON.stringify(path.join(dir, 'calls'))}\n${init}exit 0\n`, { mode: 0o755 });
+      }
+      const script = task.payload.command[2]!.replaceAll('/builds/worker/checkouts/src', path.join(dir, 'src'));
+      const run = (rev: string, repo = repositoryUrl) => spawnSync('sh', ['-ec', script], { env: { PATH: `${bin}:/usr/bin:/bin`, SCRIPTWORKER_HEAD_REV: rev, SCRIPTWORKER_HEAD_REPOSITORY: repo }, encoding: 'utf8' });
+      for (const bad of ['', 'cafe', 'deadbee', 'master', 'A'.repeat(40), 'a'.repeat(39), 'a'.repeat(41), `${'a'.repeat(40)}\n${'b'.repeat(40)}`, `-${'a'.repeat(39)}`]) {
+        const r = run(bad);
+        expect([r.status, r.stderr.trim()], JSON.stringify(bad)).toEqual([2, 'SCRIPTWORKER_HEAD_REV is not a full revision (40 hex)']);
+      }
+      expect(existsSync(path.join(dir, 'calls'))).toBe(false);
+      const notGithub = run('a'.repeat(40), 'file:///etc');
+      expect([notGithub.status, notGithub.stderr.trim()]).toEqual([2, 'SCRIPTWORKER_HEAD_REPOSITORY is not a GitHub repository']);
+      const ok = run('a'.repeat(40));
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(readFileSync(path.join(dir, 'calls'), 'utf8').split('\n').filter(Boolean)).toEqual([
+        'git init -q ' + path.join(dir, 'src'),
+        `git fetch -q --depth 1 -- ${repositoryUrl} ${'a'.repeat(40)}`,
+        'git checkout -q FETCH_HEAD',
+        `tc-promote action-callback --config taskcluster/tc-promote.yml --revision ${'a'.repeat(40)} --repository ${repositoryUrl}`,
+      ]);
+    } finally {
+      removeTempDir(dir);
+    }
   });
 
   it('renders exactly what it rendered before for every other callback and every other event', () => {

@@ -6,6 +6,10 @@
 // failed promote whose fallback force-pushes, a conflict (the tag moved before the promote
 // task ran), a duplicate submission, --no-wait, --timeout, no terminal without --yes, and
 // confirmation on a fake terminal in-process and on a real pseudo-terminal.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeTempDir } from '../support/registry.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { onPseudoTerminal, ptyAvailable } from '../support/pty.js';
@@ -17,7 +21,7 @@ import type { GitHubEmulator } from '../support/github-emulator.js';
 import { LocalTaskRunner } from '../support/task-runner.js';
 import type { TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 
-const scripts = ['rb-promote', 'rb-ok', 'rb-fail', 'rb-conflict', 'rb-dup', 'rb-nowait', 'rb-timeout', 'rb-refuse', 'rb-confirm', 'rb-pty'];
+const scripts = ['rb-promote', 'rb-ok', 'rb-fail', 'rb-conflict', 'rb-dup', 'rb-nowait', 'rb-timeout', 'rb-refuse', 'rb-confirm', 'rb-pty', 'rb-again', 'rb-hold', 'rb-verify', 'rb-lie'];
 
 let w: RollbackWorld;
 let proxy: FaultProxy;
@@ -133,6 +137,120 @@ describe('rollback: plan, confirm, submit, follow to the end', () => {
     await runner.runUntilIdle();
   }, 120_000);
 
+  it('roll back, undo, roll back again: three promotions, no --attempt (a task id per state: the current deploy is a new archive tag each time)', async () => {
+    const { A, B } = seeded.get('rb-again')!;
+    const first = await whileWorking(runCli(rollback('rb-again', '--yes'), env()));
+    expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
+    expect(await digestOf('rb-again')).toBe(A.digest);
+    const undo = /undo: tc-promote (rollback rb-again .*)\n/.exec(first.stdout)![1]!.replace("'undo: WHY'", 'undo-it').split(' ');
+    const second = await whileWorking(runCli([...undo, '--yes'], env()));
+    expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
+    expect(await digestOf('rb-again')).toBe(B.digest);
+    const third = await whileWorking(runCli(rollback('rb-again', '--to', A.tag, '--yes'), env()));
+    expect(third.code, `${third.stdout}\n${third.stderr}`).toBe(0);
+    expect(await digestOf('rb-again')).toBe(A.digest);
+    const promoteIds = [first, second, third].map((r) => /created promote-rb-again-production (\S+)/.exec(r.stderr)![1]);
+    expect(new Set(promoteIds).size).toBe(3);
+  }, 180_000);
+
+  it('holds by default: the index entry says who, why, which image; the last lines say what runs, before, the hold, the workers, the next push, the undo; promote refuses it unless --release', async () => {
+    const { A, B } = seeded.get('rb-hold')!;
+    const r = await whileWorking(runCli(rollback('rb-hold', '--yes'), env()));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const entry = tc.index.get('scriptworker.v2.scriptworker-scripts.hold.rb-hold.production')!;
+    expect(entry.data).toMatchObject({ held: true, script: 'rb-hold', env: 'production', by: 'releng-oncall', reason: 'roll rb-hold back', image: { tag: A.tag, digest: A.digest } });
+    expect(r.stderr).toContain(`held rb-hold production at ${A.tag}`);
+    const lines = r.stdout.trimEnd().split('\n');
+    const from = lines.findIndex((l) => l.startsWith('now: '));
+    const tail = lines.slice(from);
+    expect(tail[0]).toMatch(new RegExp(`^now: +${proxy.host}/mozilla/releng-rb-hold:production points at ${A.digest} \\(${A.tag}\\), read from the registry; since 20\\d\\d-`));
+    expect(tail[1]).toBe(`before:  ${B.tag} (${B.digest})`);
+    expect(tail[2]).toMatch(/^hold: +held at \S+ since .* by releng-oncall: roll rb-hold back; a push writes its archive tag but does not move the moving tag; release: tc-promote release rb-hold --env production$/);
+    expect(tail[3]).toBe('workers: no worker pools configured for this script and environment (config/worker-pools.json, tc-promote pools): not verified');
+    expect(tail[4]).toBe(`next push: writes its archive tag only; ${proxy.host}/mozilla/releng-rb-hold:production stays until tc-promote release rb-hold --env production`);
+    expect(tail[5]).toMatch(/^undo: tc-promote rollback rb-hold /);
+    // Forward into a held environment: refused, nothing created; --release releases and promotes.
+    const before = tc.tasks.size;
+    await push('rb-hold', repo.commits[5]!, ['dev', `dev-${stamp(Date.now() - day)}-${repo.commits[5]}`], Date.now() - day);
+    const promoteArgs = ['promote', 'rb-hold', '--from-env', 'dev', '--config', configPath, '--reason', 'dev ran it', '--yes', '--no-verify'];
+    const refused = await runCli(promoteArgs, env());
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/promote: rb-hold production is held since \S+ by releng-oncall \(roll rb-hold back\); --release releases the hold and promotes, or tc-promote release rb-hold --env production first; nothing was created/);
+    expect(tc.tasks.size).toBe(before);
+    const promoted = await whileWorking(runCli([...promoteArgs, '--release'], env()));
+    expect(promoted.code, `${promoted.stdout}\n${promoted.stderr}`).toBe(0);
+    expect(promoted.stderr).toMatch(/released the hold of rb-hold production \(held since \S+ by releng-oncall\)/);
+    expect(tc.index.get('scriptworker.v2.scriptworker-scripts.hold.rb-hold.production')!.data).toMatchObject({ held: false, releasedBy: 'releng-oncall', by: 'releng-oncall' });
+    expect(promoted.stdout).toMatch(/\nhold: +not held \(released by releng-oncall/);
+    const again = await runCli(['release', 'rb-hold', '--config', configPath], env());
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain('rb-hold production is not held (released by releng-oncall');
+    const held = await runCli(['hold', 'rb-hold', '--config', configPath, '--reason', 'watching it'], env());
+    expect(held.code, held.stderr).toBe(0);
+    expect(held.stdout).toMatch(new RegExp(`^rb-hold production: held at production-\\d{14}-${repo.commits[5]} since `));
+    const released = await runCli(['release', 'rb-hold', '--config', configPath, '--reason', 'done'], env());
+    expect(released.code, released.stderr).toBe(0);
+    expect(released.stdout).toMatch(/^rb-hold production: released \(held since \S+ by releng-oncall: watching it\); the next push moves the moving tag\n$/);
+    expect((await runCli(['hold', 'rb-hold', '--config', configPath], env())).stderr).toContain('--reason: missing');
+  }, 180_000);
+
+  it('a production rollback needs a reason, as the UI action does: exit 2 before anything is read', async () => {
+    const r = await runCli(['rollback', 'rb-hold', '--config', configPath, '--yes'], env());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--reason: a production rollback needs a reason, as the UI action does');
+  });
+
+  it('verifies on the workers: the pools of the script, workers whose first claim is after the move, their tasks', async () => {
+    const pool = 'scriptworker-k8s/gecko-3-rbverify';
+    const poolsFile = path.join(makeTempDir('pools-'), 'worker-pools.json');
+    writeFileSync(poolsFile, JSON.stringify({ source: 'test', pools: { 'rb-verify': { production: [pool, 'scriptworker-k8s/comm-3-rbverify'] } }, unmatched: [] }));
+    // An old pod, from before the move.
+    const work = (worker: string, state: 'completed' | 'failed') => {
+      const id = niceSlugid();
+      tc.insertTask(id, { taskGroupId: id, taskQueueId: pool, created: new Date().toISOString(), deadline: new Date(Date.now() + 3_600_000).toISOString(), expires: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: { name: 'verify', description: '', owner: 'x@example.com', source: 'https://example.com' } }, 'pending');
+      tc.claimTask(id, { workerGroup: 'gecko-3-rbverify', workerId: worker });
+      tc.resolveTask(id, state);
+    };
+    work('old-pod', 'completed');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const r = await whileWorking(runCli(rollback('rb-verify', '--yes', '--worker-pools', poolsFile, '--verify-timeout', '3s'), env({ TC_PROMOTE_VERIFY_INTERVAL_MS: '20' })));
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain('workers: no new workers yet in 3s: the pods have not been replaced');
+    expect(r.stdout).toContain('  scriptworker-k8s/gecko-3-rbverify: no new workers yet (of 1)');
+    expect(r.stdout).toContain('  scriptworker-k8s/comm-3-rbverify: no new workers yet (of 0)');
+    // Back again, and this time a new pod comes up after the move and completes a task.
+    const { B } = seeded.get('rb-verify')!;
+    const done = whileWorking(runCli(rollback('rb-verify', '--yes', '--worker-pools', poolsFile, '--verify-timeout', '5s', '--to', B.tag), env({ TC_PROMOTE_VERIFY_INTERVAL_MS: '20' })));
+    const waitStart = Date.now();
+    while ((await digestOf('rb-verify')) !== B.digest && Date.now() - waitStart < 20_000) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    work('new-pod', 'completed');
+    const r2 = await done;
+    expect(r2.code, `${r2.stdout}\n${r2.stderr}`).toBe(0);
+    expect(r2.stdout).toMatch(/  scriptworker-k8s\/gecko-3-rbverify: 1 new worker\(s\) since \S+ \(of 2\), their tasks 1 completed, 0 failed/);
+    expect(r2.stderr).toMatch(/workers \+\S+: gecko-3-rbverify 1 new, 1 completed, 0 failed; comm-3-rbverify 0 new/);
+  }, 180_000);
+
+  it('a Queue that reports every task completed while nothing ran is not a success: the moving tag is read at the end (exit 1)', async () => {
+    const before = await digestOf('rb-lie');
+    const command = runCli(rollback('rb-lie', '--yes', '--no-verify'), env());
+    let finished = false;
+    const result = command.finally(() => (finished = true));
+    while (!finished) {
+      for (const id of tc.pendingTasks()) {
+        if ((tc.tasks.get(id)!.task as { tags?: { script?: string } }).tags?.script !== 'rb-lie') continue;
+        tc.claimTask(id);
+        tc.resolveTask(id, 'completed');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    const r = await result;
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
+    expect(r.stdout).toContain(`rollback did not take: every task completed, but ${proxy.host}/mozilla/releng-rb-lie:production points at ${before}`);
+    expect(r.stdout).not.toContain('now points at');
+    expect(r.stdout).not.toContain('undo:');
+  }, 120_000);
+
   it('--no-wait returns once the tasks exist, and says where to follow', async () => {
     const r = await runCli(rollback('rb-nowait', '--yes', '--no-wait'), env());
     expect(r.code, r.stderr).toBe(0);
@@ -215,7 +333,8 @@ describe('confirmation', () => {
     const code = await main(argv, {
       stdout: (t) => void (stdout += t),
       stderr: (t) => void (stderr += t),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env() },
+      // Whole lines, as matched below (COLUMNS: the layout is test/cli/widths.test.ts's).
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, COLUMNS: '9999', ...env() },
       isTty: true,
       confirm: async (question) => {
         // Everything that will move was printed before the question.

@@ -21,7 +21,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { runCli } from '../support/cli.js';
 import { applyConsumerPatches, consumerConfigPath, type PatchedCopies } from '../support/consumers.js';
 import { buildImage, headManifest } from '../support/fixtures.js';

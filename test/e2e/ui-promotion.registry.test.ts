@@ -22,7 +22,7 @@ import path from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hookIdFor } from '../../src/graph/actions.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { runCli } from '../support/cli.js';
 import { applyConsumerPatches, consumerConfigPath, fxciDeploymentRoles, hookFor, type PatchedCopies } from '../support/consumers.js';
 import { buildImage, headManifest } from '../support/fixtures.js';
@@ -190,7 +190,7 @@ describe('Taskcluster UI → fxci-config hook → patched .taskcluster.yml → a
     // The second action task ran while the first graph waited: its graph is refused (the
     // promote task's id is keyed on the state it moves from), and it creates nothing.
     const second = all.filter((r) => r.taskId === secondActionTaskId);
-    expect(second.map((r) => [r.label, r.state, r.exitCode])).toEqual([['Action: Promote image', 'failed', 3]]);
+    expect(second.map((r) => [r.label, r.state, r.exitCode]), second[0]?.log).toEqual([['Action: Promote image', 'failed', 3]]);
     expect(second[0]!.log).toMatch(/409|already used/);
     expect([...tc.tasks.values()].filter((t) => t.task.dependencies.includes(secondActionTaskId))).toEqual([]);
     const runs = all.filter((r) => r.taskId !== secondActionTaskId);
@@ -258,7 +258,7 @@ describe('Taskcluster UI → fxci-config hook → patched .taskcluster.yml → a
     const fired = await hooks.triggerHook('project-scriptworker', hookId, payload);
     const [run] = [await runner.runTask(fired.taskId!)];
     expect([run!.state, run!.exitCode]).toEqual(['failed', 2]);
-    expect(run!.log).toContain('SCRIPTWORKER_HEAD_REV is not a revision');
+    expect(run!.log).toContain('SCRIPTWORKER_HEAD_REV is not a full revision (40 hex)');
     expect(tc.callsOf('createTask').filter((c) => c.clientId === `task-client/${fired.taskId}/0`)).toEqual([]);
   }, 60_000);
 

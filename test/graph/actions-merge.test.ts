@@ -40,7 +40,7 @@ describe('actions --merge', () => {
       writeFileSync(path.join(point, 'filler'), Buffer.alloc(4096));
       const result = await runCli(['actions', '--merge', file, '--decision-task-id', decisionTaskId, '--revision', 'c'.repeat(40), '--taskcluster-yml', tcyml]);
       expect(result.code).not.toBe(0);
-      expect(result.stderr).toContain(`cannot write "${file}": ENOSPC`);
+      expect(result.stderr).toContain(`cannot write "${file}": the disk is full (ENOSPC)`);
       expect(readFileSync(file, 'utf8')).toBe(original);
     } finally {
       execFileSync('umount', ['-l', point]);

@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { actionInputSchema, buildAction, callbackName, mergeAction, parseActionsFile, planRequestFromInput, validateActionInput, type DecisionInfo } from '../../src/graph/actions.js';
 import { renderJsone } from '../../src/graph/taskcluster-yml.js';
-import { loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster/reference-schemas.js';
-import type { HookAction } from '../../src/taskcluster/actions-schema.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster-api/reference-schemas.js';
+import type { HookAction } from '../../src/taskcluster-api/actions-schema.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { referenceDir } from '../support/taskcluster-emulator.js';
 
 const config = loadConfig();
@@ -101,14 +101,23 @@ describe('the promotion action', () => {
     const real = parseActionsFile(JSON.parse(text), 'taskgraph actions.json');
     const scriptworkerTcyml = readFileSync(path.join(referenceDir, '../consumers/scriptworker-scripts.taskcluster.yml'));
     const merged = mergeAction(real, buildAction(config, { ...decision, taskGroupId: 'Cv1d8fPHRzWvO3MZbI1e3A' }, scriptworkerTcyml));
-    expect(merged.actions.map((a) => a.name)).toEqual(['retrigger', 'cancel-all', 'promote-image']);
-    expect(merged.actions.slice(0, 2)).toEqual(real.actions);
+    // taskgraph's nine built-in actions (retrigger in three contexts, add-new-jobs, rerun, cancel,
+    // cancel-all, rebuild-cached-tasks, retrigger-multiple), each on its permission's hook.
+    expect(real.actions).toHaveLength(9);
+    expect(merged.actions.map((a) => a.name)).toEqual(['retrigger', 'retrigger', 'retrigger', 'add-new-jobs', 'rerun', 'cancel', 'cancel-all', 'rebuild-cached-tasks', 'retrigger-multiple', 'promote-image']);
+    expect(merged.actions.slice(0, 9)).toEqual(real.actions);
     expect(merged.variables).toEqual(real.variables);
     expect(validators.actions(merged)).toEqual([]);
-    const ours = merged.actions[2] as HookAction;
-    const theirs = real.actions[0] as HookAction;
+    const ours = merged.actions[9] as HookAction;
+    // The hook is per permission: in-tree-action-<level>-<actionPerm>/<hash of .taskcluster.yml>.
+    for (const a of real.actions as HookAction[]) expect(a.hookId).toBe(`in-tree-action-3-${(a.extra as { actionPerm: string }).actionPerm}/084e6ea20b`);
+    expect([...new Set((real.actions as HookAction[]).map((a) => (a.extra as { actionPerm: string }).actionPerm))].sort()).toEqual(['generic', 'rebuild-cached-tasks', 'retrigger-decision']);
+    // A task-group action as ours is (context []), on the generic permission.
+    const theirs = real.actions.find((a) => a.name === 'add-new-jobs') as HookAction;
+    expect(theirs.context).toEqual([]);
     // The same hook group, hash and payload shape as taskgraph's own actions: only the permission differs.
     expect(ours.hookGroupId).toBe(theirs.hookGroupId);
+    expect(ours.hookId.replace('release-promotion', 'generic')).toBe(theirs.hookId);
     expect(ours.hookId.split('/')[1]).toBe(theirs.hookId.split('/')[1]);
     expect(ours.hookId).toBe('in-tree-action-3-release-promotion/084e6ea20b');
     const shape = (p: unknown): unknown => (p !== null && typeof p === 'object' && !Array.isArray(p) ? Object.fromEntries(Object.entries(p).map(([k, v]) => [k, shape(v)])) : typeof p);
@@ -117,7 +126,13 @@ describe('the promotion action', () => {
     expect(shape(payload.decision.push)).toEqual(shape(reference.decision.push));
     expect(shape(payload.decision.repository)).toEqual(shape(reference.decision.repository));
     expect(shape(ours.hookPayload.user)).toEqual(shape(theirs.hookPayload.user));
-    // push.branch is the full ref, as taskgraph passes it.
+    // push.branch is the full ref, as taskgraph passes it; taskgraph's push.owner is its fixed
+    // maintenance address (`tc-promote actions --owner` writes the same when told).
     expect(payload.decision.push.branch).toBe(reference.decision.push.branch);
+    expect(reference.decision.push.owner).toBe('mozilla-taskcluster-maintenance@mozilla.com');
+    const withOwner = buildAction(config, { ...decision, taskGroupId: 'Cv1d8fPHRzWvO3MZbI1e3A', revision: 'a'.repeat(40), baseRevision: 'b'.repeat(40), owner: reference.decision.push.owner! }, scriptworkerTcyml);
+    expect((withOwner.hookPayload as typeof payload).decision.push).toEqual(reference.decision.push);
+    expect((withOwner.hookPayload as typeof payload).decision.repository).toEqual(reference.decision.repository);
+    expect(withOwner.hookPayload.user).toEqual(theirs.hookPayload.user);
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { buildGraph, checkGraphRules, describeTasks, graphDepth, InvalidTaskError } from '../../src/graph/build.js';
 import { defaultTemplatesDir, TemplateError } from '../../src/graph/templates.js';
-import { isSlugid, niceSlugid } from '../../src/taskcluster/slugid.js';
+import { isSlugid, niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { examplePlan, movingDigest, revision, sequentialIds, targetDigest } from '../support/plans.js';
 import { makeTempDir } from '../support/registry.js';
 

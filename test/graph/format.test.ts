@@ -30,8 +30,9 @@ describe('render --format dot and mermaid', () => {
     expect(boxes.map((b) => b[0])).toEqual(['promote-signingscript-production', 'fallback-signingscript-production']);
     expect(mermaidBoxes(mermaid)).toEqual(boxes);
     // Short: image references by tag or 12 hex of the digest, revisions by 12 hex, lines of at most 32.
-    expect(boxes[0]).toEqual(['promote-signingscript-production', ':production to @0123456789ab']);
-    expect(boxes[1]!.slice(1).join(' ')).toBe('force-push 7995c5bb123b to production-signingscript if promotion failed');
+    // Each box names the target by its archive tag (its date) and revision, not by 12 hex of a digest alone (issue 22).
+    expect(boxes[0]).toEqual(['promote-signingscript-production', ':production to', 'production-20210929025643', 'revision 7995c5bb123b', '@0123456789ab']);
+    expect(boxes[1]!.slice(1).join(' ')).toBe('force-push 7995c5bb123b to production-signingscript if promotion failed target production-20210929025643 revision 7995c5bb123b @0123456789ab');
     for (const line of boxes.flat().slice(1)) if (line.includes(' ')) expect(line.length).toBeLessThanOrEqual(32);
     expect(boxes.flat().join(" ")).not.toContain(revision);
     // The whole name stays in the tooltip.

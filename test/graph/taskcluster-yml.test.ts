@@ -8,9 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { buildAction, callbackName, hookIdFor } from '../../src/graph/actions.js';
 import { inTreeActionHookTemplate, parseTaskclusterYml, renderForGithub, renderHookTask, renderJsone } from '../../src/graph/taskcluster-yml.js';
-import { checkTaskAgainstReference, loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster/reference-schemas.js';
-import { isSlugid, niceSlugid } from '../../src/taskcluster/slugid.js';
-import { taskDefinitionSchema } from '../../src/taskcluster/task-schema.js';
+import { checkTaskAgainstReference, loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster-api/reference-schemas.js';
+import { isSlugid, niceSlugid } from '../../src/taskcluster-api/slugid.js';
+import { taskDefinitionSchema } from '../../src/taskcluster-api/task-schema.js';
 import { compileSchema, describeSchemaErrors } from '../../src/util/validate.js';
 import { applyConsumerPatches, consumerConfigPath } from '../support/consumers.js';
 import { referenceDir } from '../support/taskcluster-emulator.js';
@@ -64,7 +64,7 @@ describe("scriptworker-scripts' .taskcluster.yml (the first consumer)", () => {
       expect(checkTaskAgainstReference(validators, task, 'action task')).toEqual([]);
       const payload = task.payload as { image: string; command: string[]; env: Record<string, string> };
       expect(payload.image).toBe(loadConfig(consumerConfigPath).taskcluster.image);
-      expect(payload.command.at(-1)).toMatch(/exec tc-promote action-callback --config taskcluster\/tc-promote\.yml$/);
+      expect(payload.command.at(-1)).toMatch(/exec tc-promote action-callback --config taskcluster\/tc-promote\.yml --revision "\$SCRIPTWORKER_HEAD_REV" --repository "\$SCRIPTWORKER_HEAD_REPOSITORY"$/);
       expect(payload.env.ACTION_CALLBACK).toBe(callbackName);
     } finally {
       copies.cleanup();

@@ -3,7 +3,7 @@
 // <trust domain>.v2.<project>.promotion.<script>.<env>.<YYYY>.<MM>.<DD>.<stamp> and published
 // public/promotion.json. The real registry, the Taskcluster emulator for the index and queue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { runCli } from '../support/cli.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
@@ -62,7 +62,13 @@ describe('promotion records from the Taskcluster index', () => {
     expect(tc.callsOf('findTasksAtIndex')).toHaveLength(1);
     expect(tc.callsOf('latestArtifact')).toHaveLength(1);
     const table = (await runCli(['history', 'signingscript', '--registry', reg.url, '--wide'], env({ TASKCLUSTER_ROOT_URL: tc.rootUrl }))).stdout;
-    expect(table).toContain(`default rollback target, promoted from ${P.may1}, promotion by mozilla-auth0/ad|Mozilla-LDAP|relengineer: "signing fails since r12 see bug 1712345", task group ${taskGroupId}`);
+    expect(table).toContain(`default rollback target, promotion by mozilla-auth0/ad|Mozilla-LDAP|relengineer: "signing fails since r12 see bug 1712345", task group ${taskGroupId}, promoted from ${P.may1}`);
+    // The default view (120 columns, and 80) shows who and why, on a line under the row (issue 22).
+    for (const columns of ['120', '80']) {
+      const narrow = (await runCli(['history', 'signingscript', '--registry', reg.url], env({ TASKCLUSTER_ROOT_URL: tc.rootUrl, COLUMNS: columns }))).stdout;
+      expect(narrow).toMatch(/\n {6}promotion by relengineer: "signing fails since r12 see bug 1712345"\n/);
+      for (const line of narrow.split('\n')) expect(line.length, line).toBeLessThanOrEqual(Number(columns));
+    }
   });
 
   it('reads through the task proxy inside a task', async () => {

@@ -36,7 +36,7 @@ describe('--skip must match a deploy of the environment', () => {
   });
 
   it.each([
-    ['a revision no deploy has', '7995c5b', /--skip: "7995c5b" matched nothing: no deploy of production has a revision starting with it/],
+    ['a revision no deploy has', '7995c5b', /--skip: "7995c5b" matched nothing: no deploy of production has a revision starting with it; tc-promote history signingscript --env production lists its deploys/],
     ['another environment\'s tag', D.d4, new RegExp(`--skip: "${D.d4}" matched nothing: it is not a deploy of production.*${D.d4} is a deploy of dev, another environment`)],
     ['a revision only dev has', rev.r15!.slice(0, 9), /matched nothing: no deploy of production has a revision starting with it \(dev-20210531200800-\w+ is a deploy of dev, another environment\)/],
     ['a digest no production deploy has', 'DIGEST_D4', /matched nothing: no deploy of production has that digest \(the newest 12 were looked up\)/],
@@ -105,7 +105,8 @@ describe('"not proven" is judged on the image', () => {
     ]);
     const none = await cli('plan', 'signingscript', '--min-live', '30d');
     expect(none.code).toBe(4);
-    expect(none.stderr).toMatch(/no previous-known-good deploy older than .*passed over: .*lived 26d < --min-live 30d/);
+    // The refusal names the deploys it refused for their live time, with the time, and the way out (issue 22).
+    expect(none.stderr).toMatch(new RegExp(`--min-live 30d: no deploy older than ${P.may3} lived that long and qualifies otherwise; refused for their live time \\(newest first\\): ${P.may2Rollback} lived 20d, ${P.may1} lived 20d, .*lived 26d.*; give a shorter --min-live, or name a target with --to`));
   });
 
   it('treats --min-live with a named target as a requirement', async () => {
@@ -199,7 +200,11 @@ describe('plan explains itself and says what to run next', () => {
     expect(out).toContain('chosen:    previous-known-good');
     expect(out).toMatch(new RegExp(`passed over \\(newest first\\):\\n\\s+${P.may3}\\s+current\\n\\s+${P.may2Rollback}\\s+lived 20d < --min-live 25d\\n\\s+${P.may2}\\s+rolled back`));
     const host = `${reg.host}/${repository}`;
-    expect(out).toContain(`next:      tc-promote submit signingscript --env production --to ${P.apr1} --route retag --reason 'WHY' --registry ${reg.url}`);
+    // The next step is the one-step rollback (issue 22); the graph alone is the submit line under it.
+    expect(out).toContain(`next:      tc-promote rollback signingscript --env production --to ${P.apr1} --route retag --reason 'WHY' --registry ${reg.url}`);
+    expect(out).toContain(`or submit: tc-promote submit signingscript --env production --to ${P.apr1} --route retag --reason 'WHY' --registry ${reg.url}`);
+    expect(out).toContain('fill in:   WHY (the reason');
+    expect(out).toContain('branch:    production-signingscript not checked (GitHub is not configured for this run');
     expect(out).toContain(
       `by hand:   tc-promote copy ${host}@${seeded.digestOf(P.apr1)} ${host}:production --expect-current ${seeded.digestOf(P.may3)} --archive-tag production-$(date -u +%Y%m%d%H%M%S)-${rev.r07} --registry ${reg.url}`,
     );
@@ -419,6 +424,6 @@ describe('after a rollback was undone', () => {
     const p = result.json();
     expect(p.target.tag).toBe(P.may2Rollback);
     expect(p.passedOver).toContainEqual({ tag: rollback, reason: 'rolled back' });
-    expect(p.warnings).toContain(`the image of target ${P.may2Rollback} was rolled back when it was deployed again, as ${rollback}: that deploy is passed over, this older one is not (SPEC section 3); look at why before promoting it again`);
+    expect(p.warnings).toContain(`the image of target ${P.may2Rollback} was rolled back when it was deployed again, as ${rollback}: that deploy is passed over, this older one is not; look at why before promoting it again`);
   });
 });

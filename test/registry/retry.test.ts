@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryAfterMs, withRetry } from '../../src/registry/retry.js';
+import { rateLimitWaitMs, retryAfterMs, withRetry } from '../../src/registry/retry.js';
 import { TransportError, type RegistryResponse, type Transport } from '../../src/registry/transport.js';
 
 const ok: RegistryResponse = { status: 200, headers: {}, body: Buffer.from('ok') };
@@ -61,5 +61,24 @@ describe('retry', () => {
   it('rethrows a persistent network failure', async () => {
     const t = scripted(Array.from({ length: 5 }, () => new TransportError('GET x: timed out', 'ETIMEDOUT')));
     await expect(withRetry(t, { attempts: 2, baseDelayMs: 1 })({ method: 'GET', url: 'http://x/' })).rejects.toThrow(/timed out/);
+  });
+
+  it("reads Docker Hub's rate-limit headers: Retry-After, X-Retry-After (seconds or a Unix time), X-RateLimit-Reset when none remain", () => {
+    const now = Date.UTC(2026, 0, 1, 0, 0, 0);
+    const unix = now / 1000;
+    expect(rateLimitWaitMs({ 'retry-after': '7', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(unix + 60) }, now)).toBe(7000);
+    expect(rateLimitWaitMs({ 'x-retry-after': String(unix + 9) }, now)).toBe(9000);
+    expect(rateLimitWaitMs({ 'x-retry-after': '4' }, now)).toBe(4000);
+    expect(rateLimitWaitMs({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(unix + 30) }, now)).toBe(30_000);
+    expect(rateLimitWaitMs({ 'x-ratelimit-remaining': '5', 'x-ratelimit-reset': String(unix + 30) }, now)).toBeUndefined();
+  });
+
+  it("begins no wait that would end past the command's deadline: the 429 is returned at once", async () => {
+    const t = scripted([{ status: 429, headers: { 'retry-after': '5' }, body: Buffer.alloc(0) }]);
+    const started = Date.now();
+    const response = await withRetry(t, { baseDelayMs: 1, deadlineAtMs: Date.now() + 2_000 })({ method: 'GET', url: 'http://x/' });
+    expect(response.status).toBe(429);
+    expect(t.calls).toBe(1);
+    expect(Date.now() - started).toBeLessThan(500);
   });
 });

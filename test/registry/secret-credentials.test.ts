@@ -2,7 +2,8 @@
 // push_image.sh reads it: a docker config.json; every problem names the secret and the field,
 // never a value.
 import { describe, expect, it } from 'vitest';
-import { parseSecretDockercfg, registryCredentialSource, secretCredentials } from '../../src/registry/secret-credentials.js';
+import { parseSecretDockercfg, secretCredentials } from '../../src/registry/secret-credentials.js';
+import { registryCredentialSource } from '../../src/taskcluster/registry-credentials.js';
 
 const name = 'project/releng/scriptworker-scripts/deploy';
 const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { buildAction, mergeAction } from '../../src/graph/actions.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { runCli, runCliProcess, type CliResult } from '../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
@@ -234,7 +234,7 @@ const rows: Row[] = [
   { name: 'a configuration using a merge key', argv: () => ['validate', ...config('merge-key.yml')], code: 2, says: [/merge-key\.yml: YAML aliases .* are not accepted/] },
   { name: 'a .taskcluster.yml with an alias', argv: () => ['validate', '--taskcluster-yml', path.join(configs, 'aliases.taskcluster.yml')], code: 2, says: [/aliases\.taskcluster\.yml: YAML aliases .* are not accepted/], on: 'stdout' },
   { name: 'templates with an alias', argv: () => ['render', 'signingscript', '--offline', '--target-tag', P.P5, '--templates', path.join(configs, 'templates')], code: 2, says: [/templates\/[a-z-]+\.yml: YAML aliases .* are not accepted/] },
-  { name: 'a configuration that does not exist', argv: () => ['history', 'signingscript', '--config', '/nonexistent/\u001b.yml'], code: 2, says: ['--config: cannot read "/nonexistent/\\u001b.yml": ENOENT'] },
+  { name: 'a configuration that does not exist', argv: () => ['history', 'signingscript', '--config', '/nonexistent/\u001b.yml'], code: 2, says: ['--config: "/nonexistent/\\u001b.yml" does not exist (ENOENT)'] },
   { name: '/dev/zero as the configuration', argv: () => ['history', 'signingscript', '--config', '/dev/zero'], code: 2, says: ['--config: "/dev/zero" is not a regular file'], process: true },
 
   { name: '/dev/zero as .taskcluster.yml', argv: () => ['validate', '--taskcluster-yml', '/dev/zero'], code: 2, says: ['/dev/zero: --taskcluster-yml: "/dev/zero" is not a regular file'], on: 'stdout', process: true },
@@ -366,7 +366,7 @@ const rows: Row[] = [
     code: 1,
     says: () => [`public/actions.json of decision task ${brokenDecisionTaskId}: not JSON`],
   },
-  { name: 'a decision task the Queue does not have', argv: () => ['trigger', '--decision-task-id', niceSlugid(), '--input', JSON.stringify(goodInput)], env: queueEnv, code: 4, says: [/--decision-task-id \S+: 404 ResourceNotFound/] },
+  { name: 'a decision task the Queue does not have', argv: () => ['trigger', '--decision-task-id', niceSlugid(), '--input', JSON.stringify(goodInput)], env: queueEnv, code: 4, says: [/--decision-task-id \S+: no such task in \S+; a push's decision task is indexed by its revision/] },
 
   // -- malformed GitHub answers ----------------------------------------------------------------
   { name: 'GitHub answering invalid JSON', argv: () => branch('production-signingscript'), env: githubEnv, faults: () => githubProxy.add({ path: /./, fault: { kind: 'status', status: 200, body: '{"full_name": ' }, times: Infinity }), code: 1, says: [`reading repository ${repository}: GitHub's answer does not have the documented shape`] },

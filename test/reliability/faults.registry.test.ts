@@ -15,7 +15,7 @@ import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { now, seedHistory, signing, type SeededHistory } from '../support/scenario.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';
 import { submitterScopes } from '../support/clients.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 
 let reg: RunningRegistry;
 let proxy: FaultProxy;

@@ -114,15 +114,19 @@ describe('item 8: endless pagination is capped', () => {
     expectOneLine(result, `${server.host}/${repository} tags: more than 500 tags by page 1, the tag cap (TC_PROMOTE_MAX_TAGS)`);
   });
 
-  it("stops Docker Hub's next at the page cap", async () => {
-    let page = 0;
+  it("refuses a Docker Hub count beyond the page cap or the tag cap after its first page", async () => {
+    let count = 3000;
     const server = await hostile((req, res) => {
-      if (req.url?.startsWith('/v2/namespaces/')) json(res, 200, { count: 1e9, next: `/v2/namespaces/mozilla/repositories/releng-signingscript/tags?page=${++page}`, results: [{ name: `t${page}`, digest: `sha256:${'a'.repeat(64)}` }] });
+      const page = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page') ?? 1);
+      if (req.url?.startsWith('/v2/namespaces/')) json(res, 200, { count, next: `/v2/namespaces/mozilla/repositories/releng-signingscript/tags?page=${page + 1}`, results: [{ name: `t${page}`, digest: `sha256:${'a'.repeat(64)}` }] });
       else json(res, 404, { errors: [{ code: 'NOT_FOUND' }] });
     });
     const result = await runCli(['history', 'signingscript', '--registry', server.url, '--hub-api', server.url], { ...fast, TC_PROMOTE_MAX_TAG_PAGES: '30' });
-    expectOneLine(result, 'Docker Hub API mozilla/releng-signingscript: stopped after 30 pages, the page cap (TC_PROMOTE_MAX_TAG_PAGES)');
-    expect(listings(server)).toHaveLength(30);
+    expectOneLine(result, 'Docker Hub API mozilla/releng-signingscript: counts 3000 tags in 3000 pages of 1, more than the page cap of 30 (TC_PROMOTE_MAX_TAG_PAGES)');
+    expect(listings(server)).toHaveLength(1);
+    count = 1e9;
+    const flood = await runCli(['history', 'signingscript', '--registry', server.url, '--hub-api', server.url], fast);
+    expectOneLine(flood, 'Docker Hub API mozilla/releng-signingscript: counts 1000000000 tags, more than the tag cap of 1000000 (TC_PROMOTE_MAX_TAGS)');
   });
 });
 

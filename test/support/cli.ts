@@ -34,6 +34,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     stderr: (t) => void (stderr += t),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     isTty: false,
+    // Messages whole, as they are matched: a test of the layout gives COLUMNS (test/cli/widths.test.ts).
+    ...(env.COLUMNS === undefined && { wrap: false }),
   });
   return result(code, stdout, stderr);
 }

@@ -5,7 +5,12 @@ import { loadConfig, type Config } from '../../src/config/load.js';
 import { requiredGrants } from '../../src/taskcluster/grants.js';
 
 export function submitterScopes(config: Config = loadConfig()): string[] {
-  return requiredGrants(config).scopes.map((entry) => entry.scope);
+  return [...requiredGrants(config).scopes.map((entry) => entry.scope), holdScope(config)];
+}
+
+/** What rollback's hold (and hold, release) writes: the index entries of holds. */
+export function holdScope(config: Config = loadConfig()): string {
+  return `index:insert-task:${config.taskcluster.trustDomain}.v2.${config.taskcluster.project}.hold.*`;
 }
 
 export const projectRepository = 'github.com/mozilla-releng/tc-promote';

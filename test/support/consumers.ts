@@ -1,14 +1,13 @@
 // The consumer changes in consumers/, applied as a maintainer would apply them: copies of the
 // real files in ../shared/reference/ in a temporary folder, patched with `git apply`; and the
-// in-tree action hook fxci-config generates, rebuilt for the patched .taskcluster.yml.
+// in-tree action hook and the roles fxci-config's own generators make (fxci-generated.ts).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { load as parseYaml } from 'js-yaml';
 import { hookIdFor } from '../../src/graph/actions.js';
 import { repositoryRoot } from './reference.js';
 import { referencePath } from './reference.js';
-import { fxciRoles, grantFiles, loadProjects } from './fxci-grants.js';
+import { repositoryWithBranches, runFxciGenerators } from './fxci-generated.js';
 import type { Roles } from './roles.js';
 import { makeTempDir, removeTempDir } from './registry.js';
 
@@ -58,27 +57,60 @@ export function referenceHook(): HookDefinitionFile {
   return JSON.parse(readFileSync(referenceHookPath, 'utf8')) as HookDefinitionFile;
 }
 
+const generatedHooks = new Map<string, HookDefinitionFile>();
+
 /**
- * The hook fxci-config generates for a .taskcluster.yml: the reference definition with its
- * task template around this file's first task and the hook id of this file's hash
- * (in_tree_actions.py make_hook: `<prefix>/<sha256[:10]>`, the template's `in` is tasks[0]).
+ * The release-promotion hook fxci-config's own generator (ciadmin's in_tree_actions,
+ * test/support/fxci-generated.ts) makes for a .taskcluster.yml on scriptworker-scripts'
+ * master, over the patched fxci-config, with its hook-id: role, in the reference file's shape.
  */
 export function hookFor(taskclusterYmlText: string): HookDefinitionFile {
-  const reference = referenceHook();
-  const tasks = (parseYaml(taskclusterYmlText) as { tasks: unknown[] }).tasks;
-  const hookId = hookIdFor(3, taskclusterYmlText);
-  return {
-    ...reference,
-    hookId,
-    // metadata.description as fxci-config's make_hook writes it (the reference file lacks it; the
-    // real Hooks service requires it: create-hook-request.json).
-    hook: { ...reference.hook, metadata: { ...reference.hook.metadata, name: `${reference.hookGroupId}/${hookId}`, description: `Action task release-promotion at level 3, with \`.taskcluster.yml\` hash ${hookId.split('/').at(-1)}.\n\nFor (project, branch) combinations:\nscriptworker-scripts, branch: 'master'\n\nThis hook is fired in response to actions defined in a\nGecko decision task's \`actions.json\`.\n` }, task: { $let: reference.hook.task.$let, in: tasks[0] } },
-  };
+  const cached = generatedHooks.get(taskclusterYmlText);
+  if (cached) return structuredClone(cached);
+  const copies = applyConsumerPatches();
+  const root = makeTempDir('hook-for-');
+  try {
+    mkdirSync(path.join(root, 'repo'));
+    const generated = runFxciGenerators(copies.fxciDir, { 'mozilla-releng/scriptworker-scripts': repositoryWithBranches(path.join(root, 'repo'), { master: taskclusterYmlText }) });
+    const hookId = hookIdFor(3, taskclusterYmlText);
+    const hook = generated.hooks.find((h) => h.hookGroupId === 'project-scriptworker' && h.hookId === hookId);
+    if (!hook) throw new Error(`fxci-config's generator made no hook project-scriptworker/${hookId}`);
+    const roleId = 'hook-id:project-scriptworker/in-tree-action-3-release-promotion/*';
+    const definition: HookDefinitionFile = {
+      hookGroupId: hook.hookGroupId,
+      hookId: hook.hookId,
+      role: { roleId, scopes: generated.roles[roleId] ?? [] },
+      hook: { metadata: hook.metadata, task: hook.task, triggerSchema: hook.triggerSchema },
+    };
+    generatedHooks.set(taskclusterYmlText, definition);
+    return structuredClone(definition);
+  } finally {
+    removeTempDir(root);
+    copies.cleanup();
+  }
 }
 
-/** Firefox-CI's roles from a (patched) fxci-config folder, with the hook's role. */
-export function fxciDeploymentRoles(fxciDir: string, hook: HookDefinitionFile = referenceHook()): Roles {
-  const roles = fxciRoles(grantFiles(fxciDir), loadProjects(fxciDir), ['scriptworker-scripts']);
-  roles[hook.role.roleId] = hook.role.scopes;
-  return roles;
+const generatedRoles = new Map<string, Roles>();
+
+/**
+ * Firefox-CI's roles as fxci-config's own generators (grants and in_tree_actions) make them
+ * from an fxci-config folder (patched or not), scriptworker-scripts' master holding the
+ * reference .taskcluster.yml; with `hook`, its role as given.
+ */
+export function fxciDeploymentRoles(fxciDir: string, hook?: HookDefinitionFile): Roles {
+  let roles = generatedRoles.get(fxciDir);
+  if (!roles) {
+    const root = makeTempDir('fxci-roles-');
+    try {
+      mkdirSync(path.join(root, 'repo'));
+      const master = readFileSync(referencePath('consumers', 'scriptworker-scripts.taskcluster.yml'), 'utf8');
+      roles = runFxciGenerators(fxciDir, { 'mozilla-releng/scriptworker-scripts': repositoryWithBranches(path.join(root, 'repo'), { master }) }).roles;
+    } finally {
+      removeTempDir(root);
+    }
+    generatedRoles.set(fxciDir, roles);
+  }
+  const copy = structuredClone(roles);
+  if (hook) copy[hook.role.roleId] = hook.role.scopes;
+  return copy;
 }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { processesInGroups, processesMentioning, realTaskclusterSkipped, recordedGroups, sharedRealTaskcluster, startRealTaskcluster, type RealTaskcluster } from './real-taskcluster.js';
 import { client, RealWorker } from './real-worker.js';
 

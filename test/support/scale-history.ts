@@ -35,6 +35,8 @@ export interface ScaleHistory {
   tags: number;
   /** The production moving tag's digest. */
   current: string;
+  /** Every archive tag written, oldest first, and both moving tags (last), with their digests. */
+  entries: { name: string; digest: string }[];
 }
 
 /**
@@ -78,5 +80,9 @@ export async function seedScaleHistory(reg: RunningRegistry, repository: string,
   await writeTagsDirectly(reg, repository, entries, { verify: false });
   await tagExisting(reg, repository, deployed.production.at(-1)!.digest, 'production');
   await tagExisting(reg, repository, deployed.dev.at(-1)!.digest, 'dev');
-  return { repository, tags: count, current: deployed.production.at(-1)!.digest };
+  const moving = [
+    { name: 'production', digest: deployed.production.at(-1)!.digest },
+    { name: 'dev', digest: deployed.dev.at(-1)!.digest },
+  ];
+  return { repository, tags: count, current: deployed.production.at(-1)!.digest, entries: [{ name: 'bench-base', digest: base.digest }, ...entries.map((e) => ({ name: e.tag, digest: e.digest })), ...moving] };
 }

@@ -27,9 +27,13 @@
 //   - the same taskId with the same definition is accepted again (idempotent), with another
 //     definition refused with 409;
 // and rerunTask refused past the task's deadline. Endpoints: queue createTask, task, status,
-// rerunTask, listTaskGroup (in pages of at most `listTaskGroupPageSize`), getLatestArtifact /
+// rerunTask, cancelTask (as the Queue cancels: an unresolved task's run ends in exception,
+// `canceled`; a resolved one is left as it is), listTaskGroup (in pages of at most
+// `listTaskGroupPageSize`), listWorkers and getWorker (workers are made by `claimTask` with a
+// worker: firstClaim the first time it claims, recentTasks its last 20), getLatestArtifact /
 // latestArtifact (+ the artifact bytes); index findTask, findTasksAtIndex, listTasks,
-// listNamespaces, findArtifactFromTask; hooks triggerHook (as the hooks
+// listNamespaces, findArtifactFromTask, insertTask (the higher rank wins, an equal rank the
+// later write, as services/index does); hooks triggerHook (as the hooks
 // service fires a hook: the trigger schema, the task template rendered with json-e and
 // {payload, firedBy, clientId, taskId, now}, `created`/`deadline`/`expires`/`taskGroupId`
 // filled in when missing, and the task created with only the role `hook-id:<group>/<id>`);
@@ -48,8 +52,8 @@ import { Ajv } from 'ajv';
 import hawk from 'hawk';
 import scopes, { type ScopeExpression } from 'taskcluster-lib-scopes';
 import { fireHookTask } from '../../src/graph/taskcluster-yml.js';
-import { checkTaskAgainstReference, loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster/reference-schemas.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { checkTaskAgainstReference, loadReferenceValidators, readFromDirectory, type ReferenceValidators } from '../../src/taskcluster-api/reference-schemas.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { fxciRoles, grantFiles, loadProjects } from './fxci-grants.js';
 import { expandScopes, type Roles } from './roles.js';
 import { sharedReferenceDir } from './reference.js';
@@ -111,6 +115,14 @@ export interface EmulatorOptions {
   clients?: Record<string, { accessToken: string; scopes: string[] }>;
 }
 
+export interface EmulatedWorker {
+  workerGroup: string;
+  workerId: string;
+  firstClaim: string;
+  recentTasks: { taskId: string; runId: number }[];
+  lastDateActive?: string;
+}
+
 interface Caller {
   clientId: string | null;
   /** Expanded, including the anonymous role. */
@@ -141,6 +153,8 @@ export class TaskclusterEmulator {
   /** createTask failures to inject by the body (when the task ids are not known in advance). */
   failCreateIf: ((taskId: string, body: unknown) => { status: number; code: string; message: string } | undefined) | undefined;
   latencyMs: number;
+  /** Added to every API call of one service (e.g. { queue: 3000 }: a slow Queue, a quick index). */
+  serviceLatencyMs: Record<string, number> = {};
   now: () => number;
   /** Most tasks listTaskGroup answers per page (the Queue may answer fewer than `limit`; tests page with small values). */
   listTaskGroupPageSize = 1000;
@@ -243,13 +257,30 @@ export class TaskclusterEmulator {
     return stored;
   }
 
-  /** A worker claims the pending run (queue.claimWork): it is running from now on. */
-  claimTask(taskId: string): void {
+  /**
+   * A worker claims the pending run (queue.claimWork): it is running from now on. With a
+   * worker, the Queue's worker record is kept as claimWork keeps it: created with firstClaim
+   * now on its first claim, the task added to its recentTasks (the last 20).
+   */
+  claimTask(taskId: string, worker?: { workerGroup: string; workerId: string }): void {
     const stored = this.tasks.get(taskId);
     const run = stored?.runs.at(-1);
     if (!stored || !run || run.state !== 'pending') throw new Error(`claimTask: ${taskId} is ${stored ? currentState(stored) : 'unknown'}, not pending`);
     run.state = 'running';
+    if (!worker) return;
+    const queueId = String(stored.task.taskQueueId ?? `${stored.task.provisionerId}/${stored.task.workerType}`);
+    Object.assign(run, { workerGroup: worker.workerGroup, workerId: worker.workerId, started: new Date(this.now()).toISOString(), takenUntil: new Date(this.now() + 20 * 60_000).toISOString() });
+    const pool = this.workers.get(queueId) ?? new Map<string, EmulatedWorker>();
+    this.workers.set(queueId, pool);
+    const key = `${worker.workerGroup}/${worker.workerId}`;
+    const known = pool.get(key) ?? { workerGroup: worker.workerGroup, workerId: worker.workerId, firstClaim: new Date(this.now()).toISOString(), recentTasks: [] };
+    known.recentTasks = [...known.recentTasks, { taskId, runId: run.runId }].slice(-20);
+    known.lastDateActive = new Date(this.now()).toISOString();
+    pool.set(key, known);
   }
+
+  /** Workers by task queue id (`provisionerId/workerType`), keyed `workerGroup/workerId`. */
+  readonly workers = new Map<string, Map<string, EmulatedWorker>>();
 
   /** Task ids whose latest run is pending, in creation order. */
   pendingTasks(): string[] {
@@ -309,7 +340,8 @@ export class TaskclusterEmulator {
         call.service = match[1]!;
         const segments = match[2]!.split('/').map(decodeURIComponent);
         const json = raw.length ? parseJson(raw) : undefined;
-        if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+        const latency = this.latencyMs + (this.serviceLatencyMs[call.service] ?? 0);
+        if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
         const caller = await this.authenticate(req);
         call.scopes = caller.scopes;
         ({ status, body, headers = {} } = this.route(call, req.method ?? 'GET', segments, json, url.searchParams, caller));
@@ -416,6 +448,30 @@ export class TaskclusterEmulator {
         this.authorize('queue', 'rerunTask', caller, { taskId: s[1], schedulerId: stored.task.schedulerId, taskGroupId: stored.task.taskGroupId, projectId: stored.task.projectId });
         return { status: 200, body: { status: this.rerunTask(s[1]!) } };
       }
+      if (is('POST', 'queue', /^task\u0000[^\u0000]+\u0000cancel$/)) {
+        named('cancelTask');
+        const stored = this.existing(s[1]!);
+        this.authorize('queue', 'cancelTask', caller, { taskId: s[1], schedulerId: stored.task.schedulerId, taskGroupId: stored.task.taskGroupId, projectId: stored.task.projectId });
+        return { status: 200, body: { status: this.cancelTask(stored) } };
+      }
+      if (method === 'GET' && s[0] === 'provisioners' && s[2] === 'worker-types' && s[4] === 'workers' && (s.length === 5 || s.length === 7)) {
+        const [provisionerId, workerType] = [s[1]!, s[3]!];
+        const pool = this.workers.get(`${provisionerId}/${workerType}`) ?? new Map<string, EmulatedWorker>();
+        if (s.length === 5) {
+          named('listWorkers');
+          this.authorize('queue', 'listWorkers', caller, { provisionerId, workerType });
+          const limit = Math.min(1000, Number(query.get('limit') ?? 1000) || 1000);
+          const start = Number(query.get('continuationToken') ?? 0) || 0;
+          const all = [...pool.values()];
+          const workers = all.slice(start, start + limit).map((w) => ({ workerGroup: w.workerGroup, workerId: w.workerId, firstClaim: w.firstClaim, ...(w.recentTasks.length && { latestTask: w.recentTasks.at(-1) }), ...(w.lastDateActive && { lastDateActive: w.lastDateActive }) }));
+          return { status: 200, body: { workers, ...(start + limit < all.length && { continuationToken: String(start + limit) }) } };
+        }
+        named('getWorker');
+        this.authorize('queue', 'getWorker', caller, { provisionerId, workerType, workerGroup: s[5], workerId: s[6] });
+        const w = pool.get(`${s[5]}/${s[6]}`);
+        if (!w) throw new ApiError(404, 'ResourceNotFound', `Worker with workerId ${s[6]}, workerGroup ${s[5]}, provisionerId ${provisionerId} and workerType ${workerType} not found. Are you sure it was created?`);
+        return { status: 200, body: { provisionerId, workerType, workerGroup: w.workerGroup, workerId: w.workerId, recentTasks: w.recentTasks, firstClaim: w.firstClaim, expires: new Date(this.now() + 86_400_000).toISOString(), actions: [], ...(w.lastDateActive && { lastDateActive: w.lastDateActive }) } };
+      }
       if (is('GET', 'queue', /^task-group\u0000[^\u0000]+\u0000list$/)) {
         named('listTaskGroup');
         this.authorize('queue', 'listTaskGroup', caller, { taskGroupId: s[1] });
@@ -446,6 +502,18 @@ export class TaskclusterEmulator {
       const location = `${this.rootUrl}/api/queue/v1/task/${encodeURIComponent(entry.taskId)}/artifacts/${name.split('/').map(encodeURIComponent).join('/')}`;
       return { status: 303, body: { url: location }, headers: { location } };
     }
+    if (is('PUT', 'index', /^task\u0000[^\u0000]+$/)) {
+      named('insertTask');
+      this.authorize('index', 'insertTask', caller, { namespace: s[1] });
+      const problems = this.indexSchemas.check('insert-task-request.json', body ?? {});
+      if (problems.length) throw new ApiError(400, 'InputValidationError', `Schema Validation Failed:\n${problems.join('\n')}`);
+      const given = body as { taskId: string; rank: number; data: unknown; expires: string };
+      const existing = this.index.get(s[1]!);
+      // services/index: a lower rank than the stored one changes nothing; equal or higher replaces it.
+      if (!existing || given.rank >= existing.rank) this.index.set(s[1]!, { taskId: given.taskId, rank: given.rank, data: given.data, expires: given.expires });
+      const stored = this.index.get(s[1]!)!;
+      return { status: 200, body: { namespace: s[1], ...stored } };
+    }
     if (is('GET', 'index', /^task\u0000[^\u0000]+$/)) {
       named('findTask');
       this.authorize('index', 'findTask', caller, { indexPath: s[1] });
@@ -469,11 +537,14 @@ export class TaskclusterEmulator {
       named('currentScopes');
       return { status: 200, body: { scopes: caller.scopes } };
     }
-    if (is('GET', 'secrets', /^secret\u0000[^\u0000]+$/)) {
+    if (is('GET', 'secrets', /^secret\u0000.+$/)) {
+      // The secrets service's route is /secret/<name(*)>: a name's slashes may come encoded
+      // (taskcluster-client) or raw (push_image.sh's curl http://taskcluster/secrets/v1/secret/project/…).
       named('get');
-      this.authorize('secrets', 'get', caller, { name: s[1] });
-      const secret = this.secrets.get(s[1]!);
-      if (!secret || Date.parse(secret.expires) < this.now()) throw new ApiError(404, 'ResourceNotFound', `Secret ${s[1]} not found`);
+      const name = s.slice(1).join('/');
+      this.authorize('secrets', 'get', caller, { name });
+      const secret = this.secrets.get(name);
+      if (!secret || Date.parse(secret.expires) < this.now()) throw new ApiError(404, 'ResourceNotFound', `Secret ${name} not found`);
       return { status: 200, body: secret };
     }
     throw new ApiError(404, 'ResourceNotFound', `no such endpoint ${method} /api/${call.service}/v1/${s.join('/')}`);
@@ -640,6 +711,16 @@ export class TaskclusterEmulator {
         t.runs.push({ runId: 0, state: 'pending', reasonCreated: 'scheduled', scheduled: new Date(this.now()).toISOString() });
       }
     }
+  }
+
+  /** queue.cancelTask: an unresolved task ends in exception (canceled); a resolved one is left as it is. */
+  private cancelTask(stored: StoredTask): Record<string, unknown> {
+    const state = currentState(stored);
+    const at = new Date(this.now()).toISOString();
+    if (state === 'unscheduled') stored.runs.push({ runId: 0, state: 'exception', reasonCreated: 'exception', reasonResolved: 'canceled', scheduled: at, resolved: at });
+    else if (state === 'pending' || state === 'running') Object.assign(stored.runs.at(-1)!, { state: 'exception', reasonResolved: 'canceled', resolved: at });
+    if (state !== currentState(stored)) this.scheduleDependents(stored.taskId);
+    return this.statusOf(stored);
   }
 
   private rerunTask(taskId: string): Record<string, unknown> {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import taskcluster from 'taskcluster-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { referenceDir, startTaskclusterEmulator, type TaskclusterEmulator } from './taskcluster-emulator.js';
 
 let tc: TaskclusterEmulator;

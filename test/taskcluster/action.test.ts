@@ -11,7 +11,7 @@ import { actionName, buildAction, mergeAction } from '../../src/graph/actions.js
 import { inTreeActionHookTemplate, parseTaskclusterYml } from '../../src/graph/taskcluster-yml.js';
 import type { PlanRequest } from '../../src/history/plan.js';
 import { readActionEnvironment, runActionCallback } from '../../src/taskcluster/action-callback.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { deepMerge, triggerAction, uiActionContext } from '../../src/taskcluster/trigger.js';
 import { grantProjectAction, triggerScopes } from '../support/clients.js';
 import { examplePlan } from '../support/plans.js';

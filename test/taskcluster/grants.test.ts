@@ -60,7 +60,9 @@ describe('tc-promote grants', () => {
   it('prints the table and the count; --json the list and the expression', async () => {
     const table = await runCli(['grants']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^scope +why +tasks\n/);
+    // Wider than 120 columns as a table: each scope whole on its line, what it is for under it (issue 22).
+    expect(table.stdout).toMatch(/^queue:create-task:high:scriptworker-3\/images\n {4}worker pool \(or a higher priority\); tasks: /);
+    expect((await runCli(['grants', '--script', 'signingscript'], { COLUMNS: '300' })).stdout).toMatch(/^SCOPE +WHY +TASKS\n/);
     expect(table.stdout).toMatch(/\n62 scopes for 104 graphs \(13 scripts × 2 environments × every route\)\n$/);
     const json = (await runCli(['grants', '--json'])).json();
     expect(json.count).toBe(62);
@@ -91,6 +93,25 @@ describe('tc-promote grants', () => {
     writeFileSync(bad, '["ok", "bad\\u0007"]');
     expect((await runCli(['grants', '--check', bad])).stderr).toContain('/1: "bad\\u0007" is not a scope');
     expect((await runCli(['grants', '--check', path.join(dir, 'none')])).code).toBe(2);
+  });
+
+  it('refuses a list nested 30,000 deep naming the entry (exit 2), not with a stack overflow', async () => {
+    const deep = path.join(dir, 'deep.json');
+    writeFileSync(deep, `["queue:status:*", ${'['.repeat(30_000)}"a"${']'.repeat(30_000)}]`);
+    const r = await runCli(['grants', '--check', deep]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`--check ${deep}: /1: is a list ([[[[`);
+    expect(r.stderr).toContain('not a scope: the file must be a flat list of scope strings');
+    expect(r.stderr).not.toContain('internal error');
+    // An object nested as deep, in place of the list, is named too.
+    writeFileSync(deep, `${'{"a":'.repeat(30_000)}1${'}'.repeat(30_000)}`);
+    const o = await runCli(['grants', '--check', deep]);
+    expect([o.code, o.stderr]).toEqual([2, expect.stringContaining('must be a list of scopes (or an object with a "scopes" list), got {"a":{"a":')]);
+    // YAML nested as deep (2,000 levels fit the 1 MiB limit) is refused with exit 2 too.
+    writeFileSync(deep, Array.from({ length: 2000 }, (_, i) => `${'  '.repeat(i)}-`).join('\n') + ' a\n');
+    const y = await runCli(['grants', '--check', deep]);
+    expect(y.code, y.stderr).toBe(2);
+    expect(y.stderr).not.toContain('internal error');
   });
 
   it('says so when the file is an error answer of the auth service or empty (the curl that wrote it failed)', async () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { offlinePlan } from '../../src/graph/offline-plan.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { submitGraph } from '../../src/taskcluster/submit.js';
 import { runCli } from '../support/cli.js';
 import { submitterScopes } from '../support/clients.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { buildGraph, type TaskGraph } from '../../src/graph/build.js';
 import { ExitCode } from '../../src/errors.js';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { SubmitError, submitGraph } from '../../src/taskcluster/submit.js';
 import { examplePlan } from '../support/plans.js';
 import { startTaskclusterEmulator, type TaskclusterEmulator } from '../support/taskcluster-emulator.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { taskDefinitionSchema } from '../../src/taskcluster/task-schema.js';
+import { taskDefinitionSchema } from '../../src/taskcluster-api/task-schema.js';
 import { validatorFor } from '../../src/util/precompiled.js';
 
 // dist/ is built before the tests (npm test); its validators were written by scripts/write-schemas.js.

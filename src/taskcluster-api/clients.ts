@@ -98,8 +98,22 @@ export function taskclusterError(error: unknown, doing: string): PromoteError {
   const message = `${doing}: ${status !== undefined ? `${status} ` : ''}${code}${detail}`;
   if (status === 404) return new NotFoundError(message, { cause: error });
   if (status === 409) return new ConflictError(message, { cause: error });
-  if (status === 401 || status === 403) return new RemoteError(`${message} (check the credentials' scopes)`, { cause: error });
+  if (status === 401) return new RemoteError(`${message}${authenticationHint(`${e?.message ?? ''}`)}`, { cause: error });
+  if (status === 403) return new RemoteError(`${message} (check the credentials' scopes)`, { cause: error });
   return new RemoteError(message, { cause: error });
+}
+
+/**
+ * What a 401 (AuthenticationFailed: the Hawk signature was refused, before any scope is
+ * looked at) means, from the auth service's reason (hawk's Boom message, as
+ * services/auth/src/signaturevalidator.js passes it on): not the scopes, the credentials.
+ */
+export function authenticationHint(message: string): string {
+  if (/Bad mac/i.test(message)) return ': the access token is wrong for this client ID (TASKCLUSTER_ACCESS_TOKEN does not match TASKCLUSTER_CLIENT_ID: copied whole? reset since?)';
+  if (/Unknown credentials|client .*not found|Unknown client/i.test(message)) return ': no such client ID (TASKCLUSTER_CLIENT_ID, on this TASKCLUSTER_ROOT_URL)';
+  if (/Stale timestamp/i.test(message)) return ": this machine's clock is off by more than a minute (Hawk signs the time): set the clock";
+  if (/certificate\.expiry|expired/i.test(message)) return ': the temporary credentials expired (TASKCLUSTER_CERTIFICATE): sign in again for new ones';
+  return ' (the credentials were refused: check TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN)';
 }
 
 /**

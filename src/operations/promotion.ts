@@ -1,0 +1,184 @@
+/**
+ * rollback and promote: plan, say what will move, confirm, submit, follow the task group until
+ * every task resolves, and read the tasks' promotion records, as helm rollback --wait does.
+ * The operation never prints: what will move and every change on the way go through
+ * callbacks; it returns where the promotion ended, and the command line words it.
+ */
+import { PromoteError, RemoteError, UsageError } from '../errors.js';
+import type { WorkerPools } from '../config/pools.js';
+import { placeHold, readHold, releaseHold, type HoldIndex, type HoldState } from '../history/hold.js';
+import type { PoolReport, VerifyResult } from '../taskcluster/verify.js';
+import { readMovingDigest, verifyAfterMove } from './after-move.js';
+import { holdKey, releaseCommand } from './hold.js';
+import { buildRuntime } from './runtime.js';
+import type { GraphTask, TaskGraph } from '../graph/build.js';
+import type { Plan } from '../history/plan.js';
+import { createClients, taskGroupUrl, type TaskclusterConnection } from '../taskcluster-api/clients.js';
+import { followTaskGroup, type FollowResult, type StateChange } from '../taskcluster/follow.js';
+import { defaultConcurrency, submitGraph, type SubmitResult } from '../taskcluster/submit.js';
+import { nextSteps, type NextSteps, type NextStepsFlags } from './plan.js';
+import { planAndBuildGraph, tasksForcePushingWithoutLease, type GraphRequest } from './promotion-graph.js';
+
+export type PromotionMode = 'rollback' | 'promote';
+
+export interface PromotionOptions {
+  mode: PromotionMode;
+  /** Where the graph goes (submissionConnection: checked before anything is read). */
+  connection: TaskclusterConnection;
+  request: GraphRequest;
+  /** The flags the undo lines repeat. */
+  lines: NextStepsFlags;
+  /** Submit without asking. */
+  yes?: boolean;
+  /** Follow the task group (else return once the tasks exist). */
+  wait?: boolean;
+  /** Accept a graph that would force-push without a lease. */
+  allowNoLease?: boolean;
+  timeoutMs: number;
+  intervalMs: number;
+  signal?: AbortSignal;
+  /** Asked before anything is created, unless `yes`: true submits. */
+  confirm?: (planned: Planned) => Promise<boolean>;
+  /** Told once the plan and graph are made, before anything else. */
+  onPlanned?: (planned: Planned) => void;
+  onCreated?: (task: { label: string; taskId: string }) => void;
+  /** Every task exists: the task group's URL (following starts now, unless not `wait`). */
+  onSubmitted?: (url: string, created: SubmitResult['created']) => void;
+  onChange?: (change: StateChange) => void;
+  /** A poll of the Queue failed (`inARow`: how many in a row). */
+  onPollError?: (message: string, inARow: number) => void;
+  /**
+   * rollback: hold the environment at the target (who, why) once confirmed, before anything is
+   * created, so that a push landing meanwhile cannot move the tag either; null: --no-hold.
+   */
+  hold?: { by: string; reason: string } | null;
+  /** promote: a held environment is refused unless this is given (then released, once confirmed, before anything is created). */
+  release?: { by: string } | null;
+  /** After a completed retag: watch the environment's worker pools (null: --no-verify). */
+  verify?: { pools: WorkerPools; timeoutMs: number; intervalMs?: number } | null;
+  onHold?: (message: string) => void;
+  onVerifyProgress?: (pools: readonly PoolReport[]) => void;
+  /** An index client (tests); made from `connection` otherwise. */
+  holdIndex?: HoldIndex;
+  nowMs?: () => number;
+}
+
+/** After a completed retag: what the registry says, the hold, the workers. */
+export interface AfterMove {
+  readDigest: string | null;
+  /** When the tag moved (the promote step's record time, else when following ended). */
+  movedAtMs: number;
+  hold: HoldState | { state: 'unknown'; error: string } | { state: 'skipped' };
+  verification: VerifyResult | { outcome: 'skipped'; why: string };
+}
+
+export interface Planned {
+  plan: Plan;
+  graph: TaskGraph;
+  next: NextSteps;
+}
+
+export type PromotionResult = Planned &
+  (
+    | { outcome: 'nothing-to-do' }
+    | { outcome: 'not-confirmed' }
+    | { outcome: 'submitted'; url: string; created: SubmitResult['created'] }
+    | { outcome: 'followed'; url: string; created: SubmitResult['created']; followed: FollowResult; records: Map<string, Record<string, unknown>>; after?: AfterMove }
+  );
+
+export async function runPromotion(options: PromotionOptions): Promise<PromotionResult> {
+  const { mode, connection } = options;
+  const { plan, graph, config } = await planAndBuildGraph(options.request);
+  const next = nextSteps(plan, config, options.lines);
+  const planned: Planned = { plan, graph, next };
+  const now = options.nowMs ?? Date.now;
+  options.onPlanned?.(planned);
+  if (plan.target.digest !== undefined && plan.target.digest === plan.movingDigest && plan.route === 'retag') return { ...planned, outcome: 'nothing-to-do' };
+  const key = holdKey({ config, script: plan.script, env: plan.env });
+  let index: HoldIndex | undefined = options.holdIndex;
+  const indexOf = async (): Promise<HoldIndex> => (index ??= (await createClients(connection, { retries: 3 })).index as unknown as HoldIndex);
+  if (mode === 'promote') {
+    // A held environment stays put: promoting into it is refused unless the release is asked for.
+    const hold = await readHold(await indexOf(), key).catch((error: unknown) => {
+      throw new RemoteError(`${(error as Error).message}; promote refuses to guess (nothing was created)`);
+    });
+    if (hold.state === 'held' && !options.release) {
+      throw new PromoteError(`promote: ${plan.script} ${plan.env} is held since ${hold.record.at} by ${hold.record.by} (${hold.record.reason.replace(/\s+/g, ' ') || 'no reason recorded'}); --release releases the hold and promotes, or ${releaseCommand(plan.script, plan.env)} first; nothing was created`, 2);
+    }
+  }
+  const leaseless = tasksForcePushingWithoutLease(graph);
+  if (leaseless.length && !options.allowNoLease) {
+    throw new UsageError(`${mode}: ${leaseless.join(', ')} would force-push the deploy branch without a lease (its head was not read at plan time): set GITHUB_TOKEN (or GITHUB_API_URL) so that the plan reads it, or give --no-lease; nothing was created`);
+  }
+  if (!options.yes) {
+    if (!options.confirm) throw new UsageError(`${mode}: nothing to confirm with; nothing was created`);
+    if (!(await options.confirm(planned))) return { ...planned, outcome: 'not-confirmed' };
+  }
+
+  const promoteTask = graph.tasks.find((t) => t.kind === 'promote');
+  if (mode === 'rollback' && options.hold) {
+    try {
+      const placed = await placeHold(await indexOf(), { key, by: options.hold.by, reason: options.hold.reason, image: { tag: plan.target.tag, digest: plan.target.digest ?? null, revision: plan.target.revision }, taskGroupId: graph.taskGroupId, ...(promoteTask && { taskId: promoteTask.taskId }), nowMs: now() });
+      options.onHold?.(`held ${plan.script} ${plan.env} at ${plan.target.tag ?? plan.target.digest ?? '?'} (${placed.path}): the next push writes its archive tag but does not move the tag; ${releaseCommand(plan.script, plan.env)}`);
+    } catch (error) {
+      throw new RemoteError(`${(error as Error).message}; nothing was created (--no-hold rolls back without holding: the next push would move the tag again)`);
+    }
+  }
+  if (mode === 'promote' && options.release) {
+    const hold = await readHold(await indexOf(), key);
+    if (hold.state === 'held') {
+      await releaseHold(await indexOf(), { key, by: options.release.by, reason: `released by promote --release to ${plan.target.tag ?? plan.target.digest ?? '?'}`, nowMs: now() });
+      options.onHold?.(`released the hold of ${plan.script} ${plan.env} (held since ${hold.record.at} by ${hold.record.by})`);
+    }
+  }
+  const { queue } = await createClients(connection, { retries: 3 });
+  const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
+  // A Ctrl-C while creating: no create starts after it, and the error lists what was created and what not.
+  const result = await submitGraph(queue, graph, { concurrency: defaultConcurrency, ...(options.onCreated && { onCreated: options.onCreated }), ...(options.signal && { signal: options.signal }) });
+  options.onSubmitted?.(url, result.created);
+  if (!options.wait) return { ...planned, outcome: 'submitted', url, created: result.created };
+
+  const tasks = graph.tasks.map((t) => ({ taskId: t.taskId, label: t.label, dependencies: t.task.dependencies, requires: t.task.requires as 'all-completed' | 'all-resolved' }));
+  const followed = await followTaskGroup(queue, graph.taskGroupId, tasks, {
+    intervalMs: options.intervalMs,
+    timeoutMs: options.timeoutMs,
+    ...(options.signal && { signal: options.signal }),
+    onChange: (change) => options.onChange?.(change),
+    onPollError: (message, inARow) => options.onPollError?.(message, inARow),
+  });
+  const records = followed.stopped === undefined ? await readRecords(queue, graph.tasks, followed) : new Map<string, Record<string, unknown>>();
+  const main = graph.tasks.filter((t) => t.kind !== 'fallback');
+  if (!followed.settled || plan.route !== 'retag' || !main.every((t) => followed.states.get(t.taskId) === 'completed')) return { ...planned, outcome: 'followed', url, created: result.created, followed, records };
+
+  // The tasks say they completed: what does the registry say? (A Queue's word is not a moved tag.)
+  const runtime = buildRuntime({ ...options.request.runtime, config });
+  const readDigest = await readMovingDigest(runtime, plan.script, plan.env, plan.movingTag).catch(() => null);
+  const recordTime = Date.parse(String((promoteTask && records.get(promoteTask.taskId)?.time) ?? ''));
+  const movedAtMs = Number.isFinite(recordTime) ? recordTime : now();
+  const hold: AfterMove['hold'] = mode === 'rollback' && !options.hold ? { state: 'skipped' } : await readHold(await indexOf(), key).catch((error: unknown) => ({ state: 'unknown' as const, error: (error as Error).message }));
+  let verification: AfterMove['verification'];
+  if (!options.verify) verification = { outcome: 'skipped', why: '--no-verify' };
+  else if (readDigest !== plan.target.digest) verification = { outcome: 'skipped', why: 'the moving tag does not point at the target' };
+  else {
+    verification = await verifyAfterMove({ queue: queue as never, pools: options.verify.pools, script: plan.script, env: plan.env, sinceMs: movedAtMs, timeoutMs: options.verify.timeoutMs, ...(options.verify.intervalMs !== undefined && { intervalMs: options.verify.intervalMs }), ...(options.signal && { signal: options.signal }), ...(options.onVerifyProgress && { onProgress: options.onVerifyProgress }) });
+  }
+  return { ...planned, outcome: 'followed', url, created: result.created, followed, records, after: { readDigest, movedAtMs, hold, verification } };
+}
+
+/** The promotion records of the tasks that ended (a task that ended before writing one has none). */
+async function readRecords(queue: Awaited<ReturnType<typeof createClients>>['queue'], tasks: readonly GraphTask[], outcome: FollowResult): Promise<Map<string, Record<string, unknown>>> {
+  const { downloadRecord } = await import('../history/records.js');
+  const records = new Map<string, Record<string, unknown>>();
+  await Promise.all(
+    tasks.map(async (t) => {
+      const state = outcome.states.get(t.taskId);
+      if (state !== 'completed' && state !== 'failed' && state !== 'exception') return;
+      try {
+        records.set(t.taskId, await downloadRecord(queue, t.taskId));
+      } catch {
+        // A task that ended before writing its record: the state says enough.
+      }
+    }),
+  );
+  return records;
+}

@@ -1,0 +1,194 @@
+// A first run on a fresh machine (issue 22): the README's offline examples, pasted into a shell
+// in a fresh clone set up by `bash scripts/run.sh`, with the clone's bin/ on PATH as the README
+// says; the package manager's lock waited for; engines that match the dependencies'.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { makeTempDir } from '../support/registry.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+
+/** A shell line without its comment: a # after a blank, outside quotes. */
+function withoutComment(line: string): string {
+  let quote: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = null;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(line[i - 1]!))) return line.slice(0, i);
+  }
+  return line;
+}
+
+/** Every command line of the README's sh blocks, continuation lines joined, comments dropped. */
+export function readmeExamples(text: string): string[] {
+  const lines: string[] = [];
+  for (const block of text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)) {
+    let pending = '';
+    for (const raw of block[1]!.split('\n')) {
+      const line = withoutComment(raw).trimEnd();
+      if (!pending && (line.trim() === '' || line.trim().startsWith('#'))) continue;
+      if (line.endsWith('\\')) {
+        pending += `${line.slice(0, -1).trim()} `;
+        continue;
+      }
+      lines.push(`${pending}${line.trim()}`.trim());
+      pending = '';
+    }
+  }
+  return lines;
+}
+
+/** Needs the internet (Docker Hub, GitHub, a Taskcluster deployment), or is the set-up itself. */
+const networkOrSetUp = [
+  /^bash scripts\/(run|test)\.sh\b/,
+  /^export PATH=/,
+  /^taskgraph decision\b/,
+  /^tc-promote (history|plan|status|rollback|promote|submit|trigger|copy|force-push|rerun) /,
+  /^tc-promote (status)$/,
+  /^tc-promote grants --check$/,
+];
+
+const examples = readmeExamples(readme);
+const offline = examples.filter((e) => !networkOrSetUp.some((r) => r.test(e)));
+
+describe("the README's examples", () => {
+  it('are found, and each is either run here (offline) or needs the network or is the set-up', () => {
+    expect(examples.length).toBeGreaterThan(30);
+    for (const e of offline) expect(e, 'an offline example is a tc-promote command (or mkdir/source)').toMatch(/^(tc-promote |mkdir |source <\(tc-promote )/);
+    expect(offline).toEqual(expect.arrayContaining(['tc-promote drill', 'source <(tc-promote completion bash)', 'tc-promote validate', 'tc-promote grants', 'mkdir -p artifacts']));
+  });
+
+  it('the README sends a user to nothing outside the repository', () => {
+    expect(readme).not.toMatch(/\.\.\/shared|SPEC\.md/);
+    for (const [, link] of readme.matchAll(/\]\(([^)#]+)(?:#[^)]*)?\)/g)) {
+      if (/^https?:/.test(link!)) continue;
+      expect(existsSync(path.join(repoRoot, link!)), `README links to ${link}`).toBe(true);
+    }
+    for (const file of readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md'))) {
+      expect(readFileSync(path.join(repoRoot, 'docs', file), 'utf8'), `docs/${file}`).not.toMatch(/\.\.\/shared\/SPEC|SPEC section/);
+    }
+  });
+
+  it(
+    'the offline ones work pasted into a shell in a fresh clone after bash scripts/run.sh, with bin/ on PATH; completion registers for tc-promote',
+    () => {
+      const clone = path.join(makeTempDir('fresh-clone-'), 'tc-promote');
+      execFileSync('git', ['clone', '-q', '--no-hardlinks', repoRoot, clone]);
+      // npm ci is not asked of the registry again here: the packages, as npm ci left them, and newer than the lock.
+      cpSync(path.join(repoRoot, 'node_modules'), path.join(clone, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+      const now = new Date();
+      utimesSync(path.join(clone, 'node_modules', '.package-lock.json'), now, now);
+      const env = { PATH: process.env.PATH, HOME: process.env.HOME, TASK_ID: 'fXsd8WIzR9y1QRJTQNMn9A', HEAD_REF: 'refs/heads/master', CI: 'true' };
+      // The set-up, as the README's first command line does it (the drill's registry is Debian's, installed).
+      const setUp = spawnSync('bash', ['scripts/run.sh', '--version'], { cwd: clone, env, encoding: 'utf8', timeout: 300_000 });
+      expect(setUp.status, setUp.stderr).toBe(0);
+      const script = [
+        'set -e',
+        'export PATH="$PWD/bin:$PATH"',
+        'export HEAD_REV="$(git rev-parse HEAD)"',
+        ...offline.flatMap((e) => [`echo ${JSON.stringify(`$ ${e}`)}`, e.startsWith('tc-promote grants --check docs/') ? `${e} || [ $? -eq 1 ]` : e]),
+        'complete -p tc-promote tc-promote.js',
+        'echo ALL-RAN',
+      ].join('\n');
+      const file = path.join(clone, '.examples.sh');
+      writeFileSync(file, script);
+      chmodSync(file, 0o755);
+      const run = spawnSync('bash', [file], { cwd: clone, env, encoding: 'utf8', timeout: 300_000 });
+      expect(run.stdout, `${run.stdout}\n${run.stderr}`).toContain('ALL-RAN');
+      expect(run.stdout).toContain('complete -F _tc_promote tc-promote');
+      expect(JSON.parse(readFileSync(path.join(clone, 'artifacts', 'actions.json'), 'utf8')).actions.map((a: { name: string }) => a.name)).toContain('promote-image');
+      expect(run.stderr).not.toMatch(/EPIPE|Warning|internal error/);
+    },
+    600_000,
+  );
+});
+
+describe('engines', () => {
+  /** The lowest version a range admits, for the forms dependencies use: ">=22.17.1", "22.17.1", "^20.19.0 || >=22.12.0". */
+  const lowest = (range: string): [number, number, number] =>
+    range
+      .split('||')
+      .map((r) => /(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(r.trim())!)
+      .map((m) => [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)] as [number, number, number])
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2])[0]!;
+  const atLeast = (a: number[], b: number[]): boolean => a[0]! > b[0]! || (a[0] === b[0] && (a[1]! > b[1]! || (a[1] === b[1] && a[2]! >= b[2]!)));
+
+  it("package.json's engines admit no Node that a runtime dependency refuses (taskcluster-client wants 22.17.1)", () => {
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    const ours = lowest(pkg.engines.node);
+    const lock = JSON.parse(readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8'));
+    const refused: string[] = [];
+    for (const [where, entry] of Object.entries(lock.packages as Record<string, { dev?: boolean; engines?: { node?: string } }>)) {
+      if (!where || entry.dev || !entry.engines?.node) continue;
+      if (!atLeast(ours, lowest(entry.engines.node))) refused.push(`${where} wants ${entry.engines.node}`);
+    }
+    expect(refused).toEqual([]);
+    expect(atLeast(ours, [22, 17, 1])).toBe(true);
+    // scripts/ensure-node.sh holds the machine's Node to the same version.
+    expect(readFileSync(path.join(repoRoot, 'scripts', 'ensure-node.sh'), 'utf8')).toContain('b === 17 && c >= 1');
+  });
+});
+
+describe("the package manager's lock", () => {
+  /** An apt-get that answers as apt does while another holds the lists' lock, `busy` times, then succeeds. */
+  function fakeAptGet(busy: number): { bin: string; log: string } {
+    const dir = makeTempDir('fake-apt-');
+    const log = path.join(dir, 'calls');
+    const count = path.join(dir, 'count');
+    const bin = path.join(dir, 'apt-get');
+    writeFileSync(
+      bin,
+      `#!/bin/bash
+echo "$*" >> ${JSON.stringify(log)}
+n=$(cat ${JSON.stringify(count)} 2>/dev/null || echo 0); echo $((n + 1)) > ${JSON.stringify(count)}
+if [ "$n" -lt ${busy} ]; then
+  echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 4242 (apt-get)" >&2
+  echo "E: Unable to lock directory /var/lib/apt/lists/" >&2
+  exit 100
+fi
+echo "installed"
+`,
+    );
+    chmodSync(bin, 0o755);
+    return { bin, log };
+  }
+
+  const helper = path.join(repoRoot, 'scripts', 'debian-packages.sh');
+  const runHelper = (bin: string, wait = '600') =>
+    spawnSync('bash', ['-c', `source ${JSON.stringify(helper)} && install_debian_packages sh:dash tc-promote-no-such-command:tc-promote-fake-package`], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TC_PROMOTE_APT_GET: bin, TC_PROMOTE_APT_LOCK_POLL: '1', TC_PROMOTE_APT_LOCK_WAIT: wait },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  it('is waited for, saying so once, then the packages are installed (only the missing ones)', () => {
+    if (process.getuid?.() !== 0 && spawnSync('sh', ['-c', 'command -v sudo']).status !== 0) return;
+    const { bin, log } = fakeAptGet(2);
+    const r = runHelper(bin);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('installing Debian packages: tc-promote-fake-package');
+    expect(r.stderr.match(/waiting for the package manager's lock/g)).toHaveLength(1);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls.slice(0, 3).every((c) => c.includes('update'))).toBe(true);
+    expect(calls.at(-1)).toContain('install -y -qq --no-install-recommends tc-promote-fake-package');
+    expect(calls.every((c) => c.startsWith('-o DPkg::Lock::Timeout=60'))).toBe(true);
+  });
+
+  it('a lock held past the limit fails, saying how long it waited', () => {
+    if (process.getuid?.() !== 0 && spawnSync('sh', ['-c', 'command -v sudo']).status !== 0) return;
+    const { bin } = fakeAptGet(1000);
+    const r = runHelper(bin, '1');
+    expect(r.status).toBe(100);
+    expect(r.stderr).toContain("the package manager's lock was still held after 1 s (TC_PROMOTE_APT_LOCK_WAIT)");
+  });
+
+  it('scripts/test.sh and scripts/run.sh drill install through it', () => {
+    expect(readFileSync(path.join(repoRoot, 'scripts', 'test.sh'), 'utf8')).toMatch(/source scripts\/debian-packages\.sh\n(?:.*\n)*?install_debian_packages docker-registry:docker-registry /);
+    expect(readFileSync(path.join(repoRoot, 'scripts', 'run.sh'), 'utf8')).toMatch(/if \[ "\$\{1:-\}" = drill \][^\n]*\n {2}source scripts\/debian-packages\.sh\n {2}install_debian_packages docker-registry:docker-registry\n/);
+  });
+});

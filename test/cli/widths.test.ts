@@ -1,0 +1,70 @@
+// Every line fits the terminal (issue 22), measured at COLUMNS=80 and 120 against a realistic
+// history in a real registry (the drill's seed, every script): prose wraps, tables shorten or
+// drop columns; only a command meant to be pasted (or one value alone on its line) is longer.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { seedDrill } from '../../src/drill/seed.js';
+import { isCommand, widest } from '../../src/present/layout.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { runCli } from '../support/cli.js';
+import { startRegistry, type RunningRegistry } from '../support/registry.js';
+
+const now = '2026-12-01T00:00:00Z';
+let reg: RunningRegistry;
+beforeAll(async () => {
+  reg = await startRegistry({ auth: 'anonymous' });
+  const client = new RegistryClient({ plainHttpHosts: new Set([reg.host]) });
+  const config = loadConfig(undefined);
+  for (const script of config.scripts) await seedDrill(client, reg.host, config, script, Date.parse(now));
+}, 180_000);
+afterAll(async () => {
+  await reg?.stop();
+});
+
+const commands: [string, () => string[]][] = [
+  ['history', () => ['history', 'signingscript', '--registry', reg.url]],
+  ['history --env dev', () => ['history', 'signingscript', '--env', 'dev', '--registry', reg.url]],
+  ['plan', () => ['plan', 'signingscript', '--registry', reg.url]],
+  ['plan --route rebuild', () => ['plan', 'signingscript', '--route', 'rebuild', '--registry', reg.url]],
+  ['plan --from-env dev', () => ['plan', 'signingscript', '--from-env', 'dev', '--registry', reg.url]],
+  ['status', () => ['status', '--registry', reg.url]],
+  ['submit --dry-run', () => ['submit', 'signingscript', '--dry-run', '--reason', 'signing fails', '--registry', reg.url]],
+  ['grants', () => ['grants']],
+  ['validate', () => ['validate']],
+  ['a --min-live refusal', () => ['plan', 'signingscript', '--min-live', '400d', '--registry', reg.url]],
+];
+
+describe.each(['80', '120'])('COLUMNS=%s', (columns) => {
+  it.each(commands)('%s: every line fits, but a command or a value to paste', async (_, args) => {
+    const r = await runCli(args(), { COLUMNS: columns, TC_PROMOTE_NOW: now });
+    expect(r.code, r.stderr).toBeLessThanOrEqual(4);
+    const text = `${r.stdout}${r.stderr}`;
+    const { prose } = widest(text);
+    const over = text.split('\n').filter((l) => l.length > Number(columns) && !isCommand(l) && !/^\s*\S+$/.test(l) && !/^\s*[\w ()-]+:\s*$/.test(l));
+    expect(over, over.join('\n')).toEqual([]);
+    expect(prose).toBeLessThanOrEqual(Number(columns));
+  });
+
+  it('--wide keeps everything whole', async () => {
+    const r = await runCli(['history', 'signingscript', '--wide', '--registry', reg.url], { COLUMNS: columns, TC_PROMOTE_NOW: now });
+    expect(r.stdout).toMatch(/ sha256:[0-9a-f]{64}\n/);
+    expect(r.stdout).toMatch(/production-\d{14}-[0-9a-f]{40}/);
+    expect(widest(r.stdout).any).toBeGreaterThan(Number(columns));
+  });
+});
+
+describe('at 80 columns', () => {
+  it('history drops DIGEST, status drops AGE and DIGEST; at 120 both keep them', async () => {
+    const at = async (columns: string, args: string[]) => (await runCli(args, { COLUMNS: columns, TC_PROMOTE_NOW: now })).stdout;
+    expect(await at('80', ['history', 'signingscript', '--registry', reg.url])).toMatch(/\nAGE +TAG +LIVE +NOTES\n/);
+    expect(await at('120', ['history', 'signingscript', '--registry', reg.url])).toMatch(/\nAGE +TAG +DIGEST +LIVE +NOTES\n/);
+    expect(await at('80', ['status', '--registry', reg.url])).toMatch(/^SCRIPT +ENV +CURRENT +PREV-GOOD +DRIFT +FLAGS\n/);
+    expect(await at('120', ['status', '--registry', reg.url])).toMatch(/^SCRIPT +ENV +CURRENT +AGE +DIGEST +PREVIOUS-KNOWN-GOOD +DRIFT +FLAGS\n/);
+  });
+
+  it('prose wraps under its label, and a pasteable command is whole on its own line', async () => {
+    const out = (await runCli(['plan', 'signingscript', '--registry', reg.url], { COLUMNS: '80', TC_PROMOTE_NOW: now })).stdout;
+    expect(out).toMatch(/\n {2}next:\n {4}tc-promote rollback signingscript --env production --to production-\d{14}-[0-9a-f]{40} --route retag --reason 'WHY' --registry \S+\n/);
+    expect(out).toMatch(/\n {2}commits: {3}not listed: GitHub is not configured for this run \(set\n {13}GITHUB_TOKEN/);
+  });
+});
