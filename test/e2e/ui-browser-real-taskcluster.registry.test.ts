@@ -31,7 +31,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { niceSlugid } from '../../src/taskcluster/slugid.js';
+import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { runCli } from '../support/cli.js';
 import { applyConsumerPatches, consumerConfigPath, type PatchedCopies } from '../support/consumers.js';
 import { buildImage, headManifest } from '../support/fixtures.js';
@@ -120,6 +120,7 @@ beforeAll(async () => {
   await prepared;
   ui = await startTaskclusterUi(tc);
   timings.setUp = (Date.now() - started) / 1000;
+  let step = Date.now();
   copies = applyConsumerPatches();
   fxci = firefoxCiResources(copies, readFileSync(copies.taskclusterYmlPath, 'utf8'));
   repo = createGitFixture({ scripts: ['signingscript'], commits: 5, productionAt: 2 });
@@ -133,7 +134,12 @@ beforeAll(async () => {
     A: (await buildImage(reg, { repository: signing, commit: repo.commits[1]!, tags: [tags.A] })).digest,
     B: (await buildImage(reg, { repository: signing, commit: repo.commits[2]!, tags: ['production', tags.B] })).digest,
   };
-  await deployFirefoxCi(tc, fxci);
+  timings.fixtures = (Date.now() - step) / 1000;
+  step = Date.now();
+  const deployed = await deployFirefoxCi(tc, fxci);
+  timings.fxciRolesWritten = deployed.written;
+  timings.fxciRolesUnchanged = deployed.unchanged;
+  timings.fxciDeploy = (Date.now() - step) / 1000;
   // Firefox-CI's anonymous role (what every signed-in person holds too: the UI's reads,
   // auth:expand-scopes, web:read-pulse), from the patched fxci-config's grants.
   const auth = client('Auth', tc.rootUrl, tc.rootCredentials);
@@ -153,20 +159,35 @@ beforeAll(async () => {
   oncall = await person('releng-oncall', [`hooks:trigger-hook:${fxci.hook.hookGroupId}/in-tree-action-3-release-promotion/*`]);
   reader = await person('releng-reader', []);
   workerEnv = { GITHUB_API_URL: gh.url, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `url.${repo.gitDir}.insteadOf`, GIT_CONFIG_VALUE_0: repoUrl, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', TC_PROMOTE_RETRY_BASE_MS: '1' };
-  browser = await UiPerson.launch();
+  // Chromium's and Playwright's temporary folders inside the fixture's state folder, which its
+  // teardown and its watchdog remove however this run ends.
+  browser = await UiPerson.launch(path.join(tc.stateDir, 'chromium-tmp'));
+  timings.beforeAll = (Date.now() - started) / 1000;
 }, 900_000);
 
 afterAll(async () => {
-  await browser?.close();
-  for (const w of workers) await w.cleanup();
-  await reg?.stop();
-  await gh?.stop();
-  repo?.cleanup();
-  copies?.cleanup();
+  // Every step is tried even when one before it fails (a failed beforeAll leaves some unset);
+  // the first failure is thrown at the end. The services, web-server and the UI server are the
+  // shared fixture's processes: its teardown (or watchdog) stops them.
+  const failures: unknown[] = [];
+  const attempt = async (step: () => unknown) => {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(error);
+    }
+  };
+  await attempt(() => browser?.close());
+  for (const w of workers) await attempt(() => w.cleanup());
+  await attempt(() => reg?.stop());
+  await attempt(() => gh?.stop());
+  await attempt(() => repo?.cleanup());
+  await attempt(() => copies?.cleanup());
   if (!skipped && tc) {
     // eslint-disable-next-line no-console
     console.log(`UI click-through on the real Taskcluster: ${JSON.stringify({ ...timings, ui: ui?.timings, builtNow: ui?.builtNow, peakMiB })}`);
   }
+  if (failures.length > 0) throw failures[0];
 });
 
 /**
@@ -283,10 +304,10 @@ describe.skipIf(skipped)('the promotion clicked in the real Taskcluster UI (head
     timings.servicesMiB = memoryOf(Object.values(tc.processes()));
   }, 300_000);
 
-  // FIXME(issue 24): the dialog's error is not found by UiPerson.submit's locator yet (it waits
-  // for a navigation instead, 45 s); the refusal itself shows in test-artifacts/ui. Not done.
-  it.skip('a person without the trigger scope: the UI shows the real Hooks service refusal, and nothing is created', async () => {
+  it('a person without the trigger scope: the UI shows the real Hooks service refusal, and nothing is created', async () => {
     const decisionTaskId = await decisionTask('push');
+    const fires = async () => (await client('Hooks', tc.rootUrl, tc.rootCredentials).listLastFires(fxci.hook.hookGroupId, fxci.hook.hookId)).lastFires.length;
+    const firesBefore = await fires();
     const person = await UiPerson.open(ui.rootUrl, { browser, shots: shotsDir, prefix: 'denied-' });
     try {
       await person.signIn(reader.clientId, reader.accessToken);
@@ -297,18 +318,23 @@ describe.skipIf(skipped)('the promotion clicked in the real Taskcluster UI (head
       const outcome = await person.submit('Promote image');
       expect(outcome).toHaveProperty('error');
       const { error } = outcome as { error: string };
-      expect(error).toContain(reader.clientId);
+      // web-server's GraphQL error: the real Hooks service's InsufficientScopes answer.
+      expect(error).toContain(`Client ID ${reader.clientId} does not have sufficient scopes`);
       expect(error).toContain(`hooks:trigger-hook:${fxci.hook.hookGroupId}/${fxci.hook.hookId}`);
+      // The dialog stays open with the person's input: they can ask for the grant and retry.
+      expect(await person.dialogStillOpen('Promote image')).toBe(true);
+      expect(person.page.url()).toContain(`/tasks/groups/${decisionTaskId}`);
     } finally {
       await person.close();
     }
+    expect(await fires()).toBe(firesBefore);
     expect((await listGroup(client('Queue', tc.rootUrl), decisionTaskId)).length).toBe(1);
   }, 180_000);
 
-  // FIXME(issue 24): the dialog's error is not found by UiPerson.submit's locator yet (it waits
-  // for a navigation instead, 45 s); the refusal itself shows in test-artifacts/ui. Not done.
-  it.skip("a level-1 (pull request) decision task: taskgraph's actions.json does not offer promote-image; one naming the level-3 hook anyway is refused by the UI", async () => {
+  it("a level-1 (pull request) decision task: taskgraph's actions.json does not offer promote-image; one naming the level-3 hook anyway is refused by the UI", async () => {
     const offered = await decisionTask('pull-request');
+    const fires = async () => (await client('Hooks', tc.rootUrl, tc.rootCredentials).listLastFires(fxci.hook.hookGroupId, fxci.hook.hookId)).lastFires.length;
+    const firesBefore = await fires();
     const person = await UiPerson.open(ui.rootUrl, { browser, shots: shotsDir, prefix: 'pull-request-' });
     try {
       await person.signIn(oncall.clientId, oncall.accessToken);
@@ -323,15 +349,15 @@ describe.skipIf(skipped)('the promotion clicked in the real Taskcluster UI (head
       await person.fillForm(form({ script: 'signingscript', environment: 'production', reason: 'from a pull request' }));
       const outcome = await person.submit('Promote image');
       expect(outcome).toEqual({ error: expect.stringContaining(`decision task's scopes do not satisfy in-tree:hook-action:${fxci.hook.hookGroupId}/${fxci.hook.hookId}`) });
+      expect(await person.dialogStillOpen('Promote image')).toBe(true);
       expect((await listGroup(client('Queue', tc.rootUrl), forged)).length).toBe(1);
+      expect(await fires()).toBe(firesBefore);
     } finally {
       await person.close();
     }
   }, 180_000);
 
-  // FIXME(issue 24): the dialog's error is not found by UiPerson.submit's locator yet (it waits
-  // for a navigation instead, 45 s); the refusal itself shows in test-artifacts/ui. Not done.
-  it.skip("an input the action's schema refuses (a script that does not exist, no reason) is not submitted", async () => {
+  it("an input the action's schema refuses (a script that does not exist, no reason) is not submitted", async () => {
     const decisionTaskId = await decisionTask('push');
     const firesBefore = (await client('Hooks', tc.rootUrl, tc.rootCredentials).listLastFires(fxci.hook.hookGroupId, fxci.hook.hookId)).lastFires.length;
     const person = await UiPerson.open(ui.rootUrl, { browser, shots: shotsDir, prefix: 'bad-input-' });
@@ -343,7 +369,11 @@ describe.skipIf(skipped)('the promotion clicked in the real Taskcluster UI (head
       await person.fillForm(form({ script: 'signingscrpt', environment: 'production' }));
       const outcome = await person.submit('Promote image');
       expect(outcome).toHaveProperty('error');
-      expect((outcome as { error: string }).error).toMatch(/must have required property 'reason'|must be equal to one of the allowed values/);
+      // submitTaskAction's ajv.errorsText of the action's schema: both faults, named.
+      const { error } = outcome as { error: string };
+      expect(error).toContain("data must have required property 'reason'");
+      expect(error).toContain('data/script must be equal to one of the allowed values');
+      expect(await person.dialogStillOpen('Promote image')).toBe(true);
     } finally {
       await person.close();
     }

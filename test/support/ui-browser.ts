@@ -54,8 +54,27 @@ export class UiPerson {
     page.on('pageerror', (error) => this.consoleErrors.push(String(error)));
   }
 
-  static async launch(): Promise<Browser> {
-    return chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+  /**
+   * Launch Chromium. Playwright makes its profile and artifacts folders in os.tmpdir() and
+   * removes them on close; `tmpDir` puts them in a folder the caller removes on every path
+   * (the real-services fixture's state folder, which its teardown and its watchdog remove even
+   * when vitest is killed). Chromium itself ends when its DevTools pipe closes, that is when
+   * this process ends however it ends (checked with SIGKILL).
+   */
+  static async launch(tmpDir?: string): Promise<Browser> {
+    const before = process.env.TMPDIR;
+    if (tmpDir !== undefined) {
+      mkdirSync(tmpDir, { recursive: true });
+      process.env.TMPDIR = tmpDir;
+    }
+    try {
+      return await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+    } finally {
+      if (tmpDir !== undefined) {
+        if (before === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = before;
+      }
+    }
   }
 
   static async open(rootUrl: string, options: UiPersonOptions = {}): Promise<UiPerson> {
@@ -149,24 +168,39 @@ export class UiPerson {
     await this.shot('form-filled');
   }
 
-  /** The dialog's confirm button; the new task's page, or the error the dialog shows. */
+  /**
+   * The dialog's error panel: DialogAction (ui/src/components/DialogAction) renders the error of
+   * its onSubmit (submitTaskAction's throw: the schema's ajv errors, the decision task's
+   * in-tree:hook-action: scope; web-server's GraphQL error of triggerHook) as an ErrorPanel in a
+   * DialogContentText before the one holding the body, so it is the first of two.
+   */
+  private get dialogError(): Locator {
+    return this.dialog.locator('.MuiDialogContent-root > .MuiDialogContentText-root:first-child:not(:last-child)');
+  }
+
+  /** The dialog's confirm button; the new task's page, or the error the dialog shows (the dialog stays open). */
   async submit(confirmText: string): Promise<SubmitOutcome> {
     await this.dialog.getByRole('button', { name: confirmText, exact: true }).click();
-    const alert = this.dialog.locator('.MuiAlert-message, [role=alert]').first();
     const outcome = await Promise.race([
       this.page.waitForURL(/\/tasks\/(?!groups)[A-Za-z0-9_-]{22}(\/|$|\?)/, { timeout: 45_000 }).then(() => 'navigated' as const),
-      alert.waitFor({ timeout: 45_000 }).then(() => 'alert' as const),
+      this.dialogError.waitFor({ timeout: 45_000 }).then(() => 'refused' as const),
     ]);
-    if (outcome === 'alert') {
+    if (outcome === 'refused') {
       await this.page.waitForTimeout(300);
       await this.shot('refused');
-      return { error: (await alert.innerText()).trim() };
+      return { error: (await this.dialogError.innerText()).trim() };
     }
     const taskId = /\/tasks\/([A-Za-z0-9_-]{22})/.exec(this.page.url())![1]!;
     await this.page.waitForLoadState('networkidle').catch(() => {});
     await this.page.getByText(taskId).first().waitFor({ timeout: 15_000 }).catch(() => {});
     await this.shot('action-task');
     return { taskId };
+  }
+
+  /** Whether the action dialog is still open with its confirm button enabled (a refused submit leaves it so). */
+  async dialogStillOpen(confirmText: string): Promise<boolean> {
+    const button = this.dialog.getByRole('button', { name: confirmText, exact: true });
+    return (await button.count()) === 1 && (await button.isEnabled());
   }
 
   /** Open a page of the UI (a task, a task group) and keep a screenshot of it once `text` shows. */
