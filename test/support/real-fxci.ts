@@ -5,6 +5,8 @@
 // ./fxci-grants.ts computes them (ciadmin's rules, rewritten here) and the hook from the
 // reference hook with the patched .taskcluster.yml (./consumers.ts: hookFor); once fxci-config's
 // own generators run in the tests (issue 20), `firefoxCiResources` returns their output instead.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fxciDeploymentRoles, hookFor, type HookDefinitionFile, type PatchedCopies } from './consumers.js';
 import type { RealTaskcluster } from './real-taskcluster.js';
 import { client } from './real-worker.js';
@@ -25,7 +27,39 @@ export function firefoxCiResources(copies: PatchedCopies, taskclusterYmlText: st
  * Create (or update) every role but `anonymous` (the fixture's, Firefox-CI's) and the hook in the
  * real services; how many roles were written and how many were there already as they should be.
  */
-export async function deployFirefoxCi(tc: Pick<RealTaskcluster, 'rootUrl' | 'rootCredentials'>, resources: FirefoxCiResources): Promise<{ written: number; unchanged: number }> {
+export async function deployFirefoxCi(tc: Pick<RealTaskcluster, 'rootUrl' | 'rootCredentials'> & { stateDir?: string }, resources: FirefoxCiResources): Promise<{ written: number; unchanged: number }> {
+  // One test file at a time per fixture: two writing the same 540 roles at once would each pay
+  // the whole cost (and race on Auth's role list); the second finds them there.
+  if (tc.stateDir === undefined) return deploy(tc, resources);
+  const lock = path.join(tc.stateDir, 'fxci-deploy.lock');
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      const owner = Number(existsSync(path.join(lock, 'pid')) ? readFileSync(path.join(lock, 'pid'), 'utf8') : '0');
+      if (owner && !pidAlive(owner)) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  writeFileSync(path.join(lock, 'pid'), String(process.pid));
+  try {
+    return await deploy(tc, resources);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function deploy(tc: Pick<RealTaskcluster, 'rootUrl' | 'rootCredentials'>, resources: FirefoxCiResources): Promise<{ written: number; unchanged: number }> {
   const auth = client('Auth', tc.rootUrl, tc.rootCredentials);
   // The real Auth service rewrites its whole role list on every createRole (about 540 roles:
   // minutes on this machine), so roles already there as they should be (another test file of
