@@ -28,7 +28,7 @@ export function firefoxCiResources(copies: PatchedCopies, taskclusterYmlText: st
  * real services; how many roles were written and how many were there already as they should be.
  */
 export async function deployFirefoxCi(tc: Pick<RealTaskcluster, 'rootUrl' | 'rootCredentials'> & { stateDir?: string }, resources: FirefoxCiResources): Promise<{ written: number; unchanged: number }> {
-  // One test file at a time per fixture: two writing the same 540 roles at once would each pay
+  // One test file at a time per fixture: two writing the same 760 roles at once would each pay
   // the whole cost (and race on Auth's role list); the second finds them there.
   if (tc.stateDir === undefined) return deploy(tc, resources);
   const lock = path.join(tc.stateDir, 'fxci-deploy.lock');
@@ -61,7 +61,7 @@ function pidAlive(pid: number): boolean {
 
 async function deploy(tc: Pick<RealTaskcluster, 'rootUrl' | 'rootCredentials'>, resources: FirefoxCiResources): Promise<{ written: number; unchanged: number }> {
   const auth = client('Auth', tc.rootUrl, tc.rootCredentials);
-  // The real Auth service rewrites its whole role list on every createRole (about 540 roles:
+  // The real Auth service rewrites its whole role list on every createRole (about 760 roles:
   // minutes on this machine), so roles already there as they should be (another test file of
   // the same run deployed them into the shared fixture) are left alone.
   const listed = (await auth.listRoles()) as { roleId: string; description: string; scopes: string[] }[];

@@ -55,7 +55,7 @@ export class UiPerson {
   }
 
   /**
-   * Launch Chromium. Playwright makes its profile and artifacts folders in os.tmpdir() and
+   * Launch Chromium. Playwright makes its profile and artifacts folders in the OS temp directory (TMPDIR) and
    * removes them on close; `tmpDir` puts them in a folder the caller removes on every path
    * (the real-services fixture's state folder, which its teardown and its watchdog remove even
    * when vitest is killed). Chromium itself ends when its DevTools pipe closes, that is when
