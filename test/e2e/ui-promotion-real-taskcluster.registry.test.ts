@@ -107,7 +107,7 @@ beforeAll(async () => {
   ui = { clientId, accessToken: made.accessToken };
   // The stand-in for GitHub: the repository URL leads to the bare fixture, the API to the emulator.
   workerEnv = { GITHUB_API_URL: gh.url, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `url.${repo.gitDir}.insteadOf`, GIT_CONFIG_VALUE_0: repoUrl, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', TC_PROMOTE_RETRY_BASE_MS: '1' };
-}, 300_000);
+}, 900_000); // deployFirefoxCi: ≈760 roles into the real Auth service, minutes under load (docs/benchmarks.md), or waiting for the file that writes them
 
 afterAll(async () => {
   for (const w of workers) await w.cleanup();
