@@ -42,12 +42,22 @@ describe.skipIf(skipped)('on the real Taskcluster services: rollback, promote, s
     const { A, B } = w.seeded.get('rr-ok')!;
     const r = await w.whileWorking(runCli(w.rollback('rr-ok', '--yes', '--fallback', '--no-verify'), w.env()));
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    // What will move, with the commits undone, before anything was created.
+    const host = w.reg.host;
+    expect(r.stdout).toContain(`rollback rr-ok production (${host}/mozilla/releng-rr-ok:production)`);
+    expect(r.stdout).toContain(`  from  ${B.tag}\n        revision ${w.repo.commits[3]}, deployed 2d ago`);
+    expect(r.stdout).toContain(`  to    ${A.tag}\n        revision ${w.repo.commits[1]}, deployed 30d ago`);
+    expect(r.stdout).toContain(`        ${host}/mozilla/releng-rr-ok:production: ${B.digest} -> ${A.digest} (only if still at the first)`);
+    expect(r.stdout).toMatch(new RegExp(`        new archive tag production-\\d{14}-${w.repo.commits[1]}\\n`));
+    expect(r.stdout).toContain(`  2 commit(s) undone:\n    ${w.repo.commits[3]!.slice(0, 12)} Commit 3 (Release Engineer)\n    ${w.repo.commits[2]!.slice(0, 12)} Commit 2 (Release Engineer)\n    ${w.gh.url}/mozilla-releng/scriptworker-scripts/compare/${w.repo.commits[1]}...${w.repo.commits[3]}`);
+    expect(r.stdout.indexOf('commit(s) undone')).toBeLessThan(r.stdout.indexOf('submitted 2 task(s)'));
     expect(r.stdout).toContain(`submitted 2 task(s): ${w.tc.rootUrl}/tasks/groups/`);
     expect(r.stderr).toMatch(/created promote-rr-ok-production \S+\n/);
     expect(r.stderr).toMatch(/promote-rr-ok-production: (pending|running) -> completed\n/);
     expect(r.stderr).toMatch(/fallback-rr-ok-production: .*-> completed\n/);
     expect(r.stdout).toContain(`rollback completed: ${w.reg.host}/mozilla/releng-rr-ok:production now points at ${A.digest} (${A.tag})`);
     expect(r.stdout).toContain('fallback: the fallback had nothing to do');
+    expect(r.stdout).toMatch(new RegExp(`record: from ${B.tag}, to ${A.tag}, digest ${A.digest}, revision ${w.repo.commits[1]}, reason roll rr-ok back, requester \\S+, outcome written, archive tag production-\\d{14}-${w.repo.commits[1]}`));
     expect(r.stdout).toContain(`undo: tc-promote rollback rr-ok --env production --to ${B.tag} --reason 'undo: WHY' --config ${w.configPath}`);
     expect(await w.digestOf('rr-ok')).toBe(A.digest);
     // The tasks as the real Queue holds them: on this world's queue, completed, the fallback after the promote.
