@@ -122,7 +122,9 @@ beforeAll(async () => {
   timings.setUp = (Date.now() - started) / 1000;
   let step = Date.now();
   copies = applyConsumerPatches();
-  fxci = firefoxCiResources(copies, readFileSync(copies.taskclusterYmlPath, 'utf8'));
+  fxci = firefoxCiResources();
+  // The hook was generated from the same patched .taskcluster.yml the decision task's actions.json is made from.
+  expect(fxci.world.patchedTaskclusterYml).toBe(readFileSync(copies.taskclusterYmlPath, 'utf8'));
   repo = createGitFixture({ scripts: ['signingscript'], commits: 5, productionAt: 2 });
   reg = await startRegistry({ auth: 'token' });
   const consumerConfig = readFileSync(consumerConfigPath, 'utf8').replaceAll('registry: docker.io', `registry: ${reg.host}`);

@@ -1,9 +1,9 @@
 // The UI promotion path on the REAL Taskcluster services (issue 17; the same path as
 // ui-promotion.registry.test.ts, whose emulator it no longer needs):
 //
-//   Firefox-CI's roles and the in-tree action hook (./support/real-fxci.ts: from the patched
-//   fxci-config, one helper to switch to fxci-config's generated output) in the real Auth and
-//   Hooks; the deploy secret in the real Secrets service; a decision task of a level-3 push (its
+//   Firefox-CI's roles and the in-tree action hooks exactly as fxci-config's own generators make
+//   them from the patched fxci-config (./support/real-fxci.ts over ./support/fxci-generated.ts:
+//   every generated role and hook, none written here) in the real Auth and Hooks; the deploy secret in the real Secrets service; a decision task of a level-3 push (its
 //   scopes, its public/actions.json, run by the real-Queue worker)
 //   → `tc-promote trigger` with a client that holds only hooks:trigger-hook:… (the `in-tree:hook-
 //     action:` check against the decision task's scopes, expanded by the real Auth)
@@ -28,7 +28,9 @@ import { buildImage, headManifest } from '../support/fixtures.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
 import { realTaskclusterSkipped, sharedRealTaskcluster, type RealTaskcluster } from '../support/real-taskcluster.js';
-import { deployFirefoxCi, firefoxCiResources, type FirefoxCiResources } from '../support/real-fxci.js';
+import { deployFirefoxCi, firefoxCiResources, generatedRole, principalSeeds, type FirefoxCiResources } from '../support/real-fxci.js';
+import { expandScopes } from '../support/roles.js';
+import scopesLib from 'taskcluster-lib-scopes';
 import { client, listGroup, RealWorker } from '../support/real-worker.js';
 import { referencePath } from '../support/reference.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -78,7 +80,9 @@ beforeAll(async () => {
   tc = await sharedRealTaskcluster();
   copies = applyConsumerPatches();
   tcymlText = readFileSync(copies.taskclusterYmlPath, 'utf8');
-  fxci = firefoxCiResources(copies, tcymlText);
+  fxci = firefoxCiResources();
+  // The hook was generated from the same patched .taskcluster.yml the decision task's actions.json is made from.
+  expect(fxci.world.patchedTaskclusterYml).toBe(tcymlText);
   repo = createGitFixture({ scripts: ['signingscript'], commits: 5, productionAt: 2 });
   reg = await startRegistry({ auth: 'token' });
   const consumerConfig = readFileSync(consumerConfigPath, 'utf8').replaceAll('registry: docker.io', `registry: ${reg.host}`);
@@ -93,6 +97,8 @@ beforeAll(async () => {
     B: (await buildImage(reg, { repository: signing, commit: repo.commits[2]!, tags: ['production', tags.B] })).digest,
   };
   await deployFirefoxCi(tc, fxci);
+  // eslint-disable-next-line no-console
+  console.log(`fxci-config's generated resources in the real Auth and Hooks: ${fxci.deployed!.roles} roles, ${fxci.deployed!.hooks} hooks in ${fxci.deployed!.ms} ms`);
   await client('Secrets', tc.rootUrl, tc.rootCredentials).set(deploySecret, {
     secret: { dockercfg: { auths: { [reg.host]: { auth: Buffer.from(`${reg.username}:${reg.password}`).toString('base64') } } }, github_token: gh.token },
     expires: new Date(Date.now() + 86_400_000).toISOString(),
@@ -115,6 +121,7 @@ afterAll(async () => {
   await gh?.stop();
   repo?.cleanup();
   copies?.cleanup();
+  fxci?.world.cleanup();
 });
 
 /**
@@ -151,6 +158,32 @@ const trigger = (decisionTaskId: string, input: Record<string, unknown>) =>
   runCli(['trigger', '--decision-task-id', decisionTaskId, '--input', JSON.stringify(input), '--json'], { TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: ui.clientId, TASKCLUSTER_ACCESS_TOKEN: ui.accessToken, TASKCLUSTER_PROXY_URL: undefined });
 
 describe.skipIf(skipped)('on the real Taskcluster services: UI trigger → real Hooks → action task → graph → the registry moved, indexed', () => {
+  it("the real Auth and Hooks hold exactly the roles and hooks fxci-config's generators made (none written by hand)", async () => {
+    const auth = client('Auth', tc.rootUrl, tc.rootCredentials);
+    const hooks = client('Hooks', tc.rootUrl, tc.rootCredentials);
+    expect(Object.keys(fxci.roles).length).toBeGreaterThan(100);
+    // Every role a principal of this test can reach, and no expansion differs from one over all of them.
+    expect(fxci.deployedRoleIds).toEqual(expect.arrayContaining(['anonymous', `repo:github.com/${repository}:branch:master`, `repo:github.com/${repository}:action:release-promotion`, 'hook-id:project-scriptworker/in-tree-action-3-release-promotion/*']));
+    const deployedOnly = Object.fromEntries(fxci.deployedRoleIds.map((id) => [id, fxci.roles[id]!]));
+    for (const seed of principalSeeds(fxci)) expect(expandScopes([seed], deployedOnly), seed).toEqual(expandScopes([seed], fxci.roles));
+    const stored = new Map<string, string[]>();
+    let continuationToken: string | undefined;
+    do {
+      const page = await auth.listRoles2(continuationToken ? { continuationToken } : {});
+      for (const r of page.roles as { roleId: string; scopes: string[] }[]) stored.set(r.roleId, r.scopes);
+      continuationToken = page.continuationToken;
+    } while (continuationToken);
+    const differ = fxci.deployedRoleIds.filter((roleId) => JSON.stringify(stored.get(roleId)) !== JSON.stringify([...fxci.roles[roleId]!].sort(scopesLib.scopeCompare)));
+    expect(differ).toEqual([]);
+    expect((await auth.role('anonymous')).description).toBe(fxci.world.roleDescriptions['anonymous']);
+    for (const generated of fxci.hooks) {
+      const { hookGroupId, hookId, ...definition } = generated;
+      const real = await hooks.hook(hookGroupId, hookId);
+      expect({ metadata: real.metadata, schedule: real.schedule, bindings: real.bindings, task: real.task, triggerSchema: real.triggerSchema }).toEqual(definition);
+    }
+    expect(fxci.hooks.map((h) => `${h.hookGroupId}/${h.hookId}`)).toContain(`${fxci.hook.hookGroupId}/${fxci.hook.hookId}`);
+  }, 60_000);
+
   it('promotes end to end', async () => {
     const started = Date.now();
     const decisionTaskId = await decisionTask();
@@ -210,7 +243,7 @@ describe.skipIf(skipped)('on the real Taskcluster services: UI trigger → real 
     const missing = 'queue:route:notify.email.release+scriptworker-scripts@mozilla.com.*';
     expect(fxci.roles[roleId]).toContain(missing);
     const auth = client('Auth', tc.rootUrl, tc.rootCredentials);
-    await auth.updateRole(roleId, { description: 'without the notify route', scopes: fxci.roles[roleId]!.filter((s) => s !== missing) });
+    await auth.updateRole(roleId, { ...generatedRole(fxci, roleId), scopes: fxci.roles[roleId]!.filter((s) => s !== missing) });
     expect((await auth.expandScopes({ scopes: [`assume:${roleId}`] })).scopes).not.toContain(missing);
     try {
       // A new deploy (C), so that this promotion starts from a state no promotion has moved from.
@@ -232,7 +265,7 @@ describe.skipIf(skipped)('on the real Taskcluster services: UI trigger → real 
       const kinds = (await listGroup(client('Queue', tc.rootUrl), decisionTaskId)).map((t) => (t.task.tags as Record<string, string> | undefined)?.kind);
       expect(kinds.filter((k) => k === 'promote' || k === 'fallback')).toEqual([]);
     } finally {
-      await auth.updateRole(roleId, { description: `fxci-config (tc-promote tests): ${roleId}`, scopes: fxci.roles[roleId]! });
+      await auth.updateRole(roleId, generatedRole(fxci, roleId));
     }
   }, 120_000);
 

@@ -46,6 +46,8 @@ export interface FxciGenerated {
   roles: Roles;
   /** Which generator made each role. */
   roleSource: Record<string, 'in_tree_actions' | 'grants'>;
+  /** Each role's description, as ciadmin gives it (what ci-admin apply writes). */
+  roleDescriptions: Record<string, string>;
   githubRequests: GithubRequest[];
 }
 
@@ -58,15 +60,17 @@ export function runFxciGenerators(fxciDir: string, repos: Record<string, string>
     env: { ...process.env, PYTHONPATH: [taskgraphPythonPath(), pythonStubs].join(path.delimiter), PYTHONDONTWRITEBYTECODE: '1', TC_PROMOTE_FXCI_REPOS: JSON.stringify(repos) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const raw = JSON.parse(out) as { hooks: GeneratedHook[]; roles: { roleId: string; scopes: string[]; generator: 'in_tree_actions' | 'grants' }[]; githubRequests: GithubRequest[] };
+  const raw = JSON.parse(out) as { hooks: GeneratedHook[]; roles: { roleId: string; scopes: string[]; description?: string; generator: 'in_tree_actions' | 'grants' }[]; githubRequests: GithubRequest[] };
   const roles: Roles = {};
   const roleSource: FxciGenerated['roleSource'] = {};
+  const roleDescriptions: FxciGenerated['roleDescriptions'] = {};
   for (const r of raw.roles) {
     if (roles[r.roleId]) throw new Error(`fxci-config generated role ${r.roleId} twice (${roleSource[r.roleId]}, ${r.generator})`);
     roles[r.roleId] = r.scopes;
     roleSource[r.roleId] = r.generator;
+    roleDescriptions[r.roleId] = r.description ?? '';
   }
-  return { hooks: raw.hooks, roles, roleSource, githubRequests: raw.githubRequests };
+  return { hooks: raw.hooks, roles, roleSource, roleDescriptions, githubRequests: raw.githubRequests };
 }
 
 const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com', GIT_AUTHOR_DATE: '2026-08-20T00:00:00Z', GIT_COMMITTER_DATE: '2026-08-20T00:00:00Z' };

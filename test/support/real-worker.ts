@@ -31,7 +31,7 @@ import { executeTask, makeShimDir, type RunnableTask, type TaskRun } from './tas
 type Method =
   | 'createTask' | 'task' | 'status' | 'listTaskGroup' | 'rerunTask' | 'cancelTask' | 'claimWork' | 'pendingTasks' | 'reclaimTask' | 'reportCompleted' | 'reportFailed' | 'reportException'
   | 'createArtifact' | 'listLatestArtifacts' | 'listArtifacts' | 'getLatestArtifact' | 'latestArtifact'
-  | 'role' | 'createRole' | 'updateRole' | 'deleteRole' | 'listRoles' | 'currentScopes' | 'expandScopes' | 'createClient' | 'deleteClient'
+  | 'role' | 'createRole' | 'updateRole' | 'deleteRole' | 'listRoles' | 'listRoles2' | 'currentScopes' | 'expandScopes' | 'createClient' | 'deleteClient'
   | 'set' | 'get' | 'remove' | 'createHook' | 'updateHook' | 'hook' | 'triggerHook' | 'listLastFires' | 'findTask' | 'findTasksAtIndex' | 'insertTask' | 'listTasks' | 'ping';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type LooseClient = { [M in Method]: (...args: any[]) => Promise<any> } & { buildUrl(...args: unknown[]): string; buildSignedUrl(...args: unknown[]): string };

@@ -482,8 +482,10 @@ export class TaskclusterEmulator {
         named(redirect ? 'getLatestArtifact' : 'latestArtifact');
         const stored = this.existing(s[1]!);
         const name = s.slice(3).join('/');
-        // The Queue asks for queue:get-artifact:<name> except for public/ artifacts.
-        if (!name.startsWith('public/')) this.authorize('queue', redirect ? 'getLatestArtifact' : 'latestArtifact', caller, { names: [name] });
+        // The Queue asks for queue:get-artifact:<name> for every artifact, public/ ones too (a
+        // deployment's `anonymous` role holds queue:get-artifact:public/*): the real Queue (v106)
+        // refused a public artifact to a caller without it, where this emulator used to let it through.
+        this.authorize('queue', redirect ? 'getLatestArtifact' : 'latestArtifact', caller, { names: [name] });
         if (!stored.artifacts.has(name)) throw new ApiError(404, 'ResourceNotFound', `Artifact ${name} not found for task ${s[1]}`);
         const location = `${this.rootUrl}/_artifacts/${encodeURIComponent(s[1]!)}/${name.split('/').map(encodeURIComponent).join('/')}`;
         return redirect ? { status: 303, body: { storageType: 's3', url: location }, headers: { location } } : { status: 200, body: { storageType: 's3', url: location } };

@@ -100,20 +100,6 @@ describe('trigger, then action-callback', () => {
     );
   });
 
-  it("refuses (exit 2) when the decision task's scopes do not allow the hook, and triggers nothing", async () => {
-    const other = niceSlugid();
-    const decision = { taskGroupId: other, repositoryUrl: 'https://github.com/mozilla-releng/tc-promote', level: 3, revision: 'e'.repeat(40), branch: 'main', owner: 'dev@mozilla.com' };
-    // A pull request's decision task (level 1) whose actions.json names the level-3 hook.
-    tc.insertTask(other, { taskGroupId: other, schedulerId: 'scriptworker-level-1', taskQueueId: 'scriptworker-1/decision', scopes: ['assume:repo:github.com/mozilla-releng/tc-promote:pull-request'], created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
-    tc.putArtifact(other, 'public/actions.json', JSON.stringify(mergeAction(undefined, buildAction(config, decision, tcymlText))));
-    const before = tc.callsOf('triggerHook').length;
-    const input = { script: 'beetmoverscript', environment: 'production', reason: 'r' };
-    const error = await triggerAction(clients, { decisionTaskId: other, input }).catch((e: unknown) => e as Error & { exitCode: number });
-    expect(error).toMatchObject({ exitCode: 2 });
-    expect((error as Error).message).toContain(`do not satisfy in-tree:hook-action:project-scriptworker/${buildAction(config, decision, tcymlText).hookId}; nothing was triggered`);
-    expect(tc.callsOf('triggerHook').length).toBe(before);
-  });
-
   it('refuses an actions.json larger than 16 MiB at the limit (exit 1), and triggers nothing', async () => {
     const other = niceSlugid();
     tc.insertTask(other, { taskGroupId: other, schedulerId: 'scriptworker-level-3', taskQueueId: 'scriptworker-3/decision', scopes: [], created: new Date().toISOString(), deadline: new Date(Date.now() + 86_400_000).toISOString(), payload: {}, metadata: {} });
