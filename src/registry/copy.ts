@@ -28,6 +28,7 @@
  */
 import { ConflictError, NotFoundError, PromoteError, RemoteError, UsageError, quote } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
+import { abortableSleep } from '../util/abortable-sleep.js';
 import { transferBlob, type BlobTransfer } from './blobs.js';
 import { expectOk, pushScope, type ManifestHead, type RegistryClient } from './client.js';
 import { maxManifestBytes, type Manifest } from './manifest.js';
@@ -304,20 +305,11 @@ async function putTag(client: RegistryClient, ref: ImageReference, manifest: Man
 }
 
 /** The settle's wait, ended early by the command's stop (as every request is). */
-function stoppableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const stopped = (): void => {
-      clearTimeout(timer);
-      const reason: unknown = signal?.reason;
-      reject(new RemoteError(`the settle before the verifying read was stopped: ${reason instanceof Error ? reason.message : 'the command was stopped'}`));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', stopped);
-      resolve();
-    }, ms);
-    if (signal?.aborted) stopped();
-    else signal?.addEventListener('abort', stopped, { once: true });
-  });
+async function stoppableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await abortableSleep(ms, signal);
+  if (!signal?.aborted) return;
+  const reason: unknown = signal.reason;
+  throw new RemoteError(`the settle before the verifying read was stopped: ${reason instanceof Error ? reason.message : 'the command was stopped'}`);
 }
 
 /** Reads after a write: a failure says what was written before it, and how a rerun finishes. */

@@ -132,7 +132,6 @@ async function pollPool(queue: WorkerQueue, pool: string, sinceMs: number): Prom
   return report;
 }
 
-
 /** One line per pool, and what it means. */
 export function describeVerification(result: VerifyResult, timeoutText: string): string[] {
   if (result.outcome === 'no-pools') return ['workers: no worker pools configured for this script and environment (config/worker-pools.json, tc-promote pools): not verified'];
