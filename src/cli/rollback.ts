@@ -13,7 +13,8 @@ import { runPromotion as promote, type AfterMove, type PromotionMode } from '../
 import { taskGroupUrl, taskUrl } from '../taskcluster-api/clients.js';
 import type { FollowResult, StateChange, TaskState } from '../taskcluster/follow.js';
 import { formatAge, formatDuration, parseDuration } from '../util/duration.js';
-import { paint } from './colour.js';
+import { paint, rewriteLines } from './colour.js';
+import { createProgress, type Progress } from '../present/progress.js';
 import { defaultCommandTimeoutMs } from './deadline.js';
 import { globalHelp, positiveInteger, parseCommandArgs, printJson, type Io } from './common.js';
 import { graphOptions, graphOptionsHelp, graphRequestFrom, requesterFrom, submissionConnection, type GraphValues } from './graph-options.js';
@@ -121,7 +122,8 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
   const request = await graphRequestFrom({ ...values, config: values.config } as GraphValues, positionals[0], io, config, {}, { listCommits: true });
   let summary = '';
   let started = Date.now();
-  let lastPollError = '';
+  const progress = progressOn(io);
+  const onPollError = pollErrorNotes(progress);
   const result = await promote({
     mode,
     connection,
@@ -147,20 +149,17 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
     onSubmitted: (url, created) => {
       if (!values.json) io.stdout(`submitted ${created.length} task(s): ${url}\n`);
       started = Date.now();
+      if (!values['no-wait']) progress.start(created.map((t) => ({ taskId: t.taskId, label: t.label })));
     },
-    onChange: (change) => io.stderr(stateLine(change, started)),
+    onChange: (change) => progress.change(change),
+    onFollowed: () => progress.end(),
     hold: mode === 'rollback' && !values['no-hold'] ? { by: requesterFrom(io.env), reason: values.reason ?? 'no reason recorded' } : null,
     release: mode === 'promote' && values.release ? { by: requesterFrom(io.env) } : null,
     verify: pools ? { pools, timeoutMs: verifyTimeoutMs, ...(io.env.TC_PROMOTE_VERIFY_INTERVAL_MS !== undefined && { intervalMs: positiveInteger(io.env.TC_PROMOTE_VERIFY_INTERVAL_MS, 'TC_PROMOTE_VERIFY_INTERVAL_MS', 600_000)! }) } : null,
     onHold: (message) => io.stderr(`${message}\n`),
     onVerifyProgress: (reports) => io.stderr(`workers +${formatAge((Date.now() - started) / 1000)}: ${reports.map((r) => `${r.pool.replace(/^scriptworker-k8s\//, '')} ${r.newWorkers.length} new, ${r.completed} completed, ${r.failed} failed`).join('; ')}\n`),
-    onPollError: (message, inARow) => {
-      // A Queue that keeps failing says so once, then every tenth poll, not a line a poll.
-      if (inARow === 1 || message !== lastPollError) io.stderr(`note: ${message}; polling again\n`);
-      else if (inARow % 10 === 0) io.stderr(`note: the same error ${inARow} polls in a row; still polling (until --timeout, or Ctrl-C)\n`);
-      lastPollError = message;
-    },
-  });
+    onPollError,
+  }).finally(() => progress.end());
   const { plan, graph, next } = result;
   if (result.outcome === 'nothing-to-do') {
     if (values.json) printJson(io, { outcome: 'nothing-to-do', plan: planJson(plan), taskGroupId: null });
@@ -234,11 +233,26 @@ export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGr
   return `${lines.join('\n')}\n`;
 }
 
-function stateLine(change: StateChange, started: number): string {
-  const at = `+${formatAge((Date.now() - started) / 1000)}`.padEnd(5);
-  if (change.blocked) return `${at} ${change.label}: will not run (a task it depends on did not complete)\n`;
-  const to = change.to === 'completed' ? paint.ok(change.to) : change.to === 'failed' || change.to === 'exception' ? paint.failed(change.to) : change.to;
-  return `${at} ${change.label}: ${change.from ? `${change.from} -> ` : ''}${to}\n`;
+/** Live progress on a terminal (stderr), one line per change elsewhere. */
+export function progressOn(io: Io, title?: string): Progress {
+  return createProgress({
+    write: (text) => io.stderr(text),
+    live: io.isTty && io.env.TERM !== 'dumb' && io.env.TC_PROMOTE_PROGRESS !== 'lines',
+    rewrite: rewriteLines,
+    width: io.width ?? 120,
+    paintState: (state) => (state === 'completed' ? paint.ok(state) : state === 'failed' || state === 'exception' ? paint.failed(state) : state),
+    ...(title !== undefined && { title }),
+  });
+}
+
+/** A Queue that keeps failing says so once, then every tenth poll, not a line a poll. */
+export function pollErrorNotes(progress: Progress): (message: string, inARow: number) => void {
+  let last = '';
+  return (message, inARow) => {
+    if (inARow === 1 || message !== last) progress.note(`note: ${message}; polling again`);
+    else if (inARow % 10 === 0) progress.note(`note: the same error ${inARow} polls in a row; still polling (until --timeout, or Ctrl-C)`);
+    last = message;
+  };
 }
 
 interface Report {

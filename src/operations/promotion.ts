@@ -45,6 +45,8 @@ export interface PromotionOptions {
   /** Every task exists: the task group's URL (following starts now, unless not `wait`). */
   onSubmitted?: (url: string, created: SubmitResult['created']) => void;
   onChange?: (change: StateChange) => void;
+  /** Following ended (every task resolved, the timeout, or a stop); the registry and the pools are read next. */
+  onFollowed?: (followed: FollowResult) => void;
   /** A poll of the Queue failed (`inARow`: how many in a row). */
   onPollError?: (message: string, inARow: number) => void;
   /**
@@ -146,7 +148,9 @@ export async function runPromotion(options: PromotionOptions): Promise<Promotion
     onChange: (change) => options.onChange?.(change),
     onPollError: (message, inARow) => options.onPollError?.(message, inARow),
   });
-  const records = followed.stopped === undefined ? await readRecords(queue, graph.tasks, followed) : new Map<string, Record<string, unknown>>();
+  options.onFollowed?.(followed);
+  // Records only once every task resolved: past --timeout (or a stop) a slow Queue is not asked again.
+  const records = followed.settled ? await readRecords(queue, graph.tasks, followed) : new Map<string, Record<string, unknown>>();
   const main = graph.tasks.filter((t) => t.kind !== 'fallback');
   if (!followed.settled || plan.route !== 'retag' || !main.every((t) => followed.states.get(t.taskId) === 'completed')) return { ...planned, outcome: 'followed', url, created: result.created, followed, records };
 
