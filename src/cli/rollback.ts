@@ -16,7 +16,9 @@ import { formatAge, formatDuration, parseDuration } from '../util/duration.js';
 import { paint, rewriteLines } from './colour.js';
 import { createProgress, type Progress } from '../present/progress.js';
 import { defaultCommandTimeoutMs } from './deadline.js';
-import { globalHelp, positiveInteger, parseCommandArgs, printJson, type Io } from './common.js';
+import { followFlags, globalHelp, positiveInteger, parseCommandArgs, printJson, type Io } from './common.js';
+
+export { followFlags };
 import { graphOptions, graphOptionsHelp, graphRequestFrom, requesterFrom, submissionConnection, type GraphValues } from './graph-options.js';
 import type { NextSteps } from './plan.js';
 
@@ -157,6 +159,10 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
     release: mode === 'promote' && values.release ? { by: requesterFrom(io.env) } : null,
     verify: pools ? { pools, timeoutMs: verifyTimeoutMs, ...(io.env.TC_PROMOTE_VERIFY_INTERVAL_MS !== undefined && { intervalMs: positiveInteger(io.env.TC_PROMOTE_VERIFY_INTERVAL_MS, 'TC_PROMOTE_VERIFY_INTERVAL_MS', 600_000)! }) } : null,
     onHold: (message) => io.stderr(`${message}\n`),
+    requester: requesterFrom(io.env),
+    onInFlight: (_path, error) => {
+      if (error) io.stderr(`note: ${error}; follow and cancel find it by its task group only (tc-promote follow <task group>)\n`);
+    },
     onVerifyProgress: (reports) => io.stderr(`workers +${formatAge((Date.now() - started) / 1000)}: ${reports.map((r) => `${r.pool.replace(/^scriptworker-k8s\//, '')} ${r.newWorkers.length} new, ${r.completed} completed, ${r.failed} failed`).join('; ')}\n`),
     onPollError,
   }).finally(() => progress.end());
@@ -174,7 +180,7 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
   const { url } = result;
   if (result.outcome === 'submitted') {
     if (values.json) printJson(io, { outcome: 'submitted', plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: result.created, undo: undoCommands(next, mode) });
-    else io.stdout(`not following (--no-wait): watch ${url}, or tc-promote status --script ${plan.script}\n${undoText(next, mode)}`);
+    else io.stdout(`not following (--no-wait): watch ${url}, or follow it here:\n  tc-promote follow ${graph.taskGroupId}${followFlags(values)}\n  (tc-promote cancel ${graph.taskGroupId}${followFlags(values)} cancels what has not run)\n${undoText(next, mode)}`);
     return ExitCode.ok;
   }
   const { followed: outcome, records } = result;
@@ -255,26 +261,45 @@ export function pollErrorNotes(progress: Progress): (message: string, inARow: nu
   };
 }
 
-interface Report {
+export interface Report {
   outcome: 'completed' | 'failed' | 'conflict' | 'timeout' | 'stopped';
   exitCode: number;
   record: Record<string, unknown> | null;
   text: string;
 }
 
-function undoCommands(next: NextSteps, mode: PromotionMode): string[] {
-  return next.undo.map((c) => c.replace(/^tc-promote submit /, `tc-promote ${mode === 'promote' ? 'rollback' : mode} `).replace(/ --route retag/, ''));
+/** What judging a followed promotion needs of its plan (a Plan, or what follow reads back from the group's tasks). */
+export interface JudgedPlan {
+  script: string;
+  env: string;
+  route: string;
+  repository: string;
+  movingTag: string;
+  movingDigest: string | null;
+  target: { tag: string | null; digest?: string; revision: string | null };
+  current: { tag: string } | null;
 }
 
-function undoText(next: NextSteps, mode: PromotionMode): string {
+export interface JudgedGraph {
+  taskGroupId: string;
+  tasks: readonly { taskId: string; label: string; kind: string }[];
+}
+
+function undoCommands(next: Pick<NextSteps, 'undo'>, mode: string): string[] {
+  return next.undo.map((c) => c.replace(/^tc-promote submit /, `tc-promote ${mode === 'rollback' ? mode : 'rollback'} `).replace(/ --route retag/, ''));
+}
+
+function undoText(next: Pick<NextSteps, 'undo'>, mode: string): string {
   const undo = undoCommands(next, mode);
   return undo.length ? `undo: ${undo[0]}\n${undo.slice(1).map((c) => `      ${c}\n`).join('')}` : '';
 }
 
-function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map<string, Record<string, unknown>>, next: NextSteps, mode: PromotionMode, rootUrl: string, timeoutMs: number, after: AfterMove | undefined, verifyTimeoutMs: number): Report {
-  const state = (t: GraphTask): TaskState | 'blocked' | undefined => (outcome.blocked.has(t.taskId) ? 'blocked' : outcome.states.get(t.taskId));
+/** The outcome lines of a followed promotion (rollback, promote, follow): what ended how, the record, the last lines, the undo. */
+export function judge(plan: JudgedPlan, graph: JudgedGraph, outcome: FollowResult, records: Map<string, Record<string, unknown>>, next: Pick<NextSteps, 'undo'>, mode: string, rootUrl: string, timeoutMs: number, after: AfterMove | undefined, verifyTimeoutMs: number): Report {
+  type Task = JudgedGraph['tasks'][number];
+  const state = (t: Task): TaskState | 'blocked' | undefined => (outcome.blocked.has(t.taskId) ? 'blocked' : outcome.states.get(t.taskId));
   const lines: string[] = [];
-  const of = (kind: string): GraphTask[] => graph.tasks.filter((t) => t.kind === kind);
+  const of = (kind: string): Task[] => graph.tasks.filter((t) => t.kind === kind);
   const main = graph.tasks.filter((t) => t.kind !== 'fallback');
   const promoteRecord = of('promote').map((t) => records.get(t.taskId)).find((r) => r !== undefined) ?? records.get(main[0]?.taskId ?? '') ?? null;
   if (!outcome.settled && outcome.stopped !== undefined) {

@@ -52,6 +52,47 @@ export async function verifyAfterMove(options: VerifyAfterMoveOptions): Promise<
   });
 }
 
+/** After a completed retag: what the registry says, the hold, the workers. */
+export interface AfterMove {
+  readDigest: string | null;
+  /** When the tag moved (the promote step's record time, else when following ended). */
+  movedAtMs: number;
+  hold: HoldState | { state: 'unknown'; error: string } | { state: 'skipped' };
+  verification: VerifyResult | { outcome: 'skipped'; why: string };
+}
+
+export interface ReadAfterMoveOptions {
+  runtime: Runtime;
+  script: string;
+  env: string;
+  movingTag: string;
+  targetDigest: string | null;
+  /** The promote step's record's time (when the tag moved), if it wrote one. */
+  recordTime: unknown;
+  /** Reads the hold; null: not held on purpose (--no-hold). */
+  hold: (() => Promise<HoldState>) | null;
+  verify: { pools: WorkerPools; timeoutMs: number; intervalMs?: number } | null;
+  queue: unknown;
+  nowMs: () => number;
+  signal?: AbortSignal;
+  onVerifyProgress?: (pools: readonly PoolReport[]) => void;
+}
+
+/** The tasks say they completed: what does the registry say (a Queue's word is not a moved tag), the hold, the workers. */
+export async function readAfterMove(o: ReadAfterMoveOptions): Promise<AfterMove> {
+  const readDigest = await readMovingDigest(o.runtime, o.script, o.env, o.movingTag).catch(() => null);
+  const recordTime = Date.parse(String(o.recordTime ?? ''));
+  const movedAtMs = Number.isFinite(recordTime) ? recordTime : o.nowMs();
+  const hold: AfterMove['hold'] = o.hold === null ? { state: 'skipped' } : await o.hold().catch((error: unknown) => ({ state: 'unknown' as const, error: (error as Error).message }));
+  let verification: AfterMove['verification'];
+  if (!o.verify) verification = { outcome: 'skipped', why: '--no-verify' };
+  else if (readDigest !== o.targetDigest) verification = { outcome: 'skipped', why: 'the moving tag does not point at the target' };
+  else {
+    verification = await verifyAfterMove({ queue: o.queue as WorkerQueue, pools: o.verify.pools, script: o.script, env: o.env, sinceMs: movedAtMs, timeoutMs: o.verify.timeoutMs, ...(o.verify.intervalMs !== undefined && { intervalMs: o.verify.intervalMs }), ...(o.signal && { signal: o.signal }), ...(o.onVerifyProgress && { onProgress: o.onVerifyProgress }) });
+  }
+  return { readDigest, movedAtMs, hold, verification };
+}
+
 export interface Summary {
   script: string;
   env: string;
