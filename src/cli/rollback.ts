@@ -333,7 +333,8 @@ export function judge(plan: JudgedPlan, graph: JudgedGraph, outcome: FollowResul
   } else {
     for (const t of failedMain) {
       const r = records.get(t.taskId);
-      lines.push(`${paint.failed(`${t.label} ${state(t)}`)}: ${typeof r?.error === 'string' ? r.error : 'see its log'} (${taskUrl(rootUrl, t.taskId)})`);
+      const why = typeof r?.error === 'string' ? r.error : state(t) === 'exception' && !r ? 'ended without a record (cancelled, its deadline passed, or its worker failed): see its log' : 'see its log';
+      lines.push(`${paint.failed(`${t.label} ${state(t)}`)}: ${why} (${taskUrl(rootUrl, t.taskId)})`);
     }
     lines.push(conflict ? `${mode} did not complete: something moved since the plan (conflict)` : `${mode} did not complete`);
   }

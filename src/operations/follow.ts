@@ -48,7 +48,18 @@ export async function locatePromotion(options: LocateOptions): Promise<Located> 
   const queue = options.queue ?? (clients!.queue as unknown as Located['queue']);
   const index = options.index ?? (clients!.index as unknown as HoldIndex);
   if (options.taskGroupId !== undefined) {
-    return { group: await loadPromotionGroup(queue, options.taskGroupId), foundBy: 'task group', entry: null, queue, index };
+    const group = await loadPromotionGroup(queue, options.taskGroupId);
+    // The environment's in-flight entry, when it names this group, says what it is (rollback or promote) and who asked.
+    let entry: InFlightRecord | null = null;
+    try {
+      if (options.config.scripts.includes(group.script) && Object.hasOwn(options.config.environments, group.env)) {
+        const found = await readInFlight(index, holdKey({ config: options.config, script: group.script, env: group.env }));
+        if (found?.taskGroupId === group.taskGroupId) entry = found;
+      }
+    } catch {
+      // Optional: the group alone says enough to follow it.
+    }
+    return { group, foundBy: 'task group', entry, queue, index };
   }
   if (options.script === undefined || options.env === undefined) throw new UsageError('follow: give a task group id, or a script (with --env)');
   const key = holdKey({ config: options.config, script: options.script, env: options.env });
