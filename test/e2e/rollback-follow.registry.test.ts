@@ -255,7 +255,7 @@ describe('rollback: plan, confirm, submit, follow to the end', () => {
     const r = await runCli(rollback('rb-nowait', '--yes', '--no-wait'), env());
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`submitted 2 task\\(s\\): ${tc.rootUrl}/tasks/groups/\\S+\\n`));
-    expect(r.stdout).toMatch(/not following \(--no-wait\): watch \S+, or tc-promote status --script rb-nowait\nundo: tc-promote rollback rb-nowait/);
+    expect(r.stdout).toMatch(new RegExp(`not following \\(--no-wait\\): watch \\S+, or follow it here:\\n  tc-promote follow \\S{22} --config \\S+\\n  \\(tc-promote cancel \\S{22} --config \\S+ cancels what has not run\\)\\nundo: tc-promote rollback rb-nowait`));
     expect(r.stderr).not.toMatch(/-> /);
     // Nothing ran yet; the tasks are the worker's now.
     expect(await digestOf('rb-nowait')).toBe(seeded.get('rb-nowait')!.B.digest);
