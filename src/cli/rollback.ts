@@ -360,6 +360,7 @@ export function judge(plan: JudgedPlan, graph: JudgedGraph, outcome: FollowResul
   if (after && !notMoved) {
     lines.push(
       ...summaryLines({
+        incomplete: failedMain.length > 0,
         script: plan.script,
         env: plan.env,
         reference: `${plan.repository}:${plan.movingTag}`,

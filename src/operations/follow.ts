@@ -112,7 +112,8 @@ export async function followPromotion(options: FollowPromotionOptions): Promise<
   options.onFollowed?.(followed);
   const records = followed.settled ? await readRecords(queue, group.tasks.map((t) => t.taskId), followed) : new Map<string, Record<string, unknown>>();
   const main = group.tasks.filter((t) => t.kind !== 'fallback');
-  if (!followed.settled || group.route !== 'retag' || !main.every((t) => followed.states.get(t.taskId) === 'completed')) return { located, followed, records };
+  if (!followed.settled || group.route !== 'retag') return { located, followed, records };
+  const completed = main.every((t) => followed.states.get(t.taskId) === 'completed');
   const config = options.config;
   const key = holdKey({ config, script: group.script, env: group.env });
   const promote = group.tasks.find((t) => t.kind === 'promote');
@@ -127,6 +128,7 @@ export async function followPromotion(options: FollowPromotionOptions): Promise<
     verify: options.verify ?? null,
     queue,
     nowMs: now,
+    ...(!completed && { skipVerify: 'the promotion did not complete' }),
     ...(options.signal && { signal: options.signal }),
     ...(options.onVerifyProgress && { onVerifyProgress: options.onVerifyProgress }),
   });

@@ -165,7 +165,9 @@ export async function runPromotion(options: PromotionOptions): Promise<Promotion
   // Records only once every task resolved: past --timeout (or a stop) a slow Queue is not asked again.
   const records = followed.settled ? await readRecords(queue, graph.tasks, followed) : new Map<string, Record<string, unknown>>();
   const main = graph.tasks.filter((t) => t.kind !== 'fallback');
-  if (!followed.settled || plan.route !== 'retag' || !main.every((t) => followed.states.get(t.taskId) === 'completed')) return { ...planned, outcome: 'followed', url, created: result.created, followed, records };
+  if (!followed.settled || plan.route !== 'retag') return { ...planned, outcome: 'followed', url, created: result.created, followed, records };
+  // Every task resolved: what the tag reads now, whether or not the promotion completed (a failed one says what still runs).
+  const completed = main.every((t) => followed.states.get(t.taskId) === 'completed');
 
   const runtime = buildRuntime({ ...options.request.runtime, config });
   const after = await readAfterMove({
@@ -179,6 +181,7 @@ export async function runPromotion(options: PromotionOptions): Promise<Promotion
     verify: options.verify ?? null,
     queue,
     nowMs: now,
+    ...(!completed && { skipVerify: 'the promotion did not complete' }),
     ...(options.signal && { signal: options.signal }),
     ...(options.onVerifyProgress && { onVerifyProgress: options.onVerifyProgress }),
   });

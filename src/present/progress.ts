@@ -78,7 +78,7 @@ export function createProgress(options: ProgressOptions): Progress {
         const prefix = `  ${t.label.padEnd(labelWidth)}  `;
         const line = cut(`${prefix}${state}`);
         const rest = line.slice(prefix.length);
-        return t.blocked || !rest.startsWith(t.state) ? line : `${line.slice(0, prefix.length)}${paintState(t.state)}${rest.slice(t.state.length)}`;
+        return t.blocked || t.state === 'unknown' || !rest.startsWith(t.state) ? line : `${line.slice(0, prefix.length)}${paintState(t.state)}${rest.slice(t.state.length)}`;
       }),
     ];
   };

@@ -96,6 +96,12 @@ describe('cancel: the unfinished tasks, and what already ran', () => {
     expect(followed.code).toBe(1);
     expect(followed.stdout).toContain('promote-fc-cancel-production exception');
     expect(followed.stdout).toContain('rollback did not complete');
+    // The last lines of a promotion that did not complete: what runs (read from the registry), the hold, what the next push does; no undo.
+    expect(followed.stdout).toContain(`\nnow:     ${w.host}/mozilla/releng-fc-cancel:production points at ${B.digest} (${B.tag}), read from the registry: nothing moved, it runs what it ran before\n`);
+    expect(followed.stdout).toMatch(/\nhold: +held at .* \(the tag did not move: tc-promote release fc-cancel --env production, or roll back again\)\n/);
+    expect(followed.stdout).toContain('\nworkers: not verified (the promotion did not complete)\n');
+    expect(followed.stdout).toContain('\nnext push: writes its archive tag only;');
+    expect(followed.stdout).not.toContain('undo:');
   }, 120_000);
 
   it('after the promote task completed: cancels the fallback, says the tag moved already, and gives the undo', async () => {
