@@ -25,9 +25,9 @@ import type { NextSteps } from './plan.js';
 export type { PromotionMode };
 
 export const followOptionsHelp = `  -y, --yes        do not ask: submit after printing what will move (needed without a terminal)
-  --no-wait        return once the tasks are created (the task group's URL says where to follow)
+  --no-wait        return once the tasks are created (tc-promote follow <script> follows them later)
   --timeout D      how long to follow the task group (default 15m; 90s, 30m, 1h…): past it, exit 1
-                   and the tasks go on (TC_PROMOTE_POLL_INTERVAL_MS: the first poll interval,
+                   and the tasks go on; it ends a poll the Queue is slow to answer, too (TC_PROMOTE_POLL_INTERVAL_MS: the first poll interval,
                    default 2000, growing to 15 s while nothing changes)
   --no-lease       accept a graph that would force-push without a lease (as submit)
   --no-hold        rollback: do not hold the environment (by default a rollback holds it at the
@@ -61,8 +61,11 @@ Rolls an environment back in one step, as helm rollback --wait does: plans (by d
 previous-known-good, as tc-promote plan explains), prints what will move (from → to: tags,
 revisions, ages, digests, the commits being undone, the tags written, the warnings), asks for
 confirmation on a terminal, creates the task graph, then follows it until every task has
-resolved: one line per task state change on stderr, then the outcome, the promotion record and
-the command that undoes it.
+resolved: live progress on stderr (on a terminal the task states and elapsed times, rewritten
+in place; into a pipe or a file one line per task state change), then the outcome, the
+promotion record and the command that undoes it. tc-promote follow re-attaches to it later
+(after --no-wait, a closed terminal, Ctrl-C: the tasks go on); tc-promote cancel cancels what
+has not run.
 
 Once confirmed, and before anything is created, the environment is held at the target (the
 push pipeline writes archive tags but does not move the tag until tc-promote release;

@@ -23,6 +23,9 @@ revision); "-" no other environment), and FLAGS:
   nothing deployed     the moving tag does not exist
   repository missing   the repository does not exist (listed, not fatal)
   unreadable           the registry could not be read (the note says why; exit 1)
+With TASKCLUSTER_ROOT_URL set (or TASKCLUSTER_PROXY_URL, or --root-url), the promotions still
+in flight follow the table (a rollback's or promote's in-flight index entry whose task group
+the Queue lists unresolved tasks for), each with the tc-promote follow line to paste.
 Pairs are read concurrently (at most N at a time); environments sharing a repository list its
 tags once. Commit counts come from GitHub's compare when GitHub is configured (GITHUB_TOKEN,
 or GITHUB_API_URL=https://api.github.com for a public repository); unreachable is a note.
@@ -37,7 +40,8 @@ Options:
   --no-commits      do not ask GitHub for commit counts
 
 Output: the table, or with --json {rows: [{script, env, repository, movingTag, movingDigest,
-current, previousKnownGood, drift[], flags[], warnings[], error}], notes[]}.
+current, previousKnownGood, drift[], flags[], warnings[], error}], notes[], inFlight: [{script, env,
+entry, open[]}] or null (Taskcluster not configured)}.
 
 Examples:
   tc-promote status
