@@ -127,7 +127,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { located, followed, records, after } = result;
   const g = located.group;
   const mode = located.entry?.mode ?? 'promotion';
-  const report = judge(judgedPlan(g), g, followed, records, { undo: undoOf(g, values) }, mode, connection.rootUrl, timeoutMs, after, verifyTimeoutMs);
+  const report = judge(judgedPlan(g), g, followed, records, { undo: undoOf(g, values) }, mode, connection.rootUrl, timeoutMs, after, verifyTimeoutMs, followFlags(values));
   if (values.json) {
     printJson(io, { outcome: report.outcome, taskGroupId: g.taskGroupId, url: taskGroupUrl(connection.rootUrl, g.taskGroupId), foundBy: located.foundBy, inFlight: located.entry, script: g.script, env: g.env, route: g.route, target: g.target, current: g.current, tasks: g.tasks.map((t) => ({ label: t.label, taskId: t.taskId, state: followed.states.get(t.taskId) ?? null, record: records.get(t.taskId) ?? null })), record: report.record, after: after ?? null, undo: undoOf(g, values) });
   } else {

@@ -187,7 +187,7 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
     return ExitCode.ok;
   }
   const { followed: outcome, records } = result;
-  const report = judge(plan, graph, outcome, records, next, mode, connection.rootUrl, timeoutMs, result.after, verifyTimeoutMs);
+  const report = judge(plan, graph, outcome, records, next, mode, connection.rootUrl, timeoutMs, result.after, verifyTimeoutMs, followFlags(values));
   if (values.json) {
     printJson(io, { outcome: report.outcome, plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: graph.tasks.map((t) => ({ label: t.label, taskId: t.taskId, state: outcome.states.get(t.taskId) ?? null, record: records.get(t.taskId) ?? null })), record: report.record, after: result.after ?? null, undo: undoCommands(next, mode) });
   } else {
@@ -298,7 +298,7 @@ function undoText(next: Pick<NextSteps, 'undo'>, mode: string): string {
 }
 
 /** The outcome lines of a followed promotion (rollback, promote, follow): what ended how, the record, the last lines, the undo. */
-export function judge(plan: JudgedPlan, graph: JudgedGraph, outcome: FollowResult, records: Map<string, Record<string, unknown>>, next: Pick<NextSteps, 'undo'>, mode: string, rootUrl: string, timeoutMs: number, after: AfterMove | undefined, verifyTimeoutMs: number): Report {
+export function judge(plan: JudgedPlan, graph: JudgedGraph, outcome: FollowResult, records: Map<string, Record<string, unknown>>, next: Pick<NextSteps, 'undo'>, mode: string, rootUrl: string, timeoutMs: number, after: AfterMove | undefined, verifyTimeoutMs: number, flags = ''): Report {
   type Task = JudgedGraph['tasks'][number];
   const state = (t: Task): TaskState | 'blocked' | undefined => (outcome.blocked.has(t.taskId) ? 'blocked' : outcome.states.get(t.taskId));
   const lines: string[] = [];
@@ -309,12 +309,14 @@ export function judge(plan: JudgedPlan, graph: JudgedGraph, outcome: FollowResul
     // Ctrl-C (or the command deadline) while following: the tasks exist and go on; nothing was cancelled.
     const seen = graph.tasks.map((t) => `${t.label} ${state(t) ?? 'unknown'}`).join(', ');
     lines.push(`stopped: ${outcome.stopped}, while following the task group: the ${graph.tasks.length} task(s) were created and go on in Taskcluster (${seen}); nothing was cancelled: follow ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);
+    lines.push(`follow it again: tc-promote follow ${graph.taskGroupId}${flags}   (cancel what has not run: tc-promote cancel ${graph.taskGroupId}${flags})`);
     lines.push(`if it completes, undo: ${undoCommands(next, mode)[0] ?? 'see tc-promote plan'}`);
     return { outcome: 'stopped', exitCode: ExitCode.operational, record: promoteRecord, text: `${lines.join('\n')}\n` };
   }
   if (!outcome.settled) {
     const open = graph.tasks.filter((t) => !['completed', 'failed', 'exception', 'blocked'].includes(state(t) ?? 'unscheduled'));
     lines.push(`not finished within ${formatDuration(timeoutMs / 1000)}: ${open.map((t) => `${t.label} ${state(t) ?? 'unknown'}`).join(', ')}; the tasks go on: follow ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);
+    lines.push(`follow it again: tc-promote follow ${graph.taskGroupId}${flags}   (cancel what has not run: tc-promote cancel ${graph.taskGroupId}${flags})`);
     lines.push(`if it completes, undo: ${undoCommands(next, mode)[0] ?? 'see tc-promote plan'}`);
     return { outcome: 'timeout', exitCode: ExitCode.operational, record: promoteRecord, text: `${lines.join('\n')}\n` };
   }

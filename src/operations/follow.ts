@@ -49,6 +49,9 @@ export async function locatePromotion(options: LocateOptions): Promise<Located> 
   const index = options.index ?? (clients!.index as unknown as HoldIndex);
   if (options.taskGroupId !== undefined) {
     const group = await loadPromotionGroup(queue, options.taskGroupId);
+    if (!options.config.scripts.includes(group.script) || !Object.hasOwn(options.config.environments, group.env)) {
+      throw new UsageError(`task group ${group.taskGroupId} promotes ${group.script} ${group.env}, which this configuration does not have: give the one it was planned with (--config FILE)`);
+    }
     // The environment's in-flight entry, when it names this group, says what it is (rollback or promote) and who asked.
     let entry: InFlightRecord | null = null;
     try {

@@ -131,7 +131,12 @@ export async function runPromotion(options: PromotionOptions): Promise<Promotion
       options.onHold?.(`released the hold of ${plan.script} ${plan.env} (held since ${hold.record.at} by ${hold.record.by})`);
     }
   }
-  // Findable again by script and environment (follow, cancel, status): an index entry naming the group.
+  const { queue } = await createClients(connection, { retries: 3 });
+  const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
+  // A Ctrl-C while creating: no create starts after it, and the error lists what was created and what not.
+  const result = await submitGraph(queue, graph, { concurrency: defaultConcurrency, ...(options.onCreated && { onCreated: options.onCreated }), ...(options.signal && { signal: options.signal }) });
+  // Findable again by script and environment (follow, cancel, status): an index entry naming the group,
+  // written once the tasks exist (a duplicate refused by the Queue must not point it away from the one in flight).
   try {
     const deadlines = graph.tasks.map((t) => Date.parse(String(t.task.deadline))).filter(Number.isFinite);
     const at = now();
@@ -146,10 +151,6 @@ export async function runPromotion(options: PromotionOptions): Promise<Promotion
   } catch (error) {
     options.onInFlight?.(null, (error as Error).message);
   }
-  const { queue } = await createClients(connection, { retries: 3 });
-  const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
-  // A Ctrl-C while creating: no create starts after it, and the error lists what was created and what not.
-  const result = await submitGraph(queue, graph, { concurrency: defaultConcurrency, ...(options.onCreated && { onCreated: options.onCreated }), ...(options.signal && { signal: options.signal }) });
   options.onSubmitted?.(url, result.created);
   if (!options.wait) return { ...planned, outcome: 'submitted', url, created: result.created };
 

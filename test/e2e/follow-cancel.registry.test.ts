@@ -137,6 +137,7 @@ describe('--timeout ends a poll in progress (emulator only: a Queue whose answer
       const tookMs = Date.now() - followStarted;
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
       expect(r.stdout).toMatch(/not finished within 2s: promote-fc-slow-production \S+, fallback-fc-slow-production \S+; the tasks go on/);
+      expect(r.stdout).toMatch(new RegExp(`\\nfollow it again: tc-promote follow \\S{22} --config \\S+   \\(cancel what has not run: tc-promote cancel \\S{22} --config \\S+\\)\\n`));
       // 2 s of timeout, the last poll's 1 s grace, the in-flight write and the exit: under 5 s; the Queue's one answer takes 8 s.
       expect(tookMs).toBeLessThan(5_000);
       // eslint-disable-next-line no-console
