@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run every test:
-#   Debian packages (the real registry, skopeo, umoci, git, openssl, htpasswd; graphviz to render
+#   Debian packages (the real registry, skopeo, umoci, mmdebstrap for the image build
+#   (test/image), git, openssl, htpasswd; graphviz for
 #   render --format dot; python3, its modules and gcc for the real taskgraph and fxci-config's
-#   generators; postgresql and rabbitmq-server for the real Taskcluster services), Node 24 when
-#   the machine's Node is older, the npm packages; then build and run vitest. apt-get waits
-#   for another package manager's lock (scripts/debian-packages.sh).
+#   generators; postgresql and rabbitmq-server for the real Taskcluster services; chromium and
+#   fonts-liberation for the UI click-through), Node 24 when the machine's Node is older, the npm
+#   packages; then build and run vitest. apt-get waits for another package manager's lock
+#   (scripts/debian-packages.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/debian-packages.sh
@@ -20,7 +22,10 @@ done
 # run by the tests themselves on loopback.
 [ -x /usr/lib/postgresql/15/bin/postgres ] || extra+=(postgresql)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || extra+=(rabbitmq-server)
-install_debian_packages docker-registry:docker-registry skopeo:skopeo umoci:umoci git:git openssl:openssl htpasswd:apache2-utils setpriv:util-linux python3:python3 dot:graphviz psql:postgresql-client "${extra[@]}"
+# The Taskcluster UI click-through (test/e2e/ui-browser-real-taskcluster.registry.test.ts): Debian's
+# Chromium, driven by the npm package playwright-core (which downloads no browser), and a font.
+[ -d /usr/share/fonts/truetype/liberation ] || extra+=(fonts-liberation)
+install_debian_packages docker-registry:docker-registry skopeo:skopeo umoci:umoci mmdebstrap:mmdebstrap git:git openssl:openssl htpasswd:apache2-utils setpriv:util-linux python3:python3 dot:graphviz psql:postgresql-client chromium:chromium "${extra[@]}"
 source scripts/ensure-node.sh
 echo "node $(node --version), npm $(npm --version)" >&2
 npm ci --no-audit --no-fund </dev/null >&2

@@ -15,6 +15,7 @@ export const commands: CommandTable = {
   submit: { summary: 'create the promotion task graph in Taskcluster', load: () => import('./submit.js') },
   trigger: { summary: "trigger the promotion action's hook, as the Taskcluster UI does", load: () => import('./trigger.js') },
   actions: { summary: 'write actions.json with the promotion hook action (or merge it into one)', load: () => import('./actions.js') },
+  consumers: { summary: 'write the consumer files (patches, tc-promote.yml) for a released image, after checking it', load: () => import('./consumers.js') },
   'action-callback': { summary: 'inside the action task: read the action input, plan and submit the graph', load: () => import('./action-callback.js') },
   validate: { summary: 'check every template, task, actions.json and .taskcluster.yml (CI)', load: () => import('./validate.js') },
   copy: { summary: 'point a tag at an existing image: exact bytes, compare-and-swap, archive tag', load: () => import('./copy.js') },

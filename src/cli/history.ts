@@ -22,7 +22,11 @@ requests); older rows link deploys by revision only.
 
 Promotion records: with TASKCLUSTER_ROOT_URL or TASKCLUSTER_PROXY_URL set (or --root-url, or
 --records), the newest rows made by a tc-promote promotion show its record from the Taskcluster
-index (reason, requester, task group). An index that cannot be reached is a note, not an error.
+index (reason, requester, task group). A record is shown as a deploy's only when it names that
+deploy (its archive tag and digest) and its task was scheduled by the configured scheduler
+(<trust domain>-level-<level>); any other entry at the deploy's index path is flagged on its row,
+with why ("not shown as this deploy's promotion"), since other roles may write that index.
+An index that cannot be reached is a note, not an error.
 Without them history never contacts Taskcluster.
 
 Options:
@@ -89,6 +93,8 @@ function notes(d: HistoryDeploy, result: HistoryResult, wide = true): string {
   // Who promoted and why before the link: within the width, the link is what gets cut.
   const p = d.promotion;
   if (p && wide) parts.push(promotionNote(p, true));
+  // An index entry that did not pass the checks: visible, with why, never as this deploy's reason.
+  if (d.unattributedRecord && wide) parts.push(unattributedNote(d.unattributedRecord));
   if (link) parts.push(link);
   return parts.filter(Boolean).join(', ');
 }
@@ -98,6 +104,10 @@ function promotionNote(p: NonNullable<HistoryDeploy['promotion']>, wide: boolean
   // mozilla-auth0/ad|Mozilla-LDAP|relengineer: the table names the person; --wide and --json the whole id.
   const requester = p.requester === null ? '?' : wide ? p.requester : p.requester.split(/[|/]/).pop() || p.requester;
   return `promotion by ${requester}: ${p.reason !== null ? JSON.stringify(oneLine(p.reason)) : '(no reason recorded)'}${wide ? `, task group ${p.taskGroupId ?? '?'}` : ''}`;
+}
+
+function unattributedNote(u: NonNullable<HistoryDeploy['unattributedRecord']>): string {
+  return `index entry of task ${u.taskId} not shown as this deploy's promotion: it ${u.why}`;
 }
 
 function oneLine(text: string): string {
@@ -187,9 +197,10 @@ export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, reco
     const cells = cellsOf(d).map((c, i) => c.padEnd(widths[i]!)).join('  ');
     const line = note ? `${cells}  ${paintNotes(note)}` : cells.trimEnd();
     // The promotion's requester and reason on a line of their own under the row: never cut away.
-    if (options.wide || !d.promotion) return line;
+    const under = d.promotion ? promotionNote(d.promotion, false) : d.unattributedRecord ? unattributedNote(d.unattributedRecord) : null;
+    if (options.wide || under === null) return line;
     const at = Math.min(widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0), 6);
-    return `${line}\n${' '.repeat(at)}${cut(promotionNote(d.promotion, false), width - at)}`;
+    return `${line}\n${' '.repeat(at)}${cut(under, width - at)}`;
   };
   const moving = result.movingDigest === null ? '(missing)' : options.wide ? result.movingDigest : result.movingDigest.slice(0, 'sha256:'.length + 12);
   io.stdout(`${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${moving}\n\n${tableLine(names, widths)}\n`);

@@ -15,7 +15,7 @@ import { clockSkewMs } from './new-archive-tag.js';
 import { checkSkipValues, firstBatch, selectPrevious, type PassedOver, type SelectionCriteria } from './select.js';
 import { classifyTag, compareNewestFirst, grammarFor, type ArchiveTag } from './tags.js';
 import type { TaskclusterConnection } from '../taskcluster-api/clients.js';
-import type { PromotionRecord } from './records.js';
+import type { PromotionRecord, UnattributedRecord } from './records.js';
 import type { ListingState, TagSource } from './source.js';
 
 export interface IgnoredEntry {
@@ -42,7 +42,11 @@ export interface HistoryResult {
 }
 
 /** A deploy as history prints it: with the promotion record that made it, when the index has one. */
-export type HistoryDeploy = Deploy & { promotion?: PromotionRecord };
+export type HistoryDeploy = Deploy & {
+  promotion?: PromotionRecord;
+  /** An index entry at this deploy's path that is not its promotion (another scheduler, another deploy named, or an unmatched digest), and why. */
+  unattributedRecord?: UnattributedRecord;
+};
 
 export interface HistoryOptions {
   /** Most archive tags to HEAD while looking for the one the moving tag points at. */
@@ -486,6 +490,7 @@ export async function readHistory(runtime: Runtime, script: string | undefined, 
           project: runtime.config.taskcluster.project,
           script: view.script,
           env: view.env,
+          schedulerId: `${runtime.config.taskcluster.trustDomain}-level-${runtime.config.taskcluster.level}`,
           deploys: rows,
           ...(options.records!.timeoutMs !== undefined && { timeoutMs: options.records!.timeoutMs }),
         });
@@ -498,11 +503,25 @@ export async function readHistory(runtime: Runtime, script: string | undefined, 
   const result = toResult(history, options.limit, selection.index >= 0 ? { tag: history.deploys[selection.index]!.tag, passedOver: selection.passedOver } : null);
   if (records) {
     const read = await records;
-    result.records = { state: read.state, notes: read.notes };
+    const { digestMismatch, unattributedNote } = await import('./records.js');
+    const unattributed: [string, UnattributedRecord][] = [];
     result.deploys = result.deploys.map((d) => {
       const promotion = read.byTag.get(d.tag);
-      return promotion ? { ...d, promotion } : d;
+      if (promotion) {
+        // The record names this deploy's tag; the digest it moved must be this deploy's too.
+        const why = digestMismatch(promotion, d.tag, d.digest);
+        if (why === null) return { ...d, promotion };
+        const entry = { taskId: promotion.taskId, schedulerId: promotion.schedulerId, why };
+        unattributed.push([d.tag, entry]);
+        return { ...d, unattributedRecord: entry };
+      }
+      const other = read.unattributed.get(d.tag);
+      if (!other) return d;
+      unattributed.push([d.tag, other]);
+      return { ...d, unattributedRecord: other };
     });
+    const note = unattributedNote(unattributed);
+    result.records = { state: read.state, notes: note ? [...read.notes, note] : read.notes };
   }
   return result;
 }

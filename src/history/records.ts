@@ -5,8 +5,17 @@
  * `public/promotion.json` says who asked, why and in which task group. So a deploy's archive
  * tag names the index path of the promotion that made it.
  *
- * One findTasksAtIndex request for every row asked about, then the records of the tasks found
- * at once. This is an optional read: every failure becomes a note, never the command's error.
+ * One findTasksAtIndex request for every row asked about, then the records and task definitions
+ * of the tasks found at once.
+ *
+ * An index path holds whatever task last wrote it, and a path is only a date: any role that may
+ * write `index.<trust domain>.v2.<project>.*` (pull-request and branch roles of the project can)
+ * can put a task there. So a record is attached to a deploy only when it names that deploy (its
+ * archive tag and digest) and its task was scheduled by the configured scheduler
+ * (`<trust domain>-level-<level>`: creating a task under it needs `queue:scheduler-id:<it>`, which
+ * only the level's roles hold, and every task of a task group shares it, the decision task's
+ * included). Anything else found at a deploy's path is kept as `unattributed`, with why, and
+ * never shown as that deploy's reason or requester. This is an optional read: every failure becomes a note, never the command's error.
  * taskcluster-client is loaded only when records are asked for.
  */
 import type { Queue } from 'taskcluster-client';
@@ -24,12 +33,26 @@ export interface PromotionRecord {
   /** What the promotion moved from and to, as the record says. */
   from: string | null;
   to: string | null;
+  /** The deploy the record names: the archive tag the step wrote and the digest it moved. */
+  archiveTag: string | null;
+  digest: string | null;
+  /** The task's schedulerId (its definition's). */
+  schedulerId: string | null;
+}
+
+/** An index entry at a deploy's path that is not believed to be its promotion, and why. */
+export interface UnattributedRecord {
+  taskId: string;
+  schedulerId: string | null;
+  why: string;
 }
 
 export interface RecordsResult {
   /** read: the index answered (records may still be missing); unreachable: it did not. */
   state: 'read' | 'unreachable';
   byTag: Map<string, PromotionRecord>;
+  /** Entries found at a deploy's path that do not pass the checks above. */
+  unattributed: Map<string, UnattributedRecord>;
   notes: string[];
 }
 
@@ -41,6 +64,8 @@ export interface RecordsRequest {
   /** The configuration's environment name (the index route's `<env>`). */
   env: string;
   deploys: readonly { tag: string; date: string }[];
+  /** The scheduler a promotion's task must have (`<trust domain>-level-<level>`). */
+  schedulerId: string;
   /** Per request (default 5 s); one retry. */
   timeoutMs?: number;
 }
@@ -55,9 +80,10 @@ const maxRecordBytes = 64 * 1024;
 
 export async function readPromotionRecords(request: RecordsRequest): Promise<RecordsResult> {
   const byTag = new Map<string, PromotionRecord>();
+  const unattributed = new Map<string, UnattributedRecord>();
   const notes: string[] = [];
   const where = request.connection.viaProxy ? 'the Taskcluster proxy' : request.connection.rootUrl;
-  if (request.deploys.length === 0) return { state: 'read', byTag, notes };
+  if (request.deploys.length === 0) return { state: 'read', byTag, unattributed, notes };
   const timeout = request.timeoutMs ?? 5000;
   const tagsOfPath = new Map<string, string[]>();
   for (const d of request.deploys) {
@@ -80,25 +106,72 @@ export async function readPromotionRecords(request: RecordsRequest): Promise<Rec
     } while (continuationToken && ++pages < 10);
   } catch (error) {
     notes.push(`promotion records: the Taskcluster index (${where}) could not be read (${firstLine(error)}); rows show no reason or requester`);
-    return { state: 'unreachable', byTag, notes };
+    return { state: 'unreachable', byTag, unattributed, notes };
   }
   found = found.filter((t) => tagsOfPath.has(t.namespace));
   const unreadable: string[] = [];
   await mapLimit(found, 8, async (task) => {
     let record: Record<string, unknown> | null = null;
-    try {
-      record = await downloadRecord(queue, task.taskId);
-    } catch (error) {
-      unreadable.push(`${task.taskId} (${firstLine(error)})`);
-    }
+    let definition: Record<string, unknown> | null = null;
+    const [recordRead, definitionRead] = await Promise.allSettled([downloadRecord(queue, task.taskId), queue.task(task.taskId) as Promise<unknown>]);
+    if (recordRead.status === 'fulfilled') record = recordRead.value;
+    else unreadable.push(`${task.taskId} (${firstLine(recordRead.reason)})`);
+    if (definitionRead.status === 'fulfilled' && definitionRead.value !== null && typeof definitionRead.value === 'object') definition = definitionRead.value as Record<string, unknown>;
     const text = (key: string): string | null => (record && typeof record[key] === 'string' ? (record[key] as string) : null);
     const group = text('taskGroupId');
+    const schedulerId = definition && typeof definition.schedulerId === 'string' ? definition.schedulerId : null;
+    const taskGroupOfTask = definition && typeof definition.taskGroupId === 'string' ? definition.taskGroupId : null;
+    const found: PromotionRecord = {
+      taskId: task.taskId,
+      taskGroupId: group !== null && isSlugid(group) ? group : null,
+      reason: text('reason'),
+      requester: text('requester'),
+      time: text('time'),
+      from: text('from'),
+      to: text('to'),
+      archiveTag: namedArchiveTag(record),
+      digest: text('digest'),
+      schedulerId,
+    };
     for (const tag of tagsOfPath.get(task.namespace) ?? []) {
-      byTag.set(tag, { taskId: task.taskId, taskGroupId: group !== null && isSlugid(group) ? group : null, reason: text('reason'), requester: text('requester'), time: text('time'), from: text('from'), to: text('to') });
+      const why = definition === null
+        ? `its task definition could not be read (${definitionRead.status === 'rejected' ? firstLine(definitionRead.reason) : 'not an object'}), so who scheduled it is unknown`
+        : record === null
+          ? 'its public/promotion.json could not be read, so it names no deploy'
+          : unattributedWhy(found, taskGroupOfTask, tag, request.schedulerId);
+      if (why === null) byTag.set(tag, found);
+      else unattributed.set(tag, { taskId: task.taskId, schedulerId, why });
     }
   });
   if (unreadable.length) notes.push(`promotion records: public/promotion.json of ${unreadable.slice(0, 3).join(', ')}${unreadable.length > 3 ? ', …' : ''} could not be read`);
-  return { state: 'read', byTag, notes };
+  return { state: 'read', byTag, unattributed, notes };
+}
+
+/** The archive tag a step's record says it wrote: copy's `archiveTag` ({tag, outcome} or a tag), or a rerun's push task's. */
+function namedArchiveTag(record: Record<string, unknown> | null): string | null {
+  if (!record) return null;
+  const tagOf = (value: unknown): string | null => (typeof value === 'string' ? value : value !== null && typeof value === 'object' && typeof (value as { tag?: unknown }).tag === 'string' ? (value as { tag: string }).tag : null);
+  return tagOf(record.archiveTag) ?? (record.pushTask !== null && typeof record.pushTask === 'object' ? tagOf((record.pushTask as { archiveTag?: unknown }).archiveTag) : null);
+}
+
+/**
+ * Why the record found at a deploy's index path is not that deploy's promotion; null: as far as
+ * the index can tell it is (the digest is matched once the deploy's is known: `digestMismatch`).
+ */
+export function unattributedWhy(record: PromotionRecord, taskGroupOfTask: string | null, tag: string, schedulerId: string): string | null {
+  if (record.schedulerId !== schedulerId) return `was scheduled by ${record.schedulerId === null ? 'no schedulerId' : JSON.stringify(record.schedulerId)}, not the configured ${JSON.stringify(schedulerId)}`;
+  if (record.taskGroupId !== null && taskGroupOfTask !== null && record.taskGroupId !== taskGroupOfTask) return `says task group ${record.taskGroupId}, but its task is in ${taskGroupOfTask}`;
+  if (record.archiveTag === null) return `names no archive tag (its record does not say it wrote ${tag})`;
+  if (record.archiveTag !== tag) return `names archive tag ${record.archiveTag}, not ${tag}`;
+  if (record.digest === null) return `names no digest for ${tag}`;
+  return null;
+}
+
+/** Why a record that names `tag` is still not its promotion: its digest is not the deploy's (or the deploy's is unknown). */
+export function digestMismatch(record: PromotionRecord, tag: string, digest: string | undefined): string | null {
+  if (digest === undefined) return `names digest ${record.digest}, but the digest of ${tag} was not looked up, so they cannot be matched`;
+  if (record.digest !== digest) return `names digest ${record.digest}, but ${tag} is ${digest}`;
+  return null;
 }
 
 /**
@@ -163,6 +236,13 @@ export async function downloadRecord(queue: Queue, taskId: string, options: { ti
   const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
   return parsed as Record<string, unknown>;
+}
+
+/** The note that says how many index entries were not attributed, and the first one's reason. */
+export function unattributedNote(entries: readonly (readonly [string, UnattributedRecord])[]): string | null {
+  if (!entries.length) return null;
+  const [tag, first] = entries[0]!;
+  return `promotion records: ${entries.length} index entr${entries.length === 1 ? 'y' : 'ies'} at a deploy's path not shown as its promotion, because not every check passed (first, ${tag}: task ${first.taskId} ${first.why}); the rows say so, and --json lists each under unattributedRecord`;
 }
 
 function firstLine(error: unknown): string {

@@ -476,6 +476,7 @@ async function httpOk(url: string): Promise<boolean> {
 // The root-URL proxy: a plain Node program (it outlives the test file that started it).
 const proxyProgram = String.raw`
 import http from 'node:http';
+import net from 'node:net';
 import { readFileSync, statSync } from 'node:fs';
 const file = process.argv[2];
 let routes = {}, mtime = 0;
@@ -490,6 +491,20 @@ const server = http.createServer((req, res) => {
   const up = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent }, (ures) => { res.writeHead(ures.statusCode, ures.headers); ures.pipe(res); });
   up.on('error', (err) => { if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }); res.end(JSON.stringify({ code: 'ProxyError', message: 'root-url proxy: ' + err.message })); });
   req.pipe(up);
+});
+// WebSocket upgrades (web-server's /subscription, for the UI: taskcluster-ui.ts): the request
+// line and headers, then bytes both ways.
+server.on('upgrade', (req, socket, head) => {
+  load();
+  const prefix = Object.keys(routes).filter((p) => req.url.startsWith(p)).sort((a, b) => b.length - a.length)[0];
+  const port = prefix && routes[prefix];
+  if (!port) return socket.destroy();
+  const up = net.connect(port, '127.0.0.1', () => {
+    up.write(req.method + ' ' + req.url + ' HTTP/1.1\r\n' + Object.entries(req.headersDistinct).flatMap(([k, vs]) => vs.map((v) => k + ': ' + v)).join('\r\n') + '\r\n\r\n');
+    if (head.length) up.write(head);
+    up.pipe(socket); socket.pipe(up);
+  });
+  up.on('error', () => socket.destroy()); socket.on('error', () => up.destroy());
 });
 server.listen(Number(process.argv[3]), '127.0.0.1', () => console.log('root-url proxy on ' + process.argv[3]));
 process.on('SIGTERM', () => process.exit(0));

@@ -32,7 +32,7 @@ type Method =
   | 'createTask' | 'task' | 'status' | 'listTaskGroup' | 'rerunTask' | 'cancelTask' | 'claimWork' | 'pendingTasks' | 'reclaimTask' | 'reportCompleted' | 'reportFailed' | 'reportException'
   | 'createArtifact' | 'listLatestArtifacts' | 'listArtifacts' | 'getLatestArtifact' | 'latestArtifact'
   | 'role' | 'createRole' | 'updateRole' | 'deleteRole' | 'listRoles' | 'currentScopes' | 'expandScopes' | 'createClient' | 'deleteClient'
-  | 'set' | 'get' | 'remove' | 'createHook' | 'updateHook' | 'hook' | 'triggerHook' | 'findTask' | 'findTasksAtIndex' | 'insertTask' | 'listTasks' | 'ping';
+  | 'set' | 'get' | 'remove' | 'createHook' | 'updateHook' | 'hook' | 'triggerHook' | 'listLastFires' | 'findTask' | 'findTasksAtIndex' | 'insertTask' | 'listTasks' | 'ping';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type LooseClient = { [M in Method]: (...args: any[]) => Promise<any> } & { buildUrl(...args: unknown[]): string; buildSignedUrl(...args: unknown[]): string };
 export function client(kind: 'Queue' | 'Auth' | 'Hooks' | 'Index' | 'Secrets', rootUrl: string, credentials?: Credentials | Record<string, never>): LooseClient {
