@@ -21,6 +21,8 @@ const marks = {
   failed: `\uE005${key}`,
   dim: `\uE006${key}`,
 } as const;
+/** Cursor movement for live progress on a terminal: the line above, cleared; this line, cleared. */
+const cursorMarks = { upAndClear: `\uE007${key}`, clearLine: `\uE008${key}` } as const;
 
 const sgr: Record<string, string> = {
   [reset]: '\u001b[0m',
@@ -31,18 +33,28 @@ const sgr: Record<string, string> = {
   [marks.failed]: '\u001b[1;31m',
   [marks.dim]: '\u001b[2m',
 };
+const cursorCodes: Record<string, string> = { [cursorMarks.upAndClear]: '\u001b[1A\u001b[2K', [cursorMarks.clearLine]: '\r\u001b[2K' };
 
 export type Paint = keyof typeof marks;
 
 export const paint = Object.fromEntries(Object.entries(marks).map(([name, mark]) => [name, (text: string): string => (text ? `${mark}${text}${reset}` : text)])) as Record<Paint, (text: string) => string>;
 
-/** Our marks, and mark characters without the key (from remote text). */
-const anyMark = new RegExp(`[\\uE000-\\uE006](?:${key})?`, 'g');
+/** Rewrite the `lines` lines just printed (a live progress block): each cleared, from the last up. */
+export function rewriteLines(lines: number): string {
+  return cursorMarks.clearLine + cursorMarks.upAndClear.repeat(lines);
+}
 
-/** The marks as SGR codes (colour on) or removed (off); mark characters from elsewhere escaped. `warning:` at a line's start is painted too. */
-export function renderColour(text: string, on: boolean): string {
+/** Our marks, and mark characters without the key (from remote text). */
+const anyMark = new RegExp(`[\\uE000-\\uE008](?:${key})?`, 'g');
+
+/**
+ * The marks as SGR codes (colour on) or removed (off); cursor marks as their codes on a
+ * terminal (`terminal`, default `on`), else removed; mark characters from elsewhere escaped.
+ * `warning:` at a line's start is painted too.
+ */
+export function renderColour(text: string, on: boolean, terminal = on): string {
   const painted = on ? text.replace(/^warning:/gm, `${marks.warning}warning:${reset}`) : text;
-  return painted.replace(anyMark, (m) => (m.length === 1 ? `\\u${m.charCodeAt(0).toString(16)}` : on ? sgr[m]! : ''));
+  return painted.replace(anyMark, (m) => (m.length === 1 ? `\\u${m.charCodeAt(0).toString(16)}` : cursorCodes[m] !== undefined ? (terminal ? cursorCodes[m]! : '') : on ? sgr[m]! : ''));
 }
 
 /** Whether colour is wanted: a terminal that is not "dumb", and NO_COLOR not set (https://no-color.org). */

@@ -2,6 +2,7 @@
  * What every command shares at the CLI edge: flag parsing with node:util parseArgs (unknown
  * flags are usage errors that name the flag), the runtime built from global flags, and output.
  */
+import { shellQuote } from '../util/shell.js';
 import type { ParseArgsConfig } from 'node:util';
 import { loadConfig, type Config } from '../config/load.js';
 import { UsageError, quote, quoteUrl } from '../errors.js';
@@ -157,4 +158,9 @@ export function buildRuntime(values: GlobalValues, io: Io, config?: Config, opti
 
 export function printJson(io: Io, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The flags a pasted follow or cancel line needs to reach the same Taskcluster and registry. */
+export function followFlags(values: { config?: string | undefined; registry?: string | undefined; 'root-url'?: string | undefined }): string {
+  return [values.config !== undefined && ` --config ${shellQuote(values.config)}`, values.registry !== undefined && ` --registry ${shellQuote(values.registry)}`, values['root-url'] !== undefined && ` --root-url ${shellQuote(values['root-url'])}`].filter(Boolean).join('');
 }

@@ -20,7 +20,7 @@ Examples:
 ${globalHelp}`;
 
 /** Commands that take a script as their argument. */
-const takesScript = ['history', 'plan', 'render', 'submit', 'rollback', 'promote'];
+const takesScript = ['history', 'plan', 'render', 'submit', 'rollback', 'promote', 'follow', 'cancel', 'hold', 'release'];
 const fileFlags = ['--config', '--output', '--merge', '--templates', '--taskcluster-yml', '--check', '--input'];
 
 interface Words {

@@ -148,11 +148,13 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), options: Mai
   const wrap = rawIo.wrap ?? (rawIo.env.COLUMNS !== undefined || rawIo.columns !== undefined || rawIo.isTty);
   const fit = (text: string): string => (verbatim || rawIo.nested || !wrap ? text : fitText(text, width));
   // A nested run (a drill step) leaves colour marks to the outer run, which prints.
-  const show = (text: string, colour: boolean): string => (rawIo.nested ? clean(text) : renderColour(clean(text), colour));
+  const show = (text: string, colour: boolean, terminal = colour): string => (rawIo.nested ? clean(text) : renderColour(clean(text), colour, terminal));
+  // Live progress rewrites its lines on a terminal (not TERM=dumb), with or without colour.
+  const cursorErr = rawIo.isTty && rawIo.env.TERM !== 'dumb';
   const io: Io = {
     ...rawIo,
     stdout: (text) => rawIo.stdout(show(fit(text), colourOut)),
-    stderr: (text) => rawIo.stderr(show(fit(text), colourErr)),
+    stderr: (text) => rawIo.stderr(show(fit(text), colourErr, cursorErr)),
     width,
     colour: colourOut,
     signal: controller.signal,

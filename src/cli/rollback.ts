@@ -13,18 +13,21 @@ import { runPromotion as promote, type AfterMove, type PromotionMode } from '../
 import { taskGroupUrl, taskUrl } from '../taskcluster-api/clients.js';
 import type { FollowResult, StateChange, TaskState } from '../taskcluster/follow.js';
 import { formatAge, formatDuration, parseDuration } from '../util/duration.js';
-import { paint } from './colour.js';
+import { paint, rewriteLines } from './colour.js';
+import { createProgress, type Progress } from '../present/progress.js';
 import { defaultCommandTimeoutMs } from './deadline.js';
-import { globalHelp, positiveInteger, parseCommandArgs, printJson, type Io } from './common.js';
+import { followFlags, globalHelp, positiveInteger, parseCommandArgs, printJson, type Io } from './common.js';
+
+export { followFlags };
 import { graphOptions, graphOptionsHelp, graphRequestFrom, requesterFrom, submissionConnection, type GraphValues } from './graph-options.js';
 import type { NextSteps } from './plan.js';
 
 export type { PromotionMode };
 
 export const followOptionsHelp = `  -y, --yes        do not ask: submit after printing what will move (needed without a terminal)
-  --no-wait        return once the tasks are created (the task group's URL says where to follow)
+  --no-wait        return once the tasks are created (tc-promote follow <script> follows them later)
   --timeout D      how long to follow the task group (default 15m; 90s, 30m, 1h…): past it, exit 1
-                   and the tasks go on (TC_PROMOTE_POLL_INTERVAL_MS: the first poll interval,
+                   and the tasks go on; it ends a poll the Queue is slow to answer, too (TC_PROMOTE_POLL_INTERVAL_MS: the first poll interval,
                    default 2000, growing to 15 s while nothing changes)
   --no-lease       accept a graph that would force-push without a lease (as submit)
   --no-hold        rollback: do not hold the environment (by default a rollback holds it at the
@@ -58,8 +61,11 @@ Rolls an environment back in one step, as helm rollback --wait does: plans (by d
 previous-known-good, as tc-promote plan explains), prints what will move (from → to: tags,
 revisions, ages, digests, the commits being undone, the tags written, the warnings), asks for
 confirmation on a terminal, creates the task graph, then follows it until every task has
-resolved: one line per task state change on stderr, then the outcome, the promotion record and
-the command that undoes it.
+resolved: live progress on stderr (on a terminal the task states and elapsed times, rewritten
+in place; into a pipe or a file one line per task state change), then the outcome, the
+promotion record and the command that undoes it. tc-promote follow re-attaches to it later
+(after --no-wait, a closed terminal, Ctrl-C: the tasks go on); tc-promote cancel cancels what
+has not run.
 
 Once confirmed, and before anything is created, the environment is held at the target (the
 push pipeline writes archive tags but does not move the tag until tc-promote release;
@@ -121,7 +127,8 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
   const request = await graphRequestFrom({ ...values, config: values.config } as GraphValues, positionals[0], io, config, {}, { listCommits: true });
   let summary = '';
   let started = Date.now();
-  let lastPollError = '';
+  const progress = progressOn(io);
+  const onPollError = pollErrorNotes(progress);
   const result = await promote({
     mode,
     connection,
@@ -147,20 +154,21 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
     onSubmitted: (url, created) => {
       if (!values.json) io.stdout(`submitted ${created.length} task(s): ${url}\n`);
       started = Date.now();
+      if (!values['no-wait']) progress.start(created.map((t) => ({ taskId: t.taskId, label: t.label })));
     },
-    onChange: (change) => io.stderr(stateLine(change, started)),
+    onChange: (change) => progress.change(change),
+    onFollowed: () => progress.end(),
     hold: mode === 'rollback' && !values['no-hold'] ? { by: requesterFrom(io.env), reason: values.reason ?? 'no reason recorded' } : null,
     release: mode === 'promote' && values.release ? { by: requesterFrom(io.env) } : null,
     verify: pools ? { pools, timeoutMs: verifyTimeoutMs, ...(io.env.TC_PROMOTE_VERIFY_INTERVAL_MS !== undefined && { intervalMs: positiveInteger(io.env.TC_PROMOTE_VERIFY_INTERVAL_MS, 'TC_PROMOTE_VERIFY_INTERVAL_MS', 600_000)! }) } : null,
     onHold: (message) => io.stderr(`${message}\n`),
-    onVerifyProgress: (reports) => io.stderr(`workers +${formatAge((Date.now() - started) / 1000)}: ${reports.map((r) => `${r.pool.replace(/^scriptworker-k8s\//, '')} ${r.newWorkers.length} new, ${r.completed} completed, ${r.failed} failed`).join('; ')}\n`),
-    onPollError: (message, inARow) => {
-      // A Queue that keeps failing says so once, then every tenth poll, not a line a poll.
-      if (inARow === 1 || message !== lastPollError) io.stderr(`note: ${message}; polling again\n`);
-      else if (inARow % 10 === 0) io.stderr(`note: the same error ${inARow} polls in a row; still polling (until --timeout, or Ctrl-C)\n`);
-      lastPollError = message;
+    requester: requesterFrom(io.env),
+    onInFlight: (_path, error) => {
+      if (error) io.stderr(`note: ${error}; follow and cancel find it by its task group only (tc-promote follow <task group>)\n`);
     },
-  });
+    onVerifyProgress: (reports) => io.stderr(`workers +${formatAge((Date.now() - started) / 1000)}: ${reports.map((r) => `${r.pool.replace(/^scriptworker-k8s\//, '')} ${r.newWorkers.length} new, ${r.completed} completed, ${r.failed} failed`).join('; ')}\n`),
+    onPollError,
+  }).finally(() => progress.end());
   const { plan, graph, next } = result;
   if (result.outcome === 'nothing-to-do') {
     if (values.json) printJson(io, { outcome: 'nothing-to-do', plan: planJson(plan), taskGroupId: null });
@@ -175,11 +183,11 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
   const { url } = result;
   if (result.outcome === 'submitted') {
     if (values.json) printJson(io, { outcome: 'submitted', plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: result.created, undo: undoCommands(next, mode) });
-    else io.stdout(`not following (--no-wait): watch ${url}, or tc-promote status --script ${plan.script}\n${undoText(next, mode)}`);
+    else io.stdout(`not following (--no-wait): watch ${url}, or follow it here:\n  tc-promote follow ${graph.taskGroupId}${followFlags(values)}\n  (tc-promote cancel ${graph.taskGroupId}${followFlags(values)} cancels what has not run)\n${undoText(next, mode)}`);
     return ExitCode.ok;
   }
   const { followed: outcome, records } = result;
-  const report = judge(plan, graph, outcome, records, next, mode, connection.rootUrl, timeoutMs, result.after, verifyTimeoutMs);
+  const report = judge(plan, graph, outcome, records, next, mode, connection.rootUrl, timeoutMs, result.after, verifyTimeoutMs, followFlags(values));
   if (values.json) {
     printJson(io, { outcome: report.outcome, plan: planJson(plan), taskGroupId: graph.taskGroupId, url, tasks: graph.tasks.map((t) => ({ label: t.label, taskId: t.taskId, state: outcome.states.get(t.taskId) ?? null, record: records.get(t.taskId) ?? null })), record: report.record, after: result.after ?? null, undo: undoCommands(next, mode) });
   } else {
@@ -234,45 +242,81 @@ export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGr
   return `${lines.join('\n')}\n`;
 }
 
-function stateLine(change: StateChange, started: number): string {
-  const at = `+${formatAge((Date.now() - started) / 1000)}`.padEnd(5);
-  if (change.blocked) return `${at} ${change.label}: will not run (a task it depends on did not complete)\n`;
-  const to = change.to === 'completed' ? paint.ok(change.to) : change.to === 'failed' || change.to === 'exception' ? paint.failed(change.to) : change.to;
-  return `${at} ${change.label}: ${change.from ? `${change.from} -> ` : ''}${to}\n`;
+/** Live progress on a terminal (stderr), one line per change elsewhere. */
+export function progressOn(io: Io, title?: string): Progress {
+  return createProgress({
+    write: (text) => io.stderr(text),
+    live: io.isTty && io.env.TERM !== 'dumb' && io.env.TC_PROMOTE_PROGRESS !== 'lines',
+    rewrite: rewriteLines,
+    width: io.width ?? 120,
+    paintState: (state) => (state === 'completed' ? paint.ok(state) : state === 'failed' || state === 'exception' ? paint.failed(state) : state),
+    ...(title !== undefined && { title }),
+  });
 }
 
-interface Report {
+/** A Queue that keeps failing says so once, then every tenth poll, not a line a poll. */
+export function pollErrorNotes(progress: Progress): (message: string, inARow: number) => void {
+  let last = '';
+  return (message, inARow) => {
+    if (inARow === 1 || message !== last) progress.note(`note: ${message}; polling again`);
+    else if (inARow % 10 === 0) progress.note(`note: the same error ${inARow} polls in a row; still polling (until --timeout, or Ctrl-C)`);
+    last = message;
+  };
+}
+
+export interface Report {
   outcome: 'completed' | 'failed' | 'conflict' | 'timeout' | 'stopped';
   exitCode: number;
   record: Record<string, unknown> | null;
   text: string;
 }
 
-function undoCommands(next: NextSteps, mode: PromotionMode): string[] {
-  return next.undo.map((c) => c.replace(/^tc-promote submit /, `tc-promote ${mode === 'promote' ? 'rollback' : mode} `).replace(/ --route retag/, ''));
+/** What judging a followed promotion needs of its plan (a Plan, or what follow reads back from the group's tasks). */
+export interface JudgedPlan {
+  script: string;
+  env: string;
+  route: string;
+  repository: string;
+  movingTag: string;
+  movingDigest: string | null;
+  target: { tag: string | null; digest?: string; revision: string | null };
+  current: { tag: string } | null;
 }
 
-function undoText(next: NextSteps, mode: PromotionMode): string {
+export interface JudgedGraph {
+  taskGroupId: string;
+  tasks: readonly { taskId: string; label: string; kind: string }[];
+}
+
+function undoCommands(next: Pick<NextSteps, 'undo'>, mode: string): string[] {
+  return next.undo.map((c) => c.replace(/^tc-promote submit /, `tc-promote ${mode === 'rollback' ? mode : 'rollback'} `).replace(/ --route retag/, ''));
+}
+
+function undoText(next: Pick<NextSteps, 'undo'>, mode: string): string {
   const undo = undoCommands(next, mode);
   return undo.length ? `undo: ${undo[0]}\n${undo.slice(1).map((c) => `      ${c}\n`).join('')}` : '';
 }
 
-function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map<string, Record<string, unknown>>, next: NextSteps, mode: PromotionMode, rootUrl: string, timeoutMs: number, after: AfterMove | undefined, verifyTimeoutMs: number): Report {
-  const state = (t: GraphTask): TaskState | 'blocked' | undefined => (outcome.blocked.has(t.taskId) ? 'blocked' : outcome.states.get(t.taskId));
+/** The outcome lines of a followed promotion (rollback, promote, follow): what ended how, the record, the last lines, the undo. */
+export function judge(plan: JudgedPlan, graph: JudgedGraph, outcome: FollowResult, records: Map<string, Record<string, unknown>>, next: Pick<NextSteps, 'undo'>, mode: string, rootUrl: string, timeoutMs: number, after: AfterMove | undefined, verifyTimeoutMs: number, flags = ''): Report {
+  type Task = JudgedGraph['tasks'][number];
+  const state = (t: Task): TaskState | 'blocked' | undefined => (outcome.blocked.has(t.taskId) ? 'blocked' : outcome.states.get(t.taskId));
   const lines: string[] = [];
-  const of = (kind: string): GraphTask[] => graph.tasks.filter((t) => t.kind === kind);
+  const of = (kind: string): Task[] => graph.tasks.filter((t) => t.kind === kind);
   const main = graph.tasks.filter((t) => t.kind !== 'fallback');
   const promoteRecord = of('promote').map((t) => records.get(t.taskId)).find((r) => r !== undefined) ?? records.get(main[0]?.taskId ?? '') ?? null;
   if (!outcome.settled && outcome.stopped !== undefined) {
     // Ctrl-C (or the command deadline) while following: the tasks exist and go on; nothing was cancelled.
     const seen = graph.tasks.map((t) => `${t.label} ${state(t) ?? 'unknown'}`).join(', ');
     lines.push(`stopped: ${outcome.stopped}, while following the task group: the ${graph.tasks.length} task(s) were created and go on in Taskcluster (${seen}); nothing was cancelled: follow ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);
+    lines.push(`follow it again: tc-promote follow ${graph.taskGroupId}${flags}   (cancel what has not run: tc-promote cancel ${graph.taskGroupId}${flags})`);
     lines.push(`if it completes, undo: ${undoCommands(next, mode)[0] ?? 'see tc-promote plan'}`);
     return { outcome: 'stopped', exitCode: ExitCode.operational, record: promoteRecord, text: `${lines.join('\n')}\n` };
   }
   if (!outcome.settled) {
     const open = graph.tasks.filter((t) => !['completed', 'failed', 'exception', 'blocked'].includes(state(t) ?? 'unscheduled'));
     lines.push(`not finished within ${formatDuration(timeoutMs / 1000)}: ${open.map((t) => `${t.label} ${state(t) ?? 'unknown'}`).join(', ')}; the tasks go on: follow ${taskGroupUrl(rootUrl, graph.taskGroupId)}`);
+    lines.push(`follow it again: tc-promote follow ${graph.taskGroupId}${flags}   (cancel what has not run: tc-promote cancel ${graph.taskGroupId}${flags})`);
     lines.push(`if it completes, undo: ${undoCommands(next, mode)[0] ?? 'see tc-promote plan'}`);
     return { outcome: 'timeout', exitCode: ExitCode.operational, record: promoteRecord, text: `${lines.join('\n')}\n` };
   }
@@ -294,7 +338,8 @@ function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map
   } else {
     for (const t of failedMain) {
       const r = records.get(t.taskId);
-      lines.push(`${paint.failed(`${t.label} ${state(t)}`)}: ${typeof r?.error === 'string' ? r.error : 'see its log'} (${taskUrl(rootUrl, t.taskId)})`);
+      const why = typeof r?.error === 'string' ? r.error : state(t) === 'exception' && !r ? 'ended without a record (cancelled, its deadline passed, or its worker failed): see its log' : 'see its log';
+      lines.push(`${paint.failed(`${t.label} ${state(t)}`)}: ${why} (${taskUrl(rootUrl, t.taskId)})`);
     }
     lines.push(conflict ? `${mode} did not complete: something moved since the plan (conflict)` : `${mode} did not complete`);
   }
@@ -320,6 +365,7 @@ function judge(plan: Plan, graph: TaskGraph, outcome: FollowResult, records: Map
   if (after && !notMoved) {
     lines.push(
       ...summaryLines({
+        incomplete: failedMain.length > 0,
         script: plan.script,
         env: plan.env,
         reference: `${plan.repository}:${plan.movingTag}`,

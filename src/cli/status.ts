@@ -1,10 +1,13 @@
 /** `tc-promote status`: every configured script × environment in one table. */
 import { UsageError } from '../errors.js';
 import { defaultStatusConcurrency, readStatus, type StatusDeploy, type StatusRow } from '../history/status.js';
+import type { Config } from '../config/load.js';
+import type { InFlightRow } from '../operations/follow.js';
+import { resolveConnection } from '../taskcluster-api/clients.js';
 import { formatAge } from '../util/duration.js';
 import { githubAccess } from './branch-check.js';
 import { paint } from './colour.js';
-import { buildRuntime, globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
+import { buildRuntime, followFlags, globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
 import { fitTable, shortRevision } from './table.js';
 
 export const help = `Usage: tc-promote status [--env E]… [--script S]… [--wide] [--json]
@@ -20,6 +23,9 @@ revision); "-" no other environment), and FLAGS:
   nothing deployed     the moving tag does not exist
   repository missing   the repository does not exist (listed, not fatal)
   unreadable           the registry could not be read (the note says why; exit 1)
+With TASKCLUSTER_ROOT_URL set (or TASKCLUSTER_PROXY_URL, or --root-url), the promotions still
+in flight follow the table (a rollback's or promote's in-flight index entry whose task group
+the Queue lists unresolved tasks for), each with the tc-promote follow line to paste.
 Pairs are read concurrently (at most N at a time); environments sharing a repository list its
 tags once. Commit counts come from GitHub's compare when GitHub is configured (GITHUB_TOKEN,
 or GITHUB_API_URL=https://api.github.com for a public repository); unreachable is a note.
@@ -34,7 +40,8 @@ Options:
   --no-commits      do not ask GitHub for commit counts
 
 Output: the table, or with --json {rows: [{script, env, repository, movingTag, movingDigest,
-current, previousKnownGood, drift[], flags[], warnings[], error}], notes[]}.
+current, previousKnownGood, drift[], flags[], warnings[], error}], notes[], inFlight: [{script, env,
+entry, open[]}] or null (Taskcluster not configured)}.
 
 Examples:
   tc-promote status
@@ -71,9 +78,32 @@ export async function run(argv: string[], io: Io): Promise<number> {
       },
     }),
   });
-  if (values.json) printJson(io, result);
-  else io.stdout(renderStatus(result.rows, result.notes, Boolean(values.wide), io.width));
+  const flying = await promotionsInFlight(values, io, runtime.config, result.rows);
+  if (values.json) printJson(io, { ...result, inFlight: flying?.rows ?? null });
+  else io.stdout(renderStatus(result.rows, [...result.notes, ...(flying?.notes ?? [])], Boolean(values.wide), io.width) + inFlightText(flying?.rows ?? [], values));
   return result.rows.some((r) => r.exitCode !== null) ? Math.max(...result.rows.map((r) => r.exitCode ?? 0)) : 0;
+}
+
+/** With Taskcluster configured (TASKCLUSTER_ROOT_URL, the proxy, or --root-url): the promotions in flight, from the in-flight index entries and the Queue. */
+async function promotionsInFlight(values: { 'root-url'?: string | undefined }, io: Io, config: Config, rows: readonly StatusRow[]): Promise<{ rows: InFlightRow[]; notes: string[] } | null> {
+  if (values['root-url'] === undefined && !io.env.TASKCLUSTER_ROOT_URL && !io.env.TASKCLUSTER_PROXY_URL) return null;
+  try {
+    const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
+    const { inFlightPromotions } = await import('../operations/follow.js');
+    return await inFlightPromotions({ config, connection, pairs: rows.map((r) => ({ script: r.script, env: r.env })) });
+  } catch (error) {
+    return { rows: [], notes: [`promotions in flight not read: ${(error as Error).message.split('\n')[0]}`] };
+  }
+}
+
+function inFlightText(rows: readonly InFlightRow[], values: { config?: string | undefined; registry?: string | undefined; 'root-url'?: string | undefined }): string {
+  if (!rows.length) return '';
+  const lines = ['', `${rows.length} promotion(s) in flight:`];
+  for (const r of rows) {
+    lines.push(`  ${r.script} ${r.env}: ${r.entry.mode} to ${r.entry.to ?? '?'} submitted ${r.entry.at} by ${r.entry.by} (${r.open.map((t) => `${t.label} ${t.state}`).join(', ')})`);
+    lines.push(`    tc-promote follow ${r.entry.taskGroupId}${followFlags(values)}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function digestCell(d: StatusDeploy | null, wide: boolean): string {

@@ -8,7 +8,10 @@ import { PromoteError, RemoteError, UsageError } from '../errors.js';
 import type { WorkerPools } from '../config/pools.js';
 import { placeHold, readHold, releaseHold, type HoldIndex, type HoldState } from '../history/hold.js';
 import type { PoolReport, VerifyResult } from '../taskcluster/verify.js';
-import { readMovingDigest, verifyAfterMove } from './after-move.js';
+import { readAfterMove, type AfterMove } from './after-move.js';
+import { markInFlight } from '../taskcluster/in-flight.js';
+
+export type { AfterMove };
 import { holdKey, releaseCommand } from './hold.js';
 import { buildRuntime } from './runtime.js';
 import type { GraphTask, TaskGraph } from '../graph/build.js';
@@ -45,6 +48,8 @@ export interface PromotionOptions {
   /** Every task exists: the task group's URL (following starts now, unless not `wait`). */
   onSubmitted?: (url: string, created: SubmitResult['created']) => void;
   onChange?: (change: StateChange) => void;
+  /** Following ended (every task resolved, the timeout, or a stop); the registry and the pools are read next. */
+  onFollowed?: (followed: FollowResult) => void;
   /** A poll of the Queue failed (`inARow`: how many in a row). */
   onPollError?: (message: string, inARow: number) => void;
   /**
@@ -57,19 +62,14 @@ export interface PromotionOptions {
   /** After a completed retag: watch the environment's worker pools (null: --no-verify). */
   verify?: { pools: WorkerPools; timeoutMs: number; intervalMs?: number } | null;
   onHold?: (message: string) => void;
+  /** The in-flight index entry was written (its path), or could not be (why; the promotion goes on). */
+  onInFlight?: (path: string | null, error: string | null) => void;
+  /** Who asks (the in-flight entry says it); the hold's or the release's by, else this. */
+  requester?: string;
   onVerifyProgress?: (pools: readonly PoolReport[]) => void;
   /** An index client (tests); made from `connection` otherwise. */
   holdIndex?: HoldIndex;
   nowMs?: () => number;
-}
-
-/** After a completed retag: what the registry says, the hold, the workers. */
-export interface AfterMove {
-  readDigest: string | null;
-  /** When the tag moved (the promote step's record time, else when following ended). */
-  movedAtMs: number;
-  hold: HoldState | { state: 'unknown'; error: string } | { state: 'skipped' };
-  verification: VerifyResult | { outcome: 'skipped'; why: string };
 }
 
 export interface Planned {
@@ -135,6 +135,22 @@ export async function runPromotion(options: PromotionOptions): Promise<Promotion
   const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
   // A Ctrl-C while creating: no create starts after it, and the error lists what was created and what not.
   const result = await submitGraph(queue, graph, { concurrency: defaultConcurrency, ...(options.onCreated && { onCreated: options.onCreated }), ...(options.signal && { signal: options.signal }) });
+  // Findable again by script and environment (follow, cancel, status): an index entry naming the group,
+  // written once the tasks exist (a duplicate refused by the Queue must not point it away from the one in flight).
+  try {
+    const deadlines = graph.tasks.map((t) => Date.parse(String(t.task.deadline))).filter(Number.isFinite);
+    const at = now();
+    const path = await markInFlight(
+      await indexOf(),
+      key,
+      { mode, script: plan.script, env: plan.env, taskGroupId: graph.taskGroupId, taskIds: graph.tasks.map((t) => t.taskId), by: options.hold?.by ?? options.release?.by ?? options.requester ?? 'unknown', at: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'), reason: options.request.reason ?? '', from: plan.current?.tag ?? plan.movingDigest, to: plan.target.tag ?? plan.target.digest ?? null },
+      deadlines.length ? Math.max(...deadlines) : at + 5 * 86_400_000,
+      at,
+    );
+    options.onInFlight?.(path, null);
+  } catch (error) {
+    options.onInFlight?.(null, (error as Error).message);
+  }
   options.onSubmitted?.(url, result.created);
   if (!options.wait) return { ...planned, outcome: 'submitted', url, created: result.created };
 
@@ -146,23 +162,31 @@ export async function runPromotion(options: PromotionOptions): Promise<Promotion
     onChange: (change) => options.onChange?.(change),
     onPollError: (message, inARow) => options.onPollError?.(message, inARow),
   });
-  const records = followed.stopped === undefined ? await readRecords(queue, graph.tasks, followed) : new Map<string, Record<string, unknown>>();
+  options.onFollowed?.(followed);
+  // Records only once every task resolved: past --timeout (or a stop) a slow Queue is not asked again.
+  const records = followed.settled ? await readRecords(queue, graph.tasks, followed) : new Map<string, Record<string, unknown>>();
   const main = graph.tasks.filter((t) => t.kind !== 'fallback');
-  if (!followed.settled || plan.route !== 'retag' || !main.every((t) => followed.states.get(t.taskId) === 'completed')) return { ...planned, outcome: 'followed', url, created: result.created, followed, records };
+  if (!followed.settled || plan.route !== 'retag') return { ...planned, outcome: 'followed', url, created: result.created, followed, records };
+  // Every task resolved: what the tag reads now, whether or not the promotion completed (a failed one says what still runs).
+  const completed = main.every((t) => followed.states.get(t.taskId) === 'completed');
 
-  // The tasks say they completed: what does the registry say? (A Queue's word is not a moved tag.)
   const runtime = buildRuntime({ ...options.request.runtime, config });
-  const readDigest = await readMovingDigest(runtime, plan.script, plan.env, plan.movingTag).catch(() => null);
-  const recordTime = Date.parse(String((promoteTask && records.get(promoteTask.taskId)?.time) ?? ''));
-  const movedAtMs = Number.isFinite(recordTime) ? recordTime : now();
-  const hold: AfterMove['hold'] = mode === 'rollback' && !options.hold ? { state: 'skipped' } : await readHold(await indexOf(), key).catch((error: unknown) => ({ state: 'unknown' as const, error: (error as Error).message }));
-  let verification: AfterMove['verification'];
-  if (!options.verify) verification = { outcome: 'skipped', why: '--no-verify' };
-  else if (readDigest !== plan.target.digest) verification = { outcome: 'skipped', why: 'the moving tag does not point at the target' };
-  else {
-    verification = await verifyAfterMove({ queue: queue as never, pools: options.verify.pools, script: plan.script, env: plan.env, sinceMs: movedAtMs, timeoutMs: options.verify.timeoutMs, ...(options.verify.intervalMs !== undefined && { intervalMs: options.verify.intervalMs }), ...(options.signal && { signal: options.signal }), ...(options.onVerifyProgress && { onProgress: options.onVerifyProgress }) });
-  }
-  return { ...planned, outcome: 'followed', url, created: result.created, followed, records, after: { readDigest, movedAtMs, hold, verification } };
+  const after = await readAfterMove({
+    runtime,
+    script: plan.script,
+    env: plan.env,
+    movingTag: plan.movingTag,
+    targetDigest: plan.target.digest ?? null,
+    recordTime: promoteTask ? records.get(promoteTask.taskId)?.time : undefined,
+    hold: mode === 'rollback' && !options.hold ? null : async () => readHold(await indexOf(), key),
+    verify: options.verify ?? null,
+    queue,
+    nowMs: now,
+    ...(!completed && { skipVerify: 'the promotion did not complete' }),
+    ...(options.signal && { signal: options.signal }),
+    ...(options.onVerifyProgress && { onVerifyProgress: options.onVerifyProgress }),
+  });
+  return { ...planned, outcome: 'followed', url, created: result.created, followed, records, after };
 }
 
 /** The promotion records of the tasks that ended (a task that ended before writing one has none). */

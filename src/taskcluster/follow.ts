@@ -55,7 +55,12 @@ export interface FollowResult {
   polls: number;
   /** Why following stopped before every task resolved, when `signal` stopped it (Ctrl-C, the command deadline). */
   stopped?: string;
+  /** The timeout passed while the Queue had not answered a poll yet (the poll was left behind). */
+  timedOutInPoll?: boolean;
 }
+
+/** How long a poll made at (or past) the deadline may take. */
+export const lastPollGraceMs = 1_000;
 
 const resolved = new Set<TaskState>(['completed', 'failed', 'exception']);
 const states = new Set<string>(['unscheduled', 'pending', 'running', 'completed', 'failed', 'exception']);
@@ -80,9 +85,12 @@ export async function followTaskGroup(queue: TaskGroupLister, taskGroupId: strin
     let changed = false;
     try {
       const listed = listStates(queue, taskGroupId, ours);
-      // A poll the Queue does not answer does not hold up a stop (Ctrl-C): what was seen so far is reported.
-      const seen = signal ? await untilAborted(listed, signal) : await listed;
-      if (seen === undefined) return { states: known, blocked, settled: false, polls, stopped: stoppedBy() };
+      // A poll the Queue does not answer does not hold up a stop (Ctrl-C), nor the timeout: a
+      // Queue whose pages each take seconds ends at --timeout, with what was seen so far.
+      // The last poll, at the deadline, still gets a second to answer.
+      const poll = await untilAborted(listed, signal, Math.max(lastPollGraceMs, deadline - now()));
+      if (poll.ended !== 'answered') return poll.ended === 'signal' ? { states: known, blocked, settled: false, polls, stopped: stoppedBy() } : { states: known, blocked, settled: false, polls, timedOutInPoll: true };
+      const seen = poll.value;
       for (const task of tasks) {
         const state = seen.get(task.taskId);
         if (state === undefined || known.get(task.taskId) === state) continue;
@@ -131,21 +139,24 @@ async function listStates(queue: TaskGroupLister, taskGroupId: string, ours: Rea
   return found;
 }
 
-/** `work`'s value, or undefined as soon as `signal` aborts (the work is left to finish on its own). */
-async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return undefined;
-  }
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<undefined>((resolve) => {
-    onAbort = () => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/**
+ * `work`'s value, or why it was left to finish on its own: `signal` aborted (Ctrl-C, the
+ * command's deadline) or `withinMs` passed (the follow's timeout, on real timers).
+ */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, withinMs: number): Promise<{ ended: 'answered'; value: T } | { ended: 'signal' | 'timeout' }> {
   work.catch(() => undefined);
+  if (signal?.aborted) return { ended: 'signal' };
+  let onAbort: (() => void) | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stopped = new Promise<{ ended: 'signal' | 'timeout' }>((resolve) => {
+    onAbort = () => resolve({ ended: 'signal' });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    timer = setTimeout(() => resolve({ ended: 'timeout' }), withinMs);
+  });
   try {
-    return await Promise.race([work, aborted]);
+    return await Promise.race([work.then((value) => ({ ended: 'answered' as const, value })), stopped]);
   } finally {
-    signal.removeEventListener('abort', onAbort!);
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }

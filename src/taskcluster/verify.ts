@@ -11,6 +11,7 @@
  */
 import { taskclusterError } from '../taskcluster-api/clients.js';
 import { abortableSleep } from '../util/abortable-sleep.js';
+import { lastPollGraceMs } from './follow.js';
 
 export interface WorkerQueue {
   listWorkers(provisionerId: string, workerType: string, query?: { continuationToken?: string; limit?: number }): Promise<unknown>;
@@ -76,7 +77,14 @@ export async function verifyWorkers(options: VerifyOptions): Promise<VerifyResul
   let previous = '';
   for (;;) {
     polls++;
-    reports = await Promise.all(reports.map((r) => (decided(r) && r.failed > 0 ? Promise.resolve(r) : pollPool(options.queue, r.pool, options.sinceMs).catch((error: unknown) => ({ ...r, error: taskclusterError(error, `listWorkers ${r.pool}`).message })))));
+    const polled = Promise.all(reports.map((r) => (decided(r) && r.failed > 0 ? Promise.resolve(r) : pollPool(options.queue, r.pool, options.sinceMs).catch((error: unknown) => ({ ...r, error: taskclusterError(error, `listWorkers ${r.pool}`).message })))));
+    // A Queue that takes longer than the time left (or a stop) does not hold the command: what was seen stands.
+    const answer = await within(polled, Math.max(lastPollGraceMs, started + options.timeoutMs - now()), options.signal);
+    if (answer === undefined) {
+      const late = reports.map((r) => (decided(r) ? r : { ...r, error: 'the Queue had not answered the last poll when the verify timeout passed' }));
+      return { outcome: outcomeOf(late), pools: late, since, elapsedMs: now() - started, polls, ...(options.signal?.aborted && { stopped: options.signal.reason instanceof Error ? options.signal.reason.message : 'stopped' }) };
+    }
+    reports = answer;
     const shown = JSON.stringify(reports);
     if (shown !== previous) options.onProgress?.(reports);
     const changed = shown !== previous;
@@ -88,6 +96,23 @@ export async function verifyWorkers(options: VerifyOptions): Promise<VerifyResul
     }
     interval = changed ? first : Math.min(longest, Math.round(interval * 1.5));
     await sleep(Math.min(interval, left));
+  }
+}
+
+/** `work`'s value, or undefined once `ms` pass or `signal` aborts (the work is left to finish on its own). */
+async function within<T>(work: Promise<T>, ms: number, signal?: AbortSignal): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+    onAbort = () => resolve(undefined);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort!);
   }
 }
 
