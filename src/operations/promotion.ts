@@ -6,7 +6,7 @@
  */
 import { PromoteError, RemoteError, UsageError } from '../errors.js';
 import type { WorkerPools } from '../config/pools.js';
-import { placeHold, readHold, releaseHold, type HoldIndex, type HoldState } from '../history/hold.js';
+import { HoldInterruptedError, placeHold, readHold, releaseHold, type HoldIndex, type HoldState } from '../history/hold.js';
 import type { PoolReport, VerifyResult } from '../taskcluster/verify.js';
 import { readMovingDigest, verifyAfterMove } from './after-move.js';
 import { holdKey, releaseCommand } from './hold.js';
@@ -118,16 +118,20 @@ export async function runPromotion(options: PromotionOptions): Promise<Promotion
   const promoteTask = graph.tasks.find((t) => t.kind === 'promote');
   if (mode === 'rollback' && options.hold) {
     try {
-      const placed = await placeHold(await indexOf(), { key, by: options.hold.by, reason: options.hold.reason, image: { tag: plan.target.tag, digest: plan.target.digest ?? null, revision: plan.target.revision }, taskGroupId: graph.taskGroupId, ...(promoteTask && { taskId: promoteTask.taskId }), nowMs: now() });
+      const placed = await placeHold(await indexOf(), { key, by: options.hold.by, reason: options.hold.reason, image: { tag: plan.target.tag, digest: plan.target.digest ?? null, revision: plan.target.revision }, taskGroupId: graph.taskGroupId, ...(promoteTask && { taskId: promoteTask.taskId }), nowMs: now(), ...(options.signal && { signal: options.signal }) });
       options.onHold?.(`held ${plan.script} ${plan.env} at ${plan.target.tag ?? plan.target.digest ?? '?'} (${placed.path}): the next push writes its archive tag but does not move the tag; ${releaseCommand(plan.script, plan.env)}`);
     } catch (error) {
+      if (error instanceof HoldInterruptedError) throw new HoldInterruptedError(`${error.message}; no task was created`, error.written);
       throw new RemoteError(`${(error as Error).message}; nothing was created (--no-hold rolls back without holding: the next push would move the tag again)`);
     }
   }
   if (mode === 'promote' && options.release) {
     const hold = await readHold(await indexOf(), key);
     if (hold.state === 'held') {
-      await releaseHold(await indexOf(), { key, by: options.release.by, reason: `released by promote --release to ${plan.target.tag ?? plan.target.digest ?? '?'}`, nowMs: now() });
+      await releaseHold(await indexOf(), { key, by: options.release.by, reason: `released by promote --release to ${plan.target.tag ?? plan.target.digest ?? '?'}`, nowMs: now(), ...(options.signal && { signal: options.signal }) }).catch((error: unknown) => {
+        if (error instanceof HoldInterruptedError) throw new HoldInterruptedError(`${error.message}; no task was created`, error.written);
+        throw error;
+      });
       options.onHold?.(`released the hold of ${plan.script} ${plan.env} (held since ${hold.record.at} by ${hold.record.by})`);
     }
   }

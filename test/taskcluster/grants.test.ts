@@ -1,6 +1,6 @@
 // `tc-promote grants`: every scope the graph's creator needs, read off the rendered tasks as
 // the Queue's createTask reads them, and `--check` decided by taskcluster-lib-scopes.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -63,9 +63,14 @@ describe('tc-promote grants', () => {
     // Wider than 120 columns as a table: each scope whole on its line, what it is for under it (issue 22).
     expect(table.stdout).toMatch(/^queue:create-task:high:scriptworker-3\/images\n {4}worker pool \(or a higher priority\); tasks: /);
     expect((await runCli(['grants', '--script', 'signingscript'], { COLUMNS: '300' })).stdout).toMatch(/^SCOPE +WHY +TASKS\n/);
-    expect(table.stdout).toMatch(/\n62 scopes for 104 graphs \(13 scripts × 2 environments × every route\)\n$/);
+    expect(table.stdout).toMatch(/\n62 scopes for 104 graphs \(13 scripts × 2 environments × every route\)\n\nhold and release \(a person's credentials: rollback's default hold, tc-promote hold, release\):\n/);
+    // The hold entries, one per configured script and environment, last.
+    expect(table.stdout).toMatch(/\nindex:insert-task:scriptworker\.v2\.scriptworker-scripts\.hold\.treescript\.dev\n {4}hold \(index entry\); tasks: rollback, hold, release\n$/);
+    expect(table.stdout.match(/^index:insert-task:scriptworker\.v2\.scriptworker-scripts\.hold\./gm)).toHaveLength(26);
     const json = (await runCli(['grants', '--json'])).json();
     expect(json.count).toBe(62);
+    expect(json.hold).toHaveLength(26);
+    expect(json.hold[0]).toEqual({ scope: 'index:insert-task:scriptworker.v2.scriptworker-scripts.hold.addonscript.production', reason: 'hold', kinds: ['rollback', 'hold', 'release'] });
     expect(json.expression.AllOf).toHaveLength(62);
   });
 
@@ -82,7 +87,13 @@ describe('tc-promote grants', () => {
     const ok = await runCli(['grants', '--check', full, '--json']);
     expect(ok.code).toBe(0);
     expect(ok.json()).toMatchObject({ satisfied: true, missing: [] });
-    expect((await runCli(['grants', '--check', full])).stdout).toBe('ok: the 62 given scopes satisfy all 62 required scopes\n');
+    // A role file (the action task's) without the hold entries: said, not counted.
+    const roleOnly = await runCli(['grants', '--check', full]);
+    expect(roleOnly.code).toBe(0);
+    expect(roleOnly.stdout).toMatch(new RegExp(`^ok: the 62 given scopes satisfy all 62 required scopes\nhold: 26 of 26 hold scopes are not satisfied by ${full.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(the action task holds nothing: not counted in the exit code\\); rollback then needs --no-hold, and hold and release are refused:\n`));
+    const withHold = path.join(dir, 'with-hold.json');
+    writeFileSync(withHold, JSON.stringify([...JSON.parse(readFileSync(full, 'utf8')).scopes, 'index:insert-task:scriptworker.v2.scriptworker-scripts.hold.*']));
+    expect((await runCli(['grants', '--check', withHold])).stdout).toBe(`ok: the 63 given scopes satisfy all 62 required scopes\nhold: ${withHold} can hold and release all 26 configured environments\n`);
   });
 
   it('refuses a file that is not a scope list, naming it (exit 2)', async () => {
