@@ -121,6 +121,8 @@ export interface ContextOptions {
   inlineConfig: boolean;
   owner?: string;
   rootUrl?: string;
+  /** What the confirmation said (from, to, hold, next push), kept in the record. */
+  confirmed?: Record<string, string>;
 }
 
 export function utcStamp(ms: number): string {
@@ -184,6 +186,7 @@ export function buildContext(config: Config, plan: Plan, options: ContextOptions
     taskGroupId: options.taskGroupId,
     // Rollbacks that stay put: what plan saw of the deploy branch, and its warning.
     ...(plan.deployBranch && { deployBranch: plan.deployBranch, warnings: deployBranchWarnings(plan.deployBranch, plan.route) }),
+    ...(options.confirmed && { confirmed: options.confirmed }),
   };
   const inline = options.inlineConfig;
   return {

@@ -24,6 +24,10 @@ export interface PromotionRecord {
   /** What the promotion moved from and to, as the record says. */
   from: string | null;
   to: string | null;
+  /** What the confirmation said (from, to, hold, nextPush), when the promotion was confirmed by a person. */
+  confirmed?: Record<string, string>;
+  /** How the step ended, as its record says (written, unchanged, failed, raced, …). */
+  outcome?: string;
 }
 
 export interface RecordsResult {
@@ -94,7 +98,8 @@ export async function readPromotionRecords(request: RecordsRequest): Promise<Rec
     const text = (key: string): string | null => (record && typeof record[key] === 'string' ? (record[key] as string) : null);
     const group = text('taskGroupId');
     for (const tag of tagsOfPath.get(task.namespace) ?? []) {
-      byTag.set(tag, { taskId: task.taskId, taskGroupId: group !== null && isSlugid(group) ? group : null, reason: text('reason'), requester: text('requester'), time: text('time'), from: text('from'), to: text('to') });
+      const confirmed = record && record.confirmed && typeof record.confirmed === 'object' && !Array.isArray(record.confirmed) ? Object.fromEntries(Object.entries(record.confirmed as Record<string, unknown>).filter(([, v]) => typeof v === 'string')) as Record<string, string> : undefined;
+      byTag.set(tag, { taskId: task.taskId, taskGroupId: group !== null && isSlugid(group) ? group : null, reason: text('reason'), requester: text('requester'), time: text('time'), from: text('from'), to: text('to'), ...(confirmed && { confirmed }), ...(text('outcome') !== null && { outcome: text('outcome')! }) });
     }
   });
   if (unreadable.length) notes.push(`promotion records: public/promotion.json of ${unreadable.slice(0, 3).join(', ')}${unreadable.length > 3 ? ', …' : ''} could not be read`);
