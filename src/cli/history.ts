@@ -24,7 +24,9 @@ requests); older rows link deploys by revision only.
 
 Promotion records: with TASKCLUSTER_ROOT_URL or TASKCLUSTER_PROXY_URL set (or --root-url, or
 --records), the newest rows made by a tc-promote promotion show its record from the Taskcluster
-index (reason, requester, task group), and the environment's hold (who, why, since when, at which
+index (reason, requester, task group), the promotions that failed or were cancelled (their
+fallback task records them: listed under the table, marked on the deploy they targeted), and
+the environment's hold (who, why, since when, at which
 image; the deploy it holds is marked HELD). An index that cannot be reached is a note, not an
 error (a hold that cannot be read is said as unknown, never as "not held"). Without them history
 never contacts Taskcluster.
@@ -44,9 +46,12 @@ Examples:
   tc-promote history signingscript --env production --limit 10
 
 --json: {script, env, repository, movingTag, movingDigest, current, deploys[] (each with held:
-true on the deploy a hold keeps, promotion when a record was read), ignored[], warnings[],
-rollbackTarget, lookedUp, records, hold}; hold is null when not read, else {state:
-none|held|released|unknown, path, by, reason, at, image: {tag, digest, revision}, taskGroupId}.
+true on the deploy a hold keeps, promotion when a record was read, failedPromotions[] that
+targeted it), ignored[], warnings[], rollbackTarget, lookedUp, records, failedPromotions[],
+hold}; hold is null when not read, else {state: none|held|released|unknown, path, by, reason,
+at, image: {tag, digest, revision}, taskGroupId}; a failed promotion is {outcome: failed|
+cancelled, time, from, to, digest, revision, reason, requester, taskGroupId, fallback,
+promoteTasks[], confirmed, taskId, namespace}.
   TASKCLUSTER_ROOT_URL=https://firefox-ci-tc.services.mozilla.com tc-promote history signingscript --limit 20
 
 ${globalHelp}`;
@@ -107,6 +112,7 @@ function notes(d: HistoryDeploy, result: HistoryResult, wide = true): string {
   const link = deployLink(d);
   const parts = [[d.current && 'CURRENT', (d as { held?: boolean }).held && 'HELD', d.rolledBack && 'rolled back'].filter(Boolean).join(', ')];
   if (result.rollbackTarget?.tag === d.tag) parts.push(d.gone ? 'default rollback target (image gone: plan rebuilds it)' : 'default rollback target');
+  if (d.failedPromotions?.length) parts.push(`${d.failedPromotions.length === 1 ? 'a promotion' : `${d.failedPromotions.length} promotions`} to it ${d.failedPromotions.every((f) => f.outcome === 'cancelled') ? 'cancelled' : 'failed'} (below)`);
   // Who promoted and why before the link: within the width, the link is what gets cut.
   const p = d.promotion;
   if (p && wide) parts.push(promotionNote(p, true));
@@ -236,6 +242,13 @@ export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, reco
   if (result.deploys.some((d) => d.promotedFrom) && result.records.state === 'not-asked' && !recordsAsked) {
     lines.push('promotion records not read (set TASKCLUSTER_ROOT_URL, or pass --records, to show reason and requester from the Taskcluster index)');
   }
+  const failed = result.failedPromotions ?? [];
+  for (const f of failed.slice(0, 10)) {
+    const to = f.to === null ? '?' : options.wide ? f.to : shortTag(f.to);
+    const requester = f.requester === null ? '?' : options.wide ? f.requester : f.requester.split(/[|/]/).pop() || f.requester;
+    lines.push(`${f.outcome} promotion: ${f.time?.replace(/\.\d{3}Z$/, 'Z') ?? '?'} to ${to}${f.from ? ` (from ${options.wide ? f.from : shortTag(f.from)})` : ''} by ${requester}: ${f.reason !== null ? JSON.stringify(oneLine(f.reason)) : '(no reason recorded)'}; fallback ${f.fallback ?? '?'}; task group ${f.taskGroupId ?? '?'}`);
+  }
+  if (failed.length > 10) lines.push(`… ${failed.length - 10} more failed promotion(s); --json lists them`);
   for (const n of result.records.notes) lines.push(`note: ${n}`);
   if (result.ignored.length) lines.push(`${result.ignored.length} tag(s) ignored (not deploys); --json lists them with reasons`);
   for (const w of result.warnings) lines.push(`warning: ${w}`);

@@ -56,6 +56,8 @@ export interface PromotionContext {
   leaseNote: string;
   /** YYYYMMDDHHMMSS of the clock, UTC. */
   stamp: string;
+  /** Where the fallback records a promotion that did not complete (history/failed-promotions.ts). */
+  failureIndex: string;
   target: { tag: string | null; revision: string | null; digest: string | null; date: string | null; source: string; env: string; image: string | null; versionLayer: string | null };
   current: { tag: string; revision: string | null; digest: string | null } | null;
   destinations: Destination[];
@@ -221,6 +223,7 @@ export function buildContext(config: Config, plan: Plan, options: ContextOptions
       branchHead: options.branchHead,
       leaseNote,
       stamp,
+      failureIndex: `${tc.trustDomain}.v2.${tc.project}.promotion.${plan.script}.${plan.env}.failed.${stamp}`,
       target: {
         tag: target.tag,
         revision: target.revision,

@@ -113,7 +113,8 @@ export function requiredGrants(config: Config, nowMs: number = Date.now()): Gran
     const { revision } = combination;
     const graph: TaskGraph = buildGraph(config, combination.plan(), { nowMs, allowFallback: combination.allowFallback, reason: 'grants', requester: 'grants', branchHead: combination.branchHead });
     graphs++;
-    const variable = [...graph.tasks.map((t) => t.taskId), graph.taskGroupId, revision, datedRoute];
+    // The graph's stamp too: the failed-promotion index entry ends in it.
+    const variable = [...graph.tasks.map((t) => t.taskId), graph.taskGroupId, revision, datedRoute, today];
     for (const { kind, task } of graph.tasks) {
       for (const scope of task.scopes) add(generalise(scope, variable), 'task scope', kind);
       for (const route of task.routes) add(`queue:route:${generalise(route, variable)}`, 'route', kind);
