@@ -4,6 +4,8 @@ import { UsageError } from '../errors.js';
 import { githubClientFromEnvironment } from '../github/client.js';
 import { githubSecretKey } from '../github/credentials.js';
 import { createClients, resolveConnection } from '../taskcluster-api/clients.js';
+import { isSlugid } from '../taskcluster-api/slugid.js';
+import { recordFailedPromotion } from '../history/failed-promotions.js';
 import { PromotionFailedError, checkFallbackRequest, runFallback, type FallbackRequest, type FallbackResult } from '../taskcluster/fallback.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { githubTransport } from './github-options.js';
@@ -12,7 +14,8 @@ import { forcePushTable, undoHint } from './force-push.js';
 import { table } from './table.js';
 
 export const help = `Usage: tc-promote fallback --script S --env E --branch B [--revision SHA] [--expect SHA]
-                           [--allow-force-push] [--dry-run] --promote-task ID [--promote-task ID]… [--json]
+                           [--allow-force-push] [--failure-index NS] [--dry-run]
+                           --promote-task ID [--promote-task ID]… [--json]
 
 The retag route's last task (requires: all-resolved on every promote task). Reads the state of
 each promote task from the Queue:
@@ -33,6 +36,12 @@ Options:
   --expect SHA         the lease: the branch head recorded at plan time
   --allow-force-push   the action input allowed a fallback
   --promote-task ID    a promote task this fallback depends on (repeat)
+  --failure-index NS   when a promote task did not complete, record the promotion in the
+                       Taskcluster index at NS (the task's scope index:insert-task:NS; inside a
+                       task only, TASK_ID names the entry): a failed task is not indexed by its
+                       routes, so without this history would not show the promotion; outcome
+                       cancelled when every promote task that did not complete was cancelled,
+                       else failed. Failing to write it is a warning.
   --dry-run            read everything, push nothing, say what would happen
 
 Taskcluster: TASKCLUSTER_PROXY_URL inside the task (the task's scopes: queue:status:<id>), or
@@ -61,6 +70,7 @@ const options = {
   expect: { type: 'string' },
   'allow-force-push': { type: 'boolean' },
   'promote-task': { type: 'string', multiple: true },
+  'failure-index': { type: 'string' },
   'dry-run': { type: 'boolean' },
 } as const;
 
@@ -84,12 +94,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
   };
   // Every flag and the record are checked before any request.
   checkFallbackRequest(request);
-  readPromotionRecord(io);
+  const failureIndex = values['failure-index'];
+  if (failureIndex !== undefined && !/^[\w-]+(\.[\w-]+)*$/.test(failureIndex)) throw new UsageError(`--failure-index: ${JSON.stringify(failureIndex)} is not an index namespace (dot-separated words)`);
+  const graphRecord = readPromotionRecord(io);
   // The folder must take the record before a force-push can happen.
   if (!request.dryRun) writePromotionRecord(io, { outcome: 'started' }, nowMs);
   const verbose = io.isTty || values.debug === true;
   const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
-  const { queue } = await createClients(connection);
+  const { queue, index } = await createClients(connection);
   const result = await runFallback(
     {
       queue,
@@ -105,6 +117,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
     throw error;
   });
   if (!request.dryRun) finishPromotionRecord(io, recordFields(result), nowMs, `the fallback ended ${result.outcome}`);
+  // A promotion that did not complete: recorded in the index, since a failed promote task is not indexed.
+  const ownTaskId = io.env.TASK_ID;
+  if (!request.dryRun && failureIndex !== undefined && result.failed.length && ownTaskId !== undefined && isSlugid(ownTaskId)) {
+    const cancelled = result.failed.every((t) => t.reasonResolved === 'canceled');
+    const record = { ...(graphRecord ?? { script: result.script, env: result.env }), time: new Date(nowMs).toISOString(), outcome: cancelled ? 'cancelled' : 'failed', fallback: result.outcome, promoteTasks: result.promoteTasks.map(({ taskId, state, reasonResolved }) => ({ taskId, state, reasonResolved: reasonResolved ?? null })) };
+    try {
+      await recordFailedPromotion(index as never, { namespace: failureIndex, taskId: ownTaskId, nowMs, record });
+      if (verbose) io.stderr(`recorded the ${record.outcome} promotion in the index at ${failureIndex}\n`);
+    } catch (error) {
+      const e = error as { statusCode?: number; message?: string };
+      io.stderr(`warning: the ${record.outcome} promotion could not be recorded in the index at ${failureIndex} (${e.statusCode === 403 ? `needs index:insert-task:${failureIndex}; ` : ''}${String(e?.message ?? error).split('\n')[0]}): history will not show it; public/promotion.json of this task says how it ended\n`);
+    }
+  }
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   if (result.error) throw result.error;
   if (values.json) printJson(io, jsonOf(result));

@@ -2,7 +2,7 @@
 import { loadConfig, requireScript } from '../config/load.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { createClients, resolveConnection, taskclusterError } from '../taskcluster-api/clients.js';
-import { checkGrants, parseScopeList, requiredGrants } from '../taskcluster/grants.js';
+import { checkGrants, checkHoldGrants, parseScopeList, requiredGrants } from '../taskcluster/grants.js';
 import { readInputFile } from '../util/read-file.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { table } from './table.js';
@@ -16,6 +16,12 @@ task's scopes, queue:route:<route> for each route, queue:create-task:project:<pr
 queue:scheduler-id:<schedulerId> and queue:create-task:<priority>:<worker pool> (a higher
 priority's scope satisfies it too). Values that differ per graph (task ids, the revision, the
 dated index route) end in *.
+
+Then the scopes a person's credentials need to hold and release (rollback's default hold,
+tc-promote hold and release): index:insert-task:<trust domain>.v2.<project>.hold.<script>.<env>
+for each configured script and environment (a release writes the entry again, held: false; no
+delete). The action task holds nothing, so these are not part of what a role file is checked
+against; your own credentials (a bare --check) are checked against both.
 
 Options:
   --script S     only the graphs of this script (repeat for more; default every configured one)
@@ -69,12 +75,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const grants = requiredGrants(config, clock(io.env));
   const check = given && checkGrants(grants, given);
+  const holdCheck = given && checkHoldGrants(grants, given);
+  // A person (their own credentials) holds and releases; a role file is the action task's, which does not.
+  const holdCounts = values.check === '';
   if (values.json) {
     printJson(io, {
       count: grants.scopes.length,
       scopes: grants.scopes,
       expression: grants.expression,
-      ...(check && { satisfied: check.satisfied, missing: check.missing }),
+      hold: grants.hold,
+      ...(check && { satisfied: check.satisfied && (!holdCounts || holdCheck!.satisfied), missing: check.missing, holdMissing: holdCheck!.missing }),
     });
   } else if (check) {
     if (check.satisfied) io.stdout(`ok: the ${given!.length} ${values.check === '' ? `scopes of ${checked}` : 'given scopes'} satisfy all ${grants.scopes.length} required scopes\n`);
@@ -82,14 +92,23 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.stdout(`${check.missing.length} of ${grants.scopes.length} required scopes are not satisfied by ${checked}:\n`);
       io.stdout(scopeTable(check.missing, io.width));
     }
+    if (holdCheck!.satisfied) io.stdout(`hold: ${checked} can hold and release all ${grants.hold.length} configured environments\n`);
+    else {
+      io.stdout(`hold: ${holdCheck!.missing.length} of ${grants.hold.length} hold scopes are not satisfied by ${checked}${holdCounts ? '' : ' (the action task holds nothing: not counted in the exit code)'}; rollback then needs --no-hold, and hold and release are refused:\n`);
+      io.stdout(scopeTable(holdCheck!.missing, io.width));
+    }
   } else {
     io.stdout(scopeTable(grants.scopes, io.width));
     io.stdout(`${grants.scopes.length} scopes for ${grants.graphs} graphs (${config.scripts.length} ${config.scripts.length === 1 ? 'script' : 'scripts'} × ${Object.keys(config.environments).length} environments × every route)\n`);
+    io.stdout(`\nhold and release (a person's credentials: rollback's default hold, tc-promote hold, release):\n`);
+    io.stdout(scopeTable(grants.hold, io.width));
   }
-  return check && !check.satisfied ? ExitCode.operational : ExitCode.ok;
+  const failed = (check && !check.satisfied) || (holdCounts && holdCheck && !holdCheck.satisfied);
+  return failed ? ExitCode.operational : ExitCode.ok;
 }
 
 function describe(entry: { reason: string; anyOf?: string[] }): string {
+  if (entry.reason === 'hold') return 'hold (index entry)';
   return entry.anyOf && entry.anyOf.length > 1 ? `${entry.reason} (or a higher priority)` : entry.reason;
 }
 

@@ -1,6 +1,8 @@
 /** `tc-promote history <script>`: the pushlog the registry's archive tags hold. */
 import { UsageError } from '../errors.js';
 import type { Deploy } from '../history/analyse.js';
+import { describeHold } from '../history/hold.js';
+import { holdJson, readHolds, releaseCommand, type HoldRead } from '../operations/hold.js';
 import { readHistory, type HistoryDeploy, type HistoryReadOptions, type HistoryResult } from '../history/history.js';
 import { resolveConnection } from '../taskcluster-api/clients.js';
 import { formatAge, formatDuration } from '../util/duration.js';
@@ -22,11 +24,14 @@ requests); older rows link deploys by revision only.
 
 Promotion records: with TASKCLUSTER_ROOT_URL or TASKCLUSTER_PROXY_URL set (or --root-url, or
 --records), the newest rows made by a tc-promote promotion show its record from the Taskcluster
-index (reason, requester, task group). A record is shown as a deploy's only when it names that
-deploy (its archive tag and digest) and its task was scheduled by the configured scheduler
-(<trust domain>-level-<level>); any other entry at the deploy's index path is flagged on its row,
-with why ("not shown as this deploy's promotion"), since other roles may write that index.
-An index that cannot be reached is a note, not an error.
+index (reason, requester, task group), the promotions that failed or were cancelled (their
+fallback task records them: listed under the table, marked on the deploy they targeted), and
+the environment's hold (who, why, since when, at which image; the deploy it holds is marked
+HELD). A record is shown as a deploy's only when it names that deploy (its archive tag and
+digest) and its task was scheduled by the configured scheduler (<trust domain>-level-<level>);
+any other entry at the deploy's index path is flagged on its row, with why ("not shown as this
+deploy's promotion"), since other roles may write that index. An index that cannot be reached
+is a note, not an error (a hold that cannot be read is said as unknown, never as "not held").
 Without them history never contacts Taskcluster.
 
 Options:
@@ -42,6 +47,14 @@ Options:
 
 Examples:
   tc-promote history signingscript --env production --limit 10
+
+--json: {script, env, repository, movingTag, movingDigest, current, deploys[] (each with held:
+true on the deploy a hold keeps, promotion when a record was read, failedPromotions[] that
+targeted it), ignored[], warnings[], rollbackTarget, lookedUp, records, failedPromotions[],
+hold}; hold is null when not read, else {state: none|held|released|unknown, path, by, reason,
+at, image: {tag, digest, revision}, taskGroupId}; a failed promotion is {outcome: failed|
+cancelled, time, from, to, digest, revision, reason, requester, taskGroupId, fallback,
+promoteTasks[], confirmed, taskId, namespace}.
   TASKCLUSTER_ROOT_URL=https://firefox-ci-tc.services.mozilla.com tc-promote history signingscript --limit 20
 
 ${globalHelp}`;
@@ -64,11 +77,23 @@ export async function run(argv: string[], io: Io): Promise<number> {
       notes.push(`promotion records not read: ${(error as Error).message}`);
     }
   }
+  const holdRead = options.records ? readHolds({ config: runtime.config, connection: options.records.connection, pairs: [{ script: positionals[0] ?? runtime.config.scripts[0]!, env: values.env ?? 'production' }] }).catch(() => null) : null;
   const result = await readHistory(runtime, positionals[0], values.env, options);
   result.records.notes.unshift(...notes);
-  if (values.json) writeHistoryJson(io, result);
-  else writeHistory(io, result, wanted, { wide: Boolean(values.wide), nowMs: runtime.nowMs, ...(io.width !== undefined && { width: io.width }) });
+  const hold = (await holdRead)?.get(`${result.script} ${result.env}`) ?? null;
+  const held = heldTag(result, hold);
+  if (held !== null) result.deploys = result.deploys.map((d) => (d.tag === held ? { ...d, held: true } : d));
+  if (values.json) writeHistoryJson(io, { ...result, hold: hold ? holdJson(hold) : null });
+  else writeHistory(io, result, wanted, { wide: Boolean(values.wide), nowMs: runtime.nowMs, ...(io.width !== undefined && { width: io.width }), hold });
   return 0;
+}
+
+/** The archive tag of the deploy a hold keeps: the hold's own tag, else the deploy of its digest. */
+function heldTag(result: HistoryResult, hold: HoldRead | null): string | null {
+  if (hold?.state !== 'held' || !hold.record.image) return null;
+  const image = hold.record.image;
+  const deploy = result.deploys.find((d) => (image.tag !== null ? d.tag === image.tag : image.digest !== null && d.digest === image.digest));
+  return deploy?.tag ?? null;
 }
 
 /** CURRENT, rolled back and how the deploy relates to older ones (plan's current line uses it too). */
@@ -88,8 +113,9 @@ export function formatLive(d: Pick<Deploy, 'liveSeconds' | 'liveSecondsAtMost'>)
 function notes(d: HistoryDeploy, result: HistoryResult, wide = true): string {
   // The markers first (CURRENT, rolled back, default rollback target): within 120 columns a long link is what gets cut.
   const link = deployLink(d);
-  const parts = [[d.current && 'CURRENT', d.rolledBack && 'rolled back'].filter(Boolean).join(', ')];
+  const parts = [[d.current && 'CURRENT', (d as { held?: boolean }).held && 'HELD', d.rolledBack && 'rolled back'].filter(Boolean).join(', ')];
   if (result.rollbackTarget?.tag === d.tag) parts.push(d.gone ? 'default rollback target (image gone: plan rebuilds it)' : 'default rollback target');
+  if (d.failedPromotions?.length) parts.push(`${d.failedPromotions.length === 1 ? 'a promotion' : `${d.failedPromotions.length} promotions`} to it ${d.failedPromotions.every((f) => f.outcome === 'cancelled') ? 'cancelled' : 'failed'} (below)`);
   // Who promoted and why before the link: within the width, the link is what gets cut.
   const p = d.promotion;
   if (p && wide) parts.push(promotionNote(p, true));
@@ -121,7 +147,7 @@ const chunk = 2000;
  * `history --json`, written as it is built: the envelope pretty-printed, each deploy and
  * ignored tag as one line, in chunks, so a repository of 200,000 tags is never one string.
  */
-export function writeHistoryJson(io: Pick<Io, 'stdout'>, result: HistoryResult): void {
+export function writeHistoryJson(io: Pick<Io, 'stdout'>, result: HistoryResult & { hold?: unknown }): void {
   const entries = Object.entries(result);
   io.stdout('{\n');
   entries.forEach(([key, value], i) => {
@@ -164,6 +190,8 @@ export interface HistoryTableOptions {
   nowMs?: number;
   /** The width the table fits (default 120); under 100 the DIGEST column goes (--wide keeps everything). */
   width?: number;
+  /** The environment's hold, when it was read (a line under the header). */
+  hold?: HoldRead | null;
 }
 
 export function renderHistory(result: HistoryResult, recordsAsked = true, options: HistoryTableOptions = {}): string {
@@ -172,7 +200,7 @@ export function renderHistory(result: HistoryResult, recordsAsked = true, option
   return out;
 }
 
-const paintNotes = (text: string): string => text.replace(/^CURRENT/, paint.current('CURRENT')).replace(/rolled back/, paint.rolledBack('rolled back'));
+const paintNotes = (text: string): string => text.replace(/^CURRENT/, paint.current('CURRENT')).replace(/\bHELD\b/, paint.warning('HELD')).replace(/rolled back/, paint.rolledBack('rolled back'));
 
 /** The table, written in chunks of rows: within 120 columns, or whole values with --wide. */
 export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, recordsAsked = true, options: HistoryTableOptions = {}): void {
@@ -203,7 +231,9 @@ export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, reco
     return `${line}\n${' '.repeat(at)}${cut(under, width - at)}`;
   };
   const moving = result.movingDigest === null ? '(missing)' : options.wide ? result.movingDigest : result.movingDigest.slice(0, 'sha256:'.length + 12);
-  io.stdout(`${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${moving}\n\n${tableLine(names, widths)}\n`);
+  const hold = options.hold;
+  const holdLine = !hold ? '' : hold.state === 'unknown' ? `hold: unknown (${hold.error})\n` : `hold: ${describeHold(hold, nowMs, releaseCommand(result.script, result.env))}\n`;
+  io.stdout(`${result.script} ${result.env}: ${result.repository}:${result.movingTag} -> ${moving}\n${holdLine}\n${tableLine(names, widths)}\n`);
   for (let start = 0; start < result.deploys.length; start += chunk) {
     io.stdout(result.deploys.slice(start, start + chunk).map((d) => `${row(d)}\n`).join(''));
   }
@@ -222,6 +252,13 @@ export function writeHistory(io: Pick<Io, 'stdout'>, result: HistoryResult, reco
   if (result.deploys.some((d) => d.promotedFrom) && result.records.state === 'not-asked' && !recordsAsked) {
     lines.push('promotion records not read (set TASKCLUSTER_ROOT_URL, or pass --records, to show reason and requester from the Taskcluster index)');
   }
+  const failed = result.failedPromotions ?? [];
+  for (const f of failed.slice(0, 10)) {
+    const to = f.to === null ? '?' : options.wide ? f.to : shortTag(f.to);
+    const requester = f.requester === null ? '?' : options.wide ? f.requester : f.requester.split(/[|/]/).pop() || f.requester;
+    lines.push(`${f.outcome} promotion: ${f.time?.replace(/\.\d{3}Z$/, 'Z') ?? '?'} to ${to}${f.from ? ` (from ${options.wide ? f.from : shortTag(f.from)})` : ''} by ${requester}: ${f.reason !== null ? JSON.stringify(oneLine(f.reason)) : '(no reason recorded)'}; fallback ${f.fallback ?? '?'}; task group ${f.taskGroupId ?? '?'}`);
+  }
+  if (failed.length > 10) lines.push(`… ${failed.length - 10} more failed promotion(s); --json lists them`);
   for (const n of result.records.notes) lines.push(`note: ${n}`);
   if (result.ignored.length) lines.push(`${result.ignored.length} tag(s) ignored (not deploys); --json lists them with reasons`);
   for (const w of result.warnings) lines.push(`warning: ${w}`);

@@ -37,7 +37,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const connection = submissionConnection(io, values, config, 'hold');
   const env = values.env ?? 'production';
   const nowMs = clock(io.env);
-  const result = await holdEnvironment({ config, connection, script: positionals[0]!, env, reason: values.reason, by: requesterFrom(io.env), nowMs, runtime: buildRuntime(values, io, config) });
+  const result = await holdEnvironment({ config, connection, script: positionals[0]!, env, reason: values.reason, by: requesterFrom(io.env), nowMs, runtime: buildRuntime(values, io, config), ...(io.signal && { signal: io.signal }) });
   if (values.json) printJson(io, { hold: result.after.record, path: result.after.path, before: result.before.state, release: result.releaseCommand });
   else io.stdout(`${positionals[0]} ${env}: ${describeHold(result.after, nowMs, result.releaseCommand)}\n  index ${result.after.path}${result.before.state === 'held' ? `\n  (replaced the hold by ${result.before.record.by} since ${result.before.record.at})` : ''}\n`);
   return 0;

@@ -29,7 +29,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const config = loadConfig(values.config);
   const connection = submissionConnection(io, values, config, 'release');
   const env = values.env ?? 'production';
-  const { before, after } = await releaseEnvironment({ config, connection, script: positionals[0]!, env, by: requesterFrom(io.env), nowMs: clock(io.env), ...(values.reason !== undefined && { reason: values.reason }) });
+  const { before, after } = await releaseEnvironment({ config, connection, script: positionals[0]!, env, by: requesterFrom(io.env), nowMs: clock(io.env), ...(values.reason !== undefined && { reason: values.reason }), ...(io.signal && { signal: io.signal }) });
   if (values.json) printJson(io, { released: after.record, path: after.path });
   else io.stdout(`${positionals[0]} ${env}: released (held since ${before.record.at} by ${before.record.by}: ${before.record.reason.replace(/\s+/g, ' ')}); the next push moves the moving tag\n`);
   return 0;

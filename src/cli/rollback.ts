@@ -140,8 +140,8 @@ export async function runPromotion(mode: PromotionMode, argv: string[], io: Io, 
     timeoutMs,
     intervalMs,
     ...(io.signal && { signal: io.signal }),
-    onPlanned: ({ plan, graph }) => {
-      summary = describePromotion(mode, plan, graph, Date.now(), values.reason);
+    onPlanned: ({ plan, graph, confirmed }) => {
+      summary = describePromotion(mode, plan, graph, Date.now(), values.reason, confirmed);
       if (!values.json) io.stdout(summary);
     },
     confirm: async ({ plan }) => {
@@ -211,7 +211,7 @@ function deployLine(d: { tag: string | null; revision: string | null; date: stri
 }
 
 /** Exactly what will move: from → to, the tags written, the branch a fallback may push, the commits, the warnings. */
-export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGraph, nowMs = Date.now(), reason?: string): string {
+export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGraph, nowMs = Date.now(), reason?: string, confirmed?: Record<string, string>): string {
   const t = plan.target;
   const lines = [`${mode} ${plan.script} ${plan.env} (${plan.repository}:${plan.movingTag})`, `  from  ${deployLine(plan.current, nowMs)}`, `  to    ${deployLine(t, nowMs)}`];
   const passed = plan.passedOver ?? [];
@@ -237,6 +237,9 @@ export function describePromotion(mode: PromotionMode, plan: Plan, graph: TaskGr
     if (/^fallback|^force-push|^rerun/.test(name)) lines.push(`        ${name}`);
   }
   lines.push(`  reason  ${reason !== undefined ? reason.replace(/\s+/g, ' ') : 'none given: the record will say "no reason recorded" (--reason TEXT says why)'}`);
+  // What the record keeps as confirmed: the hold and the next push, as agreed to here.
+  if (confirmed?.hold) lines.push(`  hold  ${confirmed.hold}`);
+  if (confirmed?.nextPush) lines.push(`  next push  ${confirmed.nextPush}`);
   if (plan.commits) lines.push(...describeCommits(plan.commits, '  '));
   for (const w of [...plan.warnings, ...graph.warnings]) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;

@@ -1,6 +1,8 @@
 /** `tc-promote status`: every configured script × environment in one table. */
 import { UsageError } from '../errors.js';
-import { defaultStatusConcurrency, readStatus, type StatusDeploy, type StatusRow } from '../history/status.js';
+import { describeHold } from '../history/hold.js';
+import { holdJson, readHolds, releaseCommand, type HoldRead } from '../operations/hold.js';
+import { defaultStatusConcurrency, readStatus, type StatusDeploy, type StatusFlag, type StatusRow } from '../history/status.js';
 import type { Config } from '../config/load.js';
 import type { InFlightRow } from '../operations/follow.js';
 import { resolveConnection } from '../taskcluster-api/clients.js';
@@ -10,7 +12,7 @@ import { paint } from './colour.js';
 import { buildRuntime, followFlags, globalHelp, parseCommandArgs, positiveInteger, printJson, type Io } from './common.js';
 import { fitTable, shortRevision } from './table.js';
 
-export const help = `Usage: tc-promote status [--env E]… [--script S]… [--wide] [--json]
+export const help = `Usage: tc-promote status [--env E]… [--script S]… [--wide] [--holds | --no-holds] [--json]
 
 Every configured script in every environment, in one table: the current deploy (revision,
 age, digest), the previous-known-good (what rollback picks without flags), how the
@@ -23,12 +25,19 @@ revision); "-" no other environment), and FLAGS:
   nothing deployed     the moving tag does not exist
   repository missing   the repository does not exist (listed, not fatal)
   unreadable           the registry could not be read (the note says why; exit 1)
+  held                 the environment is held (tc-promote hold, or a rollback): the next push
+                       writes its archive tag but does not move the moving tag; a line under the
+                       table says who held it, why, since when, at which image, and how to release
+  hold unknown         the hold could not be read from the Taskcluster index (the line says why)
 With TASKCLUSTER_ROOT_URL set (or TASKCLUSTER_PROXY_URL, or --root-url), the promotions still
 in flight follow the table (a rollback's or promote's in-flight index entry whose task group
 the Queue lists unresolved tasks for), each with the tc-promote follow line to paste.
 Pairs are read concurrently (at most N at a time); environments sharing a repository list its
 tags once. Commit counts come from GitHub's compare when GitHub is configured (GITHUB_TOKEN,
 or GITHUB_API_URL=https://api.github.com for a public repository); unreachable is a note.
+Holds are read from the Taskcluster index (<trust domain>.v2.<project>.hold.<script>.<env>,
+anonymous reads) when TASKCLUSTER_ROOT_URL or TASKCLUSTER_PROXY_URL is set, or --root-url or
+--holds is given; otherwise a note says they were not read.
 
 Options:
   --env E           only this environment (repeat for more; default every configured one)
@@ -38,10 +47,14 @@ Options:
                     PREVIOUS-KNOWN-GOOD is headed PREV-GOOD)
   --concurrency N   pairs read at once (default ${defaultStatusConcurrency})
   --no-commits      do not ask GitHub for commit counts
+  --holds           read the holds from the configuration's Taskcluster (taskcluster.rootUrl)
+  --no-holds        do not read the holds, even with TASKCLUSTER_ROOT_URL set
 
 Output: the table, or with --json {rows: [{script, env, repository, movingTag, movingDigest,
-current, previousKnownGood, drift[], flags[], warnings[], error}], notes[], inFlight: [{script, env,
-entry, open[]}] or null (Taskcluster not configured)}.
+current, previousKnownGood, drift[], flags[], warnings[], error, hold}], notes[], inFlight: [{script,
+env, entry, open[]}] or null (Taskcluster not configured)}; hold is null when not read, else
+{state: none|held|released|unknown, path, by, reason, at, image: {tag, digest, revision},
+taskGroupId, (released) releasedBy, releasedAt, (unknown) error}.
 
 Examples:
   tc-promote status
@@ -56,12 +69,15 @@ const options = {
   wide: { type: 'boolean' },
   concurrency: { type: 'string' },
   'no-commits': { type: 'boolean' },
+  holds: { type: 'boolean' },
+  'no-holds': { type: 'boolean' },
 } as const;
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs('status', argv, options);
   if (values.help) return io.stdout(help + '\n'), 0;
   if (positionals.length) throw new UsageError(`status: takes no arguments (got ${positionals.length}); --script S names a script`);
+  if (values.holds && values['no-holds']) throw new UsageError('--holds and --no-holds: give one');
   const concurrency = positiveInteger(values.concurrency, '--concurrency', 256) ?? defaultStatusConcurrency;
   // Many repositories at once: more connections than one history needs.
   const runtime = buildRuntime(values, io, undefined, { connections: 64 });
@@ -78,9 +94,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
       },
     }),
   });
+  // Holds, from the Taskcluster index, when the run says where it is (offline and fast otherwise).
+  const wanted = !values['no-holds'] && (values.holds || values['root-url'] !== undefined || Boolean(io.env.TASKCLUSTER_ROOT_URL) || Boolean(io.env.TASKCLUSTER_PROXY_URL));
+  let holds: Map<string, HoldRead> | null = null;
+  if (wanted) {
+    const connection = resolveConnection(io.env, values['root-url'], runtime.config.taskcluster.rootUrl);
+    holds = await readHolds({ config: runtime.config, connection, pairs: result.rows.map((r) => ({ script: r.script, env: r.env })) });
+  } else if (!values['no-holds']) {
+    result.notes.push('holds not read (set TASKCLUSTER_ROOT_URL, or pass --holds): a held environment does not move on the next push');
+  }
   const flying = await promotionsInFlight(values, io, runtime.config, result.rows);
-  if (values.json) printJson(io, { ...result, inFlight: flying?.rows ?? null });
-  else io.stdout(renderStatus(result.rows, [...result.notes, ...(flying?.notes ?? [])], Boolean(values.wide), io.width) + inFlightText(flying?.rows ?? [], values));
+  const rows = result.rows.map((r) => withHold(r, holds?.get(`${r.script} ${r.env}`) ?? null));
+  if (values.json) printJson(io, { rows: rows.map((r) => ({ ...r, hold: r.hold ? holdJson(r.hold) : null })), notes: result.notes, inFlight: flying?.rows ?? null });
+  else io.stdout(renderStatus(rows, [...result.notes, ...(flying?.notes ?? [])], Boolean(values.wide), io.width, runtime.nowMs) + inFlightText(flying?.rows ?? [], values));
   return result.rows.some((r) => r.exitCode !== null) ? Math.max(...result.rows.map((r) => r.exitCode ?? 0)) : 0;
 }
 
@@ -131,7 +157,13 @@ function driftCell(row: StatusRow): string {
     .join(', ');
 }
 
-export function renderStatus(rows: readonly StatusRow[], notes: readonly string[], wide = false, width = 120): string {
+/** The row with its hold: FLAGS says held (or hold unknown). */
+function withHold(row: StatusRow, hold: HoldRead | null): StatusRow & { hold: HoldRead | null } {
+  const flag: StatusFlag | null = hold?.state === 'held' ? 'held' : hold?.state === 'unknown' ? 'hold unknown' : null;
+  return { ...row, flags: flag ? [...row.flags, flag] : [...row.flags], hold };
+}
+
+export function renderStatus(rows: readonly (StatusRow & { hold?: HoldRead | null })[], notes: readonly string[], wide = false, width = 120, nowMs = Date.now()): string {
   // Under 100 columns: AGE and DIGEST go (CURRENT's revision names the deploy), a shorter header.
   const narrow = !wide && width < 100;
   const keep = <T,>(cells: T[]): T[] => (narrow ? cells.filter((_, i) => i !== 3 && i !== 4) : cells);
@@ -154,12 +186,16 @@ export function renderStatus(rows: readonly StatusRow[], notes: readonly string[
     maxWidths: headers.map((_, i) => (i === drift ? 24 : undefined)),
     // FLAGS are what a 3 a.m. reader must see whole: DRIFT gives up its room first.
     shrink: [drift],
-    paint: (column, cell) => (column === last ? cell.replace(/rolled back/, paint.rolledBack('rolled back')).replace(/(no archive tag|repository missing|unreadable|nothing deployed)/, (m) => paint.warning(m)) : cell),
+    paint: (column, cell) => (column === last ? cell.replace(/rolled back/, paint.rolledBack('rolled back')).replace(/(no archive tag|repository missing|unreadable|nothing deployed|hold unknown|\bheld\b)/, (m) => paint.warning(m)) : cell),
   });
   const lines = [table, ''];
   for (const r of rows) {
     if (r.error) lines.push(`${r.script} ${r.env}: ${r.error}`);
     for (const w of r.warnings) lines.push(`warning: ${r.script} ${r.env}: ${w}`);
+  }
+  for (const r of rows) {
+    if (r.hold?.state === 'held') lines.push(`${r.script} ${r.env}: ${describeHold(r.hold, nowMs, releaseCommand(r.script, r.env))}`);
+    else if (r.hold?.state === 'unknown') lines.push(`${r.script} ${r.env}: hold unknown: ${r.hold.error}`);
   }
   for (const n of notes) lines.push(`note: ${n}`);
   return `${lines.join('\n').trimEnd()}\n`;

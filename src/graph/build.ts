@@ -60,6 +60,11 @@ export interface GraphOptions {
    * attempt after a failed one says so explicitly.
    */
   attempt?: number;
+  /**
+   * What the person confirmed (from, to, hold, next push: the lines the confirmation showed),
+   * kept in the promotion record as `confirmed`, so that a later reader sees what was agreed to.
+   */
+  confirmed?: Record<string, string>;
 }
 
 /**
@@ -130,6 +135,7 @@ export function buildGraph(config: Config, plan: Plan, options: GraphOptions = {
       inlineConfig: options.inlineConfig ?? !isEmbeddedConfig(config),
       ...(options.owner !== undefined && { owner: options.owner }),
       ...(options.rootUrl !== undefined && { rootUrl: options.rootUrl }),
+      ...(options.confirmed !== undefined && { confirmed: options.confirmed }),
     },
     warnings,
   );

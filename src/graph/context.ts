@@ -56,6 +56,8 @@ export interface PromotionContext {
   leaseNote: string;
   /** YYYYMMDDHHMMSS of the clock, UTC. */
   stamp: string;
+  /** Where the fallback records a promotion that did not complete (history/failed-promotions.ts). */
+  failureIndex: string;
   target: { tag: string | null; revision: string | null; digest: string | null; date: string | null; source: string; env: string; image: string | null; versionLayer: string | null };
   current: { tag: string; revision: string | null; digest: string | null } | null;
   destinations: Destination[];
@@ -121,6 +123,8 @@ export interface ContextOptions {
   inlineConfig: boolean;
   owner?: string;
   rootUrl?: string;
+  /** What the confirmation said (from, to, hold, next push), kept in the record. */
+  confirmed?: Record<string, string>;
 }
 
 export function utcStamp(ms: number): string {
@@ -184,6 +188,7 @@ export function buildContext(config: Config, plan: Plan, options: ContextOptions
     taskGroupId: options.taskGroupId,
     // Rollbacks that stay put: what plan saw of the deploy branch, and its warning.
     ...(plan.deployBranch && { deployBranch: plan.deployBranch, warnings: deployBranchWarnings(plan.deployBranch, plan.route) }),
+    ...(options.confirmed && { confirmed: options.confirmed }),
   };
   const inline = options.inlineConfig;
   return {
@@ -218,6 +223,7 @@ export function buildContext(config: Config, plan: Plan, options: ContextOptions
       branchHead: options.branchHead,
       leaseNote,
       stamp,
+      failureIndex: `${tc.trustDomain}.v2.${tc.project}.promotion.${plan.script}.${plan.env}.failed.${stamp}`,
       target: {
         tag: target.tag,
         revision: target.revision,

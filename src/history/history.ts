@@ -16,6 +16,7 @@ import { checkSkipValues, firstBatch, selectPrevious, type PassedOver, type Sele
 import { classifyTag, compareNewestFirst, grammarFor, type ArchiveTag } from './tags.js';
 import type { TaskclusterConnection } from '../taskcluster-api/clients.js';
 import type { PromotionRecord, UnattributedRecord } from './records.js';
+import type { FailedPromotion } from './failed-promotions.js';
 import type { ListingState, TagSource } from './source.js';
 
 export interface IgnoredEntry {
@@ -39,6 +40,8 @@ export interface HistoryResult {
   lookedUp: number;
   /** Promotion records from the Taskcluster index: read, unreachable, or not asked. */
   records: { state: 'read' | 'unreachable' | 'not-asked'; notes: string[] };
+  /** Promotions that did not complete (recorded by their fallback task), newest first; read with the records. */
+  failedPromotions: FailedPromotion[];
 }
 
 /** A deploy as history prints it: with the promotion record that made it, when the index has one. */
@@ -46,6 +49,7 @@ export type HistoryDeploy = Deploy & {
   promotion?: PromotionRecord;
   /** An index entry at this deploy's path that is not its promotion (another scheduler, another deploy named, or an unmatched digest), and why. */
   unattributedRecord?: UnattributedRecord;
+  failedPromotions?: FailedPromotion[];
 };
 
 export interface HistoryOptions {
@@ -498,6 +502,12 @@ export async function readHistory(runtime: Runtime, script: string | undefined, 
     : undefined;
   // A failed tag list is the command's error; the records' wait must not outlive it unhandled.
   records?.catch(() => undefined);
+  const failures = options.records
+    ? import('./failed-promotions.js').then(({ readFailedPromotions }) =>
+        readFailedPromotions(options.records!.connection, { trustDomain: runtime.config.taskcluster.trustDomain, project: runtime.config.taskcluster.project, script: view.script, env: view.env }, { ...(options.records!.timeoutMs !== undefined && { timeoutMs: options.records!.timeoutMs }) }),
+      )
+    : undefined;
+  failures?.catch(() => undefined);
   const history = await loadHistory(runtime, view, { ...options, ...(settle && { settle }) });
   const selection = await history.selectPrevious({ skip: [] });
   const result = toResult(history, options.limit, selection.index >= 0 ? { tag: history.deploys[selection.index]!.tag, passedOver: selection.passedOver } : null);
@@ -523,6 +533,16 @@ export async function readHistory(runtime: Runtime, script: string | undefined, 
     const note = unattributedNote(unattributed);
     result.records = { state: read.state, notes: note ? [...read.notes, note] : read.notes };
   }
+  if (failures) {
+    const read = await failures;
+    result.failedPromotions = read.failed;
+    result.records.notes.push(...read.notes);
+    // Each against the deploy it targeted (its archive tag, else its digest).
+    result.deploys = result.deploys.map((d) => {
+      const against = read.failed.filter((f) => f.to === d.tag || (f.to !== null && d.digest !== undefined && f.to === d.digest));
+      return against.length ? { ...d, failedPromotions: against } : d;
+    });
+  }
   return result;
 }
 
@@ -541,6 +561,7 @@ export function toResult(history: EnvironmentHistory, limit?: number, rollbackTa
     rollbackTarget,
     lookedUp: history.lookedUpCount,
     records: { state: 'not-asked', notes: [] },
+    failedPromotions: [],
   };
 }
 

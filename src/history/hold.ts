@@ -110,6 +110,13 @@ export interface PlaceHoldOptions {
   /** The task the entry points at (the promote task of a rollback); a new slugid otherwise. */
   taskId?: string;
   nowMs: number;
+  /**
+   * Ctrl-C (or the deadline) while the entry is written: the index writes an entry whole or not
+   * at all (one row), but whether this write reached it is unknown until it is read back; so
+   * the hold is read back (within 1.5 s) and the error says which: written, not written, or
+   * unknown with the command that tells.
+   */
+  signal?: AbortSignal;
 }
 
 /** Place (or replace) the hold. Returns what was written. */
@@ -125,7 +132,7 @@ export async function placeHold(index: HoldIndex, options: PlaceHoldOptions): Pr
     taskGroupId: options.taskGroupId ?? null,
   };
   const taskId = options.taskId !== undefined && isSlugid(options.taskId) ? options.taskId : niceSlugid();
-  const path = await write(index, options.key, record, taskId, options.nowMs);
+  const path = await write(index, options.key, record, taskId, options.nowMs, options.signal);
   return { state: 'held', path, record, taskId };
 }
 
@@ -134,6 +141,7 @@ export interface ReleaseHoldOptions {
   by: string;
   reason?: string;
   nowMs: number;
+  signal?: AbortSignal;
 }
 
 /** Release the hold; the record keeps who held it and why, and adds who released it. Releasing what is not held is refused (exit 4), so a typo in the script or environment says so. */
@@ -146,26 +154,71 @@ export async function releaseHold(index: HoldIndex, options: ReleaseHoldOptions)
     );
   }
   const record: HoldRecord = { ...before.record, held: false, releasedBy: options.by, releasedAt: new Date(options.nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z'), ...(options.reason !== undefined && { releaseReason: options.reason }) };
-  const path = await write(index, options.key, record, before.taskId && isSlugid(before.taskId) ? before.taskId : niceSlugid(), options.nowMs);
+  const path = await write(index, options.key, record, before.taskId && isSlugid(before.taskId) ? before.taskId : niceSlugid(), options.nowMs, options.signal);
   return { before: before as HoldState & { state: 'held' }, after: { state: 'released', path, record, taskId: before.taskId } };
 }
 
-async function write(index: HoldIndex, key: HoldKey, record: HoldRecord, taskId: string, nowMs: number): Promise<string> {
+/** Ctrl-C while the hold was written: the error says whether the index has it, read back. */
+export class HoldInterruptedError extends PromoteError {
+  constructor(
+    message: string,
+    readonly written: boolean | null,
+  ) {
+    super(message, 1);
+  }
+}
+
+async function write(index: HoldIndex, key: HoldKey, record: HoldRecord, taskId: string, nowMs: number, signal?: AbortSignal): Promise<string> {
   const path = holdIndexPath(key);
-  try {
-    await index.insertTask(path, {
-      taskId,
-      // The index's rank is an integer column: seconds since the epoch fit until 2038; the newest write wins.
-      rank: Math.floor(nowMs / 1000),
-      data: record as unknown as Record<string, unknown>,
-      expires: new Date(nowMs + holdLifetimeDays * 86_400_000).toISOString(),
+  if (signal?.aborted) throw new HoldInterruptedError(`stopped: ${reasonOf(signal)}, before the hold was written: the hold is unchanged (${path} not written)`, false);
+  const insert = index.insertTask(path, {
+    taskId,
+    // The index's rank is an integer column: seconds since the epoch fit until 2038; the newest write wins.
+    rank: Math.floor(nowMs / 1000),
+    data: record as unknown as Record<string, unknown>,
+    expires: new Date(nowMs + holdLifetimeDays * 86_400_000).toISOString(),
+  });
+  if (signal) {
+    insert.catch(() => undefined);
+    let onAbort: (() => void) | undefined;
+    const stopped = new Promise<'stopped'>((resolve) => {
+      onAbort = () => resolve('stopped');
+      signal.addEventListener('abort', onAbort, { once: true });
     });
+    const first = await Promise.race([insert.then(() => 'written' as const, () => 'failed' as const), stopped]).finally(() => signal.removeEventListener('abort', onAbort!));
+    if (first === 'stopped') throw await interrupted(index, insert, key, record, path, reasonOf(signal));
+  }
+  try {
+    await insert;
   } catch (error) {
     const status = (error as { statusCode?: unknown }).statusCode;
     const scope = status === 403 ? ` (needs index:insert-task:${path})` : '';
     throw new RemoteError(`hold: could not write the index entry ${path}${scope}: ${firstLine(error)}; the hold is unchanged`, { cause: error });
   }
   return path;
+}
+
+function reasonOf(signal: AbortSignal): string {
+  return (signal.reason as Error | undefined)?.message ?? 'stopped';
+}
+
+/**
+ * A stop mid-write: the write's own answer decides (waited for 1.2 s); without one, the hold is
+ * read back. The index keeps this record whole, or the one before, never part of one.
+ */
+async function interrupted(index: HoldIndex, insert: Promise<unknown>, key: HoldKey, record: HoldRecord, path: string, reason: string): Promise<HoldInterruptedError> {
+  const within = <T,>(p: Promise<T>, ms: number): Promise<T | 'late'> => Promise.race([p, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ms).unref())]);
+  const release = `tc-promote release ${key.script} --env ${key.env}`;
+  const said = record.held ? `held by ${record.by} since ${record.at}` : `released by ${record.releasedBy ?? '?'}`;
+  const whole = (how: string): HoldInterruptedError => new HoldInterruptedError(`stopped: ${reason}, while the hold was written: the hold was written whole (${path}: ${said}; ${how})${record.held ? `; ${release} ends it` : ''}`, true);
+  const answer = await within(insert.then(() => 'written' as const, () => 'failed' as const), 1200);
+  if (answer === 'written') return whole('the index answered');
+  if (answer === 'failed') return new HoldInterruptedError(`stopped: ${reason}, while the hold was written: it was not written (the index refused or failed the write); the hold is unchanged`, false);
+  const back = await within(readHold(index, key).catch(() => null), 500);
+  const ours = back !== 'late' && back !== null && back.state !== 'none' && back.record.at === record.at && back.record.by === record.by && back.record.held === record.held && back.record.reason === record.reason;
+  if (ours) return whole('read back');
+  const now = back === 'late' || back === null ? 'the index did not answer a read either' : `the index reads ${back.state === 'none' ? 'no hold' : `${back.state}, as before`} so far`;
+  return new HoldInterruptedError(`stopped: ${reason}, while the hold was written: not known to be written (${now}; the request may still land, and an entry is written whole or not at all); tc-promote status --script ${key.script} --env ${key.env} --holds says which`, null);
 }
 
 /** One line a person reads: held since when by whom, why, at which image, how to release. */

@@ -38,6 +38,10 @@ export interface PromotionRecord {
   digest: string | null;
   /** The task's schedulerId (its definition's). */
   schedulerId: string | null;
+  /** What the confirmation said (from, to, hold, nextPush), when the promotion was confirmed by a person. */
+  confirmed?: Record<string, string>;
+  /** How the step ended, as its record says (written, unchanged, failed, raced, …). */
+  outcome?: string;
 }
 
 /** An index entry at a deploy's path that is not believed to be its promotion, and why. */
@@ -133,6 +137,10 @@ export async function readPromotionRecords(request: RecordsRequest): Promise<Rec
       digest: text('digest'),
       schedulerId,
     };
+    const confirmed = record && record.confirmed && typeof record.confirmed === 'object' && !Array.isArray(record.confirmed) ? Object.fromEntries(Object.entries(record.confirmed as Record<string, unknown>).filter(([, v]) => typeof v === 'string')) as Record<string, string> : undefined;
+    if (confirmed) found.confirmed = confirmed;
+    const outcome = text('outcome');
+    if (outcome !== null) found.outcome = outcome;
     for (const tag of tagsOfPath.get(task.namespace) ?? []) {
       const why = definition === null
         ? `its task definition could not be read (${definitionRead.status === 'rejected' ? firstLine(definitionRead.reason) : 'not an object'}), so who scheduled it is unknown`

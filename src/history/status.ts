@@ -34,7 +34,7 @@ export interface Drift {
   behindBy: number | null;
 }
 
-export type StatusFlag = 'no archive tag' | 'nothing deployed' | 'rolled back' | 'repository missing' | 'unreadable';
+export type StatusFlag = 'no archive tag' | 'nothing deployed' | 'rolled back' | 'repository missing' | 'unreadable' | 'held' | 'hold unknown';
 
 export interface StatusRow {
   script: string;

@@ -36,6 +36,8 @@ export interface GraphRequest {
   inlineConfig?: boolean;
   /** Anything else of the graph's options (action-callback's decision task). */
   graph?: Partial<GraphOptions>;
+  /** What the confirmation will say of this plan (from, to, hold, next push): kept in the record. */
+  confirmation?: (plan: Plan) => Record<string, string>;
 }
 
 export interface PlannedGraph {
@@ -71,6 +73,7 @@ export async function planAndBuildGraph(request: GraphRequest): Promise<PlannedG
     compareAndSwap,
     ...(request.inlineConfig === false && { inlineConfig: false }),
     nowMs: clock(runtime.env),
+    ...(request.confirmation && { confirmed: request.confirmation(plan) }),
     ...request.graph,
   });
   plan.tasks = describeTasks(graph);

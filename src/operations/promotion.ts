@@ -6,7 +6,7 @@
  */
 import { PromoteError, RemoteError, UsageError } from '../errors.js';
 import type { WorkerPools } from '../config/pools.js';
-import { placeHold, readHold, releaseHold, type HoldIndex, type HoldState } from '../history/hold.js';
+import { HoldInterruptedError, placeHold, readHold, releaseHold, type HoldIndex, type HoldState } from '../history/hold.js';
 import type { PoolReport, VerifyResult } from '../taskcluster/verify.js';
 import { readAfterMove, type AfterMove } from './after-move.js';
 import { markInFlight } from '../taskcluster/in-flight.js';
@@ -76,6 +76,36 @@ export interface Planned {
   plan: Plan;
   graph: TaskGraph;
   next: NextSteps;
+  /** What the confirmation says will happen (from, to, hold, next push); the promotion record keeps it as `confirmed`. */
+  confirmed: Record<string, string>;
+}
+
+/**
+ * The lines a person confirms, beyond the tasks: what the environment runs now (from), what it
+ * will run (to), the hold, and what the next push will do. The same text goes into the record.
+ */
+export function confirmationLines(mode: PromotionMode, plan: Plan, hold: PromotionOptions['hold'], release: PromotionOptions['release']): Record<string, string> {
+  const reference = `${plan.repository}:${plan.movingTag}`;
+  const deploy = (d: { tag: string | null; revision: string | null; digest?: string | null } | null, digest: string | null | undefined): string =>
+    d ? `${d.tag ?? '(no archive tag)'} (revision ${d.revision ?? '?'}, ${d.digest ?? digest ?? 'digest ?'})` : `${digest ?? '(nothing)'} (no archive tag records it)`;
+  const to = plan.target.tag ?? plan.target.digest ?? '?';
+  const release_ = releaseCommand(plan.script, plan.env);
+  let holdLine: string;
+  let nextPush: string;
+  if (mode === 'rollback' && hold) {
+    holdLine = `held at ${to} by ${hold.by} once confirmed, before any task is created (${hold.reason.replace(/\s+/g, ' ')}); ${release_} ends it`;
+    nextPush = `writes its archive tag only; ${reference} stays at ${to} until released`;
+  } else if (mode === 'rollback') {
+    holdLine = 'not held (--no-hold)';
+    nextPush = `moves ${reference} to what it builds, undoing this rollback`;
+  } else if (release) {
+    holdLine = `a hold in place is released by ${release.by} once confirmed (--release)`;
+    nextPush = `moves ${reference} to what it builds`;
+  } else {
+    holdLine = 'not held by this promotion (a held environment is refused: --release)';
+    nextPush = `moves ${reference} to what it builds`;
+  }
+  return { from: deploy(plan.current ? { tag: plan.current.tag, revision: plan.current.revision, digest: plan.current.digest ?? null } : null, plan.movingDigest), to: deploy({ tag: plan.target.tag, revision: plan.target.revision, digest: plan.target.digest ?? null }, plan.target.digest), hold: holdLine, nextPush };
 }
 
 export type PromotionResult = Planned &
@@ -88,9 +118,10 @@ export type PromotionResult = Planned &
 
 export async function runPromotion(options: PromotionOptions): Promise<PromotionResult> {
   const { mode, connection } = options;
-  const { plan, graph, config } = await planAndBuildGraph(options.request);
+  let confirmed: Record<string, string> = {};
+  const { plan, graph, config } = await planAndBuildGraph({ ...options.request, confirmation: (p) => (confirmed = confirmationLines(mode, p, options.hold, options.release)) });
   const next = nextSteps(plan, config, options.lines);
-  const planned: Planned = { plan, graph, next };
+  const planned: Planned = { plan, graph, next, confirmed };
   const now = options.nowMs ?? Date.now;
   options.onPlanned?.(planned);
   if (plan.target.digest !== undefined && plan.target.digest === plan.movingDigest && plan.route === 'retag') return { ...planned, outcome: 'nothing-to-do' };
@@ -118,16 +149,20 @@ export async function runPromotion(options: PromotionOptions): Promise<Promotion
   const promoteTask = graph.tasks.find((t) => t.kind === 'promote');
   if (mode === 'rollback' && options.hold) {
     try {
-      const placed = await placeHold(await indexOf(), { key, by: options.hold.by, reason: options.hold.reason, image: { tag: plan.target.tag, digest: plan.target.digest ?? null, revision: plan.target.revision }, taskGroupId: graph.taskGroupId, ...(promoteTask && { taskId: promoteTask.taskId }), nowMs: now() });
+      const placed = await placeHold(await indexOf(), { key, by: options.hold.by, reason: options.hold.reason, image: { tag: plan.target.tag, digest: plan.target.digest ?? null, revision: plan.target.revision }, taskGroupId: graph.taskGroupId, ...(promoteTask && { taskId: promoteTask.taskId }), nowMs: now(), ...(options.signal && { signal: options.signal }) });
       options.onHold?.(`held ${plan.script} ${plan.env} at ${plan.target.tag ?? plan.target.digest ?? '?'} (${placed.path}): the next push writes its archive tag but does not move the tag; ${releaseCommand(plan.script, plan.env)}`);
     } catch (error) {
+      if (error instanceof HoldInterruptedError) throw new HoldInterruptedError(`${error.message}; no task was created`, error.written);
       throw new RemoteError(`${(error as Error).message}; nothing was created (--no-hold rolls back without holding: the next push would move the tag again)`);
     }
   }
   if (mode === 'promote' && options.release) {
     const hold = await readHold(await indexOf(), key);
     if (hold.state === 'held') {
-      await releaseHold(await indexOf(), { key, by: options.release.by, reason: `released by promote --release to ${plan.target.tag ?? plan.target.digest ?? '?'}`, nowMs: now() });
+      await releaseHold(await indexOf(), { key, by: options.release.by, reason: `released by promote --release to ${plan.target.tag ?? plan.target.digest ?? '?'}`, nowMs: now(), ...(options.signal && { signal: options.signal }) }).catch((error: unknown) => {
+        if (error instanceof HoldInterruptedError) throw new HoldInterruptedError(`${error.message}; no task was created`, error.written);
+        throw error;
+      });
       options.onHold?.(`released the hold of ${plan.script} ${plan.env} (held since ${hold.record.at} by ${hold.record.by})`);
     }
   }

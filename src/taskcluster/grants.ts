@@ -24,7 +24,7 @@ import { everyCombination } from '../graph/offline-plan.js';
 export const priorityLevels = ['highest', 'very-high', 'high', 'medium', 'low', 'very-low', 'lowest'] as const;
 export type Priority = (typeof priorityLevels)[number];
 
-export type GrantReason = 'task scope' | 'route' | 'scheduler' | 'project' | 'worker pool';
+export type GrantReason = 'task scope' | 'route' | 'scheduler' | 'project' | 'worker pool' | 'hold';
 
 export interface RequiredScope {
   scope: string;
@@ -44,6 +44,26 @@ export interface Grants {
   /** The one scope expression the creator's scopes must satisfy, as the Queue checks it. */
   expression: ScopeExpression;
   graphs: number;
+  /**
+   * What a person's credentials need beyond the graph's to hold and release (rollback's default
+   * hold, tc-promote hold and release): index:insert-task on each hold entry
+   * (`<trust domain>.v2.<project>.hold.<script>.<env>`). A release writes the entry again
+   * (held: false) rather than deleting it, so no index:delete-task is needed. Not part of
+   * `expression`: the action task creates graphs and holds nothing.
+   */
+  hold: RequiredScope[];
+}
+
+/** The scopes holding and releasing need, one per configured script × environment (no wildcard: only configured holds). */
+export function holdGrants(config: Config): RequiredScope[] {
+  const { trustDomain, project } = config.taskcluster;
+  return config.scripts.flatMap((script) => Object.keys(config.environments).map((env): RequiredScope => ({ scope: `index:insert-task:${trustDomain}.v2.${project}.hold.${script}.${env}`, reason: 'hold', kinds: ['rollback', 'hold', 'release'] })));
+}
+
+/** Which hold scopes a scope set lacks (taskcluster-lib-scopes decides). */
+export function checkHoldGrants(grants: Pick<Grants, 'hold'>, given: string[]): GrantsCheck {
+  const missing = grants.hold.filter((entry) => !scopes.satisfiesExpression(given, entry.scope));
+  return { satisfied: missing.length === 0, missing };
 }
 
 /** The create-task scopes that satisfy a task of this priority: its own and every higher one. */
@@ -93,7 +113,8 @@ export function requiredGrants(config: Config, nowMs: number = Date.now()): Gran
     const { revision } = combination;
     const graph: TaskGraph = buildGraph(config, combination.plan(), { nowMs, allowFallback: combination.allowFallback, reason: 'grants', requester: 'grants', branchHead: combination.branchHead });
     graphs++;
-    const variable = [...graph.tasks.map((t) => t.taskId), graph.taskGroupId, revision, datedRoute];
+    // The graph's stamp too: the failed-promotion index entry ends in it.
+    const variable = [...graph.tasks.map((t) => t.taskId), graph.taskGroupId, revision, datedRoute, today];
     for (const { kind, task } of graph.tasks) {
       for (const scope of task.scopes) add(generalise(scope, variable), 'task scope', kind);
       for (const route of task.routes) add(`queue:route:${generalise(route, variable)}`, 'route', kind);
@@ -108,7 +129,7 @@ export function requiredGrants(config: Config, nowMs: number = Date.now()): Gran
   const listed = all.filter((entry) => !all.some((other) => other !== entry && other.scope !== entry.scope && scopes.patternMatch(other.scope, entry.scope)));
   listed.sort((a, b) => (a.reason === b.reason ? (a.scope < b.scope ? -1 : 1) : reasonOrder.indexOf(a.reason) - reasonOrder.indexOf(b.reason)));
   const expression: ScopeExpression = { AllOf: listed.map((entry) => (entry.anyOf ? { AnyOf: entry.anyOf } : entry.scope)) };
-  return { scopes: listed, expression, graphs };
+  return { scopes: listed, expression, graphs, hold: holdGrants(config) };
 }
 
 const reasonOrder: GrantReason[] = ['worker pool', 'scheduler', 'project', 'route', 'task scope'];

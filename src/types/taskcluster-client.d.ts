@@ -97,6 +97,9 @@ declare module 'taskcluster-client' {
     findTask(indexPath: string): Promise<IndexedTask>;
     /** The task at each index path (0 or 1 each), up to 1000 a page. */
     findTasksAtIndex(payload: { indexes: string[] }, query?: { continuationToken?: string; limit?: number }): Promise<{ tasks: IndexedTask[]; continuationToken?: string }>;
+    /** The tasks directly in a namespace, up to 1000 a page. */
+    listTasks(namespace: string, query?: { continuationToken?: string; limit?: number }): Promise<{ tasks: IndexedTask[]; continuationToken?: string }>;
+    insertTask(namespace: string, payload: { taskId: string; rank: number; data: Record<string, unknown>; expires: string }): Promise<IndexedTask>;
   }
 
   export interface Secrets extends BaseClient {

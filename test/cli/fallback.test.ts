@@ -151,10 +151,16 @@ describe('the fallback task', () => {
   it('exits 1 without touching GitHub when the promotion failed and no fallback was allowed', async () => {
     const { promote, fallback } = await submitted({ allowFallback: false });
     expect(fallback.task.payload.command).not.toContain('--allow-force-push');
-    expect(fallback.task.scopes).toEqual([`queue:status:${promote.taskId}`]);
+    expect(fallback.task.scopes).toEqual([`queue:status:${promote.taskId}`, expect.stringMatching(/^index:insert-task:scriptworker\.v2\.scriptworker-scripts\.promotion\.signingscript\.production\.failed\.\d{14}$/)]);
     tc.resolveTask(promote.taskId, 'failed');
-    const r = await runTask(fallback);
+    // As inside the task: its id, and credentials holding the task's own scopes (the proxy's).
+    const own = tc.addClient(`fallback-${fallback.taskId}`, fallback.task.scopes);
+    const r = await runTask(fallback, { TASK_ID: fallback.taskId, TASKCLUSTER_CLIENT_ID: own.clientId, TASKCLUSTER_ACCESS_TOKEN: own.accessToken });
     expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain('could not be recorded');
+    // The failed promotion is recorded in the index (a failed promote task is not indexed by its routes), under the fallback's own task id.
+    const namespace = fallback.task.scopes[1]!.replace(/^index:insert-task:/, '');
+    expect(tc.index.get(namespace)).toMatchObject({ taskId: fallback.taskId, data: { outcome: 'failed', fallback: 'not-allowed', script: 'signingscript', env: 'production', promoteTasks: [{ taskId: promote.taskId, state: 'failed' }] } });
     expect(r.stderr).toContain(`tc-promote fallback: error: promotion of signingscript in production failed (${promote.taskId} failed) and no fallback was allowed`);
     expect(r.stderr).toContain(`tc-promote force-push --branch ${branch} --revision ${repo.commits[1]}`);
     expect(repo.rev(ref)).toBe(repo.commits[3]);

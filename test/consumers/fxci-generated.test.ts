@@ -11,6 +11,7 @@ import { consumerConfigPath, referenceHook } from '../support/consumers.js';
 import { fxciGenerated, runFxciGenerators, repositoryWithBranches, type FxciWorld } from '../support/fxci-generated.js';
 import { referencePath } from '../support/reference.js';
 import { expandScopes } from '../support/roles.js';
+import { checkHoldGrants, requiredGrants } from '../../src/taskcluster/grants.js';
 import { makeTempDir, removeTempDir } from '../support/registry.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -92,6 +93,24 @@ describe("the promotion hook and its role, as ciadmin's in_tree_actions generate
 });
 
 describe("the grants, as ciadmin's grants generator makes them from the patched grants.d", () => {
+  it('lets the group that operates the pools hold and release every configured environment (what `tc-promote grants` lists), nobody else by name; pull requests cannot', () => {
+    const grants = requiredGrants(config);
+    expect(grants.hold).toHaveLength(26);
+    expect(grants.hold.every((h) => /^index:insert-task:scriptworker\.v2\.scriptworker-scripts\.hold\.[a-z]+\.(production|dev)$/.test(h.scope))).toBe(true);
+    const member = expandScopes(['assume:mozilla-group:team_services_ops'], world.roles);
+    expect(checkHoldGrants(grants, member)).toEqual({ satisfied: true, missing: [] });
+    // fxci-config already grants every non-pull-request job of the repository index:insert-task:scriptworker.v2.scriptworker-scripts.*
+    // (grants.yml, "routes to support indexing by product"): the action task and branch pushes reach the hold entries
+    // without the patch (docs/security.md, Holds); a pull request does not.
+    for (const role of [actionRole, 'repo:github.com/mozilla-releng/scriptworker-scripts:branch:production-signingscript']) {
+      expect(checkHoldGrants(grants, expandScopes([`assume:${role}`], world.roles)).satisfied).toBe(true);
+    }
+    expect(checkHoldGrants(grants, expandScopes(['assume:repo:github.com/mozilla-releng/scriptworker-scripts:pull-request'], world.roles)).missing).toHaveLength(26);
+    // The patch's own grant: to the group only, each entry by name.
+    const holders = Object.entries(world.roles).filter(([, scopes]) => scopes.some((s) => s.startsWith('index:insert-task:scriptworker.v2.scriptworker-scripts.hold.'))).map(([role]) => role);
+    expect(holders).toEqual(['project:releng:ci-group:team_services_ops']);
+  });
+
   it("grants the action role exactly the patch's scopes, with one branch role per configured deploy branch (no wildcard)", () => {
     const branches = Object.values(config.environments).flatMap((env) => config.scripts.map((s) => env.deployBranch.replace('{script}', s)));
     expect(branches).toHaveLength(26);

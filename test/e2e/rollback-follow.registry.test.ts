@@ -123,6 +123,19 @@ describe('rollback: plan, confirm, submit, follow to the end', () => {
     const entry = tc.index.get('scriptworker.v2.scriptworker-scripts.hold.rb-hold.production')!;
     expect(entry.data).toMatchObject({ held: true, script: 'rb-hold', env: 'production', by: 'releng-oncall', reason: 'roll rb-hold back', image: { tag: A.tag, digest: A.digest } });
     expect(r.stderr).toContain(`held rb-hold production at ${A.tag}`);
+    // What the person agreed to, above the question, and kept in the promote task's record as confirmed.
+    const reference = `${proxy.host}/mozilla/releng-rb-hold:production`;
+    const confirmed = {
+      from: `${B.tag} (revision ${repo.commits[3]}, ${B.digest})`,
+      to: `${A.tag} (revision ${repo.commits[1]}, ${A.digest})`,
+      hold: `held at ${A.tag} by releng-oncall once confirmed, before any task is created (roll rb-hold back); tc-promote release rb-hold --env production ends it`,
+      nextPush: `writes its archive tag only; ${reference} stays at ${A.tag} until released`,
+    };
+    expect(r.stdout).toContain(`\n  hold  ${confirmed.hold}\n  next push  ${confirmed.nextPush}\n`);
+    const promoteTask = [...tc.tasks.values()].find((t) => (t.task.tags as Record<string, string>).kind === 'promote' && (t.task.tags as Record<string, string>).script === 'rb-hold')!;
+    const record = JSON.parse(promoteTask.artifacts.get('public/promotion.json')!.body.toString('utf8'));
+    expect(record.confirmed).toEqual(confirmed);
+    expect(record.outcome).toBe('written');
     const lines = r.stdout.trimEnd().split('\n');
     const from = lines.findIndex((l) => l.startsWith('now: '));
     const tail = lines.slice(from);

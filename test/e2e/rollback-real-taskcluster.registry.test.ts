@@ -115,7 +115,7 @@ describe.skipIf(skipped)('on the real Taskcluster services: rollback, promote, s
     const r = await runCli(w.rollback('rr-nowait', '--yes', '--no-wait'), w.env());
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`submitted 2 task\\(s\\): ${w.tc.rootUrl}/tasks/groups/\\S+\\n`));
-    expect(r.stdout).toMatch(/not following \(--no-wait\): watch \S+, or tc-promote status --script rr-nowait\nundo: tc-promote rollback rr-nowait/);
+    expect(r.stdout).toMatch(/not following \(--no-wait\): watch \S+, or follow it here:\n  tc-promote follow \S{22} --config \S+\n  \(tc-promote cancel \S{22} --config \S+ cancels what has not run\)\nundo: tc-promote rollback rr-nowait/);
     expect(r.stderr).not.toMatch(/-> /);
     const group = groupOf(r.stdout);
     expect((await listGroup(anonymousQueue(), group)).map((t) => t.status.state).sort()).toEqual(['pending', 'unscheduled']);

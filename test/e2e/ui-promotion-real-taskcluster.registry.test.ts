@@ -269,6 +269,46 @@ describe.skipIf(skipped)('on the real Taskcluster services: UI trigger → real 
     }
   }, 120_000);
 
+  it('a promotion that fails is recorded by its fallback in the real Index and shown by history against the deploy it targeted', async () => {
+    // A new deploy (D) to promote from; the promotion back to A is created by the action task …
+    await buildImage(reg, { repository: signing, commit: repo.commits[4]!, tags: ['production', `production-20240401000000-${repo.commits[4]}`] });
+    const decisionTaskId = await decisionTask();
+    const reason = 'this promotion will fail';
+    const triggered = await trigger(decisionTaskId, { script: 'signingscript', environment: 'production', target: tags.A, reason });
+    expect(triggered.code, triggered.stderr).toBe(0);
+    const actionTask = await client('Queue', tc.rootUrl).task(triggered.json().taskId);
+    const actionWorker = workers.find((w) => w.options.taskQueueId === actionTask.taskQueueId) ?? (await worker(actionTask.taskQueueId));
+    let action = await actionWorker.claimOne();
+    for (let i = 0; !action && i < 100; i++) action = await new Promise((resolve) => setTimeout(resolve, 100)).then(() => actionWorker.claimOne());
+    expect(action?.state, action?.log).toBe('completed');
+    // … and before its promote task runs, a push moves the tag (E): the compare-and-swap refuses, the promote task fails.
+    await buildImage(reg, { repository: signing, commit: repo.commits[0]!, tags: ['production'] });
+    const queue = client('Queue', tc.rootUrl);
+    const graph = (await listGroup(queue, decisionTaskId)).filter((t) => ['promote', 'fallback'].includes((t.task.tags as Record<string, string> | undefined)?.kind ?? ''));
+    const graphWorker = workers.find((w) => w.options.taskQueueId === graph[0]!.task.taskQueueId) ?? (await worker(graph[0]!.task.taskQueueId as string));
+    const runs = await graphWorker.runTaskGroup(decisionTaskId, { timeoutMs: 120_000 });
+    expect(runs.map((r) => [r.label, r.state]), runs.map((r) => `${r.label}:\n${r.log}`).join('\n')).toEqual([
+      ['promote-signingscript-production', 'failed'],
+      ['fallback-signingscript-production', 'failed'],
+    ]);
+    // The fallback wrote the record through its proxy, with its own scope (index:insert-task:<failureIndex>).
+    const fallback = runs[1]!;
+    const inserted = fallback.proxied.filter((p) => p.method === 'PUT' && p.path.startsWith('/api/index/v1/task/'));
+    expect(inserted.map((p) => p.status)).toEqual([200]);
+    const namespace = 'scriptworker.v2.scriptworker-scripts.promotion.signingscript.production.failed';
+    const listed = await client('Index', tc.rootUrl).listTasks(namespace);
+    const entry = listed.tasks.find((t: { taskId: string }) => t.taskId === graph.find((g) => (g.task.tags as Record<string, string>).kind === 'fallback')!.status.taskId);
+    expect(entry?.data).toMatchObject({ outcome: 'failed', fallback: 'not-allowed', to: tags.A, reason, taskGroupId: decisionTaskId, promoteTasks: [{ state: 'failed' }] });
+    // history: the failed promotion under the table, marked on the deploy it targeted (A).
+    const env = { TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: undefined, TASKCLUSTER_ACCESS_TOKEN: undefined, TASKCLUSTER_PROXY_URL: undefined };
+    const json = (await runCli(['history', 'signingscript', '--config', configPath, '--records', '--json'], env)).json();
+    expect(json.failedPromotions).toEqual([expect.objectContaining({ outcome: 'failed', fallback: 'not-allowed', to: tags.A, reason, requester: expect.any(String), taskGroupId: decisionTaskId })]);
+    expect(json.deploys.find((d: { tag: string }) => d.tag === tags.A).failedPromotions).toHaveLength(1);
+    const text = await runCli(['history', 'signingscript', '--config', configPath, '--records'], env);
+    expect(text.stdout).toMatch(/a promotion to it failed \(below\)/);
+    expect(text.stdout).toMatch(new RegExp(`\\nfailed promotion: 20\\d\\d-\\S+ to production-20240101000000-${repo.commits[1]!.slice(0, 12)} \\(from production-20240401000000-${repo.commits[4]!.slice(0, 12)}\\) by \\S+: "${reason}"; fallback not-allowed; task group ${decisionTaskId}\\n`));
+  }, 240_000);
+
   it('refuses to fire the level-3 hook from a level-1 (pull request) decision task, before triggering', async () => {
     const decisionTaskId = await decisionTask(1);
     const refused = await trigger(decisionTaskId, { script: 'signingscript', environment: 'production', reason: 'from a pull request' });

@@ -66,9 +66,11 @@ describe('retag graph', () => {
 
   it('gives each task the least scopes', () => {
     expect(promote!.task.scopes).toEqual(['secrets:get:project/releng/scriptworker-scripts/deploy']);
-    expect(fallback!.task.scopes).toEqual([`queue:status:${promote!.taskId}`, 'secrets:get:project/releng/scriptworker-scripts/deploy']);
+    // The fallback records a promotion that did not complete at the graph's failure index entry (history shows it).
+    const failureIndex = 'scriptworker.v2.scriptworker-scripts.promotion.signingscript.production.failed.20261126093015';
+    expect(fallback!.task.scopes).toEqual([`queue:status:${promote!.taskId}`, `index:insert-task:${failureIndex}`, 'secrets:get:project/releng/scriptworker-scripts/deploy']);
     const reportOnly = buildGraph(config, examplePlan(config, { nowMs: now }), { nowMs: now, allowFallback: false });
-    expect(reportOnly.tasks[1]!.task.scopes).toEqual([`queue:status:${reportOnly.tasks[0]!.taskId}`]);
+    expect(reportOnly.tasks[1]!.task.scopes).toEqual([`queue:status:${reportOnly.tasks[0]!.taskId}`, `index:insert-task:${failureIndex}`]);
     expect(reportOnly.tasks[1]!.task.payload.command).not.toContain('--allow-force-push');
   });
 
@@ -91,6 +93,7 @@ describe('retag graph', () => {
   it('runs tc-promote fallback with the promote task ids and the deploy branch', () => {
     expect(fallback!.task.payload.command).toEqual([
       'tc-promote', 'fallback', '--script', 'signingscript', '--env', 'production', '--branch', 'production-signingscript',
+      '--failure-index', 'scriptworker.v2.scriptworker-scripts.promotion.signingscript.production.failed.20261126093015',
       '--revision', revision, '--allow-force-push', '--promote-task', promote!.taskId,
     ]);
   });

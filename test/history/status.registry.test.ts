@@ -125,7 +125,8 @@ describe('drift counted by GitHub', () => {
       ['production', [{ env: 'dev', revision: repo.commits[5], state: 'differs', aheadBy: 3, behindBy: 0 }]],
       ['dev', [{ env: 'production', revision: repo.commits[2], state: 'differs', aheadBy: 0, behindBy: 3 }]],
     ]);
-    expect(notes).toEqual([]);
+    // No GitHub note (the compare answered); holds were not asked for (no Taskcluster given), and that is said.
+    expect(notes).toEqual(['holds not read (set TASKCLUSTER_ROOT_URL, or pass --holds): a held environment does not move on the next push']);
     expect(gh.requests().filter((q) => q.path.includes('/compare/'))).toHaveLength(1);
     const table = await runCli(['status', '--registry', own.url, '--script', 'signingscript'], { TC_PROMOTE_NOW: now, GITHUB_API_URL: gh.url });
     expect(table.stdout).toMatch(/signingscript\s+production\s+.*dev \+3/);

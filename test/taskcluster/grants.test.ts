@@ -1,6 +1,6 @@
 // `tc-promote grants`: every scope the graph's creator needs, read off the rendered tasks as
 // the Queue's createTask reads them, and `--check` decided by taskcluster-lib-scopes.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -34,8 +34,9 @@ describe('requiredGrants', () => {
         'index:find-task:scriptworker.v2.scriptworker-scripts.revision.*',
       ]),
     );
-    // 13 scripts × 2 environments × (index route + rerun's branch role) + 10 common scopes.
-    expect(listed).toHaveLength(13 * 2 * 2 + 10);
+    // 13 scripts × 2 environments × (index route + rerun's branch role + the failed-promotion index entry) + 10 common scopes.
+    expect(listed).toContain('index:insert-task:scriptworker.v2.scriptworker-scripts.promotion.signingscript.production.failed.*');
+    expect(listed).toHaveLength(13 * 2 * 3 + 10);
     expect(grants.graphs).toBe(13 * 2 * 4);
     expect(listed.every((s) => scopes.validScope(s))).toBe(true);
   });
@@ -63,10 +64,15 @@ describe('tc-promote grants', () => {
     // Wider than 120 columns as a table: each scope whole on its line, what it is for under it (issue 22).
     expect(table.stdout).toMatch(/^queue:create-task:high:scriptworker-3\/images\n {4}worker pool \(or a higher priority\); tasks: /);
     expect((await runCli(['grants', '--script', 'signingscript'], { COLUMNS: '300' })).stdout).toMatch(/^SCOPE +WHY +TASKS\n/);
-    expect(table.stdout).toMatch(/\n62 scopes for 104 graphs \(13 scripts × 2 environments × every route\)\n$/);
+    expect(table.stdout).toMatch(/\n88 scopes for 104 graphs \(13 scripts × 2 environments × every route\)\n\nhold and release \(a person's credentials: rollback's default hold, tc-promote hold, release\):\n/);
+    // The hold entries, one per configured script and environment, last.
+    expect(table.stdout).toMatch(/\nindex:insert-task:scriptworker\.v2\.scriptworker-scripts\.hold\.treescript\.dev\n {4}hold \(index entry\); tasks: rollback, hold, release\n$/);
+    expect(table.stdout.match(/^index:insert-task:scriptworker\.v2\.scriptworker-scripts\.hold\./gm)).toHaveLength(26);
     const json = (await runCli(['grants', '--json'])).json();
-    expect(json.count).toBe(62);
-    expect(json.expression.AllOf).toHaveLength(62);
+    expect(json.count).toBe(88);
+    expect(json.hold).toHaveLength(26);
+    expect(json.hold[0]).toEqual({ scope: 'index:insert-task:scriptworker.v2.scriptworker-scripts.hold.addonscript.production', reason: 'hold', kinds: ['rollback', 'hold', 'release'] });
+    expect(json.expression.AllOf).toHaveLength(88);
   });
 
   it('--check names what a scope set lacks, exit 1; exit 0 when nothing is missing (JSON or YAML)', async () => {
@@ -75,14 +81,20 @@ describe('tc-promote grants', () => {
     writeFileSync(some, all.filter((s) => !s.startsWith('secrets:')).map((s) => `- "${s}"`).join('\n'));
     const missing = await runCli(['grants', '--check', some]);
     expect(missing.code).toBe(1);
-    expect(missing.stdout).toMatch(/^1 of 62 required scopes are not satisfied by .*some\.yml:\n/);
+    expect(missing.stdout).toMatch(/^1 of 88 required scopes are not satisfied by .*some\.yml:\n/);
     expect(missing.stdout).toContain('secrets:get:project/releng/scriptworker-scripts/deploy  task scope  promote, fallback, force-push');
     const full = path.join(dir, 'full.json');
     writeFileSync(full, JSON.stringify({ scopes: ['queue:create-task:highest:scriptworker-3/*', ...all.filter((s) => !s.startsWith('queue:create-task:high:'))] }));
     const ok = await runCli(['grants', '--check', full, '--json']);
     expect(ok.code).toBe(0);
     expect(ok.json()).toMatchObject({ satisfied: true, missing: [] });
-    expect((await runCli(['grants', '--check', full])).stdout).toBe('ok: the 62 given scopes satisfy all 62 required scopes\n');
+    // A role file (the action task's) without the hold entries: said, not counted.
+    const roleOnly = await runCli(['grants', '--check', full]);
+    expect(roleOnly.code).toBe(0);
+    expect(roleOnly.stdout).toMatch(new RegExp(`^ok: the 88 given scopes satisfy all 88 required scopes\nhold: 26 of 26 hold scopes are not satisfied by ${full.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(the action task holds nothing: not counted in the exit code\\); rollback then needs --no-hold, and hold and release are refused:\n`));
+    const withHold = path.join(dir, 'with-hold.json');
+    writeFileSync(withHold, JSON.stringify([...JSON.parse(readFileSync(full, 'utf8')).scopes, 'index:insert-task:scriptworker.v2.scriptworker-scripts.hold.*']));
+    expect((await runCli(['grants', '--check', withHold])).stdout).toBe(`ok: the 89 given scopes satisfy all 88 required scopes\nhold: ${withHold} can hold and release all 26 configured environments\n`);
   });
 
   it('refuses a file that is not a scope list, naming it (exit 2)', async () => {
