@@ -36,7 +36,8 @@ const whileWorking = <T,>(command: Promise<T>): Promise<T> => w.whileWorking(com
 
 /** Start the command as a real process (the emulators answer from this one). */
 function startProcess(argv: string[], extra: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [binPath, ...argv], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env(), ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // COLUMNS: messages whole, as they are matched (test/cli/widths.test.ts holds the wrapping).
+  const child = spawn(process.execPath, [binPath, ...argv], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, COLUMNS: '9999', ...env(), ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (d: Buffer) => (out.stdout += d));
   child.stderr.on('data', (d: Buffer) => (out.stderr += d));
@@ -81,7 +82,8 @@ describe('Ctrl-C while rollback follows the task group', () => {
   it('stops at once and says what was done (the tasks exist and go on, where to follow them) and what was not', async () => {
     const child = spawn(process.execPath, [binPath, ...rollback('ri-sigint', '--yes')], {
       // The default poll interval: a Ctrl-C lands while the command waits between two polls.
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env() },
+      // COLUMNS: messages whole, as they are matched.
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, COLUMNS: '9999', ...env() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
