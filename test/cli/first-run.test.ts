@@ -2,7 +2,7 @@
 // in a fresh clone set up by `bash scripts/run.sh`, with the clone's bin/ on PATH as the README
 // says; the package manager's lock waited for; engines that match the dependencies'.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -190,5 +190,94 @@ echo "installed"
   it('scripts/test.sh and scripts/run.sh drill install through it', () => {
     expect(readFileSync(path.join(repoRoot, 'scripts', 'test.sh'), 'utf8')).toMatch(/source scripts\/debian-packages\.sh\n(?:.*\n)*?install_debian_packages docker-registry:docker-registry /);
     expect(readFileSync(path.join(repoRoot, 'scripts', 'run.sh'), 'utf8')).toMatch(/if \[ "\$\{1:-\}" = drill \][^\n]*\n {2}source scripts\/debian-packages\.sh\n {2}install_debian_packages docker-registry:docker-registry\n/);
+  });
+});
+
+describe('bash scripts/run.sh drill on a machine without docker-registry', () => {
+  // What stands in, and why: removing Debian's docker-registry from this shared machine to see
+  // it installed is not acceptable, so the machine is made to look as a fresh one does to
+  // run.sh. PATH is a folder of links to every program on this PATH but docker-registry
+  // (install_debian_packages asks `command -v`, as the drill itself looks on PATH), and
+  // apt-get is a stand-in (TC_PROMOTE_APT_GET, the helper's hook for tests) that records its
+  // arguments and, for `install … docker-registry`, does what the package does to PATH: links
+  // the real /usr/bin/docker-registry into that folder. The rest is real: run.sh in a fresh
+  // clone (npm packages as npm ci left them, the build), then the drill against the real
+  // registry binary the "install" put on PATH.
+  const realRegistry = spawnSync('sh', ['-c', 'command -v docker-registry'], { encoding: 'utf8' }).stdout.trim();
+
+  function machineWithout(program: string): { bin: string; log: string; aptGet: string } {
+    const dir = makeTempDir('fresh-machine-');
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    for (const folder of (process.env.PATH ?? '').split(':')) {
+      if (!folder || !existsSync(folder) || folder === bin) continue;
+      for (const name of readdirSync(folder)) {
+        const target = path.join(folder, name);
+        if (name === program || existsSync(path.join(bin, name))) continue;
+        try {
+          if (!statSync(target).isFile()) continue;
+        } catch {
+          continue;
+        }
+        symlinkSync(target, path.join(bin, name));
+      }
+    }
+    const log = path.join(dir, 'apt-get-calls');
+    const aptGet = path.join(dir, 'apt-get');
+    writeFileSync(
+      aptGet,
+      `#!/bin/bash
+echo "$*" >> ${JSON.stringify(log)}
+case " $* " in
+  *" install "*" ${program} "*) ln -s ${JSON.stringify(realRegistry)} ${JSON.stringify(path.join(bin, program))} ;;
+esac
+`,
+    );
+    chmodSync(aptGet, 0o755);
+    return { bin, log, aptGet };
+  }
+
+  function freshClone(): string {
+    const clone = path.join(makeTempDir('fresh-clone-'), 'tc-promote');
+    execFileSync('git', ['clone', '-q', '--no-hardlinks', repoRoot, clone]);
+    cpSync(path.join(repoRoot, 'node_modules'), path.join(clone, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+    const now = new Date();
+    utimesSync(path.join(clone, 'node_modules', '.package-lock.json'), now, now);
+    return clone;
+  }
+
+  it(
+    'installs docker-registry through apt-get (update, then install), then the drill runs on it',
+    () => {
+      expect(realRegistry, 'the real docker-registry the stand-in links').not.toBe('');
+      const { bin, log, aptGet } = machineWithout('docker-registry');
+      const env = { PATH: bin, HOME: process.env.HOME, TC_PROMOTE_APT_GET: aptGet, TC_PROMOTE_APT_LOCK_POLL: '1', CI: 'true' };
+      expect(spawnSync('bash', ['-c', 'command -v docker-registry'], { env }).status, 'docker-registry looks missing').not.toBe(0);
+      const clone = freshClone();
+      const r = spawnSync('bash', ['scripts/run.sh', 'drill'], { cwd: clone, env, encoding: 'utf8', timeout: 300_000 });
+      expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stderr).toContain('installing Debian packages: docker-registry');
+      const calls = readFileSync(log, 'utf8').trim().split('\n');
+      expect(calls).toEqual(['-o DPkg::Lock::Timeout=60 update -qq', '-o DPkg::Lock::Timeout=60 install -y -qq --no-install-recommends docker-registry']);
+      // The drill ran on the binary the install put there, and rolled back.
+      expect(r.stdout).toContain('registry: docker-registry on http://127.0.0.1:');
+      expect(r.stdout).toMatch(/\ndrill: done in [\d.]+ s; the registry was stopped/);
+      expect(existsSync(path.join(bin, 'docker-registry'))).toBe(true);
+    },
+    600_000,
+  );
+
+  it('asks apt-get nothing when docker-registry is there', () => {
+    const { log, aptGet } = machineWithout('tc-promote-no-such-program');
+    const helper = path.join(repoRoot, 'scripts', 'debian-packages.sh');
+    // run.sh's own lines up to the install, with this machine's PATH (docker-registry on it).
+    const lines = readFileSync(path.join(repoRoot, 'scripts', 'run.sh'), 'utf8').match(/if \[ "\$\{1:-\}" = drill \][\s\S]*?\nfi\n/)![0];
+    const r = spawnSync('bash', ['-c', `set -euo pipefail; set -- drill; ${lines.replace('source scripts/debian-packages.sh', `source ${JSON.stringify(helper)}`)}`], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TC_PROMOTE_APT_GET: aptGet },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(log)).toBe(false);
+    expect(r.stderr).not.toContain('installing Debian packages');
   });
 });
