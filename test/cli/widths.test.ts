@@ -112,6 +112,15 @@ describe.each([
     expect(tooLong(text), text).toEqual([]);
   });
 
+  it("render's warnings on stderr fit too; its graph on stdout is a program's, whole", async () => {
+    const tag = 'production-20210929025643-7995c5bb123bbfc25e3d7f81c46f3d7ba49cbe89';
+    const r = await runCliProcess(['render', 'signingscript', '--offline', '--format', 'dot', '--route', 'rebuild', '--target-tag', tag, '--target-digest', `sha256:${'0123456789abcdef'.repeat(4)}`], { COLUMNS: columns });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('warning: ');
+    expect(tooLong(r.stderr), r.stderr).toEqual([]);
+    expect(r.stdout).toMatch(/tooltip="[^"\n]{121,}"/);
+  });
+
   it('the errors wrap, and a command inside one stays whole', async () => {
     const r = await runCliProcess(['plan', 'signingscript', '--skip', '0000000', '--registry', reg.url], { COLUMNS: columns, TC_PROMOTE_NOW: now });
     expect(r.code).toBe(2);
