@@ -31,9 +31,10 @@ export function visibleLength(text: string): number {
 /**
  * The programs a printed line may ask a person to paste (tc-promote also by a path, as the
  * drill prints this clone's bin/tc-promote). `tc-promote plan: error: …` is a message, not a
- * command: a program's name followed by a word and a colon is where a message starts.
+ * command: a program's name followed by a word and a colon is where a message starts. A
+ * command shown as run (`$ tc-promote copy …`, the drill's steps) is whole too.
  */
-const pasteable = /^(?:(?:\S*\/)?tc-promote|kill|mkdir|source|curl|git|export|docker|skopeo|bash|sudo|apt-get) (?![\w-]+: )/;
+const pasteable = /^(?:\$ )?(?:(?:\S*\/)?tc-promote|kill|mkdir|source|curl|git|export|docker|skopeo|bash|sudo|apt-get) (?![\w-]+: )/;
 
 /** Whether a line (without its indent and label) is a command meant to be pasted: printed whole. */
 export function isCommand(text: string): boolean {

@@ -103,6 +103,8 @@ describe.each([
     ['error: connection refused', () => ['history', 'signingscript', '--registry', 'http://127.0.0.1:9'], { TC_PROMOTE_RETRY_BASE_MS: '1' }],
     ['error: submit without credentials', () => ['submit', 'signingscript', '--reason', 'x', '--registry', reg.url]],
     ['error: an unknown flag', () => ['plan', 'signingscript', '--min-lve', '3d']],
+    // Its steps shown as run (`$ tc-promote copy …`), and what they print.
+    ['drill', () => ['drill']],
   ];
   it.each(typical)('%s: no line is longer, but a command to paste', async (_, args, extra = {}) => {
     const r = await runCliProcess(args(), { COLUMNS: columns, TC_PROMOTE_NOW: now, ...extra });
