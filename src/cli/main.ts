@@ -142,19 +142,22 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), options: Mai
   // script, actions.json, help (its text is the build's, printed before main loads).
   // --wide keeps everything whole, as it always did.
   const width = rawIo.width ?? terminalWidth(rawIo.env, rawIo.columns);
-  const verbatim = json || argv.includes('--wide') || name === 'render' || name === 'completion' || name === 'actions' || argv.includes('--help') || argv.includes('-h');
-  // Prose is wrapped for a person: COLUMNS set, or a terminal. Into a pipe or a file (a program,
-  // a CI log) lines stay whole; tables fit the width either way.
-  const wrap = rawIo.wrap ?? (rawIo.env.COLUMNS !== undefined || rawIo.columns !== undefined || rawIo.isTty);
-  const fit = (text: string): string => (verbatim || rawIo.nested || !wrap ? text : fitText(text, width));
+  const whole = json || argv.includes('--wide');
+  // What a program reads is stdout; the warnings those commands print on stderr are for a person.
+  const verbatim = whole || name === 'render' || name === 'completion' || name === 'actions' || argv.includes('--help') || argv.includes('-h');
+  // Prose is wrapped everywhere, into a pipe, a file or a CI log as on a terminal: one rule, the
+  // same text wherever it is read (a program reads --json). A test that matches messages whole
+  // passes wrap: false; tables fit the width either way.
+  const wrap = rawIo.wrap ?? true;
+  const fitted = (text: string, keep: boolean): string => (keep || rawIo.nested || !wrap ? text : fitText(text, width));
   // A nested run (a drill step) leaves colour marks to the outer run, which prints.
   const show = (text: string, colour: boolean, terminal = colour): string => (rawIo.nested ? clean(text) : renderColour(clean(text), colour, terminal));
   // Live progress rewrites its lines on a terminal (not TERM=dumb), with or without colour.
   const cursorErr = rawIo.isTty && rawIo.env.TERM !== 'dumb';
   const io: Io = {
     ...rawIo,
-    stdout: (text) => rawIo.stdout(show(fit(text), colourOut)),
-    stderr: (text) => rawIo.stderr(show(fit(text), colourErr, cursorErr)),
+    stdout: (text) => rawIo.stdout(show(fitted(text, verbatim), colourOut)),
+    stderr: (text) => rawIo.stderr(show(fitted(text, whole), colourErr, cursorErr)),
     width,
     colour: colourOut,
     signal: controller.signal,

@@ -62,7 +62,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     concurrency,
     ...(io.signal && { signal: io.signal }),
     onCreated: (t) => {
-      if (io.isTty) io.stderr(`created ${t.label} ${t.taskId}\n`);
+      if (io.isTty || values.debug) io.stderr(`created ${t.label} ${t.taskId}\n`);
     },
   });
   const url = taskGroupUrl(connection!.rootUrl, graph.taskGroupId);

@@ -28,12 +28,71 @@ export function visibleLength(text: string): number {
   return n;
 }
 
-/** The programs a printed line may ask a person to paste. */
-const pasteable = /^(?:tc-promote|kill|mkdir|source|curl|git|export|docker|skopeo|bash|sudo|apt-get) /;
+/**
+ * The programs a printed line may ask a person to paste (tc-promote also by a path, as the
+ * drill prints this clone's bin/tc-promote). `tc-promote plan: error: …` is a message, not a
+ * command: a program's name followed by a word and a colon is where a message starts. A
+ * command shown as run (`$ tc-promote copy …`, the drill's steps) is whole too.
+ */
+const pasteable = /^(?:\$ )?(?:(?:\S*\/)?tc-promote|kill|mkdir|source|curl|git|export|docker|skopeo|bash|sudo|apt-get) (?![\w-]+: )/;
 
 /** Whether a line (without its indent and label) is a command meant to be pasted: printed whole. */
 export function isCommand(text: string): boolean {
   return pasteable.test(text.trimStart());
+}
+
+/** Where a command inside prose starts: `tc-promote <command>`, perhaps after `(` or a quote. */
+const embedded = /^[(`"']?(?:\S*\/)?tc-promote$/;
+
+/**
+ * The words of a line with a tc-promote command inside prose joined into one, so that wrapping
+ * never breaks it (`…; tc-promote history signingscript --env production lists its deploys`):
+ * the command name, at most two positionals before the first flag, then each flag with its
+ * value (a quoted value whole); it ends after a word that ends with `;`, `,`, `)` or a quote.
+ */
+function gluedWords(words: string[]): string[] {
+  const out: string[] = [];
+  // A word that ends a sentence's clause: the command ends with it.
+  const ends = (w: string): boolean => /[;,)`"]$/.test(w);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    const name = words[i + 1];
+    if (!embedded.test(word) || name === undefined || !/^(?:[a-z][a-z-]*|--?[a-z][\w-]*)[;,)`"]?$/.test(name)) {
+      out.push(word);
+      continue;
+    }
+    let end = i + 1;
+    let done = false;
+    const take = (): void => {
+      done = ends(words[end]!);
+      end++;
+    };
+    if (!name.startsWith('-')) {
+      take();
+      // Positionals: at most two before the first flag; without a flag after them, one.
+      let k = end;
+      while (!done && k < words.length && k - end < 2 && !words[k]!.startsWith('-') && !ends(words[k]!)) k++;
+      const flagFollows = k < words.length && words[k]!.startsWith('-');
+      while (!done && end < words.length && !words[end]!.startsWith('-') && (flagFollows ? end < k : end === i + 2)) take();
+    }
+    // Flags, each with the value after it (a quoted value to its closing quote).
+    while (!done && end < words.length && words[end]!.startsWith('-')) {
+      const flag = words[end]!;
+      take();
+      if (done || flag.includes('=') || end >= words.length || words[end]!.startsWith('-')) continue;
+      if (words[end]!.startsWith("'")) {
+        // To the word that closes the quote: the opening word's own closing quote, or a later word's.
+        const start = end;
+        const closes = (at: number): boolean => /'[;,)]?$/.test(at === start ? words[at]!.slice(1) : words[at]!);
+        while (end < words.length - 1 && !closes(end)) end++;
+        done = /[;,)]$/.test(words[end]!);
+        end++;
+      } else take();
+    }
+    out.push(words.slice(i, end).join(' '));
+    i = end - 1;
+  }
+  return out;
 }
 
 /**
@@ -58,7 +117,7 @@ export function fitLine(line: string, width: number): string[] {
   const hang = label !== undefined ? ' '.repeat(label.length) : `${indent}  `;
   // The label stays as written (its blanks align the values under it); the rest wraps at blanks.
   const head = label ?? indent;
-  const words = line.slice(head.length).split(/ +/);
+  const words = gluedWords(line.slice(head.length).split(/ +/));
   const lines: string[] = [];
   let current = head;
   for (const word of words) {

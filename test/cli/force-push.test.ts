@@ -35,6 +35,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
     stderr: (t) => void (stderr += t),
     env: { GITHUB_TOKEN: gh.token, GITHUB_API_URL: gh.url, TC_PROMOTE_NOW: now, TC_PROMOTE_RETRY_BASE_MS: '1', ...env },
     isTty: false,
+    // Messages whole, as they are matched (test/cli/widths.test.ts holds the wrapping).
+    wrap: false,
   });
   return { code, stdout, stderr };
 }

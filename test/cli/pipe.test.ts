@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { seedDrill } from '../../src/drill/seed.js';
 import { RegistryClient } from '../../src/registry/client.js';
-import { binPath } from '../support/cli.js';
+import { main } from '../../src/cli/main.js';
+import { binPath, runCliProcess } from '../support/cli.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 
 /** `tc-promote ARGS | head -N` through a shell, as a person types it: the exit codes of both, and stderr. */
@@ -62,4 +64,45 @@ describe('many requests at once', () => {
       expect(r.stderr).not.toContain('Warning');
     }
   }, 60_000);
+});
+
+// README: progress (retries, each task created, the deploy branch read) goes to stderr only
+// when stderr is a terminal or with --debug. A registry that answers 503 once makes a retry.
+describe('progress', () => {
+  const withRetry = async (run: (url: string) => Promise<string>): Promise<string> => {
+    const proxy = await startFaultProxy(reg.url);
+    try {
+      proxy.add({ path: /\/tags\/list/, fault: { kind: 'status', status: 503 } });
+      return await run(proxy.url);
+    } finally {
+      await proxy.stop();
+    }
+  };
+  const args = (url: string): string[] => ['history', 'signingscript', '--registry', url];
+  const env = { TC_PROMOTE_RETRY_BASE_MS: '1', TC_PROMOTE_NOW: '2026-12-01T00:00:00Z' };
+
+  it('into a pipe: no retry said, the answer the same', async () => {
+    const stderr = await withRetry(async (url) => {
+      const r = await runCliProcess(args(url), env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('CURRENT');
+      return r.stderr;
+    });
+    expect(stderr).toBe('');
+  });
+
+  it('with --debug: the retry is said on stderr', async () => {
+    const stderr = await withRetry(async (url) => (await runCliProcess([...args(url), '--debug'], env)).stderr);
+    expect(stderr).toMatch(/retrying after HTTP 503/);
+  });
+
+  it('on a terminal: the retry is said on stderr', async () => {
+    const stderr = await withRetry(async (url) => {
+      let err = '';
+      const code = await main(args(url), { stdout: () => undefined, stderr: (t) => void (err += t), env: { PATH: process.env.PATH, ...env }, isTty: true });
+      expect(code).toBe(0);
+      return err;
+    });
+    expect(stderr).toMatch(/retrying after HTTP 503/);
+  });
 });

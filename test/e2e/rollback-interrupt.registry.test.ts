@@ -35,7 +35,8 @@ const whileWorking = <T,>(command: Promise<T>): Promise<T> => w.whileWorking(com
 
 /** Start the command as a real process (the emulators answer from this one). */
 function startProcess(argv: string[], extra: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [binPath, ...argv], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env(), ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // COLUMNS: messages whole, as they are matched (test/cli/widths.test.ts holds the wrapping).
+  const child = spawn(process.execPath, [binPath, ...argv], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, COLUMNS: '9999', ...env(), ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (d: Buffer) => (out.stdout += d));
   child.stderr.on('data', (d: Buffer) => (out.stderr += d));

@@ -278,7 +278,8 @@ describe('SIGTERM or SIGINT between the writes (a cancelled task, Ctrl-C)', () =
     const artifacts = makeTempDir('signal-artifacts-');
     const args = ['copy', `${at}@${w.target.digest}`, `${at}:production`, '--expect-current', w.prior.digest, '--archive-tag', tag, ...conf.args];
     const child = spawn(process.execPath, [binPath, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env(), TC_PROMOTE_ARTIFACTS: artifacts, TC_PROMOTE_PROMOTION: JSON.stringify({ script: 'x' }) },
+      // COLUMNS: messages whole, as they are matched (test/cli/widths.test.ts holds the wrapping).
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, COLUMNS: '9999', ...env(), TC_PROMOTE_ARTIFACTS: artifacts, TC_PROMOTE_PROMOTION: JSON.stringify({ script: 'x' }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

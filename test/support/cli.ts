@@ -45,7 +45,9 @@ export const binPath = fileURLToPath(new URL('../../bin/tc-promote.js', import.m
 export function runCliProcess(argv: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, ...argv], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      // Messages whole, as they are matched, unless the test says COLUMNS (undefined: unset, the
+      // default 120 of a pipe; test/cli/widths.test.ts).
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...(!Object.hasOwn(env, 'COLUMNS') && { COLUMNS: '9999' }), ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
