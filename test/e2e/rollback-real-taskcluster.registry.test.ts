@@ -136,7 +136,7 @@ describe.skipIf(skipped)('on the real Taskcluster services: rollback, promote, s
   }, 180_000);
 
   it('Ctrl-C while it follows the real task group: stops at once, says the tasks exist and go on and where; nothing cancelled', async () => {
-    const child = spawn(process.execPath, [binPath, ...w.rollback('rr-sigint', '--yes')], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...w.env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [binPath, ...w.rollback('rr-sigint', '--yes')], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, COLUMNS: '9999', ...w.env() }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
