@@ -6,12 +6,12 @@
 import { loadConfig } from '../config/load.js';
 import { ExitCode, UsageError, quote } from '../errors.js';
 import { describeCommits } from '../github/commits.js';
-import type { GraphTask, TaskGraph } from '../graph/build.js';
+import type { TaskGraph } from '../graph/build.js';
 import type { Plan } from '../history/plan.js';
 import { loadWorkerPools, summaryLines } from '../operations/after-move.js';
 import { runPromotion as promote, type AfterMove, type PromotionMode } from '../operations/promotion.js';
 import { taskGroupUrl, taskUrl } from '../taskcluster-api/clients.js';
-import type { FollowResult, StateChange, TaskState } from '../taskcluster/follow.js';
+import type { FollowResult, TaskState } from '../taskcluster/follow.js';
 import { formatAge, formatDuration, parseDuration } from '../util/duration.js';
 import { paint, rewriteLines } from './colour.js';
 import { createProgress, type Progress } from '../present/progress.js';

@@ -6,8 +6,8 @@
  */
 import { PromoteError, RemoteError, UsageError } from '../errors.js';
 import type { WorkerPools } from '../config/pools.js';
-import { HoldInterruptedError, placeHold, readHold, releaseHold, type HoldIndex, type HoldState } from '../history/hold.js';
-import type { PoolReport, VerifyResult } from '../taskcluster/verify.js';
+import { HoldInterruptedError, placeHold, readHold, releaseHold, type HoldIndex } from '../history/hold.js';
+import type { PoolReport } from '../taskcluster/verify.js';
 import { readAfterMove, type AfterMove } from './after-move.js';
 import { markInFlight } from '../taskcluster/in-flight.js';
 
