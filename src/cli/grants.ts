@@ -2,7 +2,7 @@
 import { loadConfig, requireScript } from '../config/load.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { createClients, resolveConnection, taskclusterError } from '../taskcluster-api/clients.js';
-import { checkGrants, checkHoldGrants, parseScopeList, requiredGrants } from '../taskcluster/grants.js';
+import { checkGrants, checkScopes, parseScopeList, requiredGrants, type GrantsCheck, type RequiredScope } from '../taskcluster/grants.js';
 import { readInputFile } from '../util/read-file.js';
 import { clock, globalHelp, parseCommandArgs, printJson, type Io } from './common.js';
 import { table } from './table.js';
@@ -17,11 +17,20 @@ queue:scheduler-id:<schedulerId> and queue:create-task:<priority>:<worker pool> 
 priority's scope satisfies it too). Values that differ per graph (task ids, the revision, the
 dated index route) end in *.
 
-Then the scopes a person's credentials need to hold and release (rollback's default hold,
-tc-promote hold and release): index:insert-task:<trust domain>.v2.<project>.hold.<script>.<env>
-for each configured script and environment (a release writes the entry again, held: false; no
-delete). The action task holds nothing, so these are not part of what a role file is checked
-against; your own credentials (a bare --check) are checked against both.
+Then the in-flight entry that rollback, promote and the action task write once the graph
+exists, so that follow <script>, cancel <script> and status find the promotion:
+index:insert-task:<trust domain>.v2.<project>.in-flight.* (the action role needs it too; a
+convenience, not a gate: without it the promotion goes on and is found by its task group).
+
+Then what a person's credentials need beyond the graph's: to hold and release (rollback's
+default hold, tc-promote hold and release) index:insert-task:<trust domain>.v2.<project>.hold.
+<script>.<env> for each configured script and environment (a release writes the entry again,
+held: false; no delete); the in-flight entry; and to cancel (tc-promote cancel) the Queue's
+cancelTask scope queue:cancel-task:<schedulerId>/<taskGroupId>/<taskId> for the graphs'
+scheduler, listed as queue:cancel-task:<schedulerId>/* (queue:cancel-task-in-project:<projectId>
+satisfies it too). The action task holds and cancels nothing: a role file is checked against
+the graph's scopes and the in-flight entry, and told (not counted) what a person would lack;
+your own credentials (a bare --check) are checked against all.
 
 Options:
   --script S     only the graphs of this script (repeat for more; default every configured one)
@@ -75,16 +84,26 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const grants = requiredGrants(config, clock(io.env));
   const check = given && checkGrants(grants, given);
-  const holdCheck = given && checkHoldGrants(grants, given);
-  // A person (their own credentials) holds and releases; a role file is the action task's, which does not.
-  const holdCounts = values.check === '';
+  const inFlightCheck = given && checkScopes(grants.inFlight, given);
+  const holdCheck = given && checkScopes(grants.hold, given);
+  const cancelCheck = given && checkScopes(grants.cancel, given);
+  // A person (their own credentials) holds, releases and cancels; a role file is the action task's, which does neither.
+  const personCounts = values.check === '';
   if (values.json) {
     printJson(io, {
       count: grants.scopes.length,
       scopes: grants.scopes,
       expression: grants.expression,
+      inFlight: grants.inFlight,
       hold: grants.hold,
-      ...(check && { satisfied: check.satisfied && (!holdCounts || holdCheck!.satisfied), missing: check.missing, holdMissing: holdCheck!.missing }),
+      cancel: grants.cancel,
+      ...(check && {
+        satisfied: check.satisfied && inFlightCheck!.satisfied && (!personCounts || (holdCheck!.satisfied && cancelCheck!.satisfied)),
+        missing: check.missing,
+        inFlightMissing: inFlightCheck!.missing,
+        holdMissing: holdCheck!.missing,
+        cancelMissing: cancelCheck!.missing,
+      }),
     });
   } else if (check) {
     if (check.satisfied) io.stdout(`ok: the ${given!.length} ${values.check === '' ? `scopes of ${checked}` : 'given scopes'} satisfy all ${grants.scopes.length} required scopes\n`);
@@ -92,23 +111,28 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.stdout(`${check.missing.length} of ${grants.scopes.length} required scopes are not satisfied by ${checked}:\n`);
       io.stdout(scopeTable(check.missing, io.width));
     }
-    if (holdCheck!.satisfied) io.stdout(`hold: ${checked} can hold and release all ${grants.hold.length} configured environments\n`);
-    else {
-      io.stdout(`hold: ${holdCheck!.missing.length} of ${grants.hold.length} hold scopes are not satisfied by ${checked}${holdCounts ? '' : ' (the action task holds nothing: not counted in the exit code)'}; rollback then needs --no-hold, and hold and release are refused:\n`);
-      io.stdout(scopeTable(holdCheck!.missing, io.width));
-    }
+    const notCounted = personCounts ? '' : ' (the action task holds and cancels nothing: not counted in the exit code)';
+    const part = (label: string, result: GrantsCheck, all: readonly RequiredScope[], ok: string, what: string, counted: string, consequence: string): string =>
+      result.satisfied ? `${label}: ${checked} ${ok}\n` : `${label}: ${result.missing.length} of ${all.length} ${what} are not satisfied by ${checked}${counted}; ${consequence}:\n${scopeTable(result.missing, io.width)}`;
+    io.stdout(part('in-flight', inFlightCheck!, grants.inFlight, 'can write the in-flight entries', 'in-flight entry scopes', '', 'the promotion still goes on, but follow <script>, cancel <script> and status do not find it (follow <task group> does)'));
+    io.stdout(part('hold', holdCheck!, grants.hold, `can hold and release all ${grants.hold.length} configured environments`, 'hold scopes', notCounted, 'rollback then needs --no-hold, and hold and release are refused'));
+    io.stdout(part('cancel', cancelCheck!, grants.cancel, "can cancel the promotions' tasks", 'cancel scopes', notCounted, 'tc-promote cancel is then refused by the Queue'));
   } else {
     io.stdout(scopeTable(grants.scopes, io.width));
     io.stdout(`${grants.scopes.length} scopes for ${grants.graphs} graphs (${config.scripts.length} ${config.scripts.length === 1 ? 'script' : 'scripts'} × ${Object.keys(config.environments).length} environments × every route)\n`);
-    io.stdout(`\nhold and release (a person's credentials: rollback's default hold, tc-promote hold, release):\n`);
-    io.stdout(scopeTable(grants.hold, io.width));
+    io.stdout(`\nthe in-flight entry (the action task's role and a person: follow <script>, cancel <script> and status find the promotion by it):\n`);
+    io.stdout(scopeTable(grants.inFlight, io.width));
+    io.stdout(`\na person's credentials also (rollback's default hold, tc-promote hold and release; the in-flight entry; tc-promote cancel):\n`);
+    io.stdout(scopeTable([...grants.hold, ...grants.inFlight, ...grants.cancel], io.width));
   }
-  const failed = (check && !check.satisfied) || (holdCounts && holdCheck && !holdCheck.satisfied);
+  const failed = (check && !check.satisfied) || (inFlightCheck && !inFlightCheck.satisfied) || (personCounts && ((holdCheck && !holdCheck.satisfied) || (cancelCheck && !cancelCheck.satisfied)));
   return failed ? ExitCode.operational : ExitCode.ok;
 }
 
 function describe(entry: { reason: string; anyOf?: string[] }): string {
   if (entry.reason === 'hold') return 'hold (index entry)';
+  if (entry.reason === 'in-flight') return 'in-flight (index entry)';
+  if (entry.reason === 'cancel') return `cancel (or ${entry.anyOf?.slice(1).join(' or ') ?? 'its project'})`;
   return entry.anyOf && entry.anyOf.length > 1 ? `${entry.reason} (or a higher priority)` : entry.reason;
 }
 

@@ -24,7 +24,7 @@ import { everyCombination } from '../graph/offline-plan.js';
 export const priorityLevels = ['highest', 'very-high', 'high', 'medium', 'low', 'very-low', 'lowest'] as const;
 export type Priority = (typeof priorityLevels)[number];
 
-export type GrantReason = 'task scope' | 'route' | 'scheduler' | 'project' | 'worker pool' | 'hold';
+export type GrantReason = 'task scope' | 'route' | 'scheduler' | 'project' | 'worker pool' | 'hold' | 'in-flight' | 'cancel';
 
 export interface RequiredScope {
   scope: string;
@@ -37,6 +37,8 @@ export interface RequiredScope {
    * so `queue:create-task:highest:<pool>` satisfies it too.
    */
   anyOf?: string[];
+  /** The service's whole expression when it is more than AnyOf scopes (cancel's legacy AllOf); checks use it. */
+  expression?: ScopeExpression;
 }
 
 export interface Grants {
@@ -52,6 +54,51 @@ export interface Grants {
    * `expression`: the action task creates graphs and holds nothing.
    */
   hold: RequiredScope[];
+  /**
+   * The in-flight entry (`<trust domain>.v2.<project>.in-flight.<script>.<env>`) that rollback,
+   * promote and the action task write once the graph exists, so that `follow <script>`, `cancel
+   * <script>` and `status` find the task group: index:insert-task on every such entry. Needed by
+   * a person and by the action task alike; a convenience, not a gate (without it the promotion
+   * goes on and is found by its task group).
+   */
+  inFlight: RequiredScope[];
+  /**
+   * What `tc-promote cancel` needs of a person (the action task cancels nothing): the Queue's
+   * cancelTask expression (services/queue/src/api.js) for any task of the graphs' scheduler,
+   * AnyOf queue:cancel-task:<schedulerId>/<taskGroupId>/<taskId>,
+   * queue:cancel-task-in-project:<projectId>, or the legacy AllOf queue:cancel-task and
+   * assume:scheduler-id:<schedulerId>/<taskGroupId>.
+   */
+  cancel: RequiredScope[];
+}
+
+/** The in-flight entries' scope: one wildcard over the configured project's in-flight namespace. */
+export function inFlightGrants(config: Config): RequiredScope[] {
+  const { trustDomain, project } = config.taskcluster;
+  return [{ scope: `index:insert-task:${trustDomain}.v2.${project}.in-flight.*`, reason: 'in-flight', kinds: ['rollback', 'promote', 'action-callback'] }];
+}
+
+/** cancelTask's scopes for every task of a scheduler's graphs (the task group and task ids vary: `*`). */
+export function cancelGrants(pairs: readonly { schedulerId: string; projectId: string }[]): RequiredScope[] {
+  const seen = new Set<string>();
+  return pairs.flatMap(({ schedulerId, projectId }): RequiredScope[] => {
+    const scope = `queue:cancel-task:${schedulerId}/*`;
+    if (seen.has(`${scope} ${projectId}`)) return [];
+    seen.add(`${scope} ${projectId}`);
+    const anyOf = [scope, `queue:cancel-task-in-project:${projectId}`];
+    return [{ scope, reason: 'cancel', kinds: ['cancel'], anyOf, expression: { AnyOf: [...anyOf, { AllOf: ['queue:cancel-task', `assume:scheduler-id:${schedulerId}/*`] }] } }];
+  });
+}
+
+/** What one required scope is checked as: the service's expression. */
+export function scopeExpressionOf(entry: RequiredScope): ScopeExpression {
+  return entry.expression ?? (entry.anyOf ? { AnyOf: entry.anyOf } : entry.scope);
+}
+
+/** Which of these required scopes a scope set lacks (taskcluster-lib-scopes decides). */
+export function checkScopes(required: readonly RequiredScope[], given: string[]): GrantsCheck {
+  const missing = required.filter((entry) => !scopes.satisfiesExpression(given, scopeExpressionOf(entry)));
+  return { satisfied: missing.length === 0, missing };
 }
 
 /** The scopes holding and releasing need, one per configured script × environment (no wildcard: only configured holds). */
@@ -62,8 +109,7 @@ export function holdGrants(config: Config): RequiredScope[] {
 
 /** Which hold scopes a scope set lacks (taskcluster-lib-scopes decides). */
 export function checkHoldGrants(grants: Pick<Grants, 'hold'>, given: string[]): GrantsCheck {
-  const missing = grants.hold.filter((entry) => !scopes.satisfiesExpression(given, entry.scope));
-  return { satisfied: missing.length === 0, missing };
+  return checkScopes(grants.hold, given);
 }
 
 /** The create-task scopes that satisfy a task of this priority: its own and every higher one. */
@@ -109,6 +155,7 @@ export function requiredGrants(config: Config, nowMs: number = Date.now()): Gran
   const today = utcStamp(nowMs);
   const datedRoute = `${today.slice(0, 4)}.${today.slice(4, 6)}.${today.slice(6, 8)}.`;
   let graphs = 0;
+  const schedulers: { schedulerId: string; projectId: string }[] = [];
   for (const combination of everyCombination(config, nowMs)) {
     const { revision } = combination;
     const graph: TaskGraph = buildGraph(config, combination.plan(), { nowMs, allowFallback: combination.allowFallback, reason: 'grants', requester: 'grants', branchHead: combination.branchHead });
@@ -120,6 +167,7 @@ export function requiredGrants(config: Config, nowMs: number = Date.now()): Gran
       for (const route of task.routes) add(`queue:route:${generalise(route, variable)}`, 'route', kind);
       add(`queue:create-task:project:${task.projectId ?? 'none'}`, 'project', kind);
       add(`queue:scheduler-id:${task.schedulerId}`, 'scheduler', kind);
+      schedulers.push({ schedulerId: task.schedulerId, projectId: task.projectId ?? 'none' });
       const pool = createTaskScopes(task.priority, task.taskQueueId);
       add(pool.at(-1)!, 'worker pool', kind, pool);
     }
@@ -129,7 +177,7 @@ export function requiredGrants(config: Config, nowMs: number = Date.now()): Gran
   const listed = all.filter((entry) => !all.some((other) => other !== entry && other.scope !== entry.scope && scopes.patternMatch(other.scope, entry.scope)));
   listed.sort((a, b) => (a.reason === b.reason ? (a.scope < b.scope ? -1 : 1) : reasonOrder.indexOf(a.reason) - reasonOrder.indexOf(b.reason)));
   const expression: ScopeExpression = { AllOf: listed.map((entry) => (entry.anyOf ? { AnyOf: entry.anyOf } : entry.scope)) };
-  return { scopes: listed, expression, graphs, hold: holdGrants(config) };
+  return { scopes: listed, expression, graphs, hold: holdGrants(config), inFlight: inFlightGrants(config), cancel: cancelGrants(schedulers) };
 }
 
 const reasonOrder: GrantReason[] = ['worker pool', 'scheduler', 'project', 'route', 'task scope'];
@@ -142,7 +190,7 @@ export interface GrantsCheck {
 
 /** Which required scopes a scope set lacks, decided by taskcluster-lib-scopes. */
 export function checkGrants(grants: Grants, given: string[]): GrantsCheck {
-  const missing = grants.scopes.filter((entry) => !scopes.satisfiesExpression(given, entry.anyOf ? { AnyOf: entry.anyOf } : entry.scope));
+  const missing = grants.scopes.filter((entry) => !scopes.satisfiesExpression(given, scopeExpressionOf(entry)));
   return { satisfied: missing.length === 0 && scopes.satisfiesExpression(given, grants.expression), missing };
 }
 

@@ -11,7 +11,7 @@ import { consumerConfigPath, referenceHook } from '../support/consumers.js';
 import { fxciGenerated, runFxciGenerators, repositoryWithBranches, type FxciWorld } from '../support/fxci-generated.js';
 import { referencePath } from '../support/reference.js';
 import { expandScopes } from '../support/roles.js';
-import { checkHoldGrants, requiredGrants } from '../../src/taskcluster/grants.js';
+import { checkHoldGrants, checkScopes, requiredGrants } from '../../src/taskcluster/grants.js';
 import { makeTempDir, removeTempDir } from '../support/registry.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -109,6 +109,20 @@ describe("the grants, as ciadmin's grants generator makes them from the patched 
     // The patch's own grant: to the group only, each entry by name.
     const holders = Object.entries(world.roles).filter(([, scopes]) => scopes.some((s) => s.startsWith('index:insert-task:scriptworker.v2.scriptworker-scripts.hold.'))).map(([role]) => role);
     expect(holders).toEqual(['project:releng:ci-group:team_services_ops']);
+  });
+
+  it('lets the group follow and cancel (the in-flight entry, cancelTask) and the action task write the in-flight entry, as `tc-promote grants` lists them; pull requests cannot', () => {
+    const grants = requiredGrants(config);
+    const member = expandScopes(['assume:mozilla-group:team_services_ops'], world.roles);
+    expect(checkScopes([...grants.inFlight, ...grants.cancel], member)).toEqual({ satisfied: true, missing: [] });
+    // The action task writes the in-flight entry (through fxci-config's {trust_domain}.v2.{alias}.* grant) and cancels nothing.
+    const action = expandScopes([`assume:${actionRole}`], world.roles);
+    expect(checkScopes(grants.inFlight, action).satisfied).toBe(true);
+    const pullRequest = expandScopes(['assume:repo:github.com/mozilla-releng/scriptworker-scripts:pull-request'], world.roles);
+    expect(checkScopes(grants.inFlight, pullRequest).satisfied).toBe(false);
+    // The patch's own grant of cancel: to the group only.
+    const cancellers = Object.entries(world.roles).filter(([, scopes]) => scopes.includes(grants.cancel[0]!.scope)).map(([role]) => role);
+    expect(cancellers).toContain('project:releng:ci-group:team_services_ops');
   });
 
   it("grants the action role exactly the patch's scopes, with one branch role per configured deploy branch (no wildcard)", () => {

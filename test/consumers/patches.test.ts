@@ -145,9 +145,11 @@ describe("fxci-config: the hook it generates and the roles its grants make", () 
       'repo:github.com/mozilla-releng/scriptworker-scripts:action:release-promotion',
     ]);
     expect(after['hook-id:project-scriptworker/in-tree-action-1-release-promotion/*']).toEqual([]);
-    // The group gains the trigger and the hold entries `tc-promote grants` lists (holding and releasing: a person's part of a rollback).
+    // The group gains the trigger, and the hold entries, the in-flight entry and cancelTask's scope `tc-promote grants` lists
+    // (holding and releasing, following and cancelling: a person's part of a rollback).
+    const listed = requiredGrants(loadConfig(consumerConfigPath));
     expect(after['project:releng:ci-group:team_services_ops']!.filter((s) => !before['project:releng:ci-group:team_services_ops']!.includes(s)).sort()).toEqual(
-      ['hooks:trigger-hook:project-scriptworker/in-tree-action-3-release-promotion/*', ...requiredGrants(loadConfig(consumerConfigPath)).hold.map((h) => h.scope)].sort(),
+      ['hooks:trigger-hook:project-scriptworker/in-tree-action-3-release-promotion/*', ...[...listed.hold, ...listed.inFlight, ...listed.cancel].map((h) => h.scope)].sort(),
     );
     // What the action role gains, expanded (the deploy-branch roles included): exactly the grant.
     const gained = expandScopes([actionRole], after).filter((s) => !expandScopes([actionRole], before).includes(s));

@@ -5,17 +5,9 @@ import { loadConfig, type Config } from '../../src/config/load.js';
 import { requiredGrants } from '../../src/taskcluster/grants.js';
 
 export function submitterScopes(config: Config = loadConfig()): string[] {
-  return [...requiredGrants(config).scopes.map((entry) => entry.scope), holdScope(config), inFlightScope(config), cancelScope(config)];
-}
-
-/** What rollback and promote write so that follow, cancel and status find the task group: the in-flight index entries. */
-export function inFlightScope(config: Config = loadConfig()): string {
-  return `index:insert-task:${config.taskcluster.trustDomain}.v2.${config.taskcluster.project}.in-flight.*`;
-}
-
-/** What cancel needs: cancelTask in the trust domain's scheduler. */
-export function cancelScope(config: Config = loadConfig()): string {
-  return `queue:cancel-task:${config.taskcluster.trustDomain}-level-${config.taskcluster.level}/*`;
+  const grants = requiredGrants(config);
+  // The graph's, the in-flight entry's and cancel's exactly as `grants` lists them (the person's section).
+  return [...grants.scopes.map((entry) => entry.scope), holdScope(config), ...grants.inFlight.map((entry) => entry.scope), ...grants.cancel.map((entry) => entry.scope)];
 }
 
 /** What rollback's hold (and hold, release) writes: the index entries of holds. */
