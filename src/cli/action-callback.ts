@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import type { TaskGraph } from '../graph/build.js';
 import { formatGraph } from '../graph/format.js';
 import { planPromotion, type PlanRequest } from '../history/plan.js';
+import type { InFlightIndex } from '../taskcluster/in-flight.js';
 import { actionRequester, planActionGraph, readActionEnvironment, requireRevisionPin, runActionCallback } from '../taskcluster/action-callback.js';
 import { createClients, resolveConnection, taskGroupUrl } from '../taskcluster-api/clients.js';
 import { fs } from '../util/builtins.js';
@@ -74,11 +75,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const connection = resolveConnection(io.env, values['root-url'], config.taskcluster.rootUrl);
-  const { queue } = await createClients(connection);
+  const { queue, index } = await createClients(connection);
   const artifacts = io.env.TC_PROMOTE_ARTIFACTS;
-  const { plan, graph, result } = await runActionCallback(config, action, {
+  const { plan, graph, result, inFlight } = await runActionCallback(config, action, {
     ...deps,
     queue,
+    index: index as unknown as InFlightIndex,
     ...(io.signal && { submitOptions: { signal: io.signal } }),
     beforeSubmit: (g: TaskGraph) => {
       for (const w of g.warnings) io.stderr(`warning: ${w}\n`);
@@ -94,7 +96,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   });
   for (const w of plan.warnings) io.stderr(`warning: ${w}\n`);
   const url = taskGroupUrl(connection.rootUrl, graph.taskGroupId);
-  if (values.json) printJson(io, { ...result, url });
-  else io.stdout(`${result.created.map((t) => `created ${t.label} ${t.taskId}`).join('\n')}\ntask group: ${url}\n`);
+  // The in-flight entry is a convenience: not written, the promotion goes on, and the output says so (as rollback's does).
+  const follow = `tc-promote follow ${plan.script} --env ${plan.env}`;
+  if (inFlight?.error) io.stderr(`note: the in-flight entry was not written: ${inFlight.error}; follow and cancel find this promotion by its task group only (tc-promote follow ${graph.taskGroupId})\n`);
+  if (values.json) printJson(io, { ...result, url, inFlight });
+  else io.stdout(`${result.created.map((t) => `created ${t.label} ${t.taskId}`).join('\n')}\ntask group: ${url}\n${inFlight?.path ? `in flight: ${inFlight.path} (${follow} finds it)\n` : ''}`);
   return 0;
 }

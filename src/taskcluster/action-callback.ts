@@ -10,6 +10,7 @@ import { callbackName, planRequestFromInput, validateActionInput, type ActionInp
 import { buildGraph, type GraphOptions, type TaskGraph } from '../graph/build.js';
 import type { Plan, PlanRequest } from '../history/plan.js';
 import { isSlugid } from '../taskcluster-api/slugid.js';
+import { inFlightIndexPath, markInFlight, type InFlightIndex } from './in-flight.js';
 import { SubmitError, submitGraph, type SubmitOptions, type SubmitResult, type TaskCreator } from './submit.js';
 
 export interface ActionEnvironment {
@@ -87,12 +88,23 @@ export interface ActionCallbackDeps extends ActionGraphDeps {
   submitOptions?: SubmitOptions;
   /** Called with the graph before anything is created (e.g. to publish it as an artifact). */
   beforeSubmit?: (graph: TaskGraph) => void;
+  /**
+   * The Index (through the action task's proxy) the in-flight entry is written to once the
+   * graph exists, as rollback and promote write it from the command line, so that `follow
+   * <script>`, `cancel <script>` and `status` find a promotion started from the UI.
+   */
+  index?: InFlightIndex;
 }
 
 export interface ActionCallbackResult {
   plan: Plan;
   graph: TaskGraph;
   result: SubmitResult;
+  /**
+   * The in-flight entry: its path once written, else why not (a convenience, not a gate: the
+   * graph exists and runs either way, found by its task group). null without an index.
+   */
+  inFlight: { path: string; error: null } | { path: null; error: string } | null;
 }
 
 /** Plan and render the action's graph, in the action's group, rooted at the action task. */
@@ -115,9 +127,31 @@ export async function runActionCallback(config: Config, action: ActionEnvironmen
   deps.beforeSubmit?.(graph);
   try {
     const result = await submitGraph(deps.queue, graph, deps.submitOptions);
-    return { plan, graph, result };
+    const inFlight = deps.index ? await writeInFlight(config, action, plan, graph, deps.index, deps.graphOptions?.requester ?? `action task ${action.ownTaskId}`) : null;
+    return { plan, graph, result, inFlight };
   } catch (error) {
     throw error instanceof SubmitError ? withActionRole(config, error) : error;
+  }
+}
+
+/** The in-flight entry, as the command line's promotion writes it (the mode: promote from an environment, else rollback). Never throws. */
+async function writeInFlight(config: Config, action: ActionEnvironment, plan: Plan, graph: TaskGraph, index: InFlightIndex, by: string): Promise<ActionCallbackResult['inFlight']> {
+  const key = { trustDomain: config.taskcluster.trustDomain, project: config.taskcluster.project, script: plan.script, env: plan.env };
+  try {
+    const deadlines = graph.tasks.map((t) => Date.parse(String(t.task.deadline))).filter(Number.isFinite);
+    const at = Date.now();
+    const mode = Object.hasOwn(config.environments, action.input.target ?? 'previous') ? 'promote' : 'rollback';
+    const path = await markInFlight(
+      index,
+      key,
+      { mode, script: plan.script, env: plan.env, taskGroupId: graph.taskGroupId, taskIds: graph.tasks.map((t) => t.taskId), by, at: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'), reason: action.input.reason ?? '', from: plan.current?.tag ?? plan.movingDigest, to: plan.target.tag ?? plan.target.digest ?? null },
+      deadlines.length ? Math.max(...deadlines) : at + 5 * 86_400_000,
+      at,
+    );
+    return { path, error: null };
+  } catch (error) {
+    const message = (error as Error).message;
+    return { path: null, error: message.includes(inFlightIndexPath(key)) ? message : `${inFlightIndexPath(key)}: ${message}` };
   }
 }
 

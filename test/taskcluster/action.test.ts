@@ -11,6 +11,7 @@ import { actionName, buildAction, mergeAction } from '../../src/graph/actions.js
 import { inTreeActionHookTemplate, parseTaskclusterYml } from '../../src/graph/taskcluster-yml.js';
 import type { PlanRequest } from '../../src/history/plan.js';
 import { readActionEnvironment, runActionCallback } from '../../src/taskcluster/action-callback.js';
+import { readInFlight, type InFlightIndex } from '../../src/taskcluster/in-flight.js';
 import { niceSlugid } from '../../src/taskcluster-api/slugid.js';
 import { deepMerge, triggerAction, uiActionContext } from '../../src/taskcluster/trigger.js';
 import { grantProjectAction, triggerScopes } from '../support/clients.js';
@@ -72,6 +73,32 @@ describe('trigger, then action-callback', () => {
     expect(tc.stateOf(promote.taskId)).toBe('unscheduled');
     tc.resolveTask(triggered.taskId, 'completed');
     expect(tc.stateOf(promote.taskId)).toBe('pending');
+  });
+
+  it('writes the in-flight entry through the action task\'s own credentials, so that follow <script> and status find a promotion from the UI; a failed write is said and the graph stands', async () => {
+    const key = { trustDomain: 'scriptworker', project: 'scriptworker-scripts', script: 'balrogscript', env: 'production' };
+    const run = async (reason: string, attempt = 1, index?: InFlightIndex) => {
+      const triggered = await triggerAction(clients, { decisionTaskId, input: { script: 'balrogscript', environment: 'production', reason } });
+      const actionTask = tc.tasks.get(triggered.taskId)!;
+      const action = readActionEnvironment(config, { ...(actionTask.task.payload as { env: Record<string, string> }).env, TASK_ID: triggered.taskId });
+      // One claim's credentials behind the proxy, for the Queue and the Index alike.
+      const options = { rootUrl: tc.rootUrl, credentials: tc.taskCredentials(triggered.taskId), retries: 0 };
+      return runActionCallback(config, action, { plan: async (request) => examplePlan(config, { script: request.script! }), queue: new taskcluster.Queue(options), index: index ?? (new taskcluster.Index(options) as unknown as InFlightIndex), graphOptions: { attempt } });
+    };
+    const done = await run('balrog submissions fail');
+    expect(done.inFlight).toEqual({ path: 'scriptworker.v2.scriptworker-scripts.in-flight.balrogscript.production', error: null });
+    const entry = await readInFlight(new taskcluster.Index({ rootUrl: tc.rootUrl, retries: 0 }) as unknown as InFlightIndex, key);
+    expect(entry).toMatchObject({ mode: 'rollback', script: 'balrogscript', env: 'production', taskGroupId: decisionTaskId, taskIds: done.graph.tasks.map((t) => t.taskId), reason: 'balrog submissions fail', to: done.plan.target.tag });
+    expect(tc.index.get(done.inFlight!.path!)!.taskId).toBe(done.graph.tasks[0]!.taskId);
+    // An Index that refuses the write (its scope is reached here through the repository's action:* role, so a stand-in
+    // refuses): the graph is created all the same, and the result says why no entry was written.
+    const refusing = { findTask: async () => null, insertTask: async () => Promise.reject(Object.assign(new Error('Internal Server Error'), { statusCode: 500 })) };
+    const refused = await run('balrog again', 2, refusing);
+    expect(refused.result.created.map((t) => t.label)).toEqual(['promote-balrogscript-production', 'fallback-balrogscript-production']);
+    expect(refused.inFlight?.path).toBeNull();
+    expect(refused.inFlight?.error).toContain('could not write the index entry scriptworker.v2.scriptworker-scripts.in-flight.balrogscript.production');
+    // The entry still names the first promotion (follow <task group> finds the second).
+    expect((await readInFlight(new taskcluster.Index({ rootUrl: tc.rootUrl, retries: 0 }) as unknown as InFlightIndex, key))!.taskIds).toEqual(done.graph.tasks.map((t) => t.taskId));
   });
 
   it('refuses an input the action schema does not allow, before triggering', async () => {
