@@ -92,7 +92,8 @@ describe('grants --script and a bare --check', () => {
   it('--script S lists only the graphs of that script', async () => {
     const r = await runCli(['grants', '--script', 'signingscript']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/ scopes for 8 graphs \(1 script × 2 environments × every route\)\n\nhold and release /);
+    expect(r.stdout).toMatch(/ scopes for 8 graphs \(1 script × 2 environments × every route\)\n\nthe in-flight entry /);
+    expect(r.stdout).toMatch(/\na person's credentials also [^\n]*\nindex:insert-task:scriptworker\.v2\.scriptworker-scripts\.hold\.signingscript\.production\n/);
     expect(r.stdout.match(/^index:insert-task:scriptworker\.v2\.scriptworker-scripts\.hold\.signingscript\.(production|dev)$/gm)).toHaveLength(2);
     expect(r.stdout).not.toContain('beetmoverscript');
     expect((await runCli(['grants', '--script', 'signingscirpt'])).code).toBe(2);
