@@ -205,6 +205,14 @@ describe.skipIf(skipped)('on the real Taskcluster services: UI trigger → real 
     const graph = (await listGroup(queue, decisionTaskId)).filter((t) => (t.task.tags as Record<string, string> | undefined)?.kind === 'promote' || (t.task.tags as Record<string, string> | undefined)?.kind === 'fallback');
     expect(graph.map((t) => (t.task.tags as Record<string, string>).kind).sort()).toEqual(['fallback', 'promote']);
     expect(action!.proxied.filter((p) => p.path.startsWith('/api/queue/v1/task/') && p.method === 'PUT').map((p) => p.status)).toEqual([200, 200]);
+    // The in-flight entry, written through the same proxy into the real Index, so that follow <script> and status find it.
+    const inFlightPath = 'scriptworker.v2.scriptworker-scripts.in-flight.signingscript.production';
+    expect(action!.proxied.filter((p) => p.path.startsWith('/api/index/v1/task/') && p.method === 'PUT').map((p) => `${decodeURIComponent(p.path)} ${p.status}`)).toEqual([`/api/index/v1/task/${inFlightPath} 200`]);
+    // (The log's prose is fitted to the task's width: compared with its spaces and line breaks as one space.)
+    expect(action!.log.replace(/\s+/g, ' ')).toContain(`in flight: ${inFlightPath} (tc-promote follow signingscript --env production finds it)`);
+    const entry = await client('Index', tc.rootUrl).findTask(inFlightPath);
+    expect(entry.data).toMatchObject({ mode: 'rollback', script: 'signingscript', env: 'production', taskGroupId: decisionTaskId, reason: input.reason, from: tags.B, to: tags.A });
+    expect([...entry.data.taskIds].sort()).toEqual(graph.map((t) => t.status.taskId).sort());
     const graphQueue = graph[0]!.task.taskQueueId as string;
     const graphWorker = workers.find((w) => w.options.taskQueueId === graphQueue) ?? (await worker(graphQueue));
     const runs = await graphWorker.runTaskGroup(decisionTaskId, { timeoutMs: 120_000 });
