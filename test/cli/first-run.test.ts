@@ -68,6 +68,7 @@ const needs: [RegExp, RegExp][] = [
   [/^tc-promote submit (?!.*--dry-run)/, /TASKCLUSTER_ROOT_URL, _CLIENT_ID, _ACCESS_TOKEN/],
   [/^tc-promote grants --check$/, /TASKCLUSTER_ROOT_URL, _CLIENT_ID, _ACCESS_TOKEN/],
   [/^tc-promote force-push /, /GITHUB_TOKEN/],
+  [/^tc-promote pools --clients \.\.\/fxci-config\//, /fxci-config checkout/],
   [/^tc-promote copy /, /docker credentials/],
 ];
 
