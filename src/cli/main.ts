@@ -149,7 +149,8 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), options: Mai
   // same text wherever it is read (a program reads --json). A test that matches messages whole
   // passes wrap: false; tables fit the width either way.
   const wrap = rawIo.wrap ?? true;
-  const fitted = (text: string, keep: boolean): string => (keep || rawIo.nested || !wrap ? text : fitText(text, width));
+  // A JSON document is a program's, whatever the command (action-callback --dry-run prints its graph): never wrapped.
+  const fitted = (text: string, keep: boolean): string => (keep || rawIo.nested || !wrap || isJson(text) ? text : fitText(text, width));
   // A nested run (a drill step) leaves colour marks to the outer run, which prints.
   const show = (text: string, colour: boolean, terminal = colour): string => (rawIo.nested ? clean(text) : renderColour(clean(text), colour, terminal));
   // Live progress rewrites its lines on a terminal (not TERM=dumb), with or without colour.
@@ -228,5 +229,17 @@ export async function main(argv: string[], rawIo: Io = defaultIo(), options: Mai
     return ExitCode.operational;
   } finally {
     if (options.signals) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeListener(signal, stopOnSignal);
+  }
+}
+
+/** Whether one write is a whole JSON object or array (as printJson writes it). */
+function isJson(text: string): boolean {
+  const start = text.trimStart()[0];
+  if (start !== '{' && start !== '[') return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -64,10 +64,11 @@ const setUp = [/^bash scripts\/(run|test)\.sh\b/, /^export PATH=/, /^taskgraph d
 const readsRegistry = [/^tc-promote (history|plan|status)(?: |$)/, /^tc-promote submit .*--dry-run\b/];
 /** What else an example needs, and what its README comment must say for it. */
 const needs: [RegExp, RegExp][] = [
-  [/^tc-promote (rollback|promote|trigger|rerun) /, /TASKCLUSTER_ROOT_URL/],
+  [/^tc-promote (rollback|promote|trigger|rerun|follow|cancel|hold|release) /, /TASKCLUSTER_ROOT_URL/],
   [/^tc-promote submit (?!.*--dry-run)/, /TASKCLUSTER_ROOT_URL, _CLIENT_ID, _ACCESS_TOKEN/],
   [/^tc-promote grants --check$/, /TASKCLUSTER_ROOT_URL, _CLIENT_ID, _ACCESS_TOKEN/],
   [/^tc-promote force-push /, /GITHUB_TOKEN/],
+  [/^tc-promote pools --clients \.\.\/fxci-config\//, /fxci-config checkout/],
   [/^tc-promote copy /, /docker credentials/],
 ];
 

@@ -73,14 +73,15 @@ describe('at 80 columns', () => {
 // The same rule as a person meets it: the built command in its own process, its output into a
 // pipe (no terminal), with COLUMNS=80 and with COLUMNS unset (120). What may be longer is held
 // here apart from src/present/layout.ts's own idea of it: a line that is a tc-promote command
-// (a known command name after `tc-promote `, perhaps after an indent and a short label), or
+// (a known command name after `tc-promote `, perhaps after an indent and a short label, or after
+// `$ ` as the drill shows a step it runs), or
 // one value alone on its line (a reference or a digest, which no break can shorten).
 describe.each([
   ['80', 80],
   [undefined, 120],
 ])('as a process into a pipe, COLUMNS=%s', (columns, width) => {
   const known = Object.keys(commandTable).join('|');
-  const pasteable = new RegExp(`^\\s*(?:[\\w-]+(?: [\\w()-]+){0,3}:\\s+)?(?:\\S*/)?tc-promote (?:${known}) (?!\\S*: )`);
+  const pasteable = new RegExp(`^\\s*(?:\\$ )?(?:[\\w-]+(?: [\\w()-]+){0,3}:\\s+)?(?:\\S*/)?tc-promote (?:${known}) (?!\\S*: )`);
   const tooLong = (text: string): string[] =>
     text.split('\n').filter((l) => [...l].length > width && !pasteable.test(l) && !/^\s*\S+$/.test(l));
   const credentials = { TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9', TASKCLUSTER_CLIENT_ID: 'someone', TASKCLUSTER_ACCESS_TOKEN: 'not-a-real-token' };

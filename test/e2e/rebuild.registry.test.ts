@@ -208,7 +208,7 @@ describe('the retag route with a fallback, end to end', () => {
     // The promotion record of every task carries the deploy-branch warning.
     const record = JSON.parse(promote.payload.env.TC_PROMOTE_PROMOTION!);
     expect(record.warnings).toEqual([expect.stringContaining(`redeploys what is being rolled back (${compareUrl()})`)]);
-    expect(fallback.payload.command).toEqual(['tc-promote', 'fallback', '--script', 'signingscript', '--env', 'production', '--branch', branch, '--revision', c[2], '--expect', c[4], '--allow-force-push', '--promote-task', promoteRef.taskId]);
+    expect(fallback.payload.command).toEqual(['tc-promote', 'fallback', '--script', 'signingscript', '--env', 'production', '--branch', branch, '--failure-index', expect.stringMatching(/^scriptworker\.v2\.scriptworker-scripts\.promotion\.signingscript\.production\.failed\.\d{14}$/), '--revision', c[2], '--expect', c[4], '--allow-force-push', '--promote-task', promoteRef.taskId]);
 
     tc.resolveTask(promoteRef.taskId, 'failed');
     expect(tc.stateOf(fallbackRef.taskId)).toBe('pending');

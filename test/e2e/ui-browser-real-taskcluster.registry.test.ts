@@ -38,7 +38,7 @@ import { buildImage, headManifest } from '../support/fixtures.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
 import { realTaskclusterSkipped, sharedRealTaskcluster, memoryOf, processesMentioning, type RealTaskcluster } from '../support/real-taskcluster.js';
-import { deployFirefoxCi, firefoxCiResources, type FirefoxCiResources } from '../support/real-fxci.js';
+import { deployFirefoxCi, exclusiveFirefoxCi, firefoxCiResources, type FirefoxCiResources } from '../support/real-fxci.js';
 import { client, listGroup, RealWorker } from '../support/real-worker.js';
 import { referencePath, repositoryRoot } from '../support/reference.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -56,6 +56,8 @@ const decisionQueue = `tc-promote-tests/ui-decision-${process.pid}`;
 export const shotsDir = path.join(repositoryRoot, 'test-artifacts', 'ui');
 
 let tc: RealTaskcluster;
+/** Firefox-CI's secret and hook, this file's until its afterAll (exclusiveFirefoxCi). */
+let releaseNames: (() => void) | undefined;
 let ui: TaskclusterUi;
 let copies: PatchedCopies;
 let fxci: FirefoxCiResources;
@@ -117,6 +119,7 @@ beforeAll(async () => {
   // The UI's install and build (cached) beside the services' start.
   const prepared = Promise.all([ensureWebServerTree(), ensureUiBuild()]);
   tc = await sharedRealTaskcluster();
+  releaseNames = await exclusiveFirefoxCi(tc);
   await prepared;
   ui = await startTaskclusterUi(tc);
   timings.setUp = (Date.now() - started) / 1000;
@@ -185,6 +188,7 @@ afterAll(async () => {
   await attempt(() => gh?.stop());
   await attempt(() => repo?.cleanup());
   await attempt(() => copies?.cleanup());
+  await attempt(() => releaseNames?.());
   if (!skipped && tc) {
     // eslint-disable-next-line no-console
     console.log(`UI click-through on the real Taskcluster: ${JSON.stringify({ ...timings, ui: ui?.timings, builtNow: ui?.builtNow, peakMiB })}`);

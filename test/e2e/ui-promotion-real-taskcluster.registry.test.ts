@@ -28,7 +28,7 @@ import { buildImage, headManifest } from '../support/fixtures.js';
 import { createGitFixture, type GitFixture } from '../support/git-fixture.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.js';
 import { realTaskclusterSkipped, sharedRealTaskcluster, type RealTaskcluster } from '../support/real-taskcluster.js';
-import { deployFirefoxCi, firefoxCiResources, generatedRole, principalSeeds, type FirefoxCiResources } from '../support/real-fxci.js';
+import { deployFirefoxCi, exclusiveFirefoxCi, firefoxCiResources, generatedRole, principalSeeds, type FirefoxCiResources } from '../support/real-fxci.js';
 import { expandScopes } from '../support/roles.js';
 import scopesLib from 'taskcluster-lib-scopes';
 import { client, listGroup, RealWorker } from '../support/real-worker.js';
@@ -43,6 +43,8 @@ const deploySecret = 'project/releng/scriptworker-scripts/deploy';
 const decisionQueue = `tc-promote-tests/decision-${process.pid}`;
 
 let tc: RealTaskcluster;
+/** Firefox-CI's secret and hook, this file's until its afterAll (exclusiveFirefoxCi). */
+let releaseNames: (() => void) | undefined;
 let copies: PatchedCopies;
 let fxci: FirefoxCiResources;
 let reg: RunningRegistry;
@@ -78,6 +80,7 @@ async function worker(taskQueueId: string, images?: (image: string) => boolean):
 beforeAll(async () => {
   if (skipped) return;
   tc = await sharedRealTaskcluster();
+  releaseNames = await exclusiveFirefoxCi(tc);
   copies = applyConsumerPatches();
   tcymlText = readFileSync(copies.taskclusterYmlPath, 'utf8');
   fxci = firefoxCiResources();
@@ -116,12 +119,16 @@ beforeAll(async () => {
 }, 900_000); // deployFirefoxCi: ≈760 roles into the real Auth service, minutes under load (docs/benchmarks.md), or waiting for the file that writes them
 
 afterAll(async () => {
-  for (const w of workers) await w.cleanup();
-  await reg?.stop();
-  await gh?.stop();
-  repo?.cleanup();
-  copies?.cleanup();
-  fxci?.world.cleanup();
+  try {
+    for (const w of workers) await w.cleanup();
+    await reg?.stop();
+    await gh?.stop();
+    repo?.cleanup();
+    copies?.cleanup();
+    fxci?.world.cleanup();
+  } finally {
+    releaseNames?.();
+  }
 });
 
 /**

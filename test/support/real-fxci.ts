@@ -99,7 +99,28 @@ export async function deployFirefoxCi(tc: Pick<RealTaskcluster, 'rootUrl' | 'roo
   // One test file at a time per fixture: two writing the same roles at once would each pay the
   // whole cost (and race on Auth's role table); the second finds them there and skips them.
   if (tc.stateDir === undefined) return deploy(tc, resources);
-  const lock = path.join(tc.stateDir, 'fxci-deploy.lock');
+  const release = await fixtureLock(tc.stateDir, 'fxci-deploy');
+  try {
+    return await deploy(tc, resources);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Firefox-CI's own names, for one test file at a time: the deploy secret the generated roles
+ * grant (`project/releng/scriptworker-scripts/deploy`, holding that file's registry and GitHub
+ * stand-in credentials) and the release-promotion hook whose fires a file counts. Two files on
+ * the shared services at once overwrite each other's secret and fire each other's hook; each
+ * holds this from its beforeAll to its afterAll. Returns the release.
+ */
+export async function exclusiveFirefoxCi(tc: { stateDir: string }): Promise<() => void> {
+  return fixtureLock(tc.stateDir, 'firefox-ci-names');
+}
+
+/** A lock folder in the fixture's state folder, taken over from a process no longer alive. */
+async function fixtureLock(stateDir: string, name: string): Promise<() => void> {
+  const lock = path.join(stateDir, `${name}.lock`);
   for (;;) {
     try {
       mkdirSync(lock);
@@ -111,11 +132,7 @@ export async function deployFirefoxCi(tc: Pick<RealTaskcluster, 'rootUrl' | 'roo
     }
   }
   writeFileSync(path.join(lock, 'pid'), String(process.pid));
-  try {
-    return await deploy(tc, resources);
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  return () => rmSync(lock, { recursive: true, force: true });
 }
 
 function pidAlive(pid: number): boolean {
